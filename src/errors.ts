@@ -1,0 +1,141 @@
+// The error catalogue: every failure the proxy answers with has a class here with a stable code and HTTP status.
+// A leaf module: every layer imports it, it imports nothing.
+
+/** Base of every error that maps to an HTTP answer. `code` is stable; `message` is safe to show (no upstream URLs). */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+export class BadRequestError extends AppError {
+  constructor(message: string, code = 'BAD_REQUEST') {
+    super(400, code, message);
+  }
+}
+
+export class InvalidJsonError extends AppError {
+  constructor(message = 'Request body is not valid JSON', options?: ErrorOptions) {
+    super(400, 'INVALID_JSON', message, options);
+  }
+}
+
+/** Well-formed input that breaks a rule of the contract (SPEC §3.1: 422). */
+export class ValidationError extends AppError {
+  constructor(message: string) {
+    super(422, 'VALIDATION_ERROR', message);
+  }
+}
+
+export class UnauthorizedError extends AppError {
+  constructor(message = 'API token required. Provide it in the X-API-Token header or the api_token query parameter.') {
+    super(401, 'UNAUTHORIZED', message);
+  }
+}
+
+export class ForbiddenError extends AppError {
+  constructor(message = 'Invalid API token', code = 'FORBIDDEN') {
+    super(403, code, message);
+  }
+}
+
+/** A playback token that does not open under our secret, or was sealed for another stream (SPEC §5.4). */
+export class BadTokenError extends AppError {
+  constructor(message = 'Invalid or foreign playback token') {
+    super(403, 'BAD_TOKEN', message);
+  }
+}
+
+export class NotFoundError extends AppError {
+  constructor(what: string) {
+    super(404, 'NOT_FOUND', `${what} not found`);
+  }
+}
+
+export class MethodNotAllowedError extends AppError {
+  constructor(readonly allowed: readonly string[]) {
+    super(405, 'METHOD_NOT_ALLOWED', 'Method not allowed');
+  }
+}
+
+export class ConflictError extends AppError {
+  constructor(message: string) {
+    super(409, 'CONFLICT', message);
+  }
+}
+
+export class BodyTooLargeError extends AppError {
+  constructor(limitBytes: number) {
+    super(413, 'BODY_TOO_LARGE', `Request body larger than ${limitBytes} bytes`);
+  }
+}
+
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message = 'Content-Type must be application/json') {
+    super(415, 'UNSUPPORTED_MEDIA_TYPE', message);
+  }
+}
+
+/** The origin could not be reached, reset the connection, or sent something unusable. */
+export class UpstreamError extends AppError {
+  constructor(message = 'Upstream request failed', options?: ErrorOptions) {
+    super(502, 'UPSTREAM_FAILED', message, options);
+  }
+}
+
+/** The origin answered with a status we cannot pass on (e.g. 404, 5xx). */
+export class UpstreamStatusError extends AppError {
+  constructor(readonly upstreamStatus: number, message = `Upstream answered HTTP ${upstreamStatus}`) {
+    super(502, 'UPSTREAM_STATUS', message);
+  }
+}
+
+export class UpstreamTimeoutError extends AppError {
+  constructor(message = 'Upstream timed out', options?: ErrorOptions) {
+    super(504, 'UPSTREAM_TIMEOUT', message, options);
+  }
+}
+
+export class ShuttingDownError extends AppError {
+  constructor() {
+    super(503, 'SHUTTING_DOWN', 'Server is shutting down');
+  }
+}
+
+/** Invalid configuration at start-up: one line on stderr, exit code 2 (SPEC §2). Not an HTTP error. */
+export class ConfigError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'ConfigError';
+  }
+}
+
+export interface ErrorBody {
+  detail: string;
+  code: string;
+}
+
+/** The one place the error body shape is decided (SPEC §9). */
+export function toBody(err: AppError): ErrorBody {
+  return { detail: err.message, code: err.code };
+}
+
+/** True for the errors a vanished client or an aborted request produce: expected, logged at debug at most. */
+export function isClientGone(err: unknown): boolean {
+  if (!(err instanceof Error)) return false;
+  const code = (err as NodeJS.ErrnoException).code;
+  return (
+    err.name === 'AbortError' ||
+    code === 'ABORT_ERR' ||
+    code === 'ERR_STREAM_PREMATURE_CLOSE' ||
+    code === 'ERR_STREAM_DESTROYED' ||
+    code === 'ECONNRESET' ||
+    code === 'EPIPE'
+  );
+}
