@@ -1,0 +1,66 @@
+// Upstream URL rules: only absolute http(s) URLs with a host are accepted as stream sources (SPEC §3.1).
+
+const DIRECT_EXTENSIONS = ['.ts', '.mp4', '.mkv', '.webm', '.avi'] as const;
+const VOD_EXTENSIONS = ['.mp4', '.mkv', '.webm', '.avi'] as const;
+
+/** Parses `value` as an http(s) URL with a host, or returns undefined. */
+export function parseHttpUrl(value: string): URL | undefined {
+  if (!URL.canParse(value)) return undefined;
+  const url = new URL(value);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+  if (url.hostname === '') return undefined;
+  return url;
+}
+
+/** Lowercased path of the URL, query ignored; '' when unparseable. */
+function pathOf(value: string): string {
+  return URL.canParse(value) ? new URL(value).pathname.toLowerCase() : '';
+}
+
+/** SPEC §3.1: "direct" when the path ends in a continuous/VOD file extension, else "hls". */
+export function streamKindOf(url: string): 'hls' | 'direct' {
+  const path = pathOf(url);
+  return DIRECT_EXTENSIONS.some((ext) => path.endsWith(ext)) ? 'direct' : 'hls';
+}
+
+/** True when the path ends in a finite-file extension (a VOD by its name). */
+export function isVodPath(url: string): boolean {
+  const path = pathOf(url);
+  return VOD_EXTENSIONS.some((ext) => path.endsWith(ext));
+}
+
+export function isPlaylistPath(url: string): boolean {
+  return pathOf(url).endsWith('.m3u8') || pathOf(url).endsWith('.m3u');
+}
+
+const TYPES_BY_EXTENSION: Record<string, string> = {
+  ts: 'video/mp2t',
+  m2ts: 'video/mp2t',
+  mp4: 'video/mp4',
+  m4s: 'video/iso.segment',
+  m4v: 'video/mp4',
+  m4a: 'audio/mp4',
+  mkv: 'video/x-matroska',
+  webm: 'video/webm',
+  avi: 'video/x-msvideo',
+  aac: 'audio/aac',
+  mp3: 'audio/mpeg',
+  vtt: 'text/vtt',
+  m3u8: 'application/vnd.apple.mpegurl',
+  key: 'application/octet-stream',
+};
+
+/** Content type from the URL's extension, used when the origin sends none or a generic one (SPEC §5.1). */
+export function contentTypeForUrl(url: string): string | undefined {
+  const path = pathOf(url);
+  const dot = path.lastIndexOf('.');
+  if (dot < 0 || dot < path.lastIndexOf('/')) return undefined;
+  return TYPES_BY_EXTENSION[path.slice(dot + 1)];
+}
+
+/** Removes userinfo and query so a URL can be logged without provider credentials. */
+export function redactUrl(value: string): string {
+  if (!URL.canParse(value)) return '<invalid url>';
+  const url = new URL(value);
+  return `${url.protocol}//${url.host}${url.pathname}`;
+}

@@ -1,0 +1,31 @@
+// Writing answers: JSON bodies, JSON errors (SPEC §9) and the CORS headers every answer carries.
+import type { ServerResponse } from 'node:http';
+import { type AppError, MethodNotAllowedError, toBody } from '../errors.ts';
+
+export const CORS_HEADERS: Readonly<Record<string, string>> = {
+  'access-control-allow-origin': '*',
+  'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
+  'access-control-allow-headers': 'Content-Type, X-API-Token, Range, If-Range, If-None-Match, If-Modified-Since, Authorization',
+  'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges, X-Stream-ID, X-Client-ID',
+};
+
+export function setCors(res: ServerResponse): void {
+  for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
+}
+
+export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
+  const text = JSON.stringify(body);
+  res.statusCode = status;
+  res.setHeader('content-type', 'application/json');
+  res.setHeader('content-length', Buffer.byteLength(text));
+  res.setHeader('cache-control', 'no-store');
+  if (headers) for (const [k, v] of Object.entries(headers)) res.setHeader(k, v);
+  res.end(res.req.method === 'HEAD' ? undefined : text);
+}
+
+export function sendError(res: ServerResponse, err: AppError): void {
+  const headers: Record<string, string> = {};
+  if (err.status === 401 || (err.status === 403 && err.code === 'FORBIDDEN')) headers['www-authenticate'] = 'Bearer';
+  if (err instanceof MethodNotAllowedError) headers['allow'] = err.allowed.join(', ');
+  sendJson(res, err.status, toBody(err), headers);
+}

@@ -1,0 +1,122 @@
+// The node:http server and the single error boundary: every thrown or rejected error of a handler ends here.
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { TokenChecker } from './auth.ts';
+import { sendError, setCors } from './respond.ts';
+import type { Router } from './router.ts';
+import { AppError, MethodNotAllowedError, NotFoundError, ShuttingDownError, isClientGone } from '../errors.ts';
+import type { Logger } from '../log.ts';
+
+export interface ServerDeps {
+  router: Router;
+  auth: TokenChecker;
+  rootPath: string;
+  logger: Logger;
+  /** True once shutdown began: new requests get 503. */
+  isShuttingDown: () => boolean;
+  /** Observes every finished request (metrics); must be cheap. */
+  onRequestDone?: (route: string, status: number, durationMs: number) => void;
+}
+
+/** Slow-client bounds: headers must arrive within 15 s, a whole request body within 30 s. */
+const HEADERS_TIMEOUT_MS = 15_000;
+const REQUEST_TIMEOUT_MS = 30_000;
+const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+
+export function createHttpServer(deps: ServerDeps): Server {
+  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS }, (req, res) => {
+    void handle(deps, req, res);
+  });
+  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  // Media responses are long-lived by design: only idle sockets time out (request/headers timeouts cover slow uploads).
+  server.timeout = 0;
+  server.on('clientError', (err, socket) => {
+    if (!isClientGone(err)) deps.logger.debug('client error', { error: err.message });
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    else socket.destroy();
+  });
+  return server;
+}
+
+/** Strips api_token from a URL before it is logged (SPEC §4: never log the token). */
+export function loggableUrl(rawUrl: string): string {
+  return rawUrl.replace(/([?&])api_token=[^&]*/gi, '$1api_token=***');
+}
+
+async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const started = performance.now();
+  let routeName = 'unmatched';
+  setCors(res);
+  try {
+    const rawUrl = req.url ?? '/';
+    const q = rawUrl.indexOf('?');
+    const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
+    const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
+    const path = stripRoot(rawPath, deps.rootPath);
+    if (path === undefined) throw new NotFoundError('Route');
+    const method = req.method ?? 'GET';
+
+    if (method === 'OPTIONS') {
+      // CORS preflight: the headers are already set, nothing else to say.
+      res.statusCode = 204;
+      res.setHeader('access-control-max-age', '86400');
+      res.end();
+      return;
+    }
+    if (deps.isShuttingDown() && path !== '/livez') throw new ShuttingDownError();
+
+    const match = deps.router.match(method, path);
+    if (match.kind === 'not-found') throw new NotFoundError('Route');
+    if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(match.allowed);
+    routeName = match.route.path;
+    if (match.route.auth) deps.auth.require(req, query);
+    await match.route.handler({ req, res, method, path, query, params: match.params });
+  } catch (err) {
+    answerError(deps.logger, res, err);
+  } finally {
+    if (deps.logger.isDebug()) {
+      deps.logger.debug('request', { method: req.method, url: loggableUrl(req.url ?? ''), status: res.statusCode });
+    }
+    deps.onRequestDone?.(routeName, res.statusCode, performance.now() - started);
+  }
+}
+
+function stripRoot(path: string, rootPath: string): string | undefined {
+  if (rootPath === '') return path;
+  if (path === rootPath) return '/';
+  if (path.startsWith(rootPath + '/')) return path.slice(rootPath.length);
+  return undefined;
+}
+
+/** The single place that turns a failure into an answer; logs it once. */
+export function answerError(logger: Logger, res: ServerResponse, err: unknown): void {
+  if (res.headersSent) {
+    // Mid-stream: JSON can no longer be written. End the connection so the player notices.
+    if (!isClientGone(err)) logger.warn('response failed after headers were sent', { error: errorText(err) });
+    res.destroy();
+    return;
+  }
+  if (err instanceof AppError) {
+    if (err.status >= 500) logger.warn(err.message, { code: err.code, cause: causeText(err) });
+    else logger.debug(err.message, { code: err.code });
+    sendError(res, err);
+    return;
+  }
+  if (isClientGone(err)) {
+    logger.debug('client went away', { error: errorText(err) });
+    res.destroy();
+    return;
+  }
+  logger.error('unhandled error', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
+  sendError(res, new AppError(500, 'INTERNAL', 'Internal server error'));
+}
+
+function errorText(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
+}
+
+function causeText(err: Error): string | undefined {
+  const cause = err.cause;
+  if (cause === undefined) return undefined;
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  return code ?? errorText(cause);
+}
