@@ -1,0 +1,88 @@
+// The composition root: builds the registry, services, routes and server from a Config; no other module wires instances.
+import type { Server } from 'node:http';
+import type { Config } from './config.ts';
+import { createEventBus, type EventBus } from './core/events.ts';
+import { MemoryRegistry, type Registry } from './core/registry.ts';
+import { createTokenChecker } from './http/auth.ts';
+import { adminRoutes } from './http/routes/admin.ts';
+import { streamRoutes } from './http/routes/streams.ts';
+import { createRouter, type Route } from './http/router.ts';
+import { createHttpServer } from './http/server.ts';
+import type { Logger } from './log.ts';
+import { ConnectionTracker } from './services/connections.ts';
+import { createStreamService, type StreamService } from './services/streams.ts';
+
+export interface AppOptions {
+  logger: Logger;
+  /** Injected clock for the registry (tests). */
+  now?: () => number;
+}
+
+export interface App {
+  readonly server: Server;
+  readonly config: Config;
+  readonly registry: Registry;
+  readonly bus: EventBus;
+  readonly streams: StreamService;
+  readonly connections: ConnectionTracker;
+  /** Listens and resolves the bound port. */
+  listen(port?: number, host?: string): Promise<number>;
+  /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
+  close(graceMs?: number): Promise<void>;
+}
+
+export function createApp(config: Config, options: AppOptions): App {
+  const { logger } = options;
+  const startedAt = Date.now();
+  const registry = new MemoryRegistry(options.now);
+  const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
+  const connections = new ConnectionTracker();
+  const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent });
+  const auth = createTokenChecker(config.apiToken);
+  let shuttingDown = false;
+
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
+  const routes: Route[] = [
+    ...adminRoutes(routeDeps),
+    ...streamRoutes(routeDeps),
+  ];
+  const router = createRouter(routes);
+  const server = createHttpServer({
+    router,
+    auth,
+    rootPath: config.rootPath,
+    logger,
+    isShuttingDown: () => shuttingDown,
+  });
+
+  return {
+    server,
+    config,
+    registry,
+    bus,
+    streams,
+    connections,
+    listen(port = config.port, host = config.host) {
+      return new Promise((resolve, reject) => {
+        server.once('error', reject);
+        server.listen(port, host, () => {
+          server.off('error', reject);
+          const addr = server.address();
+          resolve(typeof addr === 'object' && addr ? addr.port : port);
+        });
+      });
+    },
+    async close(graceMs = 10_000) {
+      if (shuttingDown) return;
+      shuttingDown = true;
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      // Continuous streams never finish by themselves: end them now; playlists and segments get the grace period.
+      connections.abortAll('shutdown');
+      server.closeIdleConnections();
+      const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      await Promise.race([closed, grace]);
+      server.closeAllConnections();
+      await closed;
+    },
+  };
+}

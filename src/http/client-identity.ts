@@ -1,0 +1,39 @@
+// Who a player is (SPEC §5.3): client id, address, user agent and username, derived from the request alone.
+import { createHash } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import type { ClientInfo } from '../core/registry.ts';
+
+const MAX_ID_LENGTH = 128;
+
+function firstHeader(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/** The socket's address, or the first X-Forwarded-For hop when TRUST_PROXY is on. */
+export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
+  if (trustProxy) {
+    const forwarded = firstHeader(req.headers['x-forwarded-for']);
+    const first = forwarded?.split(',')[0]?.trim();
+    if (first) return first;
+  }
+  const addr = req.socket.remoteAddress ?? 'unknown';
+  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+}
+
+export interface ClientIdentity {
+  clientId: string;
+  info: ClientInfo;
+}
+
+/** `client_id` from the query when given, else client_ + 16 hex of MD5("{ip}-{user agent}-{stream id}"). */
+export function identifyClient(req: IncomingMessage, query: URLSearchParams, streamId: string, trustProxy: boolean): ClientIdentity {
+  const ip = clientIp(req, trustProxy);
+  const userAgent = firstHeader(req.headers['user-agent']) ?? '';
+  const given = query.get('client_id');
+  const clientId =
+    given && given.length <= MAX_ID_LENGTH
+      ? given
+      : 'client_' + createHash('md5').update(`${ip}-${userAgent}-${streamId}`).digest('hex').slice(0, 16);
+  const username = query.get('username') ?? firstHeader(req.headers['x-username']) ?? null;
+  return { clientId, info: { ip, userAgent, username: username === '' ? null : username } };
+}

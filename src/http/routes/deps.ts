@@ -1,0 +1,18 @@
+// What route modules receive from the composition root; each route file takes only what it needs from it.
+import type { Config } from '../../config.ts';
+import type { Registry } from '../../core/registry.ts';
+import type { Logger } from '../../log.ts';
+import type { ConnectionTracker } from '../../services/connections.ts';
+import type { StreamService } from '../../services/streams.ts';
+import type { TokenChecker } from '../auth.ts';
+
+export interface RouteDeps {
+  config: Config;
+  registry: Registry;
+  streams: StreamService;
+  connections: ConnectionTracker;
+  logger: Logger;
+  auth: TokenChecker;
+  /** Epoch ms of process start, for uptime. */
+  startedAt: number;
+}
