@@ -1,0 +1,76 @@
+// Starts the real app on 127.0.0.1:0 with a test Config and registers its teardown before it is used.
+import { randomBytes } from 'node:crypto';
+import type { TestContext } from 'node:test';
+import { createApp, type App } from '../../src/app.ts';
+import { DEFAULT_USER_AGENT, type Config } from '../../src/config.ts';
+import { createLogger, silentLogger, type Logger } from '../../src/log.ts';
+
+export function testConfig(overrides: Partial<Config> = {}): Config {
+  return {
+    host: '127.0.0.1',
+    port: 0,
+    logLevel: 'error',
+    logFormat: 'text',
+    apiToken: undefined,
+    rootPath: '',
+    publicUrl: undefined,
+    clientTimeoutMs: 30_000,
+    streamTimeoutMs: 300_000,
+    cleanupIntervalMs: 60_000,
+    defaultUserAgent: DEFAULT_USER_AGENT,
+    connectTimeoutMs: 2_000,
+    readTimeoutMs: 2_000,
+    maxRetries: 2,
+    trustProxy: false,
+    urlSecret: randomBytes(32),
+    urlSecretRandom: true,
+    webhookSecret: undefined,
+    ...overrides,
+  };
+}
+
+export interface RunningProxy {
+  app: App;
+  port: number;
+  /** http://127.0.0.1:port (with ROOT_PATH when set). */
+  base: string;
+}
+
+/** Set M3U_TEST_LOG=debug to see the proxy's logs while a test runs. */
+function testLogger(): Logger {
+  const level = process.env['M3U_TEST_LOG'];
+  return level === 'debug' || level === 'info' ? createLogger({ level, format: 'text' }) : silentLogger;
+}
+
+export async function startProxy(t: TestContext, overrides: Partial<Config> = {}, logger: Logger = testLogger()): Promise<RunningProxy> {
+  const app = createApp(testConfig(overrides), { logger });
+  t.after(() => app.close(100));
+  const port = await app.listen(0, '127.0.0.1');
+  return { app, port, base: `http://127.0.0.1:${port}${app.config.rootPath}` };
+}
+
+export interface JsonResponse {
+  status: number;
+  headers: Headers;
+  body: unknown;
+}
+
+/** A small fetch wrapper for JSON APIs: always reads the body so no socket is left half-read. */
+export async function api(
+  base: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<JsonResponse> {
+  const init: RequestInit = { method, headers: { ...headers } };
+  if (body !== undefined) {
+    init.body = typeof body === 'string' ? body : JSON.stringify(body);
+    (init.headers as Record<string, string>)['content-type'] = 'application/json';
+  }
+  const res = await fetch(base + path, init);
+  const text = await res.text();
+  let parsed: unknown = text;
+  if ((res.headers.get('content-type') ?? '').includes('json') && text !== '') parsed = JSON.parse(text);
+  return { status: res.status, headers: res.headers, body: parsed };
+}
