@@ -33,8 +33,8 @@ export interface App {
 
 export function createApp(config: Config, options: AppOptions): App {
   const { logger } = options;
-  const startedAt = Date.now();
   const registry = new MemoryRegistry(options.now);
+  const startedAt = registry.now();
   const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
   const connections = new ConnectionTracker();
   const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent });

@@ -111,8 +111,8 @@ export function createStreamService(deps: StreamServiceDeps) {
       if (!removeStream(id, 'deleted')) throw new NotFoundError(`Stream ${id}`);
     },
 
-    /** Sweeper and shutdown path. */
-    expireStream(id: string, reason: 'timeout' | 'shutdown' = 'timeout'): boolean {
+    /** Sweeper, shutdown and bulk-delete path: false when the stream is already gone. */
+    expireStream(id: string, reason: 'deleted' | 'timeout' | 'shutdown' = 'timeout'): boolean {
       return removeStream(id, reason);
     },
 

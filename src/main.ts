@@ -1,0 +1,84 @@
+// Entry point: runs a CLI command against a server, or loads the config and runs the server; the only process.exit.
+import { existsSync, readFileSync } from 'node:fs';
+import { createApp } from './app.ts';
+import { isClientCommand, runClientCommand } from './cli/index.ts';
+import { parseServerArgs } from './config.ts';
+import { ConfigError } from './errors.ts';
+import { createLogger } from './log.ts';
+
+/** SPEC §8: in-flight playlists and segments get this long after SIGTERM. */
+const SHUTDOWN_GRACE_MS = 10_000;
+
+function readDotenv(): string | undefined {
+  const path = '.env';
+  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+}
+
+async function main(argv: string[]): Promise<number | undefined> {
+  if (isClientCommand(argv)) {
+    return runClientCommand(argv, process.env, { stdout: process.stdout, stderr: process.stderr });
+  }
+  let start;
+  try {
+    start = parseServerArgs(argv, process.env, readDotenv());
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`m3u-proxy: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  if (start.kind !== 'run') {
+    process.stdout.write(start.text.endsWith('\n') ? start.text : start.text + '\n');
+    return 0;
+  }
+  const { config } = start;
+  const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  // SPEC §8: nothing unexpected may take the process down; log it once and keep serving.
+  process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: describe(reason) }));
+  process.on('uncaughtException', (err) => logger.error('uncaught exception', { error: describe(err) }));
+
+  const app = createApp(config, { logger });
+  try {
+    const port = await app.listen(config.port, config.host);
+    logger.info('m3u-proxy listening', { host: config.host, port, root_path: config.rootPath || undefined });
+    if (config.urlSecretRandom) logger.info('URL_SECRET not set: playback URLs will not survive a restart');
+  } catch (err) {
+    logger.error('cannot listen', { host: config.host, port: config.port, error: describe(err) });
+    return 1;
+  }
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) {
+      logger.warn('second signal: exiting now', { signal });
+      process.exit(1);
+    }
+    stopping = true;
+    logger.info('shutting down', { signal });
+    app.close(SHUTDOWN_GRACE_MS).then(
+      () => process.exit(0),
+      (err: unknown) => {
+        logger.error('shutdown failed', { error: describe(err) });
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGTERM', () => stop('SIGTERM'));
+  process.on('SIGINT', () => stop('SIGINT'));
+  return undefined;
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? (err.stack ?? err.message) : String(err);
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code !== undefined) process.exit(code);
+  },
+  (err: unknown) => {
+    process.stderr.write(`m3u-proxy: ${describe(err)}\n`);
+    process.exit(1);
+  },
+);

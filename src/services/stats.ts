@@ -1,0 +1,118 @@
+// The read model: turns registry records into the JSON shapes SPEC §3 and §7 name. No I/O, no writes.
+import { isPlaylistPath, isVodPath } from '../core/url.ts';
+import type { ClientRecord, ObservedType, Registry, StreamRecord } from '../core/registry.ts';
+import { urlRing } from '../core/registry.ts';
+
+export interface StreamStat {
+  stream_id: string;
+  original_url: string;
+  current_url: string;
+  user_agent: string;
+  client_count: number;
+  total_bytes_served: number;
+  total_segments_served: number;
+  error_count: number;
+  is_active: boolean;
+  has_failover: boolean;
+  stream_type: ObservedType;
+  created_at: string;
+  last_access: string;
+  metadata: Record<string, string>;
+  failover_urls: string[];
+  current_failover_index: number;
+  failover_count: number;
+}
+
+export interface ClientStat {
+  client_id: string;
+  stream_id: string;
+  user_agent: string;
+  ip_address: string;
+  username: string | null;
+  bytes_served: number;
+  segments_served: number;
+  created_at: string;
+  last_access: string;
+}
+
+export interface ProxyStats {
+  total_streams: number;
+  active_streams: number;
+  total_clients: number;
+  active_clients: number;
+  total_bytes_served: number;
+  total_segments_served: number;
+  uptime_seconds: number;
+}
+
+export function isoTime(ms: number): string {
+  return new Date(ms).toISOString();
+}
+
+/** SPEC §3.2: what the origin served wins; before any player came, the URL's name decides. */
+export function streamTypeOf(stream: StreamRecord): ObservedType {
+  if (stream.observedType) return stream.observedType;
+  if (isPlaylistPath(stream.url) || stream.kind === 'hls') return 'HLS';
+  if (isVodPath(stream.url)) return 'VOD';
+  return 'Live Continuous';
+}
+
+export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string): StreamStat {
+  const clientCount = registry.clientCount(stream.id);
+  return {
+    stream_id: stream.id,
+    original_url: stream.url,
+    current_url: urlRing(stream)[stream.currentIndex] ?? stream.url,
+    user_agent: stream.userAgent ?? defaultUserAgent,
+    client_count: clientCount,
+    total_bytes_served: stream.bytesServed,
+    total_segments_served: stream.segmentsServed,
+    error_count: stream.errorCount,
+    is_active: clientCount > 0,
+    has_failover: stream.failoverUrls.length > 0,
+    stream_type: streamTypeOf(stream),
+    created_at: isoTime(stream.createdAt),
+    last_access: isoTime(stream.lastAccess),
+    metadata: { ...stream.metadata },
+    failover_urls: [...stream.failoverUrls],
+    current_failover_index: stream.currentIndex,
+    failover_count: stream.failoverCount,
+  };
+}
+
+export function toClientStat(client: ClientRecord): ClientStat {
+  return {
+    client_id: client.clientId,
+    stream_id: client.streamId,
+    user_agent: client.userAgent,
+    ip_address: client.ip,
+    username: client.username,
+    bytes_served: client.bytesServed,
+    segments_served: client.segmentsServed,
+    created_at: isoTime(client.createdAt),
+    last_access: isoTime(client.lastAccess),
+  };
+}
+
+export function proxyStats(registry: Registry, startedAt: number): ProxyStats {
+  let active = 0;
+  for (const s of registry.streams()) if (registry.clientCount(s.id) > 0) active++;
+  const clients = registry.clientCount();
+  return {
+    total_streams: registry.streamCount(),
+    active_streams: active,
+    total_clients: clients,
+    active_clients: clients,
+    total_bytes_served: registry.totalBytesServed,
+    total_segments_served: registry.totalSegmentsServed,
+    uptime_seconds: Math.max(0, (registry.now() - startedAt) / 1000),
+  };
+}
+
+export function allStreamStats(registry: Registry, defaultUserAgent: string): StreamStat[] {
+  return [...registry.streams()].map((s) => toStreamStat(registry, s, defaultUserAgent));
+}
+
+export function allClientStats(registry: Registry): ClientStat[] {
+  return [...registry.clients()].map(toClientStat);
+}
