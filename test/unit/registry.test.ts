@@ -1,0 +1,93 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { MemoryRegistry, type StreamInput } from '../../src/core/registry.ts';
+
+function input(url: string): StreamInput {
+  return { url, failoverUrls: [], userAgent: null, headers: {}, metadata: {}, kind: 'hls' };
+}
+const info = { userAgent: 'ua', ip: '127.0.0.1', username: null };
+
+function clock() {
+  let t = 1_000_000;
+  return { now: () => t, advance: (ms: number) => (t += ms) };
+}
+
+test('upsert creates once, then updates the mutable fields', () => {
+  const r = new MemoryRegistry(clock().now);
+  const a = r.upsertStream('id1', input('http://a/x.m3u8'));
+  assert.equal(a.created, true);
+  const b = r.upsertStream('id1', { ...input('http://a/x.m3u8'), failoverUrls: ['http://b/x.m3u8'], metadata: { k: 'v' } });
+  assert.equal(b.created, false);
+  assert.equal(b.stream, a.stream);
+  assert.deepEqual(b.stream.failoverUrls, ['http://b/x.m3u8']);
+  assert.deepEqual(b.stream.metadata, { k: 'v' });
+  assert.equal(r.streamCount(), 1);
+});
+
+test('an HLS client is one session per (stream, client id)', () => {
+  const r = new MemoryRegistry(clock().now);
+  const { stream } = r.upsertStream('s', input('http://a/x.m3u8'));
+  assert.equal(r.touchHlsClient(stream, 'c1', info).created, true);
+  assert.equal(r.touchHlsClient(stream, 'c1', info).created, false);
+  assert.equal(r.clientCount('s'), 1);
+});
+
+test('two continuous sessions with one client id do not remove each other', () => {
+  const r = new MemoryRegistry(clock().now);
+  const { stream } = r.upsertStream('s', input('http://a/x.ts'));
+  const one = r.openSession(stream, 'c1', info);
+  const two = r.openSession(stream, 'c1', info);
+  assert.notEqual(one.key, two.key);
+  r.removeClient(one.key);
+  assert.equal(r.clientCount('s'), 1);
+  assert.equal(r.getClient(two.key), two);
+  assert.equal(r.removeClient(one.key), undefined, 'removing twice is a no-op');
+});
+
+test('bytes are counted per client, per stream and in total', () => {
+  const r = new MemoryRegistry(clock().now);
+  const { stream } = r.upsertStream('s', input('http://a/x.ts'));
+  const c = r.openSession(stream, 'c1', info);
+  r.addBytes(c, stream, 100);
+  r.addBytes(c, stream, 23);
+  r.addSegment(c, stream);
+  assert.equal(c.bytesServed, 123);
+  assert.equal(stream.bytesServed, 123);
+  assert.equal(r.totalBytesServed, 123);
+  assert.equal(r.totalSegmentsServed, 1);
+  r.deleteStream('s');
+  assert.equal(r.totalBytesServed, 123, 'totals survive the stream');
+});
+
+test('deleteStream removes the stream and every client of it', () => {
+  const r = new MemoryRegistry(clock().now);
+  const { stream } = r.upsertStream('s', input('http://a/x.ts'));
+  r.openSession(stream, 'c1', info);
+  r.touchHlsClient(stream, 'c2', info);
+  const removed = r.deleteStream('s');
+  assert.equal(removed?.clients.length, 2);
+  assert.equal(r.clientCount(), 0);
+  assert.equal(r.getStream('s'), undefined);
+  assert.equal(r.deleteStream('s'), undefined);
+});
+
+test('findExpired: idle HLS clients, then client-less idle streams; continuous sessions never idle out', () => {
+  const c = clock();
+  const r = new MemoryRegistry(c.now);
+  const { stream: hls } = r.upsertStream('h', input('http://a/x.m3u8'));
+  const { stream: ts } = r.upsertStream('t', input('http://a/x.ts'));
+  const { stream: empty } = r.upsertStream('e', input('http://a/y.m3u8'));
+  r.touchHlsClient(hls, 'c1', info);
+  r.openSession(ts, 'c2', info);
+  c.advance(29_000);
+  assert.deepEqual(r.findExpired(30_000, 300_000), { clients: [], streams: [] });
+  c.advance(1_000);
+  const first = r.findExpired(30_000, 300_000);
+  assert.deepEqual(first.clients.map((x) => x.clientId), ['c1']);
+  assert.deepEqual(first.streams, [], 'streams wait for STREAM_TIMEOUT');
+  c.advance(300_000);
+  const later = r.findExpired(30_000, 300_000);
+  assert.deepEqual(later.streams.map((s) => s.id).sort(), ['e', 'h']);
+  assert.ok(!later.streams.includes(ts));
+  assert.ok(later.streams.includes(empty));
+});
