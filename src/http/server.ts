@@ -15,18 +15,31 @@ export interface ServerDeps {
   isShuttingDown: () => boolean;
   /** Observes every finished request (metrics); must be cheap. */
   onRequestDone?: (route: string, status: number, durationMs: number) => void;
+  timeouts?: Partial<ServerTimeouts>;
 }
 
-/** Slow-client bounds: headers must arrive within 15 s, a whole request body within 30 s. */
-const HEADERS_TIMEOUT_MS = 15_000;
-const REQUEST_TIMEOUT_MS = 30_000;
-const KEEP_ALIVE_TIMEOUT_MS = 5_000;
+export interface ServerTimeouts {
+  /** All request headers must arrive within this. */
+  headersMs: number;
+  /** The whole request (headers and body) must arrive within this; media responses are not limited by it. */
+  requestMs: number;
+  keepAliveMs: number;
+  /** How often Node checks the two limits above. */
+  checkIntervalMs: number;
+}
+
+/** Slow-client bounds, so a client that trickles a request cannot hold a socket forever. */
+export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 15_000, requestMs: 30_000, keepAliveMs: 5_000, checkIntervalMs: 5_000 };
 
 export function createHttpServer(deps: ServerDeps): Server {
-  const server = createServer({ requestTimeout: REQUEST_TIMEOUT_MS, headersTimeout: HEADERS_TIMEOUT_MS }, (req, res) => {
-    void handle(deps, req, res);
-  });
-  server.keepAliveTimeout = KEEP_ALIVE_TIMEOUT_MS;
+  const t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const server = createServer(
+    { requestTimeout: t.requestMs, headersTimeout: t.headersMs, connectionsCheckingInterval: t.checkIntervalMs },
+    (req, res) => {
+      void handle(deps, req, res);
+    },
+  );
+  server.keepAliveTimeout = t.keepAliveMs;
   // Media responses are long-lived by design: only idle sockets time out (request/headers timeouts cover slow uploads).
   server.timeout = 0;
   server.on('clientError', (err, socket) => {
