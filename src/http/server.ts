@@ -52,7 +52,7 @@ export function createHttpServer(deps: ServerDeps): Server {
 
 /** Strips api_token from a URL before it is logged (SPEC §4: never log the token). */
 export function loggableUrl(rawUrl: string): string {
-  return rawUrl.replace(/([?&])api_token=[^&]*/gi, '$1api_token=***');
+  return rawUrl.replace(/([?&])(api_token)=[^&]*/gi, '$1$2=***');
 }
 
 async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
