@@ -1,15 +1,17 @@
 // The composition root: builds the registry, services, routes and server from a Config; no other module wires instances.
 import type { Server } from 'node:http';
-import type { Config } from './config.ts';
+import { VERSION, type Config } from './config.ts';
 import { createEventBus, type EventBus } from './core/events.ts';
 import { MemoryRegistry, type Registry } from './core/registry.ts';
 import { createTokenChecker } from './http/auth.ts';
 import { adminRoutes } from './http/routes/admin.ts';
+import { metricsRoutes } from './http/routes/metrics.ts';
 import { streamRoutes } from './http/routes/streams.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { ConnectionTracker } from './services/connections.ts';
+import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
 
 export interface AppOptions {
@@ -25,6 +27,7 @@ export interface App {
   readonly bus: EventBus;
   readonly streams: StreamService;
   readonly connections: ConnectionTracker;
+  readonly metrics: MetricsService;
   /** Listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -39,12 +42,14 @@ export function createApp(config: Config, options: AppOptions): App {
   const connections = new ConnectionTracker();
   const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent });
   const auth = createTokenChecker(config.apiToken);
+  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count() });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     ...streamRoutes(routeDeps),
+    ...metricsRoutes(metrics),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -53,6 +58,7 @@ export function createApp(config: Config, options: AppOptions): App {
     rootPath: config.rootPath,
     logger,
     isShuttingDown: () => shuttingDown,
+    onRequestDone: metrics.observeRequest,
   });
 
   return {
@@ -62,7 +68,9 @@ export function createApp(config: Config, options: AppOptions): App {
     bus,
     streams,
     connections,
+    metrics,
     listen(port = config.port, host = config.host) {
+      metrics.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -75,14 +83,21 @@ export function createApp(config: Config, options: AppOptions): App {
     async close(graceMs = 10_000) {
       if (shuttingDown) return;
       shuttingDown = true;
+      // Stop accepting: the listener closes now; requests on kept-alive sockets get 503 (isShuttingDown).
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      // Continuous streams never finish by themselves: end them now; playlists and segments get the grace period.
-      connections.abortAll('shutdown');
+      // Continuous streams never finish by themselves: end them now. Playlists and segments in flight get the grace period.
+      for (const stream of [...registry.streams()]) {
+        for (const conn of connections.ofStream(stream.id)) if (conn.client.kind === 'continuous') conn.abort('shutdown');
+      }
       server.closeIdleConnections();
+      // A response finishing during the grace period leaves an idle keep-alive socket: close those as they appear.
+      const idleSweep = setInterval(() => server.closeIdleConnections(), 100).unref();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
       await Promise.race([closed, grace]);
+      clearInterval(idleSweep);
       server.closeAllConnections();
       await closed;
+      metrics.stop();
     },
   };
 }

@@ -59,6 +59,8 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   const started = performance.now();
   let routeName = 'unmatched';
   setCors(res);
+  // During shutdown every answer closes its socket, so keep-alive clients cannot hold the server open.
+  if (deps.isShuttingDown()) res.setHeader('connection', 'close');
   try {
     const rawUrl = req.url ?? '/';
     const q = rawUrl.indexOf('?');
