@@ -1,0 +1,35 @@
+# syntax=docker/dockerfile:1
+# m3u-proxy container: compile the TypeScript in a build stage, run the compiled dist/ on a slim Node image as a non-root user.
+# The program has zero runtime dependencies, so the runtime stage carries no node_modules at all.
+# Configuration is by environment variable (README "Configuration"); flags can be appended to `docker run IMAGE`.
+
+ARG NODE_VERSION=20
+
+FROM node:${NODE_VERSION}-bookworm-slim AS build
+WORKDIR /src
+COPY package.json package-lock.json ./
+# Dev dependencies only (TypeScript); no install scripts are needed to compile.
+RUN npm ci --ignore-scripts --no-audit --no-fund
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+RUN npm run build
+
+FROM node:${NODE_VERSION}-bookworm-slim AS runtime
+ENV NODE_ENV=production \
+    HOST=0.0.0.0 \
+    PORT=8085 \
+    LOG_LEVEL=info
+WORKDIR /app
+# package.json marks dist/*.js as ES modules; files stay root-owned and read-only for the runtime user.
+COPY --from=build /src/package.json ./package.json
+COPY --from=build /src/dist ./dist
+# The node image's unprivileged user (uid 1000); the proxy writes nothing to disk.
+USER node
+EXPOSE 8085
+# /livez never needs the API token; no curl in slim images, so Node's own fetch does the probe.
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||process.env.M3U_PROXY_PORT||8085)+(process.env.ROOT_PATH||'')+'/livez',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# SIGTERM starts the graceful shutdown (SPEC §8: up to 10 s); give the container stop_grace_period: 15s.
+STOPSIGNAL SIGTERM
+# Exec form: node is PID 1 and receives SIGTERM itself. `docker run IMAGE list --url ...` runs a CLI command.
+ENTRYPOINT ["node", "dist/main.js"]

@@ -1,0 +1,121 @@
+// SPEC §11 packaging files, checked statically (no Docker engine or systemd PID 1 in CI): Dockerfile and systemd unit.
+import assert from 'node:assert/strict';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
+
+interface Instruction {
+  keyword: string;
+  args: string;
+  line: number;
+}
+
+/** Dockerfile → instructions: joins '\' continuations, drops comments and blank lines, upper-cases keywords. */
+function parseDockerfile(text: string): Instruction[] {
+  const out: Instruction[] = [];
+  let pending = '';
+  let start = 0;
+  text.split('\n').forEach((raw, i) => {
+    const line = raw.trimEnd();
+    if (pending === '' && (line.trim() === '' || line.trimStart().startsWith('#'))) return;
+    if (pending === '') start = i + 1;
+    if (line.endsWith('\\')) {
+      pending += line.slice(0, -1) + ' ';
+      return;
+    }
+    const full = (pending + line).trim();
+    pending = '';
+    const m = /^([A-Za-z]+)\s+(.*)$/.exec(full);
+    assert.ok(m, `Dockerfile line ${start} is not an instruction: ${full}`);
+    out.push({ keyword: (m[1] ?? '').toUpperCase(), args: (m[2] ?? '').trim(), line: start });
+  });
+  assert.equal(pending, '', 'the Dockerfile ends inside a line continuation');
+  return out;
+}
+
+/** systemd unit → section → key → values (a key may repeat). */
+function parseUnit(text: string): Map<string, Map<string, string[]>> {
+  const sections = new Map<string, Map<string, string[]>>();
+  let current: Map<string, string[]> | undefined;
+  for (const [i, raw] of text.split('\n').entries()) {
+    const line = raw.trim();
+    if (line === '' || line.startsWith('#') || line.startsWith(';')) continue;
+    const section = /^\[([A-Za-z]+)\]$/.exec(line);
+    if (section) {
+      current = new Map();
+      sections.set(section[1] ?? '', current);
+      continue;
+    }
+    const kv = /^([A-Za-z]+)=(.*)$/.exec(line);
+    assert.ok(kv && current, `unit line ${i + 1} is not Key=value inside a section: ${line}`);
+    const key = kv[1] ?? '';
+    current.set(key, [...(current.get(key) ?? []), kv[2] ?? '']);
+  }
+  return sections;
+}
+
+const KNOWN = new Set(['FROM', 'ARG', 'ENV', 'WORKDIR', 'COPY', 'RUN', 'USER', 'EXPOSE', 'HEALTHCHECK', 'STOPSIGNAL', 'ENTRYPOINT', 'CMD', 'LABEL']);
+
+test('Dockerfile: multi-stage, non-root, EXPOSE 8085, HEALTHCHECK on /livez, exec-form entrypoint', () => {
+  const ins = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
+  for (const i of ins) assert.ok(KNOWN.has(i.keyword), `unexpected instruction ${i.keyword} at line ${i.line}`);
+  const froms = ins.filter((i) => i.keyword === 'FROM');
+  assert.ok(froms.length >= 2, 'multi-stage: at least two FROM');
+  const stages = froms.map((f) => /\bAS\s+(\S+)$/i.exec(f.args)?.[1]);
+  assert.ok(stages.every((s) => s !== undefined), 'every stage is named');
+
+  // Everything below concerns the final (runtime) stage.
+  const lastFrom = ins.lastIndexOf(froms[froms.length - 1] as Instruction);
+  const runtime = ins.slice(lastFrom);
+  const user = runtime.filter((i) => i.keyword === 'USER').at(-1);
+  assert.ok(user && !/^(root|0)(:|$)/.test(user.args), 'the runtime stage runs as a non-root USER');
+  assert.ok(runtime.some((i) => i.keyword === 'EXPOSE' && i.args.split(/\s+/).includes('8085')), 'EXPOSE 8085');
+  const health = runtime.find((i) => i.keyword === 'HEALTHCHECK');
+  assert.ok(health, 'HEALTHCHECK present');
+  assert.match(health.args, /\/livez/);
+  const cmd = /CMD\s+(\[.*\])$/.exec(health.args);
+  assert.ok(cmd, 'HEALTHCHECK uses the exec form');
+  const argv = JSON.parse(cmd[1] ?? '') as unknown;
+  assert.ok(Array.isArray(argv) && argv.every((a) => typeof a === 'string'), 'HEALTHCHECK CMD is a JSON string array');
+  assert.notEqual(argv[0], 'curl', 'slim images have no curl');
+  const entry = runtime.find((i) => i.keyword === 'ENTRYPOINT');
+  assert.ok(entry, 'ENTRYPOINT present');
+  assert.ok(Array.isArray(JSON.parse(entry.args) as unknown), 'ENTRYPOINT uses the exec form (PID 1 gets SIGTERM)');
+
+  // COPY sources from the build context must exist in the repository.
+  for (const c of ins.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))) {
+    const parts = c.args.split(/\s+/).filter((p) => !p.startsWith('--'));
+    for (const src of parts.slice(0, -1)) assert.ok(existsSync(join(ROOT, src)), `COPY source ${src} (line ${c.line}) exists`);
+  }
+  // The runtime stage starts what the build stage produced.
+  assert.ok(runtime.some((i) => i.keyword === 'COPY' && i.args.includes('/dist')), 'the runtime stage copies dist/');
+  const build = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { scripts: Record<string, string> };
+  assert.ok(build.scripts['build'], 'npm run build exists for the build stage');
+});
+
+test('systemd unit: sandboxing, EnvironmentFile, restart and stop policy', () => {
+  const unit = parseUnit(readFileSync(join(ROOT, 'bin', 'm3u-proxy.service'), 'utf8'));
+  const service = unit.get('Service');
+  assert.ok(service && unit.get('Unit') && unit.get('Install'), 'Unit, Service and Install sections');
+  const expected: Record<string, string> = {
+    DynamicUser: 'yes',
+    ProtectSystem: 'strict',
+    ProtectHome: 'yes',
+    NoNewPrivileges: 'yes',
+    PrivateTmp: 'yes',
+    PrivateDevices: 'yes',
+    RestrictAddressFamilies: 'AF_INET AF_INET6 AF_UNIX',
+    CapabilityBoundingSet: '',
+    SystemCallFilter: '@system-service',
+    MemoryDenyWriteExecute: 'no',
+    EnvironmentFile: '-/etc/m3u-proxy/env',
+    Restart: 'on-failure',
+    KillSignal: 'SIGTERM',
+    TimeoutStopSec: '15',
+  };
+  for (const [key, value] of Object.entries(expected)) assert.deepEqual(service.get(key), [value], key);
+  assert.match(service.get('ExecStart')?.[0] ?? '', /^\/\S+m3u-proxy$/);
+});
