@@ -3,9 +3,13 @@ import type { Server } from 'node:http';
 import { VERSION, type Config } from './config.ts';
 import { createEventBus, type EventBus } from './core/events.ts';
 import { MemoryRegistry, type Registry } from './core/registry.ts';
+import { createAgents } from './core/upstream/agents.ts';
+import { createUpstreamClient } from './core/upstream/client.ts';
 import { createTokenChecker } from './http/auth.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
+import { playbackStreamRoutes } from './http/routes/playback-stream.ts';
+import { statsDetailedRoutes } from './http/routes/stats-detailed.ts';
 import { streamRoutes } from './http/routes/streams.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
@@ -13,6 +17,8 @@ import type { Logger } from './log.ts';
 import { ConnectionTracker } from './services/connections.ts';
 import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
+import { createStreamProxy } from './services/proxy-stream.ts';
+import { createUpstreamStats } from './services/upstream-stats.ts';
 
 export interface AppOptions {
   logger: Logger;
@@ -42,7 +48,12 @@ export function createApp(config: Config, options: AppOptions): App {
   const connections = new ConnectionTracker();
   const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent });
   const auth = createTokenChecker(config.apiToken);
-  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count() });
+  // Upstream pools and client: shared by every upstream request (continuous, VOD, HLS).
+  const agents = createAgents();
+  const upstreamClient = createUpstreamClient(agents);
+  const upstreamStats = createUpstreamStats({ sockets: agents.snapshot, totalBytes: () => registry.totalBytesServed, now: registry.now });
+  const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats });
+  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
@@ -50,6 +61,8 @@ export function createApp(config: Config, options: AppOptions): App {
     ...adminRoutes(routeDeps),
     ...streamRoutes(routeDeps),
     ...metricsRoutes(metrics),
+    ...playbackStreamRoutes(routeDeps, streamProxy),
+    ...statsDetailedRoutes(routeDeps, upstreamStats),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -97,6 +110,7 @@ export function createApp(config: Config, options: AppOptions): App {
       clearInterval(idleSweep);
       server.closeAllConnections();
       await closed;
+      agents.destroy();
       metrics.stop();
     },
   };

@@ -1,0 +1,91 @@
+// The upstream connection pools: one keep-alive http Agent and one https Agent shared by every upstream request.
+import http from 'node:http';
+import https from 'node:https';
+
+export interface AgentOptions {
+  /** Concurrent sockets per origin host; requests beyond it queue in the Agent. */
+  maxSocketsPerHost?: number;
+  /** Idle keep-alive sockets kept per origin host. */
+  maxFreeSockets?: number;
+  /** An idle pooled socket is closed after this long. */
+  freeSocketTimeoutMs?: number;
+}
+
+/** Sockets of one origin host ("host:port", prefixed with https:// for TLS pools). */
+export interface HostSockets {
+  readonly host: string;
+  /** Every open socket, in use or idle. */
+  readonly open: number;
+  /** Idle keep-alive sockets waiting in the pool. */
+  readonly free: number;
+}
+
+export interface UpstreamAgents {
+  readonly http: http.Agent;
+  readonly https: https.Agent;
+  /** The pool for a URL's protocol. */
+  agentFor(url: URL): http.Agent;
+  snapshot(): HostSockets[];
+  /** Closes every pooled and in-use socket; the agents must not be used afterwards. */
+  destroy(): void;
+}
+
+export const DEFAULT_AGENT_OPTIONS: Required<AgentOptions> = {
+  maxSocketsPerHost: 256,
+  maxFreeSockets: 32,
+  freeSocketTimeoutMs: 15_000,
+};
+
+export function createAgents(options: AgentOptions = {}): UpstreamAgents {
+  const o = { ...DEFAULT_AGENT_OPTIONS, ...options };
+  // `timeout` on a keep-alive Agent applies to sockets while they sit free; in-use sockets get their own timers.
+  const common = { keepAlive: true, maxSockets: o.maxSocketsPerHost, maxFreeSockets: o.maxFreeSockets, timeout: o.freeSocketTimeoutMs, scheduling: 'lifo' as const };
+  const httpAgent = new http.Agent(common);
+  const httpsAgent = new https.Agent(common);
+
+  return {
+    http: httpAgent,
+    https: httpsAgent,
+    agentFor: (url) => (url.protocol === 'https:' ? httpsAgent : httpAgent),
+    snapshot() {
+      const byHost = new Map<string, { open: number; free: number }>();
+      count(byHost, httpAgent, '');
+      count(byHost, httpsAgent, 'https://');
+      return [...byHost].map(([host, c]) => ({ host, open: c.open, free: c.free }));
+    },
+    destroy() {
+      httpAgent.destroy();
+      httpsAgent.destroy();
+    },
+  };
+}
+
+type SocketTable = NodeJS.ReadOnlyDict<unknown[]>;
+
+/** Agent pool names are "host:port:<options...>"; the stats only need host and port. */
+function hostOf(name: string, prefix: string): string {
+  const m = /^([^:]*):(\d*)/.exec(name);
+  return prefix + (m ? `${m[1]}:${m[2]}` : name);
+}
+
+function count(into: Map<string, { open: number; free: number }>, agent: http.Agent, prefix: string): void {
+  // Agent.sockets holds in-use sockets only; a socket moves to freeSockets when released.
+  add(into, agent.sockets as SocketTable, prefix, 'open');
+  add(into, agent.freeSockets as SocketTable, prefix, 'free');
+}
+
+function add(into: Map<string, { open: number; free: number }>, table: SocketTable, prefix: string, field: 'open' | 'free'): void {
+  for (const name of Object.keys(table)) {
+    const n = table[name]?.length ?? 0;
+    if (n === 0) continue;
+    const host = hostOf(name, prefix);
+    let c = into.get(host);
+    if (!c) {
+      c = { open: 0, free: 0 };
+      into.set(host, c);
+    }
+    // A free socket is open too.
+    c.open += n;
+    if (field === 'free') c.free += n;
+  }
+}

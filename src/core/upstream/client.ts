@@ -1,0 +1,227 @@
+// The upstream HTTP client: one request with redirects, a connect + response-headers deadline and typed errors.
+// Error messages never contain the upstream URL: they reach players, and provider URLs carry credentials.
+import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
+import https from 'node:https';
+import { AppError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
+import type { UpstreamAgents } from './agents.ts';
+
+export interface UpstreamRequestOptions {
+  method?: 'GET' | 'HEAD';
+  /** Lowercase names; sent on every hop (credential headers are dropped on a cross-origin redirect). */
+  headers?: Readonly<Record<string, string>>;
+  /** Aborting destroys the request and its socket; the promise then rejects with the signal's AbortError. */
+  signal?: AbortSignal;
+  /** Per hop: from the request's start until the response headers arrived. */
+  connectTimeoutMs: number;
+  maxRedirects?: number;
+}
+
+export interface UpstreamResponse {
+  /** The final response; its body is unread. The caller must consume it or destroy() it. */
+  res: IncomingMessage;
+  /** The URL that answered, after redirects: the base for relative URIs in a playlist. */
+  finalUrl: string;
+}
+
+export interface UpstreamClient {
+  request(url: string, options: UpstreamRequestOptions): Promise<UpstreamResponse>;
+}
+
+export const DEFAULT_MAX_REDIRECTS = 5;
+const REDIRECT_STATUSES = new Set([301, 302, 303, 307, 308]);
+/** Headers that must not follow a redirect to another origin (the same rule as fetch). */
+const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as const;
+/** A discarded body up to this size is read to the end so its socket goes back to the pool; larger ones are destroyed. */
+const DRAIN_LIMIT_BYTES = 64 * 1024;
+
+/** Why an upstream request failed, for error counters and logs. */
+export type UpstreamErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'status' | 'stall' | 'early_end' | 'tls' | 'redirect' | 'other';
+
+export function createUpstreamClient(agents: UpstreamAgents): UpstreamClient {
+  return {
+    async request(url, options) {
+      const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+      let method = options.method ?? 'GET';
+      let headers: Record<string, string> = { ...options.headers };
+      let current = new URL(url);
+      for (let hop = 0; ; hop++) {
+        const res = await requestOnce(agents, current, method, headers, options);
+        const status = res.statusCode ?? 0;
+        const location = res.headers.location;
+        if (!REDIRECT_STATUSES.has(status) || location === undefined) return { res, finalUrl: current.href };
+        discardResponse(res);
+        if (hop >= maxRedirects) throw new UpstreamError('Upstream redirected too many times');
+        const next = URL.canParse(location, current.href) ? new URL(location, current) : undefined;
+        if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+          throw new UpstreamError('Upstream redirected to an unusable location');
+        }
+        if (status === 303 && method !== 'HEAD') method = 'GET';
+        if (next.origin !== current.origin) headers = withoutCredentials(headers);
+        current = next;
+      }
+    },
+  };
+}
+
+function withoutCredentials(headers: Record<string, string>): Record<string, string> {
+  const out = { ...headers };
+  for (const name of CREDENTIAL_HEADERS) delete out[name];
+  return out;
+}
+
+function requestOnce(
+  agents: UpstreamAgents,
+  url: URL,
+  method: string,
+  headers: OutgoingHttpHeaders,
+  options: UpstreamRequestOptions,
+): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const { signal } = options;
+    if (signal?.aborted) {
+      reject(abortReason(signal));
+      return;
+    }
+    const mod = url.protocol === 'https:' ? https : http;
+    const req = mod.request(url, { method, headers, agent: agents.agentFor(url) });
+    let settled = false;
+    const settle = (): void => {
+      settled = true;
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', onAbort);
+    };
+    const onAbort = (): void => {
+      if (settled) return;
+      settle();
+      req.destroy();
+      reject(abortReason(signal));
+    };
+    const timer = setTimeout(() => {
+      if (settled) return;
+      settle();
+      req.destroy();
+      reject(new UpstreamTimeoutError('Upstream did not answer in time'));
+    }, options.connectTimeoutMs);
+    signal?.addEventListener('abort', onAbort, { once: true });
+    req.once('response', (res) => {
+      if (settled) {
+        res.destroy();
+        return;
+      }
+      settle();
+      // Later aborts of the signal are the caller's business (it owns res); a response error after this point
+      // surfaces on res, so a request-level error must not become an unhandled 'error' event.
+      req.on('error', ignoreAfterResponse);
+      resolve(res);
+    });
+    req.once('error', (err) => {
+      if (settled) return;
+      settle();
+      reject(toUpstreamError(err));
+    });
+    req.end();
+  });
+}
+
+function ignoreAfterResponse(): void {
+  // The response already reached the caller, who sees the same failure as an error or 'close' on the response.
+}
+
+function abortReason(signal: AbortSignal | undefined): Error {
+  const reason: unknown = signal?.reason;
+  if (reason instanceof Error) return reason;
+  return new DOMException('The operation was aborted', 'AbortError');
+}
+
+/** Maps a socket-level failure to an UpstreamError whose message is safe to show, keeping the cause. */
+export function toUpstreamError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  const options = { cause: err };
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new UpstreamError('Upstream refused the connection', options);
+    case 'ECONNRESET':
+    case 'EPIPE':
+      return new UpstreamError('Upstream reset the connection', options);
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+      return new UpstreamError('Upstream host could not be resolved', options);
+    case 'ETIMEDOUT':
+      return new UpstreamTimeoutError('Upstream timed out', options);
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+      return new UpstreamError('Upstream host is unreachable', options);
+    default:
+      if (typeof code === 'string' && (code.startsWith('ERR_TLS') || code.includes('CERT'))) {
+        return new UpstreamError('Upstream TLS handshake failed', options);
+      }
+      return new UpstreamError('Upstream request failed', options);
+  }
+}
+
+/** The counter bucket of an upstream failure. */
+export function upstreamErrorKind(err: unknown): UpstreamErrorKind {
+  if (err instanceof UpstreamTimeoutError) return 'timeout';
+  if (err instanceof AppError && err.code === 'UPSTREAM_STATUS') return 'status';
+  const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
+  const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
+  if (code === 'ECONNREFUSED') return 'refused';
+  if (code === 'ECONNRESET' || code === 'EPIPE' || code === 'ERR_STREAM_PREMATURE_CLOSE') return 'reset';
+  if (code === 'ENOTFOUND' || code === 'EAI_AGAIN') return 'dns';
+  if (typeof code === 'string' && (code.startsWith('ERR_TLS') || code.includes('CERT'))) return 'tls';
+  if (err instanceof Error && /redirect/i.test(err.message)) return 'redirect';
+  return 'other';
+}
+
+/** Gets rid of an unwanted response: a small body is read out so the socket is reused, anything else is destroyed. */
+export function discardResponse(res: IncomingMessage): void {
+  const length = Number(res.headers['content-length']);
+  // Node sets res.req on client responses; the typings do not declare it.
+  const method = (res as IncomingMessage & { req?: { method?: string } }).req?.method;
+  const bodiless = res.statusCode === 204 || res.statusCode === 304 || method === 'HEAD';
+  if (bodiless || (Number.isFinite(length) && length <= DRAIN_LIMIT_BYTES)) {
+    res.on('error', ignoreAfterResponse);
+    res.resume();
+  } else {
+    res.destroy();
+  }
+}
+
+export interface IdleWatchOptions {
+  timeoutMs: number;
+  /** A number that grows while data flows (e.g. bytes received); read only on timer ticks, never per chunk. */
+  progress(): number;
+  /** True while the reader waits on purpose (backpressure, reconnecting): such time never counts as idle. */
+  isWaiting?(): boolean;
+  onIdle(): void;
+}
+
+export interface IdleWatch {
+  stop(): void;
+}
+
+/**
+ * Calls onIdle once progress() has not moved for timeoutMs (an upstream stall, SPEC §5.1 DEFAULT_READ_TIMEOUT).
+ * A coarse unref'd ticker compares a counter, so the byte path pays nothing per chunk. Fires at most once.
+ */
+export function watchIdle(options: IdleWatchOptions): IdleWatch {
+  const tickMs = Math.max(5, Math.floor(options.timeoutMs / 4));
+  let last = options.progress();
+  let lastMovedAt = performance.now();
+  const timer = setInterval(() => {
+    const now = performance.now();
+    const p = options.progress();
+    if (p !== last || options.isWaiting?.() === true) {
+      last = p;
+      lastMovedAt = now;
+      return;
+    }
+    if (now - lastMovedAt >= options.timeoutMs) {
+      clearInterval(timer);
+      options.onIdle();
+    }
+  }, tickMs);
+  timer.unref();
+  return { stop: () => clearInterval(timer) };
+}

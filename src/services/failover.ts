@@ -1,0 +1,53 @@
+// The URL ring walk (SPEC §5.3): current URL, then each failover in order, wrapping, for a bounded number of rounds.
+import { setTimeout as sleep } from 'node:timers/promises';
+import { AppError, UpstreamError } from '../errors.ts';
+
+/** Back-off before round `round` (1-based for the second round): 100 ms, 200 ms, 400 ms... capped. */
+export function backoffMs(round: number, baseMs = 100, capMs = 2_000): number {
+  return Math.min(capMs, baseMs * 2 ** Math.max(0, round - 1));
+}
+
+/** DEFAULT_MAX_RETRIES counts rounds over the ring; even 0 tries every URL once. */
+export function roundsFor(maxRetries: number): number {
+  return Math.max(1, Math.floor(maxRetries));
+}
+
+/** Ring positions in the order they are tried within one round, starting at `start`. */
+export function ringOrder(length: number, start: number): number[] {
+  const out: number[] = [];
+  const s = length > 0 ? ((start % length) + length) % length : 0;
+  for (let i = 0; i < length; i++) out.push((s + i) % length);
+  return out;
+}
+
+export interface RingWalk<T> {
+  ringLength: number;
+  startIndex: number;
+  rounds: number;
+  /** Aborting stops the walk (also during a back-off); the walk then rejects with the abort reason. */
+  signal: AbortSignal;
+  /** One try at ring position `index`; rejects with an AppError to move on. */
+  attempt(index: number): Promise<T>;
+  /** Called for every failed try (counters, logs); never for an abort. */
+  onError(err: AppError, index: number): void;
+}
+
+/** Resolves with the first try that succeeds, or rejects with the last failure once every round failed. */
+export async function walkRing<T>(walk: RingWalk<T>): Promise<{ value: T; index: number }> {
+  let last: AppError = new UpstreamError('No upstream URL to try');
+  const order = ringOrder(walk.ringLength, walk.startIndex);
+  for (let round = 0; round < walk.rounds; round++) {
+    if (round > 0) await sleep(backoffMs(round), undefined, { signal: walk.signal });
+    for (const index of order) {
+      walk.signal.throwIfAborted();
+      try {
+        return { value: await walk.attempt(index), index };
+      } catch (err) {
+        if (walk.signal.aborted) throw err;
+        last = err instanceof AppError ? err : new UpstreamError('Upstream request failed', { cause: err });
+        walk.onError(last, index);
+      }
+    }
+  }
+  throw last;
+}

@@ -1,0 +1,185 @@
+// Continuous and VOD playback (SPEC §5.1): open an upstream from the URL ring before answering, then hand the
+// player's response to a session that pumps bytes and survives upstream failures (proxy-session.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config.ts';
+import { type ClientInfo, type Registry, type StreamRecord, urlRing } from '../core/registry.ts';
+import { discardResponse, upstreamErrorKind, type UpstreamClient } from '../core/upstream/client.ts';
+import {
+  buildUpstreamHeaders,
+  isConditional,
+  mirrorResponseHeaders,
+  parseContentLength,
+  parseContentRange,
+  pickPlayerHeaders,
+} from '../core/upstream/headers.ts';
+import { isVodPath, redactUrl } from '../core/url.ts';
+import { type AppError, NotFoundError, UpstreamStatusError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ConnectionTracker } from './connections.ts';
+import { roundsFor, walkRing } from './failover.ts';
+import { type AcceptResponse, type BodyPlan, type OpenedUpstream, runSession } from './proxy-session.ts';
+import type { StreamService } from './streams.ts';
+import type { UpstreamStats } from './upstream-stats.ts';
+
+export interface StreamProxyDeps {
+  config: Pick<Config, 'connectTimeoutMs' | 'readTimeoutMs' | 'maxRetries'>;
+  registry: Registry;
+  streams: StreamService;
+  connections: ConnectionTracker;
+  logger: Logger;
+  upstream: UpstreamClient;
+  stats: UpstreamStats;
+}
+
+export interface PlaybackRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  stream: StreamRecord;
+  clientId: string;
+  info: ClientInfo;
+  /** HEAD: same status and headers, no body, no client session. */
+  head: boolean;
+  /** The reference's `?url=` form (the route checked the API token): this URL only, no failover ring. */
+  overrideUrl?: string;
+}
+
+export type StreamProxy = ReturnType<typeof createStreamProxy>;
+
+function ignoreUpstreamError(): void {
+  // Registered on every upstream response we hold: the failure also shows as 'close'/'aborted', handled by its owner.
+}
+
+export function createStreamProxy(deps: StreamProxyDeps) {
+  const { config, registry, streams, stats, logger } = deps;
+  const rounds = roundsFor(config.maxRetries);
+
+  /** Walks `ring` from `startIndex`; every failed try is counted against the stream and by kind. */
+  async function openRing(
+    stream: StreamRecord,
+    ring: readonly string[],
+    startIndex: number,
+    headers: Record<string, string>,
+    signal: AbortSignal,
+    accept: AcceptResponse,
+  ): Promise<OpenedUpstream> {
+    const { value, index } = await walkRing({
+      ringLength: ring.length,
+      startIndex,
+      rounds,
+      signal,
+      attempt: async (i) => {
+        const url = ring[i] ?? stream.url;
+        const r = await deps.upstream.request(url, { method: 'GET', headers, signal, connectTimeoutMs: config.connectTimeoutMs });
+        r.res.on('error', ignoreUpstreamError);
+        const verdict = accept(r.res);
+        if (verdict !== true) {
+          discardResponse(r.res);
+          throw verdict;
+        }
+        return r;
+      },
+      onError: (err, i) => {
+        streams.recordError(stream);
+        stats.recordError(upstreamErrorKind(err));
+        if (logger.isDebug()) logger.debug('upstream attempt failed', { stream: stream.id, index: i, url: redactUrl(ring[i] ?? ''), code: err.code, error: err.message });
+      },
+    });
+    return { res: value.res, finalUrl: value.finalUrl, index };
+  }
+
+  async function serve(p: PlaybackRequest): Promise<void> {
+    const { req, res, stream } = p;
+    const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
+    const startIndex = p.overrideUrl !== undefined ? 0 : Math.min(stream.currentIndex, ring.length - 1);
+    // Until the session owns the response, a vanished player aborts the opening walk.
+    const opening = new AbortController();
+    const onEarlyClose = (): void => opening.abort();
+    res.once('close', onEarlyClose);
+
+    const player = pickPlayerHeaders(req.headers);
+    const userAgent = streams.userAgentOf(stream);
+    const headers = buildUpstreamHeaders({ userAgent, custom: stream.headers, forwarded: player });
+    const accept: AcceptResponse = (r) => {
+      const s = r.statusCode ?? 0;
+      if (s === 200 || s === 206) return true;
+      if (s === 304 && isConditional(player)) return true;
+      // The player asked for bytes past the end: its question, the origin's answer.
+      if (s === 416 && player['range'] !== undefined) return true;
+      return new UpstreamStatusError(s);
+    };
+
+    let opened: OpenedUpstream;
+    try {
+      opened = await openRing(stream, ring, startIndex, headers, opening.signal, accept);
+    } catch (err) {
+      if (opening.signal.aborted) return;
+      const e = err as AppError;
+      if (registry.getStream(stream.id) === stream) streams.recordFailure(stream, e.message, p.clientId);
+      logger.warn('all upstream URLs failed', { stream: stream.id, code: e.code });
+      throw e;
+    } finally {
+      res.off('close', onEarlyClose);
+    }
+    const up = opened.res;
+    if (res.destroyed) {
+      up.destroy();
+      return;
+    }
+    // The stream was deleted while we were connecting: do not resurrect a session for it.
+    if (registry.getStream(stream.id) !== stream) {
+      up.destroy();
+      throw new NotFoundError(`Stream ${stream.id}`);
+    }
+    if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
+      stats.recordFailover();
+      streams.recordFailover(stream, stream.currentIndex, opened.index, 'upstream_error', p.clientId);
+    }
+
+    const status = up.statusCode ?? 502;
+    const plan = bodyPlanOf(up);
+    if (status === 200 || status === 206) {
+      stream.observedType = plan.kind === 'vod' || isVodPath(opened.finalUrl) ? 'VOD' : 'Live Continuous';
+    }
+    const outHeaders = mirrorResponseHeaders(up.headers, opened.finalUrl);
+    if (p.head || (status !== 200 && status !== 206)) {
+      // HEAD (asked upstream as GET: origins answer HEAD badly) and the bodiless 304/416: headers only, no session.
+      res.writeHead(status, outHeaders);
+      res.end();
+      if (p.head) up.destroy();
+      else discardResponse(up);
+      return;
+    }
+
+    const client = streams.openSession(stream, p.clientId, p.info);
+    res.writeHead(status, outHeaders);
+    await runSession({
+      deps: { registry, streams, connections: deps.connections, logger, stats, readTimeoutMs: config.readTimeoutMs },
+      res,
+      stream,
+      client,
+      ring,
+      fixedRing: p.overrideUrl !== undefined,
+      userAgent,
+      plan,
+      first: opened,
+      openRing: (startAt, hdrs, signal, acceptNext) => openRing(stream, ring, startAt, hdrs, signal, acceptNext),
+    });
+  }
+
+  return { serve };
+}
+
+/** How the first response frames its body: a byte range of a file that can be resumed, or a live stream. */
+export function bodyPlanOf(up: IncomingMessage): BodyPlan {
+  const range = parseContentRange(header(up.headers['content-range']));
+  const length = parseContentLength(header(up.headers['content-length']));
+  if (up.statusCode === 206 && range) return { kind: 'vod', firstByte: range.start, lastByte: range.end, total: range.total };
+  if (up.statusCode === 200 && length !== undefined) return { kind: 'vod', firstByte: 0, lastByte: length - 1, total: length };
+  const te = header(up.headers['transfer-encoding']) ?? '';
+  // A chunked body ends on purpose; a body delimited by the connection closing may just have lost its origin.
+  return { kind: 'live', closeDelimited: !/chunked/i.test(te) };
+}
+
+function header(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}

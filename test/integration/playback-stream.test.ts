@@ -1,0 +1,227 @@
+// GET/HEAD /stream/{id} against a real origin (SPEC §5.1): byte-exact VOD, Range, HEAD, accounting, player departure.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { test } from 'node:test';
+import { startOrigin, waitFor } from '../helpers/origin.ts';
+import { md5, openPlayer } from '../helpers/player.ts';
+import { api, startProxy } from '../helpers/start-proxy.ts';
+
+interface Created {
+  stream_id: string;
+  stream_endpoint: string;
+}
+
+async function createStream(base: string, url: string, extra: Record<string, unknown> = {}): Promise<Created> {
+  const r = await api(base, 'POST', '/streams', { url, ...extra });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body as Created;
+}
+
+test('§5.1 VOD: the player gets the file byte for byte, with the origin headers mirrored', async (t) => {
+  const movie = randomBytes(3 * 1024 * 1024 + 11);
+  const origin = await startOrigin(t, { '/movie.mp4': { kind: 'file', body: movie, etag: '"v1"', headers: { 'last-modified': 'Tue, 01 Jan 2030 00:00:00 GMT' } } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/movie.mp4'));
+  assert.equal(s.stream_endpoint, `/stream/${s.stream_id}`);
+
+  const player = await openPlayer(t, proxy.base + s.stream_endpoint);
+  assert.equal(player.res.statusCode, 200);
+  // The origin says octet-stream: the .mp4 extension decides.
+  assert.equal(player.res.headers['content-type'], 'video/mp4');
+  assert.equal(player.res.headers['content-length'], String(movie.length));
+  assert.equal(player.res.headers['accept-ranges'], 'bytes');
+  assert.equal(player.res.headers['etag'], '"v1"');
+  assert.equal(player.res.headers['last-modified'], 'Tue, 01 Jan 2030 00:00:00 GMT');
+  assert.deepEqual(await player.done, { complete: true });
+  assert.equal(player.md5(), md5(movie));
+
+  // Byte counts are exact and the session is gone once the player finished.
+  await waitFor(() => proxy.app.registry.clientCount(s.stream_id) === 0, 2_000, 'session end');
+  const stream = proxy.app.registry.getStream(s.stream_id);
+  assert.equal(stream?.bytesServed, movie.length);
+  assert.equal(stream?.observedType, 'VOD');
+  assert.equal(proxy.app.registry.totalBytesServed, movie.length);
+  const stat = await api(proxy.base, 'GET', `/streams/${s.stream_id}`);
+  assert.equal((stat.body as { stream: { total_bytes_served: number; stream_type: string } }).stream.total_bytes_served, movie.length);
+  assert.equal((stat.body as { stream: { stream_type: string } }).stream.stream_type, 'VOD');
+});
+
+test('§5.1 Range: 206 with Content-Range, the exact slice, the Range forwarded upstream', async (t) => {
+  const movie = randomBytes(256 * 1024);
+  const origin = await startOrigin(t, { '/movie.mkv': { kind: 'file', body: movie, contentType: 'video/x-matroska' } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/movie.mkv'));
+
+  const player = await openPlayer(t, proxy.base + s.stream_endpoint, { range: 'bytes=1000-50999' });
+  assert.equal(player.res.statusCode, 206);
+  assert.equal(player.res.headers['content-range'], `bytes 1000-50999/${movie.length}`);
+  assert.equal(player.res.headers['content-length'], '50000');
+  assert.equal(player.res.headers['content-type'], 'video/x-matroska');
+  await player.done;
+  assert.ok(player.body().equals(movie.subarray(1000, 51000)));
+  assert.equal(origin.lastRequest('/movie.mkv').headers.range, 'bytes=1000-50999');
+
+  const tail = await openPlayer(t, proxy.base + s.stream_endpoint, { range: 'bytes=-100' });
+  assert.equal(tail.res.statusCode, 206);
+  await tail.done;
+  assert.ok(tail.body().equals(movie.subarray(movie.length - 100)));
+
+  const beyond = await openPlayer(t, proxy.base + s.stream_endpoint, { range: `bytes=${movie.length + 5}-` });
+  assert.equal(beyond.res.statusCode, 416, 'an unsatisfiable range is the origin answer, not a proxy failure');
+  await beyond.done;
+});
+
+test('§5.1 upstream request headers: stream UA, custom headers, Accept, no hop-by-hop', async (t) => {
+  const origin = await startOrigin(t, { '/a.ts': { kind: 'file', body: Buffer.alloc(1000, 1) } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/a.ts'), { user_agent: 'TestUA/1', headers: { Referer: 'http://ref.example/', 'X-Custom': 'yes', Connection: 'x-secret', 'Keep-Alive': 'timeout=1' } });
+  const player = await openPlayer(t, proxy.base + s.stream_endpoint, { 'if-none-match': '"nope"', 'x-player-private': '1' });
+  await player.done;
+  const h = origin.lastRequest('/a.ts').headers;
+  assert.equal(h['user-agent'], 'TestUA/1');
+  assert.equal(h['referer'], 'http://ref.example/');
+  assert.equal(h['x-custom'], 'yes');
+  assert.equal(h['accept'], '*/*');
+  assert.equal(h['if-none-match'], '"nope"');
+  assert.equal(h['x-player-private'], undefined, 'only Range and conditionals pass from the player');
+  assert.equal(h['keep-alive'], undefined);
+  assert.notEqual(h['connection'], 'x-secret');
+});
+
+test('§5.1 conditional request: the origin 304 is mirrored without a body', async (t) => {
+  const origin = await startOrigin(t, { '/movie.mp4': { kind: 'file', body: Buffer.alloc(5000, 7), etag: '"e1"' } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/movie.mp4'));
+  const player = await openPlayer(t, proxy.base + s.stream_endpoint, { 'if-none-match': '"e1"' });
+  assert.equal(player.res.statusCode, 304);
+  assert.equal(player.res.headers['etag'], '"e1"');
+  await player.done;
+  assert.equal(player.bytes, 0);
+});
+
+test('§5.1 HEAD: same status and headers, no body, no client registered', async (t) => {
+  const movie = randomBytes(100_000);
+  const origin = await startOrigin(t, { '/movie.mp4': { kind: 'file', body: movie, contentType: 'video/mp4' } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/movie.mp4'));
+  let connected = 0;
+  proxy.app.bus.subscribe((e) => {
+    if (e.event_type === 'client_connected') connected++;
+  });
+  const head = await fetch(proxy.base + s.stream_endpoint, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-length'), String(movie.length));
+  assert.equal(head.headers.get('content-type'), 'video/mp4');
+  assert.equal(head.headers.get('accept-ranges'), 'bytes');
+  assert.equal((await head.arrayBuffer()).byteLength, 0);
+  const ranged = await fetch(proxy.base + s.stream_endpoint, { method: 'HEAD', headers: { range: 'bytes=10-19' } });
+  assert.equal(ranged.status, 206);
+  assert.equal(ranged.headers.get('content-range'), `bytes 10-19/${movie.length}`);
+  assert.equal(connected, 0);
+  assert.equal(proxy.app.registry.clientCount(s.stream_id), 0);
+  assert.equal(proxy.app.registry.totalBytesServed, 0);
+});
+
+test('§5.1 player leaves: the origin sees its socket close, the session ends with exact accounting', async (t) => {
+  const origin = await startOrigin(t, { '/live.ts': { kind: 'live', fill: 0x47 } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/live.ts'));
+  const events: string[] = [];
+  proxy.app.bus.subscribe((e) => events.push(e.event_type));
+
+  const player = await openPlayer(t, proxy.base + s.stream_endpoint);
+  assert.equal(player.res.statusCode, 200);
+  assert.equal(player.res.headers['content-type'], 'video/mp2t');
+  await player.waitBytes(50_000);
+  assert.equal(proxy.app.registry.clientCount(s.stream_id), 1);
+  assert.equal(proxy.app.connections.count(), 1);
+  const upstreamRequest = origin.lastRequest('/live.ts');
+  player.leave();
+
+  await Promise.race([
+    upstreamRequest.socketClosed,
+    new Promise((_, reject) => setTimeout(() => reject(new Error('origin socket still open after 1 s')), 1_000).unref()),
+  ]);
+  await waitFor(() => proxy.app.registry.clientCount(s.stream_id) === 0, 1_000, 'session end');
+  assert.equal(proxy.app.connections.count(), 0);
+  assert.equal(proxy.app.registry.getStream(s.stream_id)?.observedType, 'Live Continuous');
+  assert.deepEqual(events.filter((e) => e.startsWith('client_')), ['client_connected', 'client_disconnected']);
+  // The proxy counts what it handed to the player's socket: never less than the player got.
+  assert.ok((proxy.app.registry.getStream(s.stream_id)?.bytesServed ?? 0) >= player.bytes);
+});
+
+test('§3.2 DELETE /streams/{id} ends connected players and closes their upstream sockets at once', async (t) => {
+  const origin = await startOrigin(t, { '/live.ts': { kind: 'live' } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/live.ts'));
+  const a = await openPlayer(t, proxy.base + s.stream_endpoint);
+  const b = await openPlayer(t, proxy.base + s.stream_endpoint + '?client_id=second');
+  await a.waitBytes(1);
+  await b.waitBytes(1);
+  const disconnected: string[] = [];
+  proxy.app.bus.subscribe((e) => {
+    if (e.event_type === 'client_disconnected') disconnected.push(String(e.data['client_id']));
+  });
+
+  const del = await api(proxy.base, 'DELETE', `/streams/${s.stream_id}`);
+  assert.equal(del.status, 200);
+  assert.deepEqual(await a.done, { complete: false });
+  assert.deepEqual(await b.done, { complete: false });
+  for (const r of origin.hits('/live.ts')) await r.socketClosed;
+  assert.equal(disconnected.length, 2, 'one client_disconnected per player, not twice');
+  assert.equal(proxy.app.connections.count(), 0);
+  assert.equal(proxy.app.registry.clientCount(), 0);
+});
+
+test('§5.1 backpressure: a player that does not read holds the origin back', async (t) => {
+  const movie = randomBytes(32 * 1024 * 1024);
+  const origin = await startOrigin(t, { '/big.mp4': { kind: 'file', body: movie } });
+  const proxy = await startProxy(t, { readTimeoutMs: 60_000 });
+  const s = await createStream(proxy.base, origin.url('/big.mp4'));
+  const player = await openPlayer(t, proxy.base + s.stream_endpoint);
+  player.res.pause();
+  // Give the pipe every chance to overrun: wait until the origin stops making progress.
+  let last = -1;
+  await waitFor(() => {
+    const sent = origin.lastRequest('/big.mp4').bytesSent;
+    const settled = sent === last;
+    last = sent;
+    return settled;
+  }, 10_000, 'origin to stall on backpressure');
+  // Socket buffers on both sides hold a few MiB at most; the proxy holds only a few chunks.
+  assert.ok(last < 16 * 1024 * 1024, `origin sent ${last} bytes to a player that reads nothing`);
+  player.res.resume();
+  await player.done;
+  assert.equal(player.md5(), md5(movie));
+});
+
+test('§5.4 /stream/{id}?url= needs a valid API token and an http(s) URL', async (t) => {
+  const origin = await startOrigin(t, { '/other.ts': { kind: 'file', body: Buffer.alloc(100, 3) }, '/a.ts': { kind: 'file', body: Buffer.alloc(10, 1) } });
+  const open = await startProxy(t);
+  const s1 = await createStream(open.base, origin.url('/a.ts'));
+  const refused = await api(open.base, 'GET', `/stream/${s1.stream_id}?url=${encodeURIComponent(origin.url('/other.ts'))}`);
+  assert.equal(refused.status, 403, 'no API_TOKEN configured: refused');
+  assert.equal((refused.body as { code: string }).code, 'FORBIDDEN_URL');
+
+  const locked = await startProxy(t, { apiToken: 'sekrit' });
+  const s2 = await createStream(locked.base, origin.url('/a.ts'), {}).catch(() => undefined);
+  assert.equal(s2, undefined, 'creating needs the token');
+  const created = await api(locked.base, 'POST', '/streams', { url: origin.url('/a.ts') }, { 'x-api-token': 'sekrit' });
+  const id = (created.body as Created).stream_id;
+  const target = encodeURIComponent(origin.url('/other.ts'));
+  assert.equal((await api(locked.base, 'GET', `/stream/${id}?url=${target}`)).status, 403);
+  assert.equal((await api(locked.base, 'GET', `/stream/${id}?url=${target}&api_token=wrong`)).status, 403);
+  assert.equal((await api(locked.base, 'GET', `/stream/${id}?url=${encodeURIComponent('file:///etc/passwd')}&api_token=sekrit`)).status, 403);
+  const ok = await api(locked.base, 'GET', `/stream/${id}?url=${target}&api_token=sekrit`);
+  assert.equal(ok.status, 200);
+  assert.equal(String(ok.body).length, 100);
+  // Without ?url= the player needs no token.
+  assert.equal((await api(locked.base, 'GET', `/stream/${id}`)).status, 200);
+});
+
+test('§5.1 unknown stream id: 404 JSON', async (t) => {
+  const proxy = await startProxy(t);
+  const r = await api(proxy.base, 'GET', '/stream/0123456789abcdef0123456789abcdef');
+  assert.equal(r.status, 404);
+  assert.equal((r.body as { code: string }).code, 'NOT_FOUND');
+});
