@@ -7,6 +7,8 @@ import { waitFor } from './origin.ts';
 export interface Player {
   res: IncomingMessage;
   readonly bytes: number;
+  /** The last byte received, or -1: live origins fill chunks with one value, so this tells which origin is playing. */
+  readonly lastByte: number;
   body(): Buffer;
   md5(): string;
   /** Resolves once the player received at least `n` bytes (bounded wait). */
@@ -31,9 +33,11 @@ export async function openPlayer(t: TestContext, url: string, headers: Record<st
   t.after(() => res.destroy());
   const chunks: Buffer[] = [];
   let bytes = 0;
+  let lastByte = -1;
   res.on('data', (c: Buffer) => {
     chunks.push(c);
     bytes += c.length;
+    lastByte = c[c.length - 1] ?? lastByte;
   });
   const done = new Promise<{ complete: boolean }>((resolve) => {
     let complete = false;
@@ -45,6 +49,9 @@ export async function openPlayer(t: TestContext, url: string, headers: Record<st
     res,
     get bytes() {
       return bytes;
+    },
+    get lastByte() {
+      return lastByte;
     },
     body: () => Buffer.concat(chunks),
     md5: () => md5(Buffer.concat(chunks)),
