@@ -225,3 +225,38 @@ test('§5.1 unknown stream id: 404 JSON', async (t) => {
   assert.equal(r.status, 404);
   assert.equal((r.body as { code: string }).code, 'NOT_FOUND');
 });
+
+test('§7 /stats/detailed and /stats/performance: upstream sockets per host, live connections, throughput', async (t) => {
+  const movie = randomBytes(200_000);
+  const origin = await startOrigin(t, { '/movie.mp4': { kind: 'file', body: movie }, '/live.ts': { kind: 'live' } });
+  const proxy = await startProxy(t);
+  const host = `127.0.0.1:${origin.port}`;
+  type Detailed = {
+    upstream_sockets: { host: string; open: number; free: number; in_use: number }[];
+    performance: { live_connections: number; bytes_per_second: number; total_bytes_served: number };
+    errors_by_kind: Record<string, number>;
+  };
+
+  const vod = await createStream(proxy.base, origin.url('/movie.mp4'));
+  const done = await openPlayer(t, proxy.base + vod.stream_endpoint);
+  await done.done;
+  // A body read to its end returns its socket to the keep-alive pool.
+  await waitFor(() => proxy.app.connections.count() === 0, 1_000, 'session end');
+  let d = (await api(proxy.base, 'GET', '/stats/detailed')).body as Detailed;
+  assert.deepEqual(d.upstream_sockets.find((s) => s.host === host), { host, open: 1, free: 1, in_use: 0 });
+
+  const live = await createStream(proxy.base, origin.url('/live.ts'));
+  const player = await openPlayer(t, proxy.base + live.stream_endpoint);
+  await player.waitBytes(10_000);
+  d = (await api(proxy.base, 'GET', '/stats/detailed')).body as Detailed;
+  assert.equal(d.upstream_sockets.find((s) => s.host === host)?.in_use, 1);
+  assert.equal(d.performance.live_connections, 1);
+  assert.ok(d.performance.total_bytes_served >= movie.length);
+  assert.deepEqual(d.errors_by_kind, {});
+
+  const perf = (await api(proxy.base, 'GET', '/stats/performance')).body as { bytes_per_second: number; live_connections: number };
+  assert.equal(typeof perf.bytes_per_second, 'number');
+  assert.ok(perf.bytes_per_second >= 0);
+  const metrics = await (await fetch(proxy.base + '/metrics')).text();
+  assert.match(metrics, new RegExp(`m3u_proxy_upstream_connections_open\\{host="${host.replace(/\./g, '\\.')}"\\} \\d`));
+});
