@@ -1,5 +1,7 @@
 // One player's continuous/VOD session after the answer started: pumps upstream bytes to the player with backpressure,
 // and on an upstream failure, stall or manual switch reconnects to the ring without closing the player's response.
+// Not pipeline(): the player's response outlives each upstream response, and pipeline() would end or destroy it with
+// the first one. A 'data' handler with write()/pause()/'drain' is the same backpressure with nothing in between.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ClientRecord, Registry, StreamRecord } from '../core/registry.ts';
 import { upstreamErrorKind, watchIdle, type UpstreamErrorKind } from '../core/upstream/client.ts';
@@ -39,13 +41,14 @@ export interface SessionInput {
   res: ServerResponse;
   stream: StreamRecord;
   client: ClientRecord;
-  ring: readonly string[];
+  /** The URL ring now: read at every reconnect, since re-creating a stream may change its failover URLs. */
+  ring(): readonly string[];
   /** The `?url=` form: one URL, never a failover event. */
   fixedRing: boolean;
   userAgent: string;
   plan: BodyPlan;
   first: OpenedUpstream;
-  openRing(startIndex: number, headers: Record<string, string>, signal: AbortSignal, accept: AcceptResponse): Promise<OpenedUpstream>;
+  openRing(ring: readonly string[], startIndex: number, headers: Record<string, string>, signal: AbortSignal, accept: AcceptResponse): Promise<OpenedUpstream>;
 }
 
 /** Why a pump over one upstream response stopped. */
@@ -192,7 +195,8 @@ export async function runSession(s: SessionInput): Promise<void> {
       const ac = new AbortController();
       walkAc = ac;
       try {
-        return await s.openRing(Math.min(start, s.ring.length - 1) % s.ring.length, headers, ac.signal, acceptResume);
+        const ring = s.ring();
+        return await s.openRing(ring, start % ring.length, headers, ac.signal, acceptResume);
       } catch (err) {
         if (stopped) return null;
         if (switchPending) {

@@ -157,12 +157,12 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       res,
       stream,
       client,
-      ring,
+      ring: () => (p.overrideUrl !== undefined ? ring : urlRing(stream)),
       fixedRing: p.overrideUrl !== undefined,
       userAgent,
       plan,
       first: opened,
-      openRing: (startAt, hdrs, signal, acceptNext) => openRing(stream, ring, startAt, hdrs, signal, acceptNext),
+      openRing: (ringNow, startAt, hdrs, signal, acceptNext) => openRing(stream, ringNow, startAt, hdrs, signal, acceptNext),
     });
   }
 

@@ -212,3 +212,17 @@ test('§5.3 manual failover of a VOD continues the file byte-exact from the back
   assert.equal(player.md5(), md5(movie));
   assert.equal(origin.hits('/b/movie.mp4').length, 1);
 });
+
+test('§5.1 a live stream with one URL just continues after a reset, with no failover event', async (t) => {
+  const origin = await startOrigin(t, { '/live.ts': { kind: 'live', fill: PRIMARY, fault: { kind: 'reset', afterBytes: 40_000, times: 1 } } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/live.ts'));
+  const failovers = collect(proxy, 'failover_triggered');
+  const player = await openPlayer(t, proxy.base + s.stream_endpoint);
+  await waitFor(() => origin.hits('/live.ts').length === 2, 5_000, 'the reconnect');
+  const after = player.bytes;
+  await player.waitBytes(after + 20_000);
+  assert.equal(player.res.destroyed, false);
+  assert.equal(failovers.length, 0);
+  assert.equal(origin.lastRequest('/live.ts').headers.range, undefined, 'a live reconnect asks for no range');
+});

@@ -111,3 +111,18 @@ test('§5.1 mid-stream: a VOD that cannot be resumed ends the player connection 
   assert.ok(player.bytes < movie.length);
   assert.equal(proxy.app.connections.count(), 0);
 });
+
+test('§5.1 a redirect to another origin drops credential headers, keeps the rest', async (t) => {
+  const cdn = await startOrigin(t, { '/seg.ts': { kind: 'file', body: Buffer.alloc(100, 1) } });
+  const origin = await startOrigin(t, { '/live.ts': { kind: 'redirect', location: cdn.url('/seg.ts') } });
+  const proxy = await startProxy(t);
+  const r = await api(proxy.base, 'POST', '/streams', { url: origin.url('/live.ts'), headers: { Authorization: 'Bearer x', Cookie: 'c=1', Referer: 'http://ref/' } });
+  const player = await openPlayer(t, proxy.base + (r.body as { stream_endpoint: string }).stream_endpoint);
+  await player.done;
+  assert.equal(player.bytes, 100);
+  assert.equal(origin.lastRequest('/live.ts').headers.authorization, 'Bearer x');
+  const h = cdn.lastRequest('/seg.ts').headers;
+  assert.equal(h.authorization, undefined);
+  assert.equal(h.cookie, undefined);
+  assert.equal(h.referer, 'http://ref/');
+});
