@@ -11,6 +11,7 @@ import { metricsRoutes } from './http/routes/metrics.ts';
 import { playbackStreamRoutes } from './http/routes/playback-stream.ts';
 import { statsDetailedRoutes } from './http/routes/stats-detailed.ts';
 import { streamRoutes } from './http/routes/streams.ts';
+import { webhookRoutes } from './http/routes/webhooks.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
@@ -19,11 +20,16 @@ import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
 import { createStreamProxy } from './services/proxy-stream.ts';
 import { createUpstreamStats } from './services/upstream-stats.ts';
+import { Sweeper } from './services/sweeper.ts';
+import { createWebhookService, type WebhookService } from './services/webhooks.ts';
 
 export interface AppOptions {
   logger: Logger;
   /** Injected clock for the registry (tests). */
   now?: () => number;
+  /** Webhook retry back-off base and queue bound (tests shrink them). */
+  webhookRetryBaseMs?: number;
+  webhookMaxQueue?: number;
 }
 
 export interface App {
@@ -34,6 +40,8 @@ export interface App {
   readonly streams: StreamService;
   readonly connections: ConnectionTracker;
   readonly metrics: MetricsService;
+  readonly webhooks: WebhookService;
+  readonly sweeper: Sweeper;
   /** Listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -53,7 +61,23 @@ export function createApp(config: Config, options: AppOptions): App {
   const upstreamClient = createUpstreamClient(agents);
   const upstreamStats = createUpstreamStats({ sockets: agents.snapshot, totalBytes: () => registry.totalBytesServed, now: registry.now });
   const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats });
-  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats });
+  const webhooks = createWebhookService({
+    bus,
+    logger,
+    version: VERSION,
+    secret: config.webhookSecret,
+    retryBaseMs: options.webhookRetryBaseMs,
+    maxQueue: options.webhookMaxQueue,
+  });
+  const sweeper = new Sweeper({
+    registry,
+    streams,
+    logger,
+    clientTimeoutMs: config.clientTimeoutMs,
+    streamTimeoutMs: config.streamTimeoutMs,
+    intervalMs: config.cleanupIntervalMs,
+  });
+  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
@@ -63,6 +87,7 @@ export function createApp(config: Config, options: AppOptions): App {
     ...metricsRoutes(metrics),
     ...playbackStreamRoutes(routeDeps, streamProxy),
     ...statsDetailedRoutes(routeDeps, upstreamStats),
+    ...webhookRoutes(webhooks),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -82,8 +107,11 @@ export function createApp(config: Config, options: AppOptions): App {
     streams,
     connections,
     metrics,
+    webhooks,
+    sweeper,
     listen(port = config.port, host = config.host) {
       metrics.start();
+      sweeper.start();
       return new Promise((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
@@ -96,6 +124,7 @@ export function createApp(config: Config, options: AppOptions): App {
     async close(graceMs = 10_000) {
       if (shuttingDown) return;
       shuttingDown = true;
+      sweeper.stop();
       // Stop accepting: the listener closes now; requests on kept-alive sockets get 503 (isShuttingDown).
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Continuous streams never finish by themselves: end them now. Playlists and segments in flight get the grace period.
@@ -110,6 +139,8 @@ export function createApp(config: Config, options: AppOptions): App {
       clearInterval(idleSweep);
       server.closeAllConnections();
       await closed;
+      // Events of the connections just ended are queued by now: give webhooks a short, bounded flush.
+      await webhooks.close(Math.min(2_000, graceMs));
       agents.destroy();
       metrics.stop();
     },
