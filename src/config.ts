@@ -1,5 +1,7 @@
 // Configuration: the Config type and its defaults, merged from .env, the environment and flags (SPEC §2); frozen once built.
-// NOTE: parsing is being written (see loadConfig below); the type is the contract other modules rely on.
+import { createHash, randomBytes } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { ConfigError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
 
 export interface Config {
@@ -32,5 +34,311 @@ export interface Config {
   readonly webhookSecret: string | undefined;
 }
 
+/** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
+export const VERSION = '1.0.0';
+
 export const DEFAULT_USER_AGENT =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/115.0.0.0 Safari/537.36';
+
+export type StartCommand = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
+
+interface OptionSpec {
+  /** Long flag without the dashes; absent for env-only settings. */
+  readonly flag?: string;
+  /** Environment names, strongest first (the prefixed alias beats the bare name: it cannot be set by accident). */
+  readonly env: readonly string[];
+  readonly def: string;
+  readonly help: string;
+  /** Never echoed in an error message. */
+  readonly secret?: boolean;
+}
+
+/** The one table of settings: parsing, precedence and --help are all driven by it. */
+const OPTIONS = {
+  host: { flag: 'host', env: ['M3U_PROXY_HOST', 'HOST'], def: '0.0.0.0', help: 'bind address' },
+  port: { flag: 'port', env: ['M3U_PROXY_PORT', 'PORT'], def: '8085', help: 'bind port (0: any free port)' },
+  logLevel: { flag: 'log-level', env: ['LOG_LEVEL'], def: 'info', help: 'error, warn, info or debug (any case)' },
+  logFormat: { flag: 'log-format', env: ['LOG_FORMAT'], def: 'text', help: 'text or json (one JSON object per line)' },
+  apiToken: { env: ['API_TOKEN'], def: 'unset', help: 'token the management API requires (X-API-Token)', secret: true },
+  rootPath: { flag: 'root-path', env: ['ROOT_PATH'], def: '""', help: 'prefix for every route, e.g. /m3u-proxy' },
+  publicUrl: { flag: 'public-url', env: ['PUBLIC_URL'], def: 'unset', help: 'absolute http(s) base for rewritten playlist URLs' },
+  clientTimeout: { env: ['CLIENT_TIMEOUT'], def: '30', help: 'seconds without a request before an HLS client is gone' },
+  streamTimeout: { env: ['STREAM_TIMEOUT'], def: '300', help: 'seconds an idle stream with no clients is kept' },
+  cleanupInterval: { env: ['CLEANUP_INTERVAL'], def: '60', help: 'sweeper period, seconds' },
+  userAgent: { env: ['DEFAULT_USER_AGENT'], def: 'Chrome 115', help: 'upstream User-Agent when a stream sets none' },
+  connectTimeout: { env: ['DEFAULT_CONNECTION_TIMEOUT'], def: '10', help: 'upstream connect + response headers, seconds' },
+  readTimeout: { env: ['DEFAULT_READ_TIMEOUT'], def: '30', help: 'upstream idle-read (stall) timeout, seconds' },
+  maxRetries: { env: ['DEFAULT_MAX_RETRIES'], def: '3', help: 'rounds over all URLs without a byte before giving up' },
+  trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
+  urlSecret: { env: ['URL_SECRET'], def: 'random', help: 'key for playback URLs; set it so they survive restarts', secret: true },
+  webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
+} as const satisfies Record<string, OptionSpec>;
+
+type Key = keyof typeof OPTIONS;
+
+/** Flags that are not settings; shown first in --help. */
+const SWITCHES = [
+  { flag: 'debug', help: 'same as --log-level debug' },
+  { flag: 'help', short: 'h', help: 'show this help and exit' },
+  { flag: 'version', short: 'v', help: 'print the version and exit' },
+] as const;
+
+/** setTimeout clamps anything larger to 1 ms, so a longer "timeout" would fire at once. */
+const MAX_SECONDS = Math.floor(2_147_483_647 / 1000);
+
+/** A raw value and where it came from, for error messages ("--port", "PORT", "PORT in .env"). */
+interface Raw {
+  value: string;
+  from: string;
+}
+
+export function parseServerArgs(argv: string[], env: Record<string, string | undefined>, dotenvText?: string): StartCommand {
+  const flags = readFlags(argv);
+  if (flags.has('help')) return { kind: 'help', text: helpText() };
+  if (flags.has('version')) return { kind: 'version', text: `m3u-proxy ${VERSION}` };
+  const dotenv = dotenvText === undefined ? {} : parseDotenv(dotenvText);
+
+  // Layers, strongest first: flags, the environment, .env. An empty env value counts as unset (compose files pass `X=`).
+  const raw = (key: Key): Raw | undefined => {
+    const spec: OptionSpec = OPTIONS[key];
+    const flagValue = spec.flag === undefined ? undefined : flags.get(spec.flag);
+    if (flagValue !== undefined) return { value: flagValue, from: `--${spec.flag}` };
+    for (const name of spec.env) {
+      const v = env[name];
+      if (v !== undefined && v !== '') return { value: v, from: name };
+    }
+    for (const name of spec.env) {
+      const v = dotenv[name];
+      if (v !== undefined && v !== '') return { value: v, from: `${name} in .env` };
+    }
+    return undefined;
+  };
+  const fail = (key: Key, r: Raw, why: string): never => {
+    const spec: OptionSpec = OPTIONS[key];
+    throw new ConfigError(spec.secret === true ? `invalid ${r.from}: ${why}` : `invalid ${r.from} '${r.value}': ${why}`);
+  };
+  const seconds = (key: Key, def: number): number => {
+    const r = raw(key);
+    if (r === undefined) return def * 1000;
+    const v = r.value.trim();
+    if (!/^(\d+(\.\d*)?|\.\d+)$/.test(v)) return fail(key, r, 'must be a positive number of seconds');
+    const n = Number(v);
+    if (n <= 0) return fail(key, r, 'must be greater than 0');
+    if (n > MAX_SECONDS) return fail(key, r, `must be at most ${MAX_SECONDS} seconds`);
+    return Math.max(1, Math.round(n * 1000));
+  };
+  const text = (key: Key): string | undefined => raw(key)?.value;
+
+  const debug = flags.has('debug');
+  const urlSecretRaw = text('urlSecret');
+  const config: Config = {
+    host: parseHost(raw('host'), (r, why) => fail('host', r, why)),
+    port: parsePort(raw('port'), (r, why) => fail('port', r, why)),
+    logLevel: debug ? 'debug' : parseLogLevel(raw('logLevel'), (r, why) => fail('logLevel', r, why)),
+    logFormat: parseLogFormat(raw('logFormat'), (r, why) => fail('logFormat', r, why)),
+    apiToken: text('apiToken'),
+    rootPath: parseRootPath(raw('rootPath'), (r, why) => fail('rootPath', r, why)),
+    publicUrl: parsePublicUrl(raw('publicUrl'), (r, why) => fail('publicUrl', r, why)),
+    clientTimeoutMs: seconds('clientTimeout', 30),
+    streamTimeoutMs: seconds('streamTimeout', 300),
+    cleanupIntervalMs: seconds('cleanupInterval', 60),
+    defaultUserAgent: text('userAgent') ?? DEFAULT_USER_AGENT,
+    connectTimeoutMs: seconds('connectTimeout', 10),
+    readTimeoutMs: seconds('readTimeout', 30),
+    maxRetries: parseRetries(raw('maxRetries'), (r, why) => fail('maxRetries', r, why)),
+    trustProxy: parseBool(raw('trustProxy'), (r, why) => fail('trustProxy', r, why)),
+    // SHA-256 turns a passphrase of any length into the 32-byte AES-256 key; the same secret gives the same key on every replica.
+    urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
+    urlSecretRandom: urlSecretRaw === undefined,
+    webhookSecret: text('webhookSecret'),
+  };
+  return { kind: 'run', config: Object.freeze(config) };
+}
+
+type Fail = (r: Raw, why: string) => never;
+
+function parseHost(r: Raw | undefined, fail: Fail): string {
+  if (r === undefined) return '0.0.0.0';
+  const v = r.value.trim();
+  if (v === '' || /\s/.test(v)) return fail(r, 'must be a host name or IP address');
+  return v;
+}
+
+function parsePort(r: Raw | undefined, fail: Fail): number {
+  if (r === undefined) return 8085;
+  const v = r.value.trim();
+  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) return fail(r, 'must be an integer from 0 to 65535');
+  return Number(v);
+}
+
+/** Python's level names (the reference's LOG_LEVEL=INFO, WARNING, CRITICAL) are accepted for drop-in compatibility. */
+const LEVEL_NAMES: Record<string, LogLevel> = { error: 'error', critical: 'error', warn: 'warn', warning: 'warn', info: 'info', debug: 'debug' };
+
+function parseLogLevel(r: Raw | undefined, fail: Fail): LogLevel {
+  if (r === undefined) return 'info';
+  return LEVEL_NAMES[r.value.trim().toLowerCase()] ?? fail(r, 'must be error, warn, info or debug');
+}
+
+function parseLogFormat(r: Raw | undefined, fail: Fail): LogFormat {
+  if (r === undefined) return 'text';
+  const v = r.value.trim().toLowerCase();
+  if (v === 'text' || v === 'json') return v;
+  return fail(r, 'must be text or json');
+}
+
+/** '' or '/a/b': leading slash added, trailing slashes dropped; segments limited to RFC 3986 unreserved characters. */
+function parseRootPath(r: Raw | undefined, fail: Fail): string {
+  if (r === undefined) return '';
+  let v = r.value.trim().replace(/\/+$/, '');
+  if (v === '') return '';
+  if (!v.startsWith('/')) v = '/' + v;
+  const segments = v.slice(1).split('/');
+  const ok = segments.every((s) => /^[A-Za-z0-9._~-]+$/.test(s) && s !== '.' && s !== '..');
+  if (!ok) return fail(r, 'must be a path like /m3u-proxy (letters, digits, . _ ~ -)');
+  return v;
+}
+
+function parsePublicUrl(r: Raw | undefined, fail: Fail): string | undefined {
+  if (r === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(r.value.trim());
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err; // URL parse failures are TypeErrors; anything else is a bug
+    return fail(r, 'must be an absolute http(s) URL');
+  }
+  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') return fail(r, 'must be an absolute http(s) URL');
+  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
+    return fail(r, 'must not carry a query, fragment or credentials');
+  }
+  return (url.origin + url.pathname).replace(/\/+$/, '');
+}
+
+function parseRetries(r: Raw | undefined, fail: Fail): number {
+  if (r === undefined) return 3;
+  const v = r.value.trim();
+  if (!/^\d{1,6}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
+  return Number(v);
+}
+
+const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
+
+function parseBool(r: Raw | undefined, fail: Fail): boolean {
+  if (r === undefined) return false;
+  const v = r.value.trim().toLowerCase();
+  if (TRUE_WORDS.has(v)) return true;
+  if (FALSE_WORDS.has(v)) return false;
+  return fail(r, 'must be true or false (also 1/0, yes/no, on/off)');
+}
+
+/** util.parseArgs over the table; its errors (unknown flag, missing value) become one-line ConfigErrors. */
+function readFlags(argv: string[]): Map<string, string> {
+  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
+  for (const spec of Object.values(OPTIONS) as OptionSpec[]) if (spec.flag !== undefined) options[spec.flag] = { type: 'string' };
+  for (const s of SWITCHES) options[s.flag] = 'short' in s ? { type: 'boolean', short: s.short } : { type: 'boolean' };
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
+  } catch (err) {
+    throw new ConfigError(describeArgError(err));
+  }
+  const [extra] = parsed.positionals;
+  if (extra !== undefined) throw new ConfigError(`unknown command '${extra}' (see m3u-proxy --help and m3u-proxy help)`);
+  const out = new Map<string, string>();
+  for (const [name, value] of Object.entries(parsed.values)) {
+    if (typeof value === 'string') out.set(name, value);
+    else if (value === true) out.set(name, '');
+  }
+  return out;
+}
+
+function describeArgError(err: unknown): string {
+  if (!(err instanceof TypeError)) throw err;
+  const code = (err as NodeJS.ErrnoException).code;
+  // Node's own messages span several lines and suggest '--' forms; keep the first line, which names the flag.
+  const first = err.message.split('\n')[0] ?? err.message;
+  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+    const flag = /'([^']+)'/.exec(first)?.[1] ?? first;
+    return `unknown option '${flag}' (see --help)`;
+  }
+  const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(first);
+  if (ambiguous !== null) return `option '${ambiguous[1]}' needs a value (write ${ambiguous[1]}=VALUE for one starting with '-')`;
+  return `${first.replace(/\.$/, '')} (see --help)`;
+}
+
+/** KEY=VALUE lines; `#` comments; optional `export `; single quotes literal, double quotes with \n \t \" \\ escapes (may span lines). */
+export function parseDotenv(text: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const lineNo = i + 1;
+    const line = (lines[i] ?? '').trim();
+    if (line === '' || line.startsWith('#')) continue;
+    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
+    if (m === null) throw new ConfigError(`.env line ${lineNo}: expected KEY=VALUE`);
+    const key = m[1] ?? '';
+    let rest = m[2] ?? '';
+    const quote = rest[0];
+    if (quote === '"' || quote === "'") {
+      // A quoted value ends at the matching unescaped quote, possibly on a later line.
+      let body = rest.slice(1);
+      let end = findClosingQuote(body, quote);
+      while (end < 0 && quote === '"' && i + 1 < lines.length) {
+        i++;
+        body += '\n' + (lines[i] ?? '');
+        end = findClosingQuote(body, quote);
+      }
+      if (end < 0) throw new ConfigError(`.env line ${lineNo}: unterminated ${quote} quote for ${key}`);
+      const after = body.slice(end + 1).trim();
+      if (after !== '' && !after.startsWith('#')) throw new ConfigError(`.env line ${lineNo}: unexpected text after the quoted value of ${key}`);
+      const inner = body.slice(0, end);
+      out[key] = quote === "'" ? inner : unescapeDouble(inner);
+      continue;
+    }
+    // Unquoted: an inline comment starts at ' #'; surrounding spaces are not part of the value.
+    const hash = rest.search(/\s#/);
+    if (hash >= 0) rest = rest.slice(0, hash);
+    out[key] = rest.trim();
+  }
+  return out;
+}
+
+function findClosingQuote(s: string, quote: string): number {
+  for (let i = 0; i < s.length; i++) {
+    if (s[i] === '\\' && quote === '"') i++;
+    else if (s[i] === quote) return i;
+  }
+  return -1;
+}
+
+const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
+
+function unescapeDouble(s: string): string {
+  return s.replace(/\\(.)/g, (all, c: string) => ESCAPES[c] ?? all);
+}
+
+/** --help: generated from the option table so that no setting can be missing from it. */
+function helpText(): string {
+  const rows: string[][] = [['flag', 'environment', 'default', 'meaning']];
+  for (const s of SWITCHES) rows.push(['short' in s ? `-${s.short}, --${s.flag}` : `--${s.flag}`, '', '', s.help]);
+  for (const spec of Object.values(OPTIONS) as OptionSpec[]) {
+    rows.push([spec.flag === undefined ? '' : `--${spec.flag} V`, spec.env.join(', '), spec.def, spec.help]);
+  }
+  const widths = [0, 1, 2].map((c) => Math.max(...rows.map((r) => (r[c] ?? '').length)));
+  const table = rows.map((r) => '  ' + r.map((cell, c) => (c < 3 ? cell.padEnd(widths[c] ?? 0) : cell)).join('  ').trimEnd());
+  return [
+    `m3u-proxy ${VERSION}: IPTV proxy (HLS rewriting, continuous/VOD pass-through with failover)`,
+    '',
+    'Usage:',
+    '  m3u-proxy [options]           run the server',
+    '  m3u-proxy <command> [args]    talk to a running server (m3u-proxy help lists the commands)',
+    '',
+    'Options and environment (flags win over the environment, which wins over .env in the working directory;',
+    'the M3U_PROXY_ name wins over the bare one; an empty value counts as unset):',
+    ...table,
+    '',
+    `DEFAULT_USER_AGENT defaults to: ${DEFAULT_USER_AGENT}`,
+    'Timeouts are seconds and may be fractional. Invalid values stop start-up with exit code 2.',
+  ].join('\n');
+}
