@@ -135,10 +135,11 @@ export class WebhookQueue {
         this.counters.delivered += 1;
         return;
       }
+      // Aborted by close(): neither a failure to report nor a reason to retry.
+      if (this.#closed) return;
       reason = result.reason;
       if (!result.retryable) break;
     }
-    if (this.#closed) return;
     this.counters.failed += 1;
     this.#opts.onFailure(this.target, event, reason, attempts);
   }
@@ -172,8 +173,8 @@ export class WebhookQueue {
         this.#backoff = undefined;
         resolve();
       };
-      // unref: a pending retry must not keep the process alive on its own.
-      const timer = setTimeout(wake, ms).unref();
+      // Kept ref'd like the sockets of an attempt: a retry is work in progress, and close() is what ends it early.
+      const timer = setTimeout(wake, ms);
       this.#backoff = { timer, wake };
     });
   }
