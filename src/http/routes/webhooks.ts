@@ -1,4 +1,5 @@
 // Webhook management API (SPEC §6): validate input, call the webhook service, answer. Every route needs the token.
+import type { IncomingMessage } from 'node:http';
 import { EVENT_TYPES, isEventType, type EventType } from '../../core/events.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { WebhookService, WebhookTarget } from '../../services/webhooks.ts';
@@ -67,7 +68,7 @@ export function parseWebhookInput(body: unknown): WebhookTarget {
 }
 
 /** webhook_url from the query string or, failing that, a JSON body (SPEC §6). */
-async function webhookUrlOf(req: Parameters<typeof readJson>[0], query: URLSearchParams): Promise<string> {
+async function webhookUrlOf(req: IncomingMessage, query: URLSearchParams): Promise<string> {
   const fromQuery = query.get('webhook_url');
   if (fromQuery !== null && fromQuery !== '') return fromQuery;
   const body = await readJson(req);
