@@ -62,6 +62,9 @@ export interface WebhookService {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** Headers that decide how the request is framed or routed: ours alone, or a custom one could corrupt the POST. */
+const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
+
 /** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes under the shared secret (X-M3U-Proxy-Signature). */
 export function signBody(secret: string, body: Buffer | string): string {
   return `sha256=${createHmac('sha256', secret).update(body).digest('hex')}`;
@@ -76,7 +79,10 @@ export function deliveryHeaders(
   secret: string | undefined,
 ): OutgoingHttpHeaders {
   const headers: OutgoingHttpHeaders = {};
-  for (const [k, v] of Object.entries(target.headers)) headers[k.toLowerCase()] = v;
+  for (const [k, v] of Object.entries(target.headers)) {
+    const name = k.toLowerCase();
+    if (!FRAMING_HEADERS.has(name)) headers[name] = v;
+  }
   headers['user-agent'] = `m3u-proxy-webhook/${version}`;
   headers['content-type'] = 'application/json';
   headers['content-length'] = body.length;

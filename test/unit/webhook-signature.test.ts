@@ -17,7 +17,14 @@ const event: ProxyEvent = {
 const target: WebhookTarget = {
   url: 'http://127.0.0.1:9/hook',
   events: ['client_connected'],
-  headers: { Authorization: 'Bearer t', 'X-M3U-Proxy-Event': 'forged', 'x-m3u-proxy-signature': 'sha256=forged', 'Content-Type': 'text/plain' },
+  headers: {
+    Authorization: 'Bearer t',
+    'X-M3U-Proxy-Event': 'forged',
+    'x-m3u-proxy-signature': 'sha256=forged',
+    'Content-Type': 'text/plain',
+    'Transfer-Encoding': 'chunked',
+    Host: 'elsewhere',
+  },
   timeoutMs: 10_000,
   retryAttempts: 3,
 };
@@ -46,6 +53,9 @@ test('protocol headers win over custom ones; custom ones are otherwise sent', ()
   assert.equal(h['x-m3u-proxy-event'], 'client_connected');
   assert.equal(h['x-m3u-proxy-signature'], signBody('s3cret', body));
   assert.equal(h['authorization'], 'Bearer t');
+  // Framing headers stay Node's: a custom Transfer-Encoding or Host would corrupt or misroute the POST.
+  assert.equal(h['transfer-encoding'], undefined);
+  assert.equal(h['host'], undefined);
 });
 
 test('without a secret there is no signature header, not even a custom one', () => {
