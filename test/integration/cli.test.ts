@@ -2,8 +2,10 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { createServer } from 'node:net';
+import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
+import { runClientCommand } from '../../src/cli/index.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { cleanEnv } from '../helpers/spawn-proxy.ts';
@@ -261,4 +263,42 @@ test('usage errors exit 2 on stderr; help exits 0 on stdout', async (t) => {
   assert.equal(createHelp.code, 0);
   assert.match(createHelp.stdout, /^Usage: m3u-proxy create URL/);
   assert.equal(createHelp.stderr, '');
+});
+
+/** An in-memory terminal: collects writes, claims to be a TTY of the given width, and reports each write. */
+function fakeTerminal(columns: number, onWrite: (all: string) => void = () => {}): Writable & { isTTY: boolean; columns: number; text(): string } {
+  let all = '';
+  const out = new Writable({
+    write(chunk: Buffer | string, _encoding, done) {
+      all += chunk.toString();
+      onWrite(all);
+      done();
+    },
+  });
+  return Object.assign(out, { isTTY: true, columns, text: () => all });
+}
+
+test('monitor on a TTY redraws in place with ANSI, cuts lines to the width, and stops when the caller aborts', async (t) => {
+  const { base } = await startProxy(t);
+  await api(base, 'POST', '/streams', { url: 'http://origin.invalid/a-rather-long-path/that/would/wrap/live.m3u8' });
+  const stderr = fakeTerminal(80);
+
+  const term = fakeTerminal(40);
+  const code = await runClientCommand(['monitor', '--interval', '0.05', '--count', '2', '--url', base], {}, { stdout: term, stderr });
+  assert.equal(code, 0, stderr.text());
+  const out = term.text();
+  assert.equal(out.split('\x1b[2J').length - 1, 1, 'the screen is cleared once');
+  assert.equal(out.split('\x1b[H').length - 1, 2, 'each frame starts at home');
+  assert.ok(out.startsWith('\x1b[?25l') && out.endsWith('\x1b[?25h'), 'cursor hidden while drawing, shown again');
+  // Without the CSI sequences, what remains is what the user sees on each row.
+  const visible = out.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '').split('\n');
+  assert.ok(visible.every((row) => row.length <= 40), 'no row wraps');
+
+  const stop = new AbortController();
+  const live = fakeTerminal(120, (all) => {
+    if (all.includes('m3u-proxy monitor')) stop.abort();
+  });
+  const stopped = await runClientCommand(['monitor', '--interval', '0.05', '--url', base], {}, { stdout: live, stderr, signal: stop.signal });
+  assert.equal(stopped, 0);
+  assert.ok(live.text().endsWith('\x1b[?25h'));
 });
