@@ -1,0 +1,127 @@
+// Splitting playlist bytes into lines (RFC 8216 §4.1): LF or CRLF endings, chunk carry, leading BOM, flush, line cap.
+import { Transform, type TransformCallback } from 'node:stream';
+import { UpstreamError } from '../../errors.ts';
+
+/** The ending a line had in the input; '' only for a last line the origin did not terminate. */
+export type LineEnding = '\r\n' | '\n' | '';
+
+export interface Line {
+  /** The line's bytes without its ending (and without the BOM on the first line). Never decoded, so never altered. */
+  bytes: Buffer;
+  eol: LineEnding;
+  /** True on the first line when the input began with a UTF-8 BOM, which the consumer must write back before it. */
+  bom: boolean;
+}
+
+/**
+ * Receives one line, without its ending, as a binary string: one char per byte (latin1), so it maps back to the
+ * exact input bytes with Buffer.from(line, 'latin1') and no UTF-8 decoding can alter or split a character.
+ */
+export type LineSink = (line: string, eol: LineEnding, bom: boolean) => void;
+
+export interface LineDecoder {
+  /** Feeds a chunk; calls the sink for every line it completes. Throws UpstreamError when a line exceeds the cap. */
+  push(chunk: Buffer): void;
+  /** Emits the last line when it had no LF. Call once, after the last push. */
+  end(): void;
+}
+
+export const MAX_LINE_BYTES = 65_536;
+export const UTF8_BOM = Buffer.from([0xef, 0xbb, 0xbf]);
+const BOM_BINARY = '\xef\xbb\xbf';
+
+function lineTooLong(maxLineBytes: number): UpstreamError {
+  return new UpstreamError(`Playlist line longer than ${maxLineBytes} bytes`);
+}
+
+/**
+ * The incremental splitter both the object-mode stage and the rewriter build on. It splits on the LF byte of a
+ * latin1 view of the bytes (a byte-for-byte mapping, and much cheaper in V8 than a native call per line), so a
+ * chunk boundary inside a line or inside a multi-byte UTF-8 character cannot corrupt anything.
+ */
+export function createLineDecoder(sink: LineSink, maxLineBytes = MAX_LINE_BYTES): LineDecoder {
+  // Invariant: `carry` holds the bytes of the current unterminated line (never more than the cap allows).
+  let carry = '';
+  let first = true;
+
+  function emit(line: string, start: number, end: number, eol: LineEnding): void {
+    let bom = false;
+    if (first) {
+      first = false;
+      if (line.startsWith(BOM_BINARY, start)) {
+        bom = true;
+        start += 3;
+      }
+    }
+    if (end - start > maxLineBytes) throw lineTooLong(maxLineBytes);
+    sink(start === 0 && end === line.length ? line : line.slice(start, end), eol, bom);
+  }
+
+  return {
+    push(chunk) {
+      const text = carry.length === 0 ? chunk.toString('latin1') : carry + chunk.toString('latin1');
+      let start = 0;
+      let lf = text.indexOf('\n');
+      while (lf !== -1) {
+        if (lf > start && text.charCodeAt(lf - 1) === 0x0d) emit(text, start, lf - 1, '\r\n');
+        else emit(text, start, lf, '\n');
+        start = lf + 1;
+        lf = text.indexOf('\n', start);
+      }
+      carry = start === 0 ? text : text.slice(start);
+      // +1 for a CR that may turn out to be half of a CRLF; +3 for a BOM the first line may still shed.
+      if (carry.length > maxLineBytes + 1 + (first ? 3 : 0)) throw lineTooLong(maxLineBytes);
+    },
+    end() {
+      if (carry.length === 0) return;
+      const line = carry;
+      carry = '';
+      emit(line, 0, line.length, '');
+    },
+  };
+}
+
+/** A Transform from bytes to `Line` objects (readable side in object mode), for consumers that want whole lines. */
+export function createLineSplitter(opts: { maxLineBytes?: number } = {}): Transform {
+  let out: Line[] = [];
+  const decoder = createLineDecoder((line, eol, bom) => {
+    out.push({ bytes: Buffer.from(line, 'latin1'), eol, bom });
+  }, opts.maxLineBytes);
+  const drain = (stream: Transform): void => {
+    for (const line of out) stream.push(line);
+    out = [];
+  };
+  return new Transform({
+    readableObjectMode: true,
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      try {
+        decoder.push(chunk);
+      } catch (err) {
+        callback(err as Error);
+        return;
+      }
+      drain(this);
+      callback();
+    },
+    flush(callback: TransformCallback) {
+      try {
+        decoder.end();
+      } catch (err) {
+        callback(err as Error);
+        return;
+      }
+      drain(this);
+      callback();
+    },
+  });
+}
+
+/** Writes lines back exactly as they came in: BOM, bytes and ending. */
+export function joinLines(lines: readonly Line[]): Buffer {
+  const parts: Buffer[] = [];
+  for (const line of lines) {
+    if (line.bom) parts.push(UTF8_BOM);
+    parts.push(line.bytes, Buffer.from(line.eol, 'latin1'));
+  }
+  return Buffer.concat(parts);
+}

@@ -1,0 +1,230 @@
+// Rewriting every URI of an HLS playlist (RFC 8216 §4.3) to a proxy URL, line by line, leaving every other byte as it was.
+import { Transform, type TransformCallback } from 'node:stream';
+import { createLineDecoder, MAX_LINE_BYTES, type LineEnding } from './lines.ts';
+import { findUriAttribute, readMethod } from './attributes.ts';
+
+/** 'p': the URI is a playlist (variant, rendition, I-frame playlist, rendition report); 's': anything else. */
+export type UriKind = 'p' | 's';
+
+export interface RewriteContext {
+  /** The playlist's final URL (after redirects): the base of relative URIs (RFC 3986 §5). */
+  baseUrl: string;
+  /** Turns an absolute http(s) upstream URL into the URI the player gets. Must return ASCII (a URL does). */
+  proxify(kind: UriKind, absoluteUrl: string): string;
+}
+
+/** What one line tells about the next: a URI line after EXT-X-STREAM-INF is a variant playlist (§4.3.4.2). */
+export interface RewriteState {
+  nextUriIsPlaylist: boolean;
+}
+
+export function createRewriteState(): RewriteState {
+  return { nextUriIsPlaylist: false };
+}
+
+// Tags whose URI="..." attribute is rewritten, and what that URI is (SPEC §5.2). Others, e.g. EXT-X-SKIP, carry none.
+const URI_TAGS: ReadonlyMap<string, UriKind> = new Map<string, UriKind>([
+  ['#EXT-X-KEY', 's'], // §4.3.2.4
+  ['#EXT-X-SESSION-KEY', 's'], // §4.3.4.5
+  ['#EXT-X-MAP', 's'], // §4.3.2.5
+  ['#EXT-X-MEDIA', 'p'], // §4.3.4.1
+  ['#EXT-X-I-FRAME-STREAM-INF', 'p'], // §4.3.4.3
+  ['#EXT-X-SESSION-DATA', 's'], // §4.3.4.4
+  ['#EXT-X-PART', 's'], // LL-HLS, draft-pantos-hls-rfc8216bis §4.4.4.9
+  ['#EXT-X-PRELOAD-HINT', 's'], // rfc8216bis §4.4.5.3
+  ['#EXT-X-RENDITION-REPORT', 'p'], // rfc8216bis §4.4.5.4
+]);
+
+const STREAM_INF = '#EXT-X-STREAM-INF';
+const BOM_BINARY = '\xef\xbb\xbf';
+const SPACE = 0x20;
+const TAB = 0x09;
+const CR = 0x0d;
+const HASH = 0x23;
+
+// A relative reference of one plain path segment plus an optional query, e.g. `seg_12.ts?t=a%2Fb`: WHATWG URL
+// parsing would copy it unchanged after the base's directory, so resolving it needs no parse (the hot path of a
+// 20,000-segment VOD playlist). It cannot be a dot segment, hold a scheme, or contain a byte URL would escape.
+const SIMPLE_REF = /^[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/;
+const NON_ASCII_BINARY = /[\x80-\xff]/g;
+const NON_ASCII = /[^\x00-\x7f]/;
+
+interface Resolver {
+  ctx: RewriteContext;
+  /** Base URL up to and including the last '/' of its path; null when unusable for the fast path; computed lazily. */
+  dir: string | null | undefined;
+}
+
+// One resolver per playlist: the base is parsed once, not once per line.
+function createResolver(ctx: RewriteContext): Resolver {
+  return { ctx, dir: undefined };
+}
+
+function baseDirectory(baseUrl: string): string | null {
+  if (!URL.canParse(baseUrl)) return null;
+  const base = new URL(baseUrl);
+  if (base.protocol !== 'http:' && base.protocol !== 'https:') return null;
+  const href = base.href;
+  const noQuery = href.slice(0, href.length - base.search.length - base.hash.length);
+  // The query/fragment is gone and special URLs always have a path starting with '/', so this '/' is in the path.
+  return noQuery.slice(0, noQuery.lastIndexOf('/') + 1);
+}
+
+/** Resolves `ref` (RFC 3986 §5.2) and proxifies it; undefined means "leave it as it is". */
+function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean): string | undefined {
+  if (ref.length === 0) return undefined;
+  // data: URIs can be huge and never go upstream; skip them before any parsing (SPEC §5.2).
+  if (ref.length > 5 && ref.slice(0, 5).toLowerCase() === 'data:') return undefined;
+  // In binary mode the line is one char per byte: percent-encode raw non-ASCII bytes, exactly what URL parsing does
+  // to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
+  if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  let absolute: string;
+  if (r.dir === undefined) r.dir = baseDirectory(r.ctx.baseUrl);
+  if (r.dir !== null && SIMPLE_REF.test(ref)) {
+    absolute = r.dir + ref;
+  } else {
+    let url: URL;
+    try {
+      url = new URL(ref, r.ctx.baseUrl);
+    } catch (err) {
+      if (err instanceof TypeError) return undefined; // unparseable URI: the line stays unchanged
+      throw err;
+    }
+    // skd://, ftp:, etc. are not ours to fetch (FairPlay keys are resolved by the device itself).
+    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
+    absolute = url.href;
+  }
+  const out = r.ctx.proxify(kind, absolute);
+  return binary && NON_ASCII.test(out) ? Buffer.from(out, 'utf8').toString('latin1') : out;
+}
+
+function isBlank(code: number): boolean {
+  return code === SPACE || code === TAB || code === CR;
+}
+
+// The single implementation behind both entry points. `binary` says the line is bytes-as-latin1 (streaming path).
+function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean): string {
+  const n = line.length;
+  let start = 0;
+  while (start < n && isBlank(line.charCodeAt(start))) start++;
+  if (start === n) return line; // blank line
+  if (line.charCodeAt(start) === HASH) {
+    // Comments and non-URI tags fall through untouched, including EXTINF, BYTERANGE and unknown tags.
+    if (!line.startsWith('#EXT-X-', start)) return line;
+    const colon = line.indexOf(':', start);
+    const tag = line.slice(start, colon === -1 ? n : colon).trimEnd();
+    if (tag === STREAM_INF) {
+      state.nextUriIsPlaylist = true;
+      return line;
+    }
+    const kind = URI_TAGS.get(tag);
+    if (kind === undefined || colon === -1) return line;
+    // §4.3.2.4: METHOD=NONE means no key at all; there is nothing to fetch.
+    if ((tag === '#EXT-X-KEY' || tag === '#EXT-X-SESSION-KEY') && readMethod(line, colon + 1) === 'NONE') return line;
+    const span = findUriAttribute(line, colon + 1);
+    if (span === undefined) return line;
+    const replacement = proxifyRef(line.slice(span.start, span.end), kind, r, binary);
+    return replacement === undefined ? line : line.slice(0, span.start) + replacement + line.slice(span.end);
+  }
+  // §4.1: any other non-blank line is a URI. Its kind was decided by the tag before it (SPEC §5.2), not its suffix.
+  const kind: UriKind = state.nextUriIsPlaylist ? 'p' : 's';
+  state.nextUriIsPlaylist = false;
+  let end = n;
+  while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
+  const replacement = proxifyRef(line.slice(start, end), kind, r, binary);
+  return replacement === undefined ? line : line.slice(0, start) + replacement + line.slice(end);
+}
+
+/**
+ * Rewrites one line (without its ending). Returns the same string when nothing in it is a URI to proxy.
+ * `state` carries what the previous lines said; use one state per playlist, from createRewriteState().
+ */
+export function rewriteLine(line: string, state: RewriteState, ctx: RewriteContext): string {
+  return rewrite(line, state, createResolver(ctx), false);
+}
+
+// Lines travel as latin1 strings (one char per byte) so that bytes the rewriter does not touch, even invalid UTF-8
+// in a title, come out exactly as they went in.
+function createBinaryRewriter(ctx: RewriteContext, maxLineBytes: number) {
+  const state = createRewriteState();
+  const r = createResolver(ctx);
+  let out = '';
+  const decoder = createLineDecoder((line, eol: LineEnding, bom) => {
+    const text = rewrite(line, state, r, true);
+    out += bom ? BOM_BINARY + text + eol : text + eol;
+  }, maxLineBytes);
+  const take = (): Buffer | undefined => {
+    if (out.length === 0) return undefined;
+    const bytes = Buffer.from(out, 'latin1');
+    out = '';
+    return bytes;
+  };
+  return { decoder, take };
+}
+
+/** Rewrites a whole playlist body. Throws UpstreamError when a line is longer than `maxLineBytes`. */
+export function rewritePlaylist(input: Buffer | string, ctx: RewriteContext, opts: { maxLineBytes?: number } = {}): Buffer {
+  const { decoder, take } = createBinaryRewriter(ctx, opts.maxLineBytes ?? MAX_LINE_BYTES);
+  decoder.push(typeof input === 'string' ? Buffer.from(input, 'utf8') : input);
+  decoder.end();
+  return take() ?? Buffer.alloc(0);
+}
+
+/**
+ * A Transform, bytes in and bytes out, that rewrites a playlist as it streams: it holds at most one partial line.
+ * Fails with UpstreamError (502) when a line is longer than `maxLineBytes` (default 64 KiB).
+ */
+export function createRewriteStream(ctx: RewriteContext, opts: { maxLineBytes?: number } = {}): Transform {
+  const { decoder, take } = createBinaryRewriter(ctx, opts.maxLineBytes ?? MAX_LINE_BYTES);
+  const run = (stream: Transform, step: () => void, callback: TransformCallback): void => {
+    try {
+      step();
+    } catch (err) {
+      callback(err as Error);
+      return;
+    }
+    const bytes = take();
+    if (bytes !== undefined) stream.push(bytes);
+    callback();
+  };
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      run(this, () => decoder.push(chunk), callback);
+    },
+    flush(callback: TransformCallback) {
+      run(this, () => decoder.end(), callback);
+    },
+  });
+}
+
+export type PlaylistSniff = 'playlist' | 'media' | 'undecided';
+
+const EXTM3U = '#EXTM3U';
+
+/**
+ * Decides from the first bytes whether a body is an M3U playlist: after an optional BOM and whitespace it starts
+ * with #EXTM3U (§4.3.1.1; case-insensitive, for sloppy IPTV origins). 'undecided' when more bytes are needed.
+ */
+export function sniffPlaylist(firstBytes: Buffer): PlaylistSniff {
+  let i = 0;
+  if (firstBytes.length >= 3 && firstBytes[0] === 0xef && firstBytes[1] === 0xbb && firstBytes[2] === 0xbf) i = 3;
+  else if (firstBytes.length < 3 && firstBytes.length > 0 && firstBytes[0] === 0xef) return 'undecided';
+  while (i < firstBytes.length) {
+    const b = firstBytes[i];
+    if (b !== SPACE && b !== TAB && b !== CR && b !== 0x0a) break;
+    i++;
+  }
+  for (let k = 0; k < EXTM3U.length; k++, i++) {
+    const b = firstBytes[i];
+    if (b === undefined) return 'undecided';
+    // ASCII letters compare case-insensitively via the 0x20 bit; '#' and digits must match exactly.
+    const want = EXTM3U.charCodeAt(k);
+    if (b !== want && (want < 0x41 || (b | 0x20) !== (want | 0x20))) return 'media';
+  }
+  return 'playlist';
+}
+
+/** True when (after an optional BOM and whitespace) the bytes start with #EXTM3U; used to spot TS behind an "m3u8" URL. */
+export function looksLikePlaylist(firstBytes: Buffer): boolean {
+  return sniffPlaylist(firstBytes) === 'playlist';
+}

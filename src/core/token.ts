@@ -1,0 +1,214 @@
+// Opaque playback tokens (SPEC §5.4): an upstream URL sealed with AES-256-GCM for one stream and one client.
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { BadTokenError } from '../errors.ts';
+import type { UriKind } from './m3u8/rewrite.ts';
+
+export interface TokenFields {
+  url: string;
+  streamId: string;
+  clientId: string;
+}
+
+export interface TokenSealer {
+  /** Seals the fields; equal fields always give the same token (deterministic IV), so it is memoised. */
+  seal(fields: TokenFields): string;
+  /** Opens a token for `expectedStreamId`; throws BadTokenError when it was tampered with, is garbage, or is foreign. */
+  open(token: string, expectedStreamId: string): TokenFields;
+}
+
+// Token bytes: VERSION(1) | IV(12) | ciphertext | GCM tag(16), base64url-encoded.
+// Plaintext: clientId byte length (u16 BE) | clientId | url. The stream id is not in the plaintext but in the GCM
+// additional data: it costs no space, and a token sealed for another stream fails authentication by construction.
+const VERSION = 1;
+const IV_BYTES = 12;
+const TAG_BYTES = 16;
+const HEADER_BYTES = 1 + IV_BYTES;
+const MIN_TOKEN_BYTES = HEADER_BYTES + 2 + TAG_BYTES;
+// A cap on what open() will even decode: a request path is short, and this bounds the work garbage can cause.
+const MAX_TOKEN_CHARS = 16_384;
+const MAX_CLIENT_ID_BYTES = 0xffff;
+const BASE64URL = /^[A-Za-z0-9_-]+$/;
+export const DEFAULT_TOKEN_CACHE_SIZE = 50_000;
+
+interface Keys {
+  enc: KeyObject;
+  iv: KeyObject;
+}
+
+// Two independent subkeys from one secret (RFC 5869 HKDF): the IV key must differ from the encryption key.
+function deriveKeys(secret: Buffer): Keys {
+  if (secret.length < 32) throw new RangeError('token secret must be at least 32 bytes');
+  const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
+  return { enc: createSecretKey(derive('m3u-proxy token enc v1')), iv: createSecretKey(derive('m3u-proxy token iv v1')) };
+}
+
+function aadFor(streamId: string): Buffer {
+  return Buffer.from(`${String.fromCharCode(VERSION)}${streamId}`, 'utf8');
+}
+
+function sealWith(keys: Keys, { url, streamId, clientId }: TokenFields): string {
+  const clientBytes = Buffer.byteLength(clientId, 'utf8');
+  if (clientBytes > MAX_CLIENT_ID_BYTES) throw new RangeError('client id too long for a token');
+  const plaintext = Buffer.allocUnsafe(2 + clientBytes + Buffer.byteLength(url, 'utf8'));
+  plaintext.writeUInt16BE(clientBytes, 0);
+  plaintext.write(clientId, 2, 'utf8');
+  plaintext.write(url, 2 + clientBytes, 'utf8');
+  const aad = aadFor(streamId);
+  // Synthetic IV (as in SIV, RFC 5297): a PRF of everything sealed. Equal inputs give equal tokens; different inputs
+  // get different IVs with overwhelming probability, so GCM's nonce-uniqueness rule holds without any counter.
+  const iv = createHmac('sha256', keys.iv).update(aad).update(plaintext).digest().subarray(0, IV_BYTES);
+  const cipher = createCipheriv('aes-256-gcm', keys.enc, iv);
+  cipher.setAAD(aad);
+  const out = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length + TAG_BYTES);
+  out[0] = VERSION;
+  iv.copy(out, 1);
+  // GCM is a stream mode: update() returns exactly as many bytes as it was given, and final() returns none.
+  cipher.update(plaintext).copy(out, HEADER_BYTES);
+  cipher.final();
+  cipher.getAuthTag().copy(out, HEADER_BYTES + plaintext.length);
+  return out.toString('base64url');
+}
+
+function openWith(keys: Keys, token: string, expectedStreamId: string): TokenFields {
+  if (token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) throw new BadTokenError();
+  const raw = Buffer.from(token, 'base64url');
+  if (raw.length < MIN_TOKEN_BYTES || raw[0] !== VERSION) throw new BadTokenError();
+  // base64url has several spellings of the same bytes (unused trailing bits); only the canonical one is valid.
+  if (raw.toString('base64url') !== token) throw new BadTokenError();
+  const decipher = createDecipheriv('aes-256-gcm', keys.enc, raw.subarray(1, HEADER_BYTES), { authTagLength: TAG_BYTES });
+  decipher.setAAD(aadFor(expectedStreamId));
+  decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+  let plaintext: Buffer;
+  try {
+    plaintext = Buffer.concat([decipher.update(raw.subarray(HEADER_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
+  } catch (err) {
+    // final() throws exactly when the tag does not verify: tampered, foreign stream, or another secret.
+    const bad = new BadTokenError();
+    bad.cause = err;
+    throw bad;
+  }
+  const clientBytes = plaintext.readUInt16BE(0);
+  if (2 + clientBytes > plaintext.length) throw new BadTokenError();
+  return {
+    url: plaintext.toString('utf8', 2 + clientBytes),
+    streamId: expectedStreamId,
+    clientId: plaintext.toString('utf8', 2, 2 + clientBytes),
+  };
+}
+
+/**
+ * A bounded memo in two generations: hits in the young one cost one Map lookup (no reordering as in a strict LRU),
+ * hits in the old one are promoted, and when the young one is full the old one is dropped. Holds at most `size`.
+ */
+function createMemo<V>(size: number) {
+  const half = Math.max(1, Math.floor(size / 2));
+  let young = new Map<string, V>();
+  let old = new Map<string, V>();
+  const put = (key: string, value: V): void => {
+    if (young.size >= half) {
+      old = young;
+      young = new Map();
+    }
+    young.set(key, value);
+  };
+  return {
+    get(key: string): V | undefined {
+      const hit = young.get(key);
+      if (hit !== undefined || size <= 0) return hit;
+      const aged = old.get(key);
+      if (aged !== undefined) put(key, aged);
+      return aged;
+    },
+    set(key: string, value: V): void {
+      if (size > 0) put(key, value);
+    },
+  };
+}
+
+/**
+ * The sealer the app should use: keys derived once, and seal/open memoised so that a playlist fetched again by the
+ * same client costs map lookups instead of crypto. `cacheSize` bounds each memo (entries; 0 disables them).
+ */
+export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number } = {}): TokenSealer {
+  const keys = deriveKeys(secret);
+  const size = opts.cacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
+  const sealed = createMemo<string>(size);
+  const opened = createMemo<TokenFields>(size);
+  return {
+    seal(fields) {
+      // Lengths first, so that no two different field triples can share a key.
+      const key = `${fields.streamId.length}:${fields.clientId.length}:${fields.streamId}${fields.clientId}${fields.url}`;
+      let token = sealed.get(key);
+      if (token === undefined) {
+        token = sealWith(keys, fields);
+        sealed.set(key, token);
+      }
+      return token;
+    },
+    open(token, expectedStreamId) {
+      // A token never contains ':', so this key is unambiguous. Only successful opens are remembered.
+      const key = `${token}:${expectedStreamId}`;
+      const hit = opened.get(key);
+      if (hit !== undefined) return { ...hit };
+      const fields = openWith(keys, token, expectedStreamId);
+      opened.set(key, fields);
+      return { ...fields };
+    },
+  };
+}
+
+/** One-shot seal; derives the keys on every call, so prefer createTokenSealer() on any hot path. */
+export function sealToken(secret: Buffer, fields: TokenFields): string {
+  return sealWith(deriveKeys(secret), fields);
+}
+
+/** One-shot open; throws BadTokenError for tampered, garbage, foreign-stream or other-secret tokens. */
+export function openToken(secret: Buffer, token: string, expectedStreamId: string): TokenFields {
+  return openWith(deriveKeys(secret), token, expectedStreamId);
+}
+
+const MAX_EXTENSION_CHARS = 5;
+
+function isLowerAlnum(code: number): boolean {
+  return (code >= 0x61 && code <= 0x7a) || (code >= 0x30 && code <= 0x39);
+}
+
+/**
+ * The extension a proxied URI ends with (`{token}.{ext}`, SPEC §5.4), from the upstream path: players and
+ * content-type fallbacks look at it. Playlists are always `m3u8` since the proxy always serves them as HLS;
+ * a segment gets its path's extension when it is 1-5 chars of [a-z0-9] (lowercased), else `ts`.
+ */
+export function extensionFor(url: string, kind: UriKind): string {
+  if (kind === 'p') return 'm3u8';
+  // A backwards scan instead of new URL(): this runs once per segment of every playlist.
+  const scheme = url.indexOf('://');
+  const pathStart = url.indexOf('/', scheme === -1 ? 0 : scheme + 3);
+  if (pathStart === -1) return 'ts';
+  let pathEnd = url.length;
+  for (let i = pathStart; i < url.length; i++) {
+    const c = url.charCodeAt(i);
+    if (c === 0x3f || c === 0x23) {
+      pathEnd = i; // '?' or '#'
+      break;
+    }
+  }
+  let ext = '';
+  for (let i = pathEnd - 1; i > pathStart; i--) {
+    const c = url.charCodeAt(i) | (url.charCodeAt(i) >= 0x41 && url.charCodeAt(i) <= 0x5a ? 0x20 : 0);
+    if (c === 0x2e) {
+      ext = url.slice(i + 1, pathEnd).toLowerCase();
+      break;
+    }
+    if (!isLowerAlnum(c) || pathEnd - i > MAX_EXTENSION_CHARS) return 'ts';
+  }
+  return ext.length > 0 ? ext : 'ts';
+}
+
+/** Splits the last path segment of a proxied URI (`{token}.{ext}`) into its parts; undefined when malformed. */
+export function splitTokenFile(file: string): { token: string; ext: string } | undefined {
+  const dot = file.lastIndexOf('.');
+  const token = dot === -1 ? file : file.slice(0, dot);
+  const ext = dot === -1 ? '' : file.slice(dot + 1);
+  if (token.length === 0 || !BASE64URL.test(token)) return undefined;
+  return { token, ext };
+}
