@@ -1,0 +1,156 @@
+// The bench origin: serves VOD bodies, small files, paced live streams and a 20,000-segment HLS VOD from pre-filled Buffers.
+// Runs as its own child process (`--child`, port reported over IPC) so that its CPU is not the proxy's, or in-process
+// for the disconnect test, where the origin's socket 'close' and the client's abort share one clock.
+import { randomFillSync } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+export const VOD_BYTES = 128 * 1024 * 1024;
+export const SMALL_BYTES = 16 * 1024;
+export const SEGMENT_BYTES = 1024 * 1024;
+export const HLS_SEGMENTS = 20_000;
+/** Live streams tick this often; each tick sends what the elapsed time owes, so the average rate is exact. */
+const PACE_TICK_MS = 50;
+const LIVE_BLOCK_BYTES = 4 * 1024 * 1024;
+
+export interface Origin {
+  port: number;
+  /** performance.now() at which the socket that served `/live/<tag>.ts` closed, once it did. */
+  closedAt(tag: string): number | undefined;
+  close(): Promise<void>;
+}
+
+function filled(bytes: number): Buffer {
+  const block = randomFillSync(Buffer.allocUnsafe(1024 * 1024));
+  const out = Buffer.allocUnsafe(bytes);
+  for (let off = 0; off < bytes; off += block.length) block.copy(out, off, 0, Math.min(block.length, bytes - off));
+  return out;
+}
+
+function buildPlaylist(): Buffer {
+  const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:6', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD'];
+  for (let i = 0; i < HLS_SEGMENTS; i++) lines.push('#EXTINF:6.000,', `seg/${i}.ts`);
+  lines.push('#EXT-X-ENDLIST', '');
+  return Buffer.from(lines.join('\n'));
+}
+
+/** `bytes=a-b` / `bytes=a-` against a body of `total` bytes; undefined when absent or unsupported (answer 200). */
+function parseRange(header: string | undefined, total: number): { start: number; end: number } | undefined {
+  const m = header === undefined ? null : /^bytes=(\d+)-(\d*)$/.exec(header);
+  if (m === null) return undefined;
+  const start = Number(m[1]);
+  const end = m[2] === '' || m[2] === undefined ? total - 1 : Math.min(total - 1, Number(m[2]));
+  return start <= end ? { start, end } : undefined;
+}
+
+interface Paced {
+  res: http.ServerResponse;
+  startMs: number;
+  endMs: number;
+  bytesPerMs: number;
+  sent: number;
+}
+
+export async function startOrigin(): Promise<Origin> {
+  const vod = filled(VOD_BYTES);
+  const small = vod.subarray(0, SMALL_BYTES);
+  const segment = vod.subarray(0, SEGMENT_BYTES);
+  const live = vod.subarray(0, LIVE_BLOCK_BYTES);
+  const playlist = buildPlaylist();
+  const closed = new Map<string, number>();
+  const paced = new Set<Paced>();
+
+  const sendBody = (req: http.IncomingMessage, res: http.ServerResponse, body: Buffer, type: string): void => {
+    const range = parseRange(req.headers.range, body.length);
+    const headers: http.OutgoingHttpHeaders = { 'content-type': type, 'accept-ranges': 'bytes' };
+    if (range === undefined) {
+      res.writeHead(200, { ...headers, 'content-length': body.length });
+      res.end(req.method === 'HEAD' ? undefined : body);
+      return;
+    }
+    headers['content-range'] = `bytes ${range.start}-${range.end}/${body.length}`;
+    res.writeHead(206, { ...headers, 'content-length': range.end - range.start + 1 });
+    res.end(req.method === 'HEAD' ? undefined : body.subarray(range.start, range.end + 1));
+  };
+
+  const tick = (): void => {
+    const now = performance.now();
+    for (const p of paced) {
+      if (p.res.destroyed) {
+        paced.delete(p);
+        continue;
+      }
+      const due = Math.floor((Math.min(now, p.endMs) - p.startMs) * p.bytesPerMs);
+      // A full socket buffer means the reader is behind: keep the debt, send it when it drains (no unbounded queue).
+      while (p.sent < due && !p.res.writableNeedDrain) {
+        const off = p.sent % live.length;
+        const n = Math.min(due - p.sent, live.length - off);
+        p.res.write(live.subarray(off, off + n));
+        p.sent += n;
+      }
+      if (now >= p.endMs && p.sent >= due) {
+        p.res.end();
+        paced.delete(p);
+      }
+    }
+  };
+  const timer = setInterval(tick, PACE_TICK_MS);
+
+  const server = http.createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://origin');
+    const path = url.pathname;
+    if (path.startsWith('/vod/')) return sendBody(req, res, vod, 'video/mp4');
+    if (path.startsWith('/small/')) return sendBody(req, res, small, 'video/mp2t');
+    if (path === '/hls/vod.m3u8') return sendBody(req, res, playlist, 'application/vnd.apple.mpegurl');
+    if (path.startsWith('/hls/seg/')) return sendBody(req, res, segment, 'video/mp2t');
+    const liveMatch = /^\/live\/([\w.-]+)\.ts$/.exec(path);
+    if (liveMatch !== null) {
+      // A live MPEG-TS channel: no Content-Length (chunked), `rate` bits/s for `ms` milliseconds.
+      const tag = liveMatch[1] ?? '';
+      const rate = Number(url.searchParams.get('rate') ?? 4_000_000);
+      const ms = Number(url.searchParams.get('ms') ?? 30_000);
+      req.socket.once('close', () => closed.set(tag, performance.now()));
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      const now = performance.now();
+      paced.add({ res, startMs: now, endMs: now + ms, bytesPerMs: rate / 8 / 1000, sent: 0 });
+      return undefined;
+    }
+    res.writeHead(404, { 'content-type': 'text/plain' });
+    res.end('not found\n');
+    return undefined;
+  });
+  server.keepAliveTimeout = 30_000;
+  server.maxHeadersCount = 100;
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.address() as AddressInfo).port;
+
+  return {
+    port,
+    closedAt: (tag) => closed.get(tag),
+    close: async () => {
+      clearInterval(timer);
+      for (const p of paced) p.res.destroy();
+      paced.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
+/** Child-process mode: start, report the port, exit when the parent says so or goes away. */
+async function runChild(): Promise<void> {
+  const origin = await startOrigin();
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error('origin.ts --child needs an IPC channel (fork it)');
+  send({ type: 'ready', port: origin.port });
+  const stop = (): void => {
+    void origin.close().then(() => process.exit(0));
+  };
+  process.on('message', (m: unknown) => {
+    if (typeof m === 'object' && m !== null && (m as { type?: unknown }).type === 'stop') stop();
+  });
+  process.on('disconnect', stop);
+}
+
+if (process.argv.includes('--child')) void runChild();

@@ -1,0 +1,457 @@
+// `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
+// continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
+// Flags: --quick (about a minute: one run per figure, shorter windows).
+import os from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { CLOSE_WAIT_MS, disconnectTrial } from './disconnect.ts';
+import type { PacedResult, PlaylistResult, SegmentsResult, ThroughputResult, TtfbResult } from './load.ts';
+import { findNginx, NGINX_SETUP, startNginx, type Nginx } from './nginx.ts';
+import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
+import { createStream, freePort, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
+import { median, percentile, sampleTree } from './stats.ts';
+import { renderTable, type Cell, type Row } from './table.ts';
+
+const QUICK = process.argv.includes('--quick');
+const P = QUICK
+  ? { reps: 1, tputMs: 1500, ttfbCount: 60, discTrials: 6, paced: 500, pacedWarmMs: 2500, pacedMeasureMs: 5000, playlistRepeats: 10, segMs: 1500 }
+  : { reps: 3, tputMs: 3000, ttfbCount: 200, discTrials: 15, paced: 500, pacedWarmMs: 3000, pacedMeasureMs: 10_000, playlistRepeats: 20, segMs: 3000 };
+const CONCURRENCIES = [1, 10, 100] as const;
+const SEGMENT_CLIENTS = 10;
+const SEGMENT_URLS = 200;
+const LIVE_RATE_BPS = 4_000_000;
+const RATE_TOLERANCE = 0.05;
+
+type Name = 'direct' | 'proxy' | 'nginx';
+const NAMES: readonly Name[] = ['direct', 'proxy', 'nginx'];
+
+/** Where a target is, which processes to charge its CPU to, or why it cannot be measured. */
+interface Target {
+  name: Name;
+  /** Base URL for origin paths (direct and nginx); the proxy maps paths through its stream endpoints instead. */
+  base: string;
+  pids: () => number[];
+  missing?: string;
+}
+
+const log = (msg: string): void => void process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
+const t0 = performance.now();
+
+/** Every figure collected, by metric then target: the samples of each run. */
+const samples = new Map<string, Map<Name, number[]>>();
+/** A reason shown instead of a figure. */
+const notes = new Map<string, Map<Name, string>>();
+
+function add(metric: string, name: Name, value: number): void {
+  let m = samples.get(metric);
+  if (m === undefined) samples.set(metric, (m = new Map()));
+  let xs = m.get(name);
+  if (xs === undefined) m.set(name, (xs = []));
+  xs.push(value);
+}
+function note(metric: string, name: Name, why: string): void {
+  let m = notes.get(metric);
+  if (m === undefined) notes.set(metric, (m = new Map()));
+  if (!m.has(name)) m.set(name, why);
+}
+function cell(metric: string, name: Name, reduce: (xs: number[]) => number = median): Cell {
+  const why = notes.get(metric)?.get(name);
+  const xs = samples.get(metric)?.get(name);
+  if (xs !== undefined && xs.length > 0) return reduce(xs);
+  return why;
+}
+
+/** Targets in a different order on each run, so that drift on a shared machine does not favour one column. */
+function rotated<T>(xs: readonly T[], by: number): T[] {
+  return xs.map((_, i) => xs[(i + by) % xs.length] as T);
+}
+
+function missingRoute(statuses: Record<string, number>): string | undefined {
+  if ((statuses['404'] ?? 0) > 0 || (statuses['405'] ?? 0) > 0) return 'n/a (route missing)';
+  const ok = (statuses['200'] ?? 0) + (statuses['206'] ?? 0);
+  if (ok > 0) return undefined;
+  const seen = Object.entries(statuses).map(([k, v]) => `${k}×${v}`).join(' ');
+  return `n/a (${seen || 'no answer'})`;
+}
+
+async function throughput(load: Children, targets: Target[], urlsOf: (t: Target) => string[] | string): Promise<void> {
+  for (let rep = 0; rep < P.reps; rep++) {
+    for (const readers of CONCURRENCIES) {
+      for (const t of rotated(targets, rep + readers)) {
+        const metric = `tput${readers}`;
+        const urls = urlsOf(t);
+        if (typeof urls === 'string') {
+          note(metric, t.name, urls);
+          note(`cpu${readers}`, t.name, urls);
+          continue;
+        }
+        const before = sampleTree(t.pids()).cpuS;
+        const r = (await load.run({ kind: 'throughput', urls, readers, durationMs: P.tputMs })) as ThroughputResult;
+        const cpu = sampleTree(t.pids()).cpuS - before;
+        const why = r.bytes === 0 ? missingRoute(r.statuses) : undefined;
+        if (why !== undefined) {
+          note(metric, t.name, why);
+          note(`cpu${readers}`, t.name, why);
+          continue;
+        }
+        add(metric, t.name, r.bytes / 1e6 / (r.elapsedMs / 1000));
+        if (t.name !== 'direct') add(`cpu${readers}`, t.name, cpu / (r.bytes / 1e9));
+        log(`throughput ${t.name} ×${readers}: ${(r.bytes / 1e6 / (r.elapsedMs / 1000)).toFixed(0)} MB/s, cpu ${cpu.toFixed(2)} s, errors ${r.errors}`);
+      }
+    }
+  }
+}
+
+async function ttfb(load: Children, targets: Target[], urlOf: (t: Target) => string): Promise<void> {
+  for (let rep = 0; rep < P.reps; rep++) {
+    for (const t of rotated(targets, rep)) {
+      const url = urlOf(t);
+      if (t.missing !== undefined || url === '') {
+        note('ttfb50', t.name, t.missing ?? 'n/a');
+        note('ttfb95', t.name, t.missing ?? 'n/a');
+        continue;
+      }
+      const r = (await load.run({ kind: 'ttfb', url, count: Math.ceil(P.ttfbCount / P.reps) })) as TtfbResult;
+      const why = r.ms.length === 0 ? missingRoute(r.statuses) : undefined;
+      if (why !== undefined) {
+        note('ttfb50', t.name, why);
+        note('ttfb95', t.name, why);
+        continue;
+      }
+      // Pool the probes of every run: the percentiles are over all of them.
+      for (const ms of r.ms) add('ttfb', t.name, ms);
+    }
+  }
+}
+
+async function disconnects(origin: Origin, proxy: ProxyProcess | undefined, nginx: Nginx | undefined): Promise<void> {
+  const liveUrl = (tag: string): string => `http://127.0.0.1:${origin.port}/live/${tag}.ts?rate=${LIVE_RATE_BPS}&ms=20000`;
+  for (let i = 0; i < P.discTrials; i++) {
+    if (proxy !== undefined) {
+      const tag = `px${i}-${Date.now()}`;
+      const s = await createStream(proxy.base, liveUrl(tag));
+      if ('error' in s) note('disc', 'proxy', `n/a (${s.error})`);
+      else {
+        const r = await disconnectTrial(proxy.base + s.endpoint, origin, tag);
+        if (typeof r === 'string') note('disc', 'proxy', r.includes('404') ? 'n/a (route missing)' : `n/a (${r})`);
+        else add('disc', 'proxy', r);
+      }
+    }
+    if (nginx !== undefined) {
+      const tag = `ng${i}-${Date.now()}`;
+      const r = await disconnectTrial(`http://127.0.0.1:${nginx.port}/local/live/${tag}.ts?rate=${LIVE_RATE_BPS}&ms=20000`, origin, tag);
+      if (typeof r === 'string') note('disc', 'nginx', `n/a (${r})`);
+      else add('disc', 'nginx', r);
+    }
+  }
+}
+
+async function hls(load: Children, targets: Target[], originBase: string, proxy: ProxyProcess | undefined): Promise<string[] | string> {
+  let proxiedSegments: string[] | string = 'n/a (proxy not running)';
+  for (let rep = 0; rep < P.reps; rep++) {
+    for (const t of targets) {
+      let url = `${t.base}/hls/vod.m3u8`;
+      if (t.name === 'proxy') {
+        if (proxy === undefined) {
+          note('plFirst', 'proxy', t.missing ?? 'n/a');
+          continue;
+        }
+        // A new stream each run (the origin ignores the query), so that every run has a cold first fetch.
+        const s = await createStream(proxy.base, `${originBase}/hls/vod.m3u8?run=${rep}-${Date.now()}`);
+        if ('error' in s) {
+          note('plFirst', 'proxy', `n/a (${s.error})`);
+          continue;
+        }
+        url = proxy.base + s.endpoint;
+      }
+      const r = (await load.run({ kind: 'playlist', url, count: 1 + P.playlistRepeats, keepUris: SEGMENT_URLS })) as PlaylistResult;
+      const why = r.ms.length === 0 ? missingRoute(r.statuses) : undefined;
+      if (why !== undefined) {
+        note('plFirst', t.name, why);
+        note('plRepeat', t.name, why);
+        if (t.name === 'proxy') proxiedSegments = why;
+        continue;
+      }
+      add('plFirst', t.name, r.ms[0] ?? Number.NaN);
+      add('plRepeat', t.name, median(r.ms.slice(1)));
+      if (r.uriLines !== HLS_SEGMENTS) log(`WARNING: ${t.name} playlist has ${r.uriLines} URI lines, expected ${HLS_SEGMENTS}`);
+      log(`playlist ${t.name}: first ${r.ms[0]?.toFixed(1)} ms, repeated median ${median(r.ms.slice(1)).toFixed(1)} ms, ${r.bytes} bytes`);
+      if (t.name === 'proxy' && proxy !== undefined && rep === 0) proxiedSegments = r.uris.map((u) => new URL(u, url).href);
+    }
+  }
+  return proxiedSegments;
+}
+
+async function segments(load: Children, targets: Target[], proxied: string[] | string): Promise<void> {
+  const originPaths = Array.from({ length: SEGMENT_URLS }, (_, i) => `/hls/seg/${i}.ts`);
+  for (let rep = 0; rep < P.reps; rep++) {
+    for (const t of rotated(targets, rep)) {
+      const urls = t.name === 'proxy' ? proxied : originPaths.map((p) => t.base + p);
+      if (typeof urls === 'string' || urls.length === 0) {
+        note('seg', t.name, typeof urls === 'string' ? urls : 'n/a (no segment URIs)');
+        continue;
+      }
+      const before = sampleTree(t.pids()).cpuS;
+      const r = (await load.run({ kind: 'segments', urls, concurrency: SEGMENT_CLIENTS, durationMs: P.segMs, maxRequests: 1_000_000 })) as SegmentsResult;
+      const cpu = sampleTree(t.pids()).cpuS - before;
+      const why = r.requests === 0 ? missingRoute(r.statuses) : undefined;
+      if (why !== undefined) {
+        note('seg', t.name, why);
+        continue;
+      }
+      add('seg', t.name, r.requests / (r.elapsedMs / 1000));
+      if (t.name !== 'direct') add('segCpu', t.name, (cpu / r.requests) * 1000);
+      log(`segments ${t.name}: ${(r.requests / (r.elapsedMs / 1000)).toFixed(0)} req/s, errors ${r.errors}`);
+    }
+  }
+}
+
+/** 500 players of a 4 Mbit/s live stream: each one's rate, and the RSS the middle process grew by. */
+async function paced(load: Children, t: Target, urls: string[] | string): Promise<void> {
+  if (typeof urls === 'string') {
+    for (const m of ['pacedOk', 'pacedRate', 'rss', 'pacedCpu']) note(m, t.name, urls);
+    return;
+  }
+  await new Promise((r) => setTimeout(r, 1000));
+  const baseline = sampleTree(t.pids()).rssBytes;
+  const rss: number[] = [];
+  let sampler: NodeJS.Timeout | undefined;
+  let cpuStart = 0;
+  let cpuEnd = 0;
+  let measureStart = 0;
+  let measureEnd = 0;
+  const r = (await load.run({ kind: 'paced', urls, clients: P.paced, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs }, (phase) => {
+    if (phase === 'measuring') {
+      cpuStart = sampleTree(t.pids()).cpuS;
+      measureStart = performance.now();
+      sampler = setInterval(() => rss.push(sampleTree(t.pids()).rssBytes), 500);
+    } else {
+      clearInterval(sampler);
+      cpuEnd = sampleTree(t.pids()).cpuS;
+      measureEnd = performance.now();
+    }
+  })) as PacedResult;
+  clearInterval(sampler);
+  const why = r.connected === 0 ? missingRoute(r.statuses) : undefined;
+  if (why !== undefined) {
+    for (const m of ['pacedOk', 'pacedRate', 'rss', 'pacedCpu']) note(m, t.name, why);
+    return;
+  }
+  const okCount = r.rates.filter((bps) => Math.abs(bps - LIVE_RATE_BPS) <= LIVE_RATE_BPS * RATE_TOLERANCE).length;
+  add('pacedOk', t.name, okCount);
+  add('pacedRate', t.name, median(r.rates) / 1e6);
+  add('pacedMin', t.name, Math.min(...r.rates) / 1e6);
+  if (t.name !== 'direct') {
+    add('rss', t.name, (median(rss) - baseline) / P.paced / 1024);
+    add('pacedCpu', t.name, ((cpuEnd - cpuStart) / ((measureEnd - measureStart) / 1000)) * 100);
+  }
+  const statusText = Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ');
+  log(`paced ${t.name}: ${okCount}/${P.paced} at rate, ${r.connected} connected (${statusText}), median ${(median(r.rates) / 1e6).toFixed(2)} Mbit/s, min ${(Math.min(...r.rates) / 1e6).toFixed(2)}, baseline RSS ${(baseline / 1048576).toFixed(0)} MiB, peak ${(Math.max(...rss, 0) / 1048576).toFixed(0)} MiB`);
+}
+
+/** The stream endpoint for an origin URL on this proxy, cached; a string is the reason it cannot be had. */
+function endpointCache(proxy: ProxyProcess | undefined): (url: string) => Promise<string> {
+  const cache = new Map<string, string>();
+  return async (url) => {
+    if (proxy === undefined) return 'n/a (proxy not running)';
+    const hit = cache.get(url);
+    if (hit !== undefined) return hit;
+    const s = await createStream(proxy.base, url);
+    const value = 'error' in s ? `n/a (${s.error})` : proxy.base + s.endpoint;
+    cache.set(url, value);
+    return value;
+  };
+}
+
+async function main(): Promise<void> {
+  const cleanups: Array<() => Promise<void>> = [];
+  let cleaning = false;
+  const cleanup = async (): Promise<void> => {
+    if (cleaning) return;
+    cleaning = true;
+    for (const c of cleanups.reverse()) await c().catch((err: unknown) => log(`cleanup: ${String(err)}`));
+  };
+  const onSignal = (): void => {
+    log('interrupted: cleaning up');
+    void cleanup().then(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+
+  const loadBefore = os.loadavg()[0] ?? 0;
+  try {
+    const children = await startChildren();
+    cleanups.push(children.stop);
+    const local = await startOrigin();
+    cleanups.push(local.close);
+    const originBase = `http://127.0.0.1:${children.originPort}`;
+    log(`origin on ${children.originPort} (pid ${children.originPid}), in-process origin on ${local.port}`);
+
+    const nginxBin = findNginx();
+    let nginx: Nginx | undefined;
+    let nginxWhy = 'skipped (no nginx)';
+    if (nginxBin !== undefined) {
+      try {
+        nginx = await startNginx(nginxBin, await freePort(), children.originPort, local.port);
+        cleanups.push(nginx.stop);
+        log(`nginx on ${nginx.port} (master ${nginx.masterPid})`);
+      } catch (err) {
+        nginxWhy = `skipped (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+        log(nginxWhy);
+      }
+    }
+
+    let proxy: ProxyProcess | undefined;
+    let proxyWhy: string | undefined;
+    try {
+      proxy = await startProxy();
+      const p = proxy;
+      cleanups.push(() => p.stop());
+      log(`proxy on ${proxy.base} (pid ${proxy.pid})`);
+    } catch (err) {
+      proxyWhy = `n/a (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`;
+      log(proxyWhy);
+    }
+
+    const none = (): number[] => [];
+    const targets: Target[] = [
+      { name: 'direct', base: originBase, pids: none },
+      { name: 'proxy', base: proxy?.base ?? '', pids: () => (proxy === undefined ? [] : [proxy.pid]), ...(proxyWhy !== undefined ? { missing: proxyWhy } : {}) },
+      { name: 'nginx', base: nginx === undefined ? '' : `http://127.0.0.1:${nginx.port}`, pids: () => nginx?.pids() ?? [], ...(nginx === undefined ? { missing: nginxWhy } : {}) },
+    ];
+    const live = targets.filter((t) => t.missing === undefined);
+    for (const t of targets) {
+      if (t.missing === undefined) continue;
+      for (const m of ['tput1', 'tput10', 'tput100', 'cpu1', 'cpu10', 'cpu100', 'ttfb', 'disc', 'plFirst', 'plRepeat', 'seg', 'segCpu', 'pacedOk', 'pacedRate', 'pacedMin', 'rss', 'pacedCpu']) {
+        note(m, t.name, t.missing);
+      }
+    }
+
+    // Continuous/VOD: the 128 MiB body through /stream/{id}; each reader is its own player (client_id).
+    const endpoint = endpointCache(proxy);
+    const vodEndpoint = await endpoint(`${originBase}/vod/big.mp4`);
+    if (proxy !== undefined && vodEndpoint.startsWith('http')) {
+      const s = await statusOf(vodEndpoint);
+      log(`probe ${vodEndpoint}: ${s ?? 'no answer'}`);
+    }
+    const vodUrls = (t: Target): string[] | string => {
+      if (t.name !== 'proxy') return Array.from({ length: 1 }, () => `${t.base}/vod/big.mp4`);
+      if (!vodEndpoint.startsWith('http')) return vodEndpoint;
+      return Array.from({ length: 100 }, (_, k) => `${vodEndpoint}?client_id=bench-r${k}`);
+    };
+    // Warm-up: JIT and connection pools, not measured.
+    for (const t of live) {
+      const urls = vodUrls(t);
+      if (typeof urls !== 'string') await load(children, urls);
+    }
+    log('throughput…');
+    await throughput(children, live, vodUrls);
+
+    const smallEndpoint = await endpoint(`${originBase}/small/probe.ts`);
+    log('time to first byte…');
+    await ttfb(children, live, (t) => (t.name === 'proxy' ? (smallEndpoint.startsWith('http') ? smallEndpoint : '') : `${t.base}/small/probe.ts`));
+    if (!smallEndpoint.startsWith('http')) note('ttfb', 'proxy', smallEndpoint);
+
+    log('disconnect → upstream closed…');
+    await disconnects(local, proxy, nginx);
+
+    log('HLS playlist…');
+    const proxied = await hls(children, live, originBase, proxy);
+    log('HLS segments…');
+    await segments(children, live, proxied);
+
+    // RSS per client wants a fresh proxy: the heap grown by the runs above would hide (or fake) the per-client cost.
+    if (proxy !== undefined) {
+      await proxy.stop();
+      proxy = undefined;
+      try {
+        proxy = await startProxy();
+        const p = proxy;
+        cleanups.push(() => p.stop());
+      } catch (err) {
+        note('rss', 'proxy', `n/a (${err instanceof Error ? err.message.split('\n')[0] : String(err)})`);
+      }
+    }
+    const pacedEndpoint = await endpointCache(proxy)(`${originBase}/live/paced.ts?rate=${LIVE_RATE_BPS}&ms=60000`);
+    log(`${P.paced} × 4 Mbit/s players…`);
+    for (const t of live) {
+      const urls =
+        t.name === 'proxy'
+          ? pacedEndpoint.startsWith('http')
+            ? Array.from({ length: P.paced }, (_, k) => `${pacedEndpoint}?client_id=bench-p${k}`)
+            : pacedEndpoint
+          : Array.from({ length: P.paced }, (_, k) => `${t.base}/live/p${k}.ts?rate=${LIVE_RATE_BPS}&ms=60000`);
+      await paced(children, { ...t, pids: t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids }, urls);
+    }
+
+    printReport(loadBefore);
+  } finally {
+    await cleanup();
+  }
+}
+
+/** Warm-up read of one second with ten readers. */
+async function load(children: Children, urls: string[]): Promise<void> {
+  await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
+}
+
+function printReport(loadBefore: number): void {
+  const p95 = (xs: number[]): number => percentile(xs, 95);
+  const max = (xs: number[]): number => Math.max(...xs);
+  const row = (metric: string, key: string, digits: number, target: Row['target'], reduce?: (xs: number[]) => number): Row => ({
+    metric,
+    direct: cell(key, 'direct', reduce),
+    proxy: cell(key, 'proxy', reduce),
+    nginx: cell(key, 'nginx', reduce),
+    target,
+    digits,
+  });
+  const none = { kind: 'none' } as const;
+  const geNginx = { kind: 'vs-nginx', op: '>=', factor: 0.9 } as const;
+  const leNginx = { kind: 'vs-nginx', op: '<=', factor: 1.3 } as const;
+  const rows: Row[] = [
+    row('VOD throughput, 1 reader (MB/s)', 'tput1', 0, geNginx),
+    row('VOD throughput, 10 readers (MB/s)', 'tput10', 0, geNginx),
+    row('VOD throughput, 100 readers (MB/s)', 'tput100', 0, geNginx),
+    row('CPU s/GB, 1 reader', 'cpu1', 2, leNginx),
+    row('CPU s/GB, 10 readers', 'cpu10', 2, leNginx),
+    row('CPU s/GB, 100 readers', 'cpu100', 2, leNginx),
+    row(`${P.paced}×4 Mbit/s: players within ±5%`, 'pacedOk', 0, { kind: 'absolute', op: '>=', value: P.paced, unit: 'players' }),
+    row(`${P.paced}×4 Mbit/s: median player Mbit/s`, 'pacedRate', 2, none),
+    row(`${P.paced}×4 Mbit/s: slowest player Mbit/s`, 'pacedMin', 2, none),
+    row(`${P.paced}×4 Mbit/s: RSS per player (KB)`, 'rss', 1, { kind: 'absolute', op: '<=', value: 100, unit: 'KB' }),
+    row(`${P.paced}×4 Mbit/s: CPU (% of a core)`, 'pacedCpu', 0, none),
+    row('TTFB small /stream, median (ms)', 'ttfb', 2, none, median),
+    row('TTFB small /stream, p95 (ms)', 'ttfb', 2, none, p95),
+    row('disconnect → upstream closed, median (ms)', 'disc', 1, none, median),
+    row('disconnect → upstream closed, max (ms)', 'disc', 1, { kind: 'absolute', op: '<=', value: 50, unit: 'ms' }, max),
+    row(`HLS ${HLS_SEGMENTS / 1000}k-segment playlist, first (ms)`, 'plFirst', 1, { kind: 'absolute', op: '<=', value: 100, unit: 'ms' }),
+    row(`HLS ${HLS_SEGMENTS / 1000}k-segment playlist, repeated (ms)`, 'plRepeat', 1, { kind: 'absolute', op: '<=', value: 10, unit: 'ms' }),
+    row(`HLS 1 MiB segments, ${SEGMENT_CLIENTS} clients (req/s)`, 'seg', 0, geNginx),
+    row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none),
+  ];
+  const ttfbCount = samples.get('ttfb')?.get('proxy')?.length ?? 0;
+  const discCount = samples.get('disc')?.get('proxy')?.length ?? 0;
+  const lines = [
+    '',
+    `m3u-proxy bench${QUICK ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${loadBefore.toFixed(2)} before / ${(os.loadavg()[0] ?? 0).toFixed(2)} after`,
+    `figures: median of ${P.reps} run(s) per cell, targets rotated between runs; throughput windows ${P.tputMs / 1000} s over a 128 MiB VOD body;`,
+    `  TTFB over ${ttfbCount} probes of a 16 KiB file; disconnect over ${discCount} trials (live 4 Mbit/s, abort after 64 KiB, miss = no close in ${CLOSE_WAIT_MS} ms);`,
+    `  ${P.paced} players: ${P.pacedWarmMs / 1000} s warm-up then ${P.pacedMeasureMs / 1000} s measured, on a fresh proxy (RSS = median during the window − RSS before connecting);`,
+    `  HLS: ${HLS_SEGMENTS} segments, first fetch on a new stream, then ${P.playlistRepeats} repeats; segments: ${SEGMENT_CLIENTS} clients over ${SEGMENT_URLS} rewritten segment URLs.`,
+    `direct = the origin itself; CPU and RSS of the proxy process (or nginx master + workers) from /proc (all threads, 10 ms ticks).`,
+    `${NGINX_SETUP}.`,
+    'origin, load client and proxy/nginx are separate processes sharing the same cores.',
+    '',
+    renderTable(rows),
+    '',
+  ];
+  process.stdout.write(lines.join('\n'));
+}
+
+main().then(
+  () => process.exit(0),
+  (err: unknown) => {
+    process.stderr.write(`bench failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.exit(1);
+  },
+);
