@@ -189,6 +189,8 @@ async function runPaced(job: Extract<Job, { kind: 'paced' }>, id: number): Promi
   const seconds = (performance.now() - t0) / 1000;
   const rates = received.map((b, k) => ((b - (before[k] ?? 0)) * 8) / seconds);
   process.send?.({ type: 'phase', id, phase: 'measured' } satisfies LoadMessage);
+  const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
+  if (answered < job.clients) statuses['no answer'] = job.clients - answered;
   for (const req of reqs) req.destroy();
   return { rates, connected, errors, statuses };
 }

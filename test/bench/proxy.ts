@@ -23,7 +23,9 @@ export function httpGet(url: string, timeoutMs = 2000): Promise<{ status: number
     const req = http.get(url, { agent: false }, (res) => {
       let body = '';
       res.setEncoding('utf8');
-      res.on('data', (c: string) => (body += c.length < 4096 ? c : c.slice(0, 4096)));
+      res.on('data', (c: string) => {
+        if (body.length < 1_000_000) body += c;
+      });
       res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
       res.on('error', () => resolve(undefined));
     });
@@ -53,9 +55,12 @@ export async function startProxy(): Promise<ProxyProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'error' };
   for (const key of ['PATH', 'HOME', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
+  // Extra node flags for the proxy alone, e.g. BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it.
+  const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
   // `exec` keeps the pid, so /proc/<pid> is the proxy's node process itself, not the shell.
-  const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$0" --import tsx src/main.ts --host 127.0.0.1 --port "$1"';
-  const child = spawn('sh', ['-c', script, process.execPath, String(port)], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
+  const argv = [process.execPath, ...nodeArgs, '--import', 'tsx', 'src/main.ts', '--host', '127.0.0.1', '--port', String(port)];
+  const child = spawn('sh', ['-c', script, 'sh', ...argv], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (c: string) => (stderr = (stderr + c).slice(-8000)));
@@ -161,4 +166,13 @@ export function statusOf(url: string, timeoutMs = 15_000): Promise<number | unde
     req.setTimeout(timeoutMs, () => req.destroy(new Error('timeout')));
     req.on('error', () => resolve(undefined));
   });
+}
+
+/** process.memoryUsage() of the proxy as its /metrics reports it (bytes by type: rss, heap_used, external...). */
+export async function proxyMemory(base: string): Promise<Record<string, number>> {
+  const r = await httpGet(`${base}/metrics`, 5000);
+  const out: Record<string, number> = {};
+  if (r === undefined || r.status !== 200) return out;
+  for (const m of r.body.matchAll(/^m3u_proxy_process_memory_bytes\{type="(\w+)"\} (\S+)$/gm)) out[m[1] ?? ''] = Number(m[2]);
+  return out;
 }

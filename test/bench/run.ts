@@ -1,17 +1,21 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows).
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced.
+// BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CLOSE_WAIT_MS, disconnectTrial } from './disconnect.ts';
 import type { PacedResult, PlaylistResult, SegmentsResult, ThroughputResult, TtfbResult } from './load.ts';
 import { findNginx, NGINX_SETUP, startNginx, type Nginx } from './nginx.ts';
 import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
-import { createStream, freePort, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
+import { createStream, freePort, proxyMemory, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 import { renderTable, type Cell, type Row } from './table.ts';
 
 const QUICK = process.argv.includes('--quick');
+/** --only=tput,ttfb,disc,hls,paced: run those sections alone (for working on one figure). */
+const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
+const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section);
 const P = QUICK
   ? { reps: 1, tputMs: 1500, ttfbCount: 60, discTrials: 6, paced: 500, pacedWarmMs: 2500, pacedMeasureMs: 5000, playlistRepeats: 10, segMs: 1500 }
   : { reps: 3, tputMs: 3000, ttfbCount: 200, discTrials: 15, paced: 500, pacedWarmMs: 3000, pacedMeasureMs: 10_000, playlistRepeats: 20, segMs: 3000 };
@@ -206,13 +210,16 @@ async function segments(load: Children, targets: Target[], proxied: string[] | s
 }
 
 /** 500 players of a 4 Mbit/s live stream: each one's rate, and the RSS the middle process grew by. */
-async function paced(load: Children, t: Target, urls: string[] | string): Promise<void> {
+async function paced(load: Children, t: Target, urls: string[] | string, proxyBase?: string): Promise<void> {
   if (typeof urls === 'string') {
     for (const m of ['pacedOk', 'pacedRate', 'rss', 'pacedCpu']) note(m, t.name, urls);
     return;
   }
   await new Promise((r) => setTimeout(r, 1000));
   const baseline = sampleTree(t.pids()).rssBytes;
+  // The proxy's own view of its memory, before and mid-window: where the per-player bytes live (heap or buffers).
+  const memBefore = proxyBase === undefined ? {} : await proxyMemory(proxyBase);
+  let memDuring: Promise<Record<string, number>> = Promise.resolve({});
   const rss: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
   let cpuStart = 0;
@@ -224,6 +231,7 @@ async function paced(load: Children, t: Target, urls: string[] | string): Promis
       cpuStart = sampleTree(t.pids()).cpuS;
       measureStart = performance.now();
       sampler = setInterval(() => rss.push(sampleTree(t.pids()).rssBytes), 500);
+      if (proxyBase !== undefined) memDuring = new Promise((resolve) => setTimeout(() => resolve(proxyMemory(proxyBase)), P.pacedMeasureMs / 2));
     } else {
       clearInterval(sampler);
       cpuEnd = sampleTree(t.pids()).cpuS;
@@ -241,8 +249,14 @@ async function paced(load: Children, t: Target, urls: string[] | string): Promis
   add('pacedRate', t.name, median(r.rates) / 1e6);
   add('pacedMin', t.name, Math.min(...r.rates) / 1e6);
   if (t.name !== 'direct') {
-    add('rss', t.name, (median(rss) - baseline) / P.paced / 1024);
+    // Per player actually served: when fewer than all connected, dividing by all would flatter the figure.
+    add('rss', t.name, (median(rss) - baseline) / Math.max(1, r.connected) / 1024);
     add('pacedCpu', t.name, ((cpuEnd - cpuStart) / ((measureEnd - measureStart) / 1000)) * 100);
+  }
+  const mem = await memDuring;
+  if (proxyBase !== undefined && r.connected > 0) {
+    const per = Object.entries(mem).map(([k, v]) => `${k} ${(((v - (memBefore[k] ?? 0)) / r.connected) / 1024).toFixed(0)}`).join(', ');
+    log(`paced proxy memory growth per player (KB, from /metrics mid-window): ${per || 'n/a'}`);
   }
   const statusText = Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ');
   log(`paced ${t.name}: ${okCount}/${P.paced} at rate, ${r.connected} connected (${statusText}), median ${(median(r.rates) / 1e6).toFixed(2)} Mbit/s, min ${(Math.min(...r.rates) / 1e6).toFixed(2)}, baseline RSS ${(baseline / 1048576).toFixed(0)} MiB, peak ${(Math.max(...rss, 0) / 1048576).toFixed(0)} MiB`);
@@ -338,29 +352,35 @@ async function main(): Promise<void> {
       if (!vodEndpoint.startsWith('http')) return vodEndpoint;
       return Array.from({ length: 100 }, (_, k) => `${vodEndpoint}?client_id=bench-r${k}`);
     };
-    // Warm-up: JIT and connection pools, not measured.
-    for (const t of live) {
-      const urls = vodUrls(t);
-      if (typeof urls !== 'string') await load(children, urls);
+    if (want('tput')) {
+      // Warm-up: JIT and connection pools, not measured.
+      for (const t of live) {
+        const urls = vodUrls(t);
+        if (typeof urls !== 'string') await load(children, urls);
+      }
+      log('throughput…');
+      await throughput(children, live, vodUrls);
     }
-    log('throughput…');
-    await throughput(children, live, vodUrls);
 
     const smallEndpoint = await endpoint(`${originBase}/small/probe.ts`);
-    log('time to first byte…');
-    await ttfb(children, live, (t) => (t.name === 'proxy' ? (smallEndpoint.startsWith('http') ? smallEndpoint : '') : `${t.base}/small/probe.ts`));
+    if (want('ttfb')) log('time to first byte…');
+    if (want('ttfb')) await ttfb(children, live, (t) => (t.name === 'proxy' ? (smallEndpoint.startsWith('http') ? smallEndpoint : '') : `${t.base}/small/probe.ts`));
     if (!smallEndpoint.startsWith('http')) note('ttfb', 'proxy', smallEndpoint);
 
-    log('disconnect → upstream closed…');
-    await disconnects(local, proxy, nginx);
+    if (want('disc')) {
+      log('disconnect → upstream closed…');
+      await disconnects(local, proxy, nginx);
+    }
 
-    log('HLS playlist…');
-    const proxied = await hls(children, live, originBase, proxy);
-    log('HLS segments…');
-    await segments(children, live, proxied);
+    if (want('hls')) {
+      log('HLS playlist…');
+      const proxied = await hls(children, live, originBase, proxy);
+      log('HLS segments…');
+      await segments(children, live, proxied);
+    }
 
     // RSS per client wants a fresh proxy: the heap grown by the runs above would hide (or fake) the per-client cost.
-    if (proxy !== undefined) {
+    if (want('paced') && proxy !== undefined) {
       await proxy.stop();
       proxy = undefined;
       try {
@@ -372,15 +392,15 @@ async function main(): Promise<void> {
       }
     }
     const pacedEndpoint = await endpointCache(proxy)(`${originBase}/live/paced.ts?rate=${LIVE_RATE_BPS}&ms=60000`);
-    log(`${P.paced} × 4 Mbit/s players…`);
-    for (const t of live) {
+    if (want('paced')) log(`${P.paced} × 4 Mbit/s players…`);
+    for (const t of want('paced') ? live : []) {
       const urls =
         t.name === 'proxy'
           ? pacedEndpoint.startsWith('http')
             ? Array.from({ length: P.paced }, (_, k) => `${pacedEndpoint}?client_id=bench-p${k}`)
             : pacedEndpoint
           : Array.from({ length: P.paced }, (_, k) => `${t.base}/live/p${k}.ts?rate=${LIVE_RATE_BPS}&ms=60000`);
-      await paced(children, { ...t, pids: t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids }, urls);
+      await paced(children, { ...t, pids: t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids }, urls, t.name === 'proxy' ? proxy?.base : undefined);
     }
 
     printReport(loadBefore);
@@ -436,7 +456,7 @@ function printReport(loadBefore: number): void {
     `m3u-proxy bench${QUICK ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${loadBefore.toFixed(2)} before / ${(os.loadavg()[0] ?? 0).toFixed(2)} after`,
     `figures: median of ${P.reps} run(s) per cell, targets rotated between runs; throughput windows ${P.tputMs / 1000} s over a 128 MiB VOD body;`,
     `  TTFB over ${ttfbCount} probes of a 16 KiB file; disconnect over ${discCount} trials (live 4 Mbit/s, abort after 64 KiB, miss = no close in ${CLOSE_WAIT_MS} ms);`,
-    `  ${P.paced} players: ${P.pacedWarmMs / 1000} s warm-up then ${P.pacedMeasureMs / 1000} s measured, on a fresh proxy (RSS = median during the window − RSS before connecting);`,
+    `  ${P.paced} players: ${P.pacedWarmMs / 1000} s warm-up then ${P.pacedMeasureMs / 1000} s measured, on a fresh proxy (RSS per player = (median RSS during the window − RSS before connecting) / players answered 200);`,
     `  HLS: ${HLS_SEGMENTS} segments, first fetch on a new stream, then ${P.playlistRepeats} repeats; segments: ${SEGMENT_CLIENTS} clients over ${SEGMENT_URLS} rewritten segment URLs.`,
     `direct = the origin itself; CPU and RSS of the proxy process (or nginx master + workers) from /proc (all threads, 10 ms ticks).`,
     `${NGINX_SETUP}.`,
