@@ -251,7 +251,9 @@ async function paced(load: Children, t: Target, urls: string[] | string, proxyBa
   if (t.name !== 'direct') {
     // Per player actually served: when fewer than all connected, dividing by all would flatter the figure.
     add('rss', t.name, (median(rss) - baseline) / Math.max(1, r.connected) / 1024);
-    add('pacedCpu', t.name, ((cpuEnd - cpuStart) / ((measureEnd - measureStart) / 1000)) * 100);
+    // Per GB delivered, so that a target serving fewer players does not look cheaper.
+    const gb = (r.rates.reduce((a, b) => a + b, 0) / 8) * ((measureEnd - measureStart) / 1000) / 1e9;
+    if (gb > 0) add('pacedCpu', t.name, (cpuEnd - cpuStart) / gb);
   }
   const mem = await memDuring;
   if (proxyBase !== undefined && r.connected > 0) {
@@ -439,7 +441,7 @@ function printReport(loadBefore: number): void {
     row(`${P.paced}×4 Mbit/s: median player Mbit/s`, 'pacedRate', 2, none),
     row(`${P.paced}×4 Mbit/s: slowest player Mbit/s`, 'pacedMin', 2, none),
     row(`${P.paced}×4 Mbit/s: RSS per player (KB)`, 'rss', 1, { kind: 'absolute', op: '<=', value: 100, unit: 'KB' }),
-    row(`${P.paced}×4 Mbit/s: CPU (% of a core)`, 'pacedCpu', 0, none),
+    row(`${P.paced}×4 Mbit/s: CPU s/GB`, 'pacedCpu', 2, leNginx),
     row('TTFB small /stream, median (ms)', 'ttfb', 2, none, median),
     row('TTFB small /stream, p95 (ms)', 'ttfb', 2, none, p95),
     row('disconnect → upstream closed, median (ms)', 'disc', 1, none, median),
