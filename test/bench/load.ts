@@ -7,7 +7,8 @@ import { performance } from 'node:perf_hooks';
 export type Job =
   | { kind: 'throughput'; urls: string[]; readers: number; durationMs: number }
   | { kind: 'ttfb'; url: string; count: number }
-  | { kind: 'paced'; urls: string[]; clients: number; warmupMs: number; measureMs: number }
+  /** `halfMs` > 0: open half the players first and hold `halfMs` (phase 'half'), for the marginal cost of the second half. */
+  | { kind: 'paced'; urls: string[]; clients: number; warmupMs: number; measureMs: number; halfMs: number }
   | { kind: 'playlist'; url: string; count: number; keepUris: number }
   | { kind: 'segments'; urls: string[]; concurrency: number; durationMs: number; maxRequests: number };
 
@@ -27,6 +28,8 @@ export interface PacedResult {
   /** Bits per second of each connection over the measuring window (0 for one that failed). */
   rates: number[];
   connected: number;
+  /** Players answered 200 when the first half had been held for `halfMs`. */
+  connectedAtHalf: number;
   errors: number;
   statuses: Record<string, number>;
 }
@@ -51,7 +54,9 @@ export type JobResult = ThroughputResult | TtfbResult | PacedResult | PlaylistRe
 export type LoadMessage =
   | { type: 'result'; id: number; result: JobResult }
   | { type: 'failed'; id: number; error: string }
-  | { type: 'phase'; id: number; phase: 'measuring' | 'measured' };
+  | { type: 'phase'; id: number; phase: Phase };
+
+export type Phase = 'half' | 'half-done' | 'measuring' | 'measured';
 
 /** Hard cap on any job: a stuck server cannot hang the bench. */
 const JOB_CAP_MS = 120_000;
@@ -163,7 +168,16 @@ async function runPaced(job: Extract<Job, { kind: 'paced' }>, id: number): Promi
   const reqs: http.ClientRequest[] = [];
   let connected = 0;
   let errors = 0;
+  let connectedAtHalf = 0;
+  const half = job.halfMs > 0 ? Math.floor(job.clients / 2) : 0;
   for (let k = 0; k < job.clients; k++) {
+    if (k === half && half > 0) {
+      await new Promise((r) => setTimeout(r, job.warmupMs));
+      process.send?.({ type: 'phase', id, phase: 'half' } satisfies LoadMessage);
+      await new Promise((r) => setTimeout(r, job.halfMs));
+      connectedAtHalf = connected;
+      process.send?.({ type: 'phase', id, phase: 'half-done' } satisfies LoadMessage);
+    }
     const req = http.get(job.urls[k % job.urls.length] ?? '', { agent }, (res) => {
       count(statuses, String(res.statusCode));
       if (res.statusCode === 200) connected++;
@@ -192,7 +206,7 @@ async function runPaced(job: Extract<Job, { kind: 'paced' }>, id: number): Promi
   const answered = Object.values(statuses).reduce((a, b) => a + b, 0);
   if (answered < job.clients) statuses['no answer'] = job.clients - answered;
   for (const req of reqs) req.destroy();
-  return { rates, connected, errors, statuses };
+  return { rates, connected, connectedAtHalf, errors, statuses };
 }
 
 async function runPlaylist(job: Extract<Job, { kind: 'playlist' }>): Promise<PlaylistResult> {

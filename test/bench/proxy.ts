@@ -4,7 +4,7 @@ import { fork, spawn, type ChildProcess } from 'node:child_process';
 import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
-import type { Job, JobResult, LoadMessage } from './load.ts';
+import type { Job, JobResult, LoadMessage, Phase } from './load.ts';
 
 export const REPO_ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const EXEC_ARGV = ['--import', 'tsx'];
@@ -101,7 +101,7 @@ export function createStream(base: string, url: string): Promise<{ id: string; e
 export interface Children {
   originPort: number;
   originPid: number;
-  run(job: Job, onPhase?: (phase: 'measuring' | 'measured') => void): Promise<JobResult>;
+  run(job: Job, onPhase?: (phase: Phase) => void): Promise<JobResult>;
   stop(): Promise<void>;
 }
 
@@ -137,7 +137,7 @@ export async function startChildren(): Promise<Children> {
     throw err;
   }
   let nextId = 1;
-  const run = (job: Job, onPhase?: (phase: 'measuring' | 'measured') => void): Promise<JobResult> => {
+  const run = (job: Job, onPhase?: (phase: Phase) => void): Promise<JobResult> => {
     const id = nextId++;
     return new Promise((resolve, reject) => {
       const onMessage = (m: unknown): void => {

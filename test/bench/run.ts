@@ -24,6 +24,8 @@ const SEGMENT_CLIENTS = 10;
 const SEGMENT_URLS = 200;
 const LIVE_RATE_BPS = 4_000_000;
 const RATE_TOLERANCE = 0.05;
+/** The 500-player run holds at half the players this long, to sample RSS there. */
+const HALF_HOLD_MS = 2000;
 
 type Name = 'direct' | 'proxy' | 'nginx';
 const NAMES: readonly Name[] = ['direct', 'proxy', 'nginx'];
@@ -212,7 +214,7 @@ async function segments(load: Children, targets: Target[], proxied: string[] | s
 /** 500 players of a 4 Mbit/s live stream: each one's rate, and the RSS the middle process grew by. */
 async function paced(load: Children, t: Target, urls: string[] | string, proxyBase?: string): Promise<void> {
   if (typeof urls === 'string') {
-    for (const m of ['pacedOk', 'pacedRate', 'rss', 'pacedCpu']) note(m, t.name, urls);
+    for (const m of ['pacedOk', 'pacedRate', 'rss', 'rssMarginal', 'pacedCpu']) note(m, t.name, urls);
     return;
   }
   await new Promise((r) => setTimeout(r, 1000));
@@ -221,13 +223,18 @@ async function paced(load: Children, t: Target, urls: string[] | string, proxyBa
   const memBefore = proxyBase === undefined ? {} : await proxyMemory(proxyBase);
   let memDuring: Promise<Record<string, number>> = Promise.resolve({});
   const rss: number[] = [];
+  const rssHalf: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
   let cpuStart = 0;
   let cpuEnd = 0;
   let measureStart = 0;
   let measureEnd = 0;
-  const r = (await load.run({ kind: 'paced', urls, clients: P.paced, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs }, (phase) => {
-    if (phase === 'measuring') {
+  const r = (await load.run({ kind: 'paced', urls, clients: P.paced, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, halfMs: HALF_HOLD_MS }, (phase) => {
+    if (phase === 'half') {
+      sampler = setInterval(() => rssHalf.push(sampleTree(t.pids()).rssBytes), 250);
+    } else if (phase === 'half-done') {
+      clearInterval(sampler);
+    } else if (phase === 'measuring') {
       cpuStart = sampleTree(t.pids()).cpuS;
       measureStart = performance.now();
       sampler = setInterval(() => rss.push(sampleTree(t.pids()).rssBytes), 500);
@@ -241,7 +248,7 @@ async function paced(load: Children, t: Target, urls: string[] | string, proxyBa
   clearInterval(sampler);
   const why = r.connected === 0 ? missingRoute(r.statuses) : undefined;
   if (why !== undefined) {
-    for (const m of ['pacedOk', 'pacedRate', 'rss', 'pacedCpu']) note(m, t.name, why);
+    for (const m of ['pacedOk', 'pacedRate', 'rss', 'rssMarginal', 'pacedCpu']) note(m, t.name, why);
     return;
   }
   const okCount = r.rates.filter((bps) => Math.abs(bps - LIVE_RATE_BPS) <= LIVE_RATE_BPS * RATE_TOLERANCE).length;
@@ -251,6 +258,10 @@ async function paced(load: Children, t: Target, urls: string[] | string, proxyBa
   if (t.name !== 'direct') {
     // Per player actually served: when fewer than all connected, dividing by all would flatter the figure.
     add('rss', t.name, (median(rss) - baseline) / Math.max(1, r.connected) / 1024);
+    // The second half's players alone: excludes the one-off growth (V8 heap sizing, code) that the first traffic causes.
+    const added = r.connected - r.connectedAtHalf;
+    if (added >= P.paced / 10) add('rssMarginal', t.name, (median(rss) - median(rssHalf)) / added / 1024);
+    else note('rssMarginal', t.name, `n/a (${added} players added)`);
     // Per GB delivered, so that a target serving fewer players does not look cheaper.
     const gb = (r.rates.reduce((a, b) => a + b, 0) / 8) * ((measureEnd - measureStart) / 1000) / 1e9;
     if (gb > 0) add('pacedCpu', t.name, (cpuEnd - cpuStart) / gb);
@@ -337,7 +348,7 @@ async function main(): Promise<void> {
     const live = targets.filter((t) => t.missing === undefined);
     for (const t of targets) {
       if (t.missing === undefined) continue;
-      for (const m of ['tput1', 'tput10', 'tput100', 'cpu1', 'cpu10', 'cpu100', 'ttfb', 'disc', 'plFirst', 'plRepeat', 'seg', 'segCpu', 'pacedOk', 'pacedRate', 'pacedMin', 'rss', 'pacedCpu']) {
+      for (const m of ['tput1', 'tput10', 'tput100', 'cpu1', 'cpu10', 'cpu100', 'ttfb', 'disc', 'plFirst', 'plRepeat', 'seg', 'segCpu', 'pacedOk', 'pacedRate', 'pacedMin', 'rss', 'rssMarginal', 'pacedCpu']) {
         note(m, t.name, t.missing);
       }
     }
@@ -441,6 +452,7 @@ function printReport(loadBefore: number): void {
     row(`${P.paced}×4 Mbit/s: median player Mbit/s`, 'pacedRate', 2, none),
     row(`${P.paced}×4 Mbit/s: slowest player Mbit/s`, 'pacedMin', 2, none),
     row(`${P.paced}×4 Mbit/s: RSS per player (KB)`, 'rss', 1, { kind: 'absolute', op: '<=', value: 100, unit: 'KB' }),
+    row(`${P.paced}×4 Mbit/s: RSS per added player, 2nd half (KB)`, 'rssMarginal', 1, none),
     row(`${P.paced}×4 Mbit/s: CPU s/GB`, 'pacedCpu', 2, leNginx),
     row('TTFB small /stream, median (ms)', 'ttfb', 2, none, median),
     row('TTFB small /stream, p95 (ms)', 'ttfb', 2, none, p95),
@@ -458,7 +470,8 @@ function printReport(loadBefore: number): void {
     `m3u-proxy bench${QUICK ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${loadBefore.toFixed(2)} before / ${(os.loadavg()[0] ?? 0).toFixed(2)} after`,
     `figures: median of ${P.reps} run(s) per cell, targets rotated between runs; throughput windows ${P.tputMs / 1000} s over a 128 MiB VOD body;`,
     `  TTFB over ${ttfbCount} probes of a 16 KiB file; disconnect over ${discCount} trials (live 4 Mbit/s, abort after 64 KiB, miss = no close in ${CLOSE_WAIT_MS} ms);`,
-    `  ${P.paced} players: ${P.pacedWarmMs / 1000} s warm-up then ${P.pacedMeasureMs / 1000} s measured, on a fresh proxy (RSS per player = (median RSS during the window − RSS before connecting) / players answered 200);`,
+    `  ${P.paced} players: ${P.pacedWarmMs / 1000} s warm-up then ${P.pacedMeasureMs / 1000} s measured, on a fresh proxy (RSS per player = (median RSS during the window − RSS before connecting) / players answered 200;
+    per added player = (median RSS in the window − median RSS while holding the first half) / players added);`,
     `  HLS: ${HLS_SEGMENTS} segments, first fetch on a new stream, then ${P.playlistRepeats} repeats; segments: ${SEGMENT_CLIENTS} clients over ${SEGMENT_URLS} rewritten segment URLs.`,
     `direct = the origin itself; CPU and RSS of the proxy process (or nginx master + workers) from /proc (all threads, 10 ms ticks).`,
     `${NGINX_SETUP}.`,
