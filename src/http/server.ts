@@ -44,10 +44,17 @@ export function createHttpServer(deps: ServerDeps): Server {
   server.timeout = 0;
   server.on('clientError', (err, socket) => {
     if (!isClientGone(err)) deps.logger.debug('client error', { error: err.message });
-    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nConnection: close\r\n\r\n');
+    if (socket.writable) socket.end(clientErrorResponse(err));
     else socket.destroy();
   });
   return server;
+}
+
+/** A listener on 'clientError' replaces Node's default answer, so the timeout and header-size cases are ours to map. */
+function clientErrorResponse(err: NodeJS.ErrnoException): string {
+  const status =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? '408 Request Timeout' : err.code === 'HPE_HEADER_OVERFLOW' ? '431 Request Header Fields Too Large' : '400 Bad Request';
+  return `HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`;
 }
 
 /** Strips api_token from a URL before it is logged (SPEC §4: never log the token). */
