@@ -3,11 +3,13 @@ import type { Server } from 'node:http';
 import { VERSION, type Config } from './config.ts';
 import { createEventBus, type EventBus } from './core/events.ts';
 import { MemoryRegistry, type Registry } from './core/registry.ts';
+import { createTokenSealer } from './core/token.ts';
 import { createAgents } from './core/upstream/agents.ts';
 import { createUpstreamClient } from './core/upstream/client.ts';
 import { createTokenChecker } from './http/auth.ts';
 import { adminRoutes } from './http/routes/admin.ts';
 import { metricsRoutes } from './http/routes/metrics.ts';
+import { playbackHlsRoutes } from './http/routes/playback-hls.ts';
 import { playbackStreamRoutes } from './http/routes/playback-stream.ts';
 import { statsDetailedRoutes } from './http/routes/stats-detailed.ts';
 import { streamRoutes } from './http/routes/streams.ts';
@@ -18,7 +20,9 @@ import type { Logger } from './log.ts';
 import { ConnectionTracker } from './services/connections.ts';
 import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
+import { createHlsProxy } from './services/proxy-hls.ts';
 import { createStreamProxy } from './services/proxy-stream.ts';
+import { createRingOpener } from './services/upstream-open.ts';
 import { createUpstreamStats } from './services/upstream-stats.ts';
 import { Sweeper } from './services/sweeper.ts';
 import { createWebhookService, type WebhookService } from './services/webhooks.ts';
@@ -61,6 +65,18 @@ export function createApp(config: Config, options: AppOptions): App {
   const upstreamClient = createUpstreamClient(agents);
   const upstreamStats = createUpstreamStats({ sockets: agents.snapshot, totalBytes: () => registry.totalBytesServed, now: registry.now });
   const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats });
+  const hlsProxy = createHlsProxy({
+    config,
+    registry,
+    streams,
+    connections,
+    logger,
+    stats: upstreamStats,
+    streamProxy,
+    openFromRing: createRingOpener({ upstream: upstreamClient, streams, stats: upstreamStats, logger, connectTimeoutMs: config.connectTimeoutMs }),
+    tokens: createTokenSealer(config.urlSecret),
+    urlBase: config.publicUrl ?? config.rootPath,
+  });
   const webhooks = createWebhookService({
     bus,
     logger,
@@ -86,6 +102,7 @@ export function createApp(config: Config, options: AppOptions): App {
     ...streamRoutes(routeDeps),
     ...metricsRoutes(metrics),
     ...playbackStreamRoutes(routeDeps, streamProxy),
+    ...playbackHlsRoutes(routeDeps, hlsProxy),
     ...statsDetailedRoutes(routeDeps, upstreamStats),
     ...webhookRoutes(webhooks),
   ];

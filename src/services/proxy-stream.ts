@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import { type ClientInfo, type Registry, type StreamRecord, urlRing } from '../core/registry.ts';
-import { discardResponse, upstreamErrorKind, type UpstreamClient } from '../core/upstream/client.ts';
+import { discardResponse, type UpstreamClient } from '../core/upstream/client.ts';
 import {
   buildUpstreamHeaders,
   isConditional,
@@ -12,13 +12,14 @@ import {
   parseContentRange,
   pickPlayerHeaders,
 } from '../core/upstream/headers.ts';
-import { isVodPath, redactUrl } from '../core/url.ts';
+import { isVodPath } from '../core/url.ts';
 import { type AppError, NotFoundError, UpstreamStatusError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './connections.ts';
-import { roundsFor, walkRing } from './failover.ts';
+import { roundsFor } from './failover.ts';
 import { type AcceptResponse, type BodyPlan, type OpenedUpstream, runSession } from './proxy-session.ts';
 import type { StreamService } from './streams.ts';
+import { createRingOpener } from './upstream-open.ts';
 import type { UpstreamStats } from './upstream-stats.ts';
 
 export interface StreamProxyDeps {
@@ -45,50 +46,19 @@ export interface PlaybackRequest {
 
 export type StreamProxy = ReturnType<typeof createStreamProxy>;
 
-function ignoreUpstreamError(): void {
-  // Registered on every upstream response we hold: the failure also shows as 'close'/'aborted', handled by its owner.
-}
-
 export function createStreamProxy(deps: StreamProxyDeps) {
   const { config, registry, streams, stats, logger } = deps;
   const rounds = roundsFor(config.maxRetries);
+  const openFromRing = createRingOpener({ upstream: deps.upstream, streams, stats, logger, connectTimeoutMs: config.connectTimeoutMs });
 
-  /** Walks `ring` from `startIndex`; every failed try is counted against the stream and by kind. */
-  async function openRing(
-    stream: StreamRecord,
-    ring: readonly string[],
-    startIndex: number,
-    headers: Record<string, string>,
-    signal: AbortSignal,
-    accept: AcceptResponse,
-  ): Promise<OpenedUpstream> {
-    const { value, index } = await walkRing({
-      ringLength: ring.length,
-      startIndex,
-      rounds,
-      signal,
-      attempt: async (i) => {
-        const url = ring[i] ?? stream.url;
-        const r = await deps.upstream.request(url, { method: 'GET', headers, signal, connectTimeoutMs: config.connectTimeoutMs });
-        r.res.on('error', ignoreUpstreamError);
-        const verdict = accept(r.res);
-        if (verdict !== true) {
-          discardResponse(r.res);
-          throw verdict;
-        }
-        return r;
-      },
-      onError: (err, i) => {
-        streams.recordError(stream);
-        stats.recordError(upstreamErrorKind(err));
-        if (logger.isDebug()) logger.debug('upstream attempt failed', { stream: stream.id, index: i, url: redactUrl(ring[i] ?? ''), code: err.code, error: err.message });
-      },
-    });
-    return { res: value.res, finalUrl: value.finalUrl, index };
+  function requestHeaders(p: PlaybackRequest): { player: Record<string, string>; userAgent: string; headers: Record<string, string> } {
+    const player = pickPlayerHeaders(p.req.headers);
+    const userAgent = streams.userAgentOf(p.stream);
+    return { player, userAgent, headers: buildUpstreamHeaders({ userAgent, custom: p.stream.headers, forwarded: player }) };
   }
 
   async function serve(p: PlaybackRequest): Promise<void> {
-    const { req, res, stream } = p;
+    const { res, stream } = p;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     const startIndex = p.overrideUrl !== undefined ? 0 : Math.min(stream.currentIndex, ring.length - 1);
     // Until the session owns the response, a vanished player aborts the opening walk.
@@ -96,9 +66,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const onEarlyClose = (): void => opening.abort();
     res.once('close', onEarlyClose);
 
-    const player = pickPlayerHeaders(req.headers);
-    const userAgent = streams.userAgentOf(stream);
-    const headers = buildUpstreamHeaders({ userAgent, custom: stream.headers, forwarded: player });
+    const { player, headers } = requestHeaders(p);
     const accept: AcceptResponse = (r) => {
       const s = r.statusCode ?? 0;
       if (s === 200 || s === 206) return true;
@@ -110,7 +78,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
 
     let opened: OpenedUpstream;
     try {
-      opened = await openRing(stream, ring, startIndex, headers, opening.signal, accept);
+      opened = await openFromRing({ stream, ring, startIndex, headers, signal: opening.signal, accept, rounds });
     } catch (err) {
       if (opening.signal.aborted) return;
       const e = err as AppError;
@@ -120,6 +88,15 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     } finally {
       res.off('close', onEarlyClose);
     }
+    await serveOpened(p, opened);
+  }
+
+  /**
+   * Answers the player from an upstream response already opened and accepted (by serve(), or by the HLS route when a
+   * "playlist" URL turned out to be media), then keeps the session alive across upstream failures.
+   */
+  async function serveOpened(p: PlaybackRequest, opened: OpenedUpstream): Promise<void> {
+    const { res, stream } = p;
     const up = opened.res;
     if (res.destroyed) {
       up.destroy();
@@ -130,6 +107,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       up.destroy();
       throw new NotFoundError(`Stream ${stream.id}`);
     }
+    const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
       stats.recordFailover();
       streams.recordFailover(stream, stream.currentIndex, opened.index, 'upstream_error', p.clientId);
@@ -150,6 +128,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       return;
     }
 
+    const { userAgent } = requestHeaders(p);
     const client = streams.openSession(stream, p.clientId, p.info);
     res.writeHead(status, outHeaders);
     await runSession({
@@ -162,11 +141,12 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       userAgent,
       plan,
       first: opened,
-      openRing: (ringNow, startAt, hdrs, signal, acceptNext) => openRing(stream, ringNow, startAt, hdrs, signal, acceptNext),
+      openRing: (ringNow, startAt, hdrs, signal, acceptNext) =>
+        openFromRing({ stream, ring: ringNow, startIndex: startAt, headers: hdrs, signal, accept: acceptNext, rounds }),
     });
   }
 
-  return { serve };
+  return { serve, serveOpened };
 }
 
 /** How the first response frames its body: a byte range of a file that can be resumed, or a live stream. */

@@ -1,0 +1,52 @@
+// Player-facing HLS routes (SPEC §5.2, §5.4): the master playlist, opaque p/ (playlist) and s/ (segment) URLs, and
+// the reference's token-only `?url=` forms. None needs the API token; the sealed URLs are their own authorisation.
+import { deliveryDirectives } from '../../core/m3u8/blocking-reload.ts';
+import { BadRequestError } from '../../errors.ts';
+import type { HlsProxy } from '../../services/proxy-hls.ts';
+import { identifyClient } from '../client-identity.ts';
+import { overrideUrlOf } from '../override-url.ts';
+import type { Handler, Route } from '../router.ts';
+import type { RouteDeps } from './deps.ts';
+
+export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config'>, hls: HlsProxy): Route[] {
+  const { streams, auth, config } = deps;
+
+  const master: Handler = async ({ req, res, query, params }) => {
+    const stream = streams.get(params['id'] ?? '');
+    const url = overrideUrlOf(req, query, auth);
+    const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
+    await hls.servePlaylist({ req, res, stream, clientId, info, url, directives: deliveryDirectives(query) });
+  };
+
+  // The client id travels inside the token, so a client keeps it through every URL its playlists handed out.
+  const variant: Handler = async ({ req, res, query, params }) => {
+    const stream = streams.get(params['id'] ?? '');
+    const sealed = hls.openFile(stream.id, params['file'] ?? '');
+    const { info } = identifyClient(req, query, stream.id, config.trustProxy);
+    await hls.servePlaylist({ req, res, stream, clientId: sealed.clientId, info, url: sealed.url, directives: deliveryDirectives(query) });
+  };
+
+  const segment: Handler = async ({ req, res, method, query, params }) => {
+    const stream = streams.get(params['id'] ?? '');
+    const sealed = hls.openFile(stream.id, params['file'] ?? '');
+    const { info } = identifyClient(req, query, stream.id, config.trustProxy);
+    await hls.serveSegment({ req, res, stream, clientId: sealed.clientId, info, url: sealed.url, head: method === 'HEAD' });
+  };
+
+  const legacySegment: Handler = async ({ req, res, method, query, params }) => {
+    const stream = streams.get(params['id'] ?? '');
+    const url = overrideUrlOf(req, query, auth);
+    if (url === undefined) throw new BadRequestError('The url parameter is required');
+    const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
+    await hls.serveSegment({ req, res, stream, clientId, info, url, head: method === 'HEAD' });
+  };
+
+  return [
+    { method: 'GET', path: '/hls/:id/playlist.m3u8', auth: false, handler: master },
+    { method: 'GET', path: '/hls/:id/p/:file', auth: false, handler: variant },
+    { method: 'GET', path: '/hls/:id/s/:file', auth: false, handler: segment },
+    { method: 'HEAD', path: '/hls/:id/s/:file', auth: false, handler: segment },
+    { method: 'GET', path: '/hls/:id/segment', auth: false, handler: legacySegment },
+    { method: 'GET', path: '/hls/:id/segment.ts', auth: false, handler: legacySegment },
+  ];
+}

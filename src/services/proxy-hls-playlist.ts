@@ -1,0 +1,204 @@
+// HLS playlists (SPEC §5.2): fetch the upstream playlist (over the stream's ring for the master), decode it, and
+// stream it rewritten so that every URI is an opaque proxy URL (§5.4). A "playlist" URL that answers media bytes is
+// handed to the continuous path instead of being buffered.
+import type { ServerResponse } from 'node:http';
+import { type Transform, Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { appendQuery } from '../core/m3u8/blocking-reload.ts';
+import { createRewriteStream, sniffPlaylist } from '../core/m3u8/rewrite.ts';
+import { urlRing } from '../core/registry.ts';
+import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../core/upstream/decode.ts';
+import { upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
+import { buildUpstreamHeaders } from '../core/upstream/headers.ts';
+import { peekBody } from '../core/upstream/peek.ts';
+import { AppError, UpstreamError, UpstreamStatusError, UpstreamTimeoutError } from '../errors.ts';
+import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
+import type { HlsDeps, HlsRequest } from './proxy-hls.ts';
+
+export interface PlaylistRequest extends HlsRequest {
+  /** A variant or rendition sealed in a token, or the token-checked `?url=`: this URL only, no ring, no failover. */
+  url?: string;
+  /** LL-HLS delivery directives for the origin, already encoded ('' for none). */
+  directives: string;
+}
+
+/** Up to this many rewritten bytes are held before answering: small playlists get a Content-Length, and a bad one a clean 502. */
+const PREBUFFER_BYTES = 256 * 1024;
+
+const PLAYLIST_HEADERS = { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache' } as const;
+
+const acceptPlaylist: AcceptResponse = (r) => (r.statusCode === 200 ? true : new UpstreamStatusError(r.statusCode ?? 0));
+
+/** A body that is not #EXTM3U is still rewritten when the origin calls it a playlist (sloppy IPTV panels). */
+function isPlaylistType(type: string | undefined): boolean {
+  const t = (type ?? '').toLowerCase();
+  return t.includes('mpegurl') || t.startsWith('text/');
+}
+
+/** Maps a failure of the playlist body to the answer a player should get (when headers are not yet sent). */
+function bodyFailure(err: unknown, stalled: boolean): AppError {
+  if (stalled) return new UpstreamTimeoutError('Upstream playlist stalled');
+  if (err instanceof AppError) return err;
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  if (typeof code === 'string' && code.startsWith('Z_')) return new UpstreamError('Upstream sent a corrupt compressed playlist', { cause: err });
+  return new UpstreamError('Upstream playlist body failed', { cause: err });
+}
+
+/**
+ * The last stage: holds the first PREBUFFER_BYTES, then writes through to the player with backpressure. The only
+ * place playlist bytes are counted, so the count is what the player was handed.
+ */
+function createPlaylistSink(res: ServerResponse, headers: Record<string, string>, count: (bytes: number) => void): Writable & { waiting(): boolean } {
+  let held: Buffer[] = [];
+  let heldBytes = 0;
+  let started = false;
+  let waiting = false;
+  const send = (chunk: Buffer, callback: (err?: Error | null) => void): void => {
+    count(chunk.length);
+    if (res.write(chunk)) {
+      callback();
+      return;
+    }
+    waiting = true;
+    res.once('drain', () => {
+      waiting = false;
+      callback();
+    });
+  };
+  const sink = new Writable({
+    write(chunk: Buffer, _encoding, callback) {
+      if (started) return send(chunk, callback);
+      held.push(chunk);
+      heldBytes += chunk.length;
+      if (heldBytes < PREBUFFER_BYTES) return callback();
+      started = true;
+      res.writeHead(200, headers);
+      const all = Buffer.concat(held, heldBytes);
+      held = [];
+      send(all, callback);
+    },
+    final(callback) {
+      if (started) {
+        res.end();
+      } else {
+        const all = Buffer.concat(held, heldBytes);
+        held = [];
+        res.writeHead(200, { ...headers, 'content-length': String(all.length) });
+        count(all.length);
+        res.end(all);
+      }
+      callback();
+    },
+  });
+  return Object.assign(sink, { waiting: () => waiting });
+}
+
+export function createPlaylistProxy(deps: HlsDeps) {
+  const { config, registry, streams, stats, logger, openFromRing } = deps;
+
+  async function open(p: PlaylistRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+    const { stream } = p;
+    const fixed = p.url !== undefined;
+    const ring = (fixed ? [p.url as string] : urlRing(stream)).map((u) => appendQuery(u, p.directives));
+    const startIndex = fixed ? 0 : Math.min(stream.currentIndex, ring.length - 1);
+    const headers = buildUpstreamHeaders({
+      userAgent: streams.userAgentOf(stream),
+      custom: stream.headers,
+      forwarded: { 'accept-encoding': PLAYLIST_ACCEPT_ENCODING },
+    });
+    let opened: OpenedUpstream;
+    try {
+      // One round: a player re-asks for a playlist within seconds, so waiting out back-offs here helps no one.
+      opened = await openFromRing({ stream, ring, startIndex, headers, signal, accept: acceptPlaylist, rounds: 1 });
+    } catch (err) {
+      if (!signal.aborted && !fixed && registry.getStream(stream.id) === stream) streams.recordFailure(stream, (err as AppError).message, p.clientId);
+      throw err;
+    }
+    if (!fixed && opened.index !== stream.currentIndex) {
+      stats.recordFailover();
+      streams.recordFailover(stream, stream.currentIndex, opened.index, 'upstream_error', p.clientId);
+    }
+    return opened;
+  }
+
+  async function serve(p: PlaylistRequest): Promise<void> {
+    const { res, stream } = p;
+    const ac = new AbortController();
+    // A response that finished also emits 'close': only a close before that is a player leaving.
+    const onPlayerClose = (): void => {
+      if (!res.writableFinished) ac.abort();
+    };
+    res.once('close', onPlayerClose);
+    let opened: OpenedUpstream;
+    try {
+      opened = await open(p, ac.signal);
+    } catch (err) {
+      res.off('close', onPlayerClose);
+      if (ac.signal.aborted) return;
+      logger.warn('playlist upstream failed', { stream: stream.id, code: (err as AppError).code });
+      throw err;
+    }
+    const up = opened.res;
+    ac.signal.addEventListener('abort', () => up.destroy(), { once: true });
+    let stalled = false;
+    let sinkWaiting = (): boolean => false;
+    const socket = up.socket;
+    const idle = watchIdle({
+      timeoutMs: config.readTimeoutMs,
+      // The socket's byte count moves with every packet and costs nothing per chunk.
+      progress: socket ? () => socket.bytesRead : () => 0,
+      isWaiting: () => sinkWaiting(),
+      onIdle: () => {
+        stalled = true;
+        ac.abort();
+      },
+    });
+    let unregister: (() => void) | undefined;
+    try {
+      const encodings = parseContentEncoding(first(up.headers['content-encoding']));
+      const peeked = await peekBody(up, encodings.length > 0 ? (h) => h.length >= DEFLATE_SNIFF_BYTES : (h) => sniffPlaylist(h) !== 'undecided');
+      if (peeked.head.length === 0) throw new UpstreamError('Upstream sent an empty playlist');
+      if (encodings.length === 0 && sniffPlaylist(peeked.head) === 'media' && !isPlaylistType(first(up.headers['content-type']))) {
+        // A short body that is neither a playlist nor a stream: nothing a player could use.
+        if (peeked.body !== up) throw new UpstreamError('Upstream answered something that is not a playlist');
+        // Media behind a playlist URL (an IPTV link with no extension): the continuous path takes over this response.
+        idle.stop();
+        res.off('close', onPlayerClose);
+        await deps.streamProxy.serveOpened({ ...p, head: false, overrideUrl: p.url }, opened);
+        return;
+      }
+      const decoders: Transform[] = encodings.reverse().map((e) => createDecoder(e, peeked.head));
+      stream.observedType = 'HLS';
+      const client = streams.touchHlsClient(stream, p.clientId, p.info);
+      unregister = deps.connections.add({ client, abort: () => ac.abort() });
+      const rewriter = createRewriteStream({ baseUrl: opened.finalUrl, proxify: deps.urls(stream.id, p.clientId) });
+      const headers = { ...PLAYLIST_HEADERS, 'x-stream-id': stream.id, 'x-client-id': p.clientId };
+      const sink = createPlaylistSink(res, headers, (n) => registry.addBytes(client, stream, n));
+      sinkWaiting = sink.waiting;
+      await pipeline([peeked.body, ...decoders, rewriter, sink], { signal: ac.signal });
+    } catch (err) {
+      if (ac.signal.aborted && !stalled) {
+        // The player left, or the stream was deleted: nothing to answer.
+        if (!res.destroyed) res.destroy();
+        return;
+      }
+      const failure = bodyFailure(err, stalled);
+      streams.recordError(stream);
+      stats.recordError(stalled ? 'stall' : upstreamErrorKind(failure));
+      if (!res.headersSent) throw failure;
+      logger.warn('playlist failed after its answer started', { stream: stream.id, code: failure.code });
+      res.destroy();
+    } finally {
+      idle.stop();
+      unregister?.();
+      res.off('close', onPlayerClose);
+    }
+  }
+
+  return { serve };
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
+

@@ -1,0 +1,67 @@
+// HLS playback (SPEC §5.2, §5.4): wires the playlist and segment proxies and owns the opaque playback URLs they hand
+// out. The only place a token is sealed or opened, so no request can name an upstream URL a playlist did not give.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../config.ts';
+import type { UriKind } from '../core/m3u8/rewrite.ts';
+import type { ClientInfo, Registry, StreamRecord } from '../core/registry.ts';
+import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../core/token.ts';
+import { BadTokenError } from '../errors.ts';
+import type { Logger } from '../log.ts';
+import type { ConnectionTracker } from './connections.ts';
+import { createPlaylistProxy, type PlaylistRequest } from './proxy-hls-playlist.ts';
+import { createSegmentProxy, type SegmentRequest } from './proxy-hls-segment.ts';
+import type { StreamProxy } from './proxy-stream.ts';
+import type { StreamService } from './streams.ts';
+import type { RingOpener } from './upstream-open.ts';
+import type { UpstreamStats } from './upstream-stats.ts';
+
+export interface HlsDeps {
+  config: Pick<Config, 'readTimeoutMs'>;
+  registry: Registry;
+  streams: StreamService;
+  connections: ConnectionTracker;
+  logger: Logger;
+  stats: UpstreamStats;
+  openFromRing: RingOpener;
+  streamProxy: StreamProxy;
+  /** The proxify function of one playlist answer: upstream URL → the URI the player gets. */
+  urls(streamId: string, clientId: string): (kind: UriKind, absoluteUrl: string) => string;
+}
+
+/** What every HLS request carries once the route has identified the stream and the client. */
+export interface HlsRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  stream: StreamRecord;
+  clientId: string;
+  info: ClientInfo;
+}
+
+export interface HlsProxyDeps extends Omit<HlsDeps, 'urls'> {
+  tokens: TokenSealer;
+  /** PUBLIC_URL when set (absolute URLs), else ROOT_PATH (root-relative URLs). */
+  urlBase: string;
+}
+
+export type HlsProxy = ReturnType<typeof createHlsProxy>;
+
+export function createHlsProxy(deps: HlsProxyDeps) {
+  const { tokens, urlBase } = deps;
+  const urls: HlsDeps['urls'] = (streamId, clientId) => {
+    const prefix = `${urlBase}/hls/${streamId}/`;
+    return (kind, url) => `${prefix}${kind}/${tokens.seal({ url, streamId, clientId })}.${extensionFor(url, kind)}`;
+  };
+  const full: HlsDeps = { ...deps, urls };
+  const playlists = createPlaylistProxy(full);
+  const segments = createSegmentProxy(full);
+  return {
+    servePlaylist: (p: PlaylistRequest): Promise<void> => playlists.serve(p),
+    serveSegment: (p: SegmentRequest): Promise<void> => segments.serve(p),
+    /** `{token}.{ext}` of a p/ or s/ URL → the sealed fields; 403 BadTokenError when tampered, foreign or garbage. */
+    openFile(streamId: string, file: string): TokenFields {
+      const parts = splitTokenFile(file);
+      if (!parts) throw new BadTokenError();
+      return tokens.open(parts.token, streamId);
+    },
+  };
+}
