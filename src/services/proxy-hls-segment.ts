@@ -2,7 +2,7 @@
 // status and entity headers mirrored, bytes piped with backpressure and counted; real 502/504s before the first byte.
 import { pipeline } from 'node:stream/promises';
 import { discardResponse, upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
-import { buildUpstreamHeaders, isConditional, mirrorResponseHeaders, pickPlayerHeaders } from '../core/upstream/headers.ts';
+import { buildUpstreamHeaders, isUsableMediaStatus, mirrorResponseHeaders, pickPlayerHeaders } from '../core/upstream/headers.ts';
 import { type AppError, NotFoundError, UpstreamStatusError } from '../errors.ts';
 import type { HlsDeps, HlsRequest } from './proxy-hls.ts';
 import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
@@ -22,13 +22,7 @@ export function createSegmentProxy(deps: HlsDeps) {
     const onPlayerClose = (): void => ac.abort();
     res.once('close', onPlayerClose);
     const player = pickPlayerHeaders(req.headers);
-    const accept: AcceptResponse = (r) => {
-      const s = r.statusCode ?? 0;
-      if (s === 200 || s === 206) return true;
-      if (s === 304 && isConditional(player)) return true;
-      if (s === 416 && player['range'] !== undefined) return true;
-      return new UpstreamStatusError(s);
-    };
+    const accept: AcceptResponse = (r) => (isUsableMediaStatus(r.statusCode ?? 0, player) ? true : new UpstreamStatusError(r.statusCode ?? 0));
     const headers = buildUpstreamHeaders({ userAgent: streams.userAgentOf(stream), custom: stream.headers, forwarded: player });
     let opened: OpenedUpstream;
     try {

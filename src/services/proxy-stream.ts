@@ -6,7 +6,7 @@ import { type ClientInfo, type Registry, type StreamRecord, urlRing } from '../c
 import { discardResponse, type UpstreamClient } from '../core/upstream/client.ts';
 import {
   buildUpstreamHeaders,
-  isConditional,
+  isUsableMediaStatus,
   mirrorResponseHeaders,
   parseContentLength,
   parseContentRange,
@@ -67,14 +67,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     res.once('close', onEarlyClose);
 
     const { player, headers } = requestHeaders(p);
-    const accept: AcceptResponse = (r) => {
-      const s = r.statusCode ?? 0;
-      if (s === 200 || s === 206) return true;
-      if (s === 304 && isConditional(player)) return true;
-      // The player asked for bytes past the end: its question, the origin's answer.
-      if (s === 416 && player['range'] !== undefined) return true;
-      return new UpstreamStatusError(s);
-    };
+    const accept: AcceptResponse = (r) => (isUsableMediaStatus(r.statusCode ?? 0, player) ? true : new UpstreamStatusError(r.statusCode ?? 0));
 
     let opened: OpenedUpstream;
     try {

@@ -105,6 +105,18 @@ export async function startOrigin(t: TestContext, routes: Record<string, Behavio
     timers.add(timer);
   };
 
+  // One close promise per socket, shared by every request on it: keep-alive reuse must not pile up listeners.
+  const closedBySocket = new WeakMap<Socket, Promise<void>>();
+  const socketClosedOf = (socket: Socket): Promise<void> => {
+    if (socket.destroyed) return Promise.resolve();
+    let closed = closedBySocket.get(socket);
+    if (!closed) {
+      closed = new Promise<void>((resolve) => socket.once('close', () => resolve()));
+      closedBySocket.set(socket, closed);
+    }
+    return closed;
+  };
+
   const server = createServer((req, res) => {
     const path = (req.url ?? '/').split('?')[0] ?? '/';
     const socket = req.socket;
@@ -114,7 +126,7 @@ export async function startOrigin(t: TestContext, routes: Record<string, Behavio
       headers: req.headers,
       bytesSent: 0,
       // Not events.once: that rejects on 'error', and a reset socket is exactly what tests provoke.
-      socketClosed: socket.destroyed ? Promise.resolve() : new Promise<void>((resolve) => socket.once('close', () => resolve())),
+      socketClosed: socketClosedOf(socket),
       isSocketClosed: () => socket.destroyed,
     };
     requests.push(record);
@@ -319,4 +331,15 @@ export function parseRange(header: string, size: number): [number, number] | und
   }
   if (start >= size || end < start) return undefined;
   return [start, end];
+}
+
+/** A port nothing listens on (bound, noted, closed): connecting to it is refused. */
+export async function refusedPort(): Promise<number> {
+  const server = createServer();
+  server.listen(0, '127.0.0.1');
+  await once(server, 'listening');
+  const addr = server.address();
+  if (!addr || typeof addr !== 'object') throw new Error('no port');
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return addr.port;
 }

@@ -1,9 +1,7 @@
 // Upstream failures before the first byte (SPEC §5.1, §9): 502/504 JSON, never an empty 200; redirects; events.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
-import { createServer } from 'node:net';
 import { test } from 'node:test';
-import { startOrigin } from '../helpers/origin.ts';
+import { refusedPort, startOrigin } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 
@@ -11,17 +9,6 @@ async function createStream(base: string, url: string, failover: string[] = []):
   const r = await api(base, 'POST', '/streams', { url, failover_urls: failover });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   return r.body as { stream_id: string; stream_endpoint: string };
-}
-
-/** A port nothing listens on: bind, note it, close. */
-async function refusedPort(): Promise<number> {
-  const server = createServer();
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  const addr = server.address();
-  assert.ok(addr && typeof addr === 'object');
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return addr.port;
 }
 
 function assertSafeError(body: unknown, code: string): void {

@@ -67,6 +67,16 @@ export interface UpstreamHeaderInput {
   forwarded?: Readonly<Record<string, string>>;
 }
 
+/**
+ * Whether a media response answers the player's request: 200/206, a 304 to a conditional request, or a 416 to a
+ * Range the origin cannot satisfy (the player's question, the origin's answer). Anything else moves the walk on.
+ */
+export function isUsableMediaStatus(status: number, player: Readonly<Record<string, string>>): boolean {
+  if (status === 200 || status === 206) return true;
+  if (status === 304) return isConditional(player);
+  return status === 416 && player['range'] !== undefined;
+}
+
 /** Upstream request headers: the stream's User-Agent, its custom headers, Accept: * / *, then the forwarded ones. */
 export function buildUpstreamHeaders(input: UpstreamHeaderInput): Record<string, string> {
   const out: Record<string, string> = { 'user-agent': input.userAgent, accept: '*/*' };
