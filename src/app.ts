@@ -74,7 +74,8 @@ export function createApp(config: Config, options: AppOptions): App {
     stats: upstreamStats,
     streamProxy,
     openFromRing: createRingOpener({ upstream: upstreamClient, streams, stats: upstreamStats, logger, connectTimeoutMs: config.connectTimeoutMs }),
-    tokens: createTokenSealer(config.urlSecret),
+    // No seal memo: the HLS rewrite memo remembers whole proxy URIs per playlist, so a second one would only cost.
+    tokens: createTokenSealer(config.urlSecret, { sealCacheSize: 0 }),
     urlBase: config.publicUrl ?? config.rootPath,
   });
   const webhooks = createWebhookService({

@@ -1,5 +1,5 @@
 // Opaque playback tokens (SPEC §5.4): an upstream URL sealed with AES-256-GCM for one stream and one client.
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
 import { BadTokenError } from '../errors.ts';
 import type { UriKind } from './m3u8/rewrite.ts';
 
@@ -10,7 +10,7 @@ export interface TokenFields {
 }
 
 export interface TokenSealer {
-  /** Seals the fields; equal fields always give the same token (deterministic IV), so it is memoised. */
+  /** Seals the fields under a fresh random IV; memoised, so equal fields give the same token while remembered. */
   seal(fields: TokenFields): string;
   /** Opens a token for `expectedStreamId`; throws BadTokenError when it was tampered with, is garbage, or is foreign. */
   open(token: string, expectedStreamId: string): TokenFields;
@@ -32,14 +32,37 @@ export const DEFAULT_TOKEN_CACHE_SIZE = 50_000;
 
 interface Keys {
   enc: KeyObject;
-  iv: KeyObject;
+  /** Random IVs, drawn from a pool so that a 20,000-segment playlist costs one CSPRNG call per 1,024 tokens. */
+  nextIv(): Buffer;
+  /** The GCM additional data for a stream; a playlist seals thousands of tokens for one stream in a row. */
+  aad(streamId: string): Buffer;
 }
 
-// Two independent subkeys from one secret (RFC 5869 HKDF): the IV key must differ from the encryption key.
+const IV_POOL_COUNT = 1024;
+
+function createIvSource(): () => Buffer {
+  const pool = Buffer.allocUnsafe(IV_BYTES * IV_POOL_COUNT);
+  let used = IV_POOL_COUNT;
+  return () => {
+    if (used === IV_POOL_COUNT) {
+      randomFillSync(pool);
+      used = 0;
+    }
+    // A view into the pool: callers copy it at once (into the token and the cipher), before any refill.
+    return pool.subarray(IV_BYTES * used, IV_BYTES * ++used);
+  };
+}
+
+// The encryption key from one secret (RFC 5869 HKDF), so the secret itself is never used as an AES key directly.
 function deriveKeys(secret: Buffer): Keys {
   if (secret.length < 32) throw new RangeError('token secret must be at least 32 bytes');
-  const derive = (info: string) => Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), info, 32));
-  return { enc: createSecretKey(derive('m3u-proxy token enc v1')), iv: createSecretKey(derive('m3u-proxy token iv v1')) };
+  const enc = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token enc v1', 32)));
+  let last = { streamId: '', aad: aadFor('') };
+  const aad = (streamId: string): Buffer => {
+    if (last.streamId !== streamId) last = { streamId, aad: aadFor(streamId) };
+    return last.aad;
+  };
+  return { enc, nextIv: createIvSource(), aad };
 }
 
 function aadFor(streamId: string): Buffer {
@@ -53,10 +76,11 @@ function sealWith(keys: Keys, { url, streamId, clientId }: TokenFields): string 
   plaintext.writeUInt16BE(clientBytes, 0);
   plaintext.write(clientId, 2, 'utf8');
   plaintext.write(url, 2 + clientBytes, 'utf8');
-  const aad = aadFor(streamId);
-  // Synthetic IV (as in SIV, RFC 5297): a PRF of everything sealed. Equal inputs give equal tokens; different inputs
-  // get different IVs with overwhelming probability, so GCM's nonce-uniqueness rule holds without any counter.
-  const iv = createHmac('sha256', keys.iv).update(aad).update(plaintext).digest().subarray(0, IV_BYTES);
+  const aad = keys.aad(streamId);
+  // A random 96-bit IV per token, the usage NIST SP 800-38D §8.2.2 allows: unique with overwhelming probability
+  // across restarts and replicas sharing URL_SECRET. (An HMAC-derived IV made tokens deterministic but doubled the
+  // cost of a cold 20,000-segment playlist; the sealer's memo gives repeated fetches the same tokens anyway.)
+  const iv = keys.nextIv();
   const cipher = createCipheriv('aes-256-gcm', keys.enc, iv);
   cipher.setAAD(aad);
   const out = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length + TAG_BYTES);
@@ -127,15 +151,18 @@ function createMemo<V>(size: number) {
 
 /**
  * The sealer the app should use: keys derived once, and seal/open memoised so that a playlist fetched again by the
- * same client costs map lookups instead of crypto. `cacheSize` bounds each memo (entries; 0 disables them).
+ * same client costs map lookups instead of crypto. `cacheSize` bounds each memo (entries; 0 disables them);
+ * `sealCacheSize` overrides it for seal(), for callers that remember whole rewritten URIs themselves.
  */
-export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number } = {}): TokenSealer {
+export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; sealCacheSize?: number } = {}): TokenSealer {
   const keys = deriveKeys(secret);
   const size = opts.cacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
-  const sealed = createMemo<string>(size);
+  const sealSize = opts.sealCacheSize ?? size;
+  const sealed = createMemo<string>(sealSize);
   const opened = createMemo<TokenFields>(size);
   return {
     seal(fields) {
+      if (sealSize <= 0) return sealWith(keys, fields);
       // Lengths first, so that no two different field triples can share a key.
       const key = `${fields.streamId.length}:${fields.clientId.length}:${fields.streamId}${fields.clientId}${fields.url}`;
       let token = sealed.get(key);

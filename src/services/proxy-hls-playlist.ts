@@ -25,6 +25,8 @@ export interface PlaylistRequest extends HlsRequest {
 /** Up to this many rewritten bytes are held before answering: small playlists get a Content-Length, and a bad one a clean 502. */
 const PREBUFFER_BYTES = 256 * 1024;
 
+const DIRECTIVE_PARAMS = /[?&]_HLS_(?:msn|part|skip)=[^&#]*/g;
+
 const PLAYLIST_HEADERS = { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache' } as const;
 
 const acceptPlaylist: AcceptResponse = (r) => (r.statusCode === 200 ? true : new UpstreamStatusError(r.statusCode ?? 0));
@@ -171,7 +173,9 @@ export function createPlaylistProxy(deps: HlsDeps) {
       stream.observedType = 'HLS';
       const client = streams.touchHlsClient(stream, p.clientId, p.info);
       unregister = deps.connections.add({ client, abort: () => ac.abort() });
-      const rewriter = createRewriteStream({ baseUrl: opened.finalUrl, proxify: deps.urls(stream.id, p.clientId) });
+      // LL-HLS directives change on every reload but never how a relative URI resolves: keep them out of the memo key.
+      const memo = deps.memos.memoFor(stream.id, p.clientId, opened.finalUrl.replace(DIRECTIVE_PARAMS, ''));
+      const rewriter = createRewriteStream({ baseUrl: opened.finalUrl, proxify: deps.urls(stream.id, p.clientId), memo });
       const headers = { ...PLAYLIST_HEADERS, 'x-stream-id': stream.id, 'x-client-id': p.clientId };
       const sink = createPlaylistSink(res, headers, (n) => registry.addBytes(client, stream, n));
       sinkWaiting = sink.waiting;

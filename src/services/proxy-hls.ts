@@ -8,6 +8,7 @@ import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from
 import { BadTokenError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './connections.ts';
+import { createRewriteMemoStore, type RewriteMemoStore } from './hls-rewrite-memo.ts';
 import { createPlaylistProxy, type PlaylistRequest } from './proxy-hls-playlist.ts';
 import { createSegmentProxy, type SegmentRequest } from './proxy-hls-segment.ts';
 import type { StreamProxy } from './proxy-stream.ts';
@@ -24,6 +25,7 @@ export interface HlsDeps {
   stats: UpstreamStats;
   openFromRing: RingOpener;
   streamProxy: StreamProxy;
+  memos: RewriteMemoStore;
   /** The proxify function of one playlist answer: upstream URL → the URI the player gets. */
   urls(streamId: string, clientId: string): (kind: UriKind, absoluteUrl: string) => string;
 }
@@ -37,7 +39,7 @@ export interface HlsRequest {
   info: ClientInfo;
 }
 
-export interface HlsProxyDeps extends Omit<HlsDeps, 'urls'> {
+export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos'> {
   tokens: TokenSealer;
   /** PUBLIC_URL when set (absolute URLs), else ROOT_PATH (root-relative URLs). */
   urlBase: string;
@@ -51,7 +53,7 @@ export function createHlsProxy(deps: HlsProxyDeps) {
     const prefix = `${urlBase}/hls/${streamId}/`;
     return (kind, url) => `${prefix}${kind}/${tokens.seal({ url, streamId, clientId })}.${extensionFor(url, kind)}`;
   };
-  const full: HlsDeps = { ...deps, urls };
+  const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore() };
   const playlists = createPlaylistProxy(full);
   const segments = createSegmentProxy(full);
   return {

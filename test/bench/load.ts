@@ -120,7 +120,8 @@ async function runThroughput(job: Extract<Job, { kind: 'throughput' }>): Promise
 }
 
 /** One GET read to the end; resolves with the time to the first body byte (or the end, for an empty body). */
-function timedGet(url: string, statuses: Record<string, number>, keepBody = false): Promise<{ ms: number; body: Buffer | undefined; bytes: number } | undefined> {
+/** `ms` is the time to the first body byte, `totalMs` the time to the last. */
+function timedGet(url: string, statuses: Record<string, number>, keepBody = false): Promise<{ ms: number; totalMs: number; body: Buffer | undefined; bytes: number } | undefined> {
   return new Promise((resolve) => {
     const t0 = performance.now();
     let first: number | undefined;
@@ -135,7 +136,8 @@ function timedGet(url: string, statuses: Record<string, number>, keepBody = fals
       });
       res.on('end', () => {
         const ok = res.statusCode === 200 || res.statusCode === 206;
-        resolve(ok ? { ms: (first ?? performance.now()) - t0, body: keepBody ? Buffer.concat(chunks) : undefined, bytes } : undefined);
+        const done = performance.now();
+        resolve(ok ? { ms: (first ?? done) - t0, totalMs: done - t0, body: keepBody ? Buffer.concat(chunks) : undefined, bytes } : undefined);
       });
       res.on('error', () => resolve(undefined));
     });
@@ -220,7 +222,7 @@ async function runPlaylist(job: Extract<Job, { kind: 'playlist' }>): Promise<Pla
     const r = await timedGet(job.url, statuses, i === 0);
     if (r === undefined) break;
     // Whole-body time: a playlist is useless to a player until its last line.
-    ms.push(r.ms);
+    ms.push(r.totalMs);
     if (r.body !== undefined) {
       bytes = r.body.length;
       const lines = r.body.toString('utf8').split(/\r?\n/).filter((l) => l !== '' && !l.startsWith('#'));

@@ -248,8 +248,25 @@ test('§4.3.1.1 sniffing: #EXTM3U after BOM/whitespace is a playlist, MPEG-TS is
 
 test('RFC 3986 §5.2 the no-parse fast path agrees with WHATWG URL resolution', () => {
   const refs = ['a.ts', 'a.ts?x=1&y=%2F', 'A-b_c~d.m4s', 'x.ts?q=a/b?c:d@e', "it's.ts", 'a b.ts', 'a.ts?q="x"', 'a.ts?x=<y>', 'a;b=c.ts', 'a%zz.ts'];
+  // Several segments: the fast path takes plain ones; dot segments (also %-encoded), empty ones and schemes go to URL.
+  refs.push('seg/1.ts', '720p/a/b.ts?x=%2F', 'a..b/c.ts', 'a/./b.ts', 'a/../b.ts', 'a/%2e%2e/b.ts', 'a/%2E./b.ts', '.hidden/x.ts', 'a//b.ts', 'a:b/c.ts', 'x/y:z.ts');
   for (const ref of refs) {
-    const want = new URL(ref, BASE).href;
-    assert.equal(rw(`#EXTINF:1,\n${ref}\n`), `#EXTINF:1,\nS[${want}]\n`, ref);
+    const want = new URL(ref, BASE);
+    // 'a:b/c.ts' has a scheme of its own, not http(s): not ours to proxy.
+    const expected = want.protocol === 'https:' ? `S[${want.href}]` : ref;
+    assert.equal(rw(`#EXTINF:1,\n${ref}\n`), `#EXTINF:1,\n${expected}\n`, ref);
   }
+});
+
+test('a memo answers lines it already rewrote, per kind, without resolving or sealing them again', () => {
+  const store = new Map<string, string>();
+  let sealed = 0;
+  const memo = { get: (kind: string, ref: string) => store.get(kind + ref), set: (kind: string, ref: string, uri: string) => void store.set(kind + ref, uri) };
+  const c: RewriteContext = { baseUrl: BASE, proxify: (kind, url) => `${kind.toUpperCase()}${++sealed}[${url}]`, memo };
+  const body = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n#EXTINF:1,\nv.m3u8\n#EXT-X-KEY:METHOD=AES-128,URI="data:x,1"\n';
+  const first = rw(body, c);
+  assert.equal(sealed, 2, 'the same reference as playlist and as segment is two entries');
+  assert.equal(rw(body, c), first);
+  assert.equal(sealed, 2, 'the second rewrite came from the memo');
+  assert.ok(![...store.keys()].some((k) => k.includes('data:')), 'data: URIs are never remembered');
 });

@@ -20,12 +20,21 @@ test('§5.4 a sealed token opens to the same url, stream and client', () => {
   assert.deepEqual(openToken(SECRET, token, FIELDS.streamId), FIELDS);
 });
 
-test('§5.4 equal inputs give equal tokens; any different field gives a different one', () => {
-  const token = sealToken(SECRET, FIELDS);
-  assert.equal(sealToken(SECRET, { ...FIELDS }), token);
-  assert.notEqual(sealToken(SECRET, { ...FIELDS, clientId: 'client_other' }), token);
-  assert.notEqual(sealToken(SECRET, { ...FIELDS, url: `${FIELDS.url}&x` }), token);
-  assert.notEqual(sealToken(SECRET, { ...FIELDS, streamId: 'f'.repeat(32) }), token);
+test('§5.4 every one-shot seal uses a fresh IV: equal inputs give different tokens that open alike', () => {
+  const a = sealToken(SECRET, FIELDS);
+  const b = sealToken(SECRET, { ...FIELDS });
+  assert.notEqual(a, b);
+  assert.deepEqual(openToken(SECRET, a, FIELDS.streamId), FIELDS);
+  assert.deepEqual(openToken(SECRET, b, FIELDS.streamId), FIELDS);
+});
+
+test('§5.4 the memoised sealer gives equal inputs the same token; any different field a different one', () => {
+  const sealer = createTokenSealer(SECRET);
+  const token = sealer.seal(FIELDS);
+  assert.equal(sealer.seal({ ...FIELDS }), token);
+  assert.notEqual(sealer.seal({ ...FIELDS, clientId: 'client_other' }), token);
+  assert.notEqual(sealer.seal({ ...FIELDS, url: `${FIELDS.url}&x` }), token);
+  assert.notEqual(sealer.seal({ ...FIELDS, streamId: 'f'.repeat(32) }), token);
 });
 
 test('§5.4 tampering with any byte gives BadTokenError', () => {
@@ -57,15 +66,19 @@ test('§5.4 garbage, truncated, padded or oversized tokens give BadTokenError', 
 test('§5.4 the memoised sealer agrees with the one-shot functions and rejects the same way', () => {
   const sealer = createTokenSealer(SECRET, { cacheSize: 4 });
   const token = sealer.seal(FIELDS);
-  assert.equal(token, sealToken(SECRET, FIELDS));
+  assert.deepEqual(openToken(SECRET, token, FIELDS.streamId), FIELDS);
+  assert.deepEqual(sealer.open(sealToken(SECRET, FIELDS), FIELDS.streamId), FIELDS);
   assert.equal(sealer.seal(FIELDS), token); // from the memo
   assert.deepEqual(sealer.open(token, FIELDS.streamId), FIELDS);
   assert.deepEqual(sealer.open(token, FIELDS.streamId), FIELDS); // from the memo
   assert.throws(() => sealer.open(token, 'f'.repeat(32)), isBadToken); // the memo is keyed by stream too
   for (let i = 0; i < 20; i++) sealer.seal({ ...FIELDS, url: `${FIELDS.url}&n=${i}` }); // evictions
-  assert.equal(sealer.seal(FIELDS), token);
+  const resealed = sealer.seal(FIELDS);
+  assert.notEqual(resealed, token, 'evicted, so sealed anew under a fresh IV');
+  assert.deepEqual(sealer.open(resealed, FIELDS.streamId), FIELDS);
+  assert.deepEqual(sealer.open(token, FIELDS.streamId), FIELDS, 'the old token stays valid');
   const uncached = createTokenSealer(SECRET, { cacheSize: 0 });
-  assert.equal(uncached.seal(FIELDS), token);
+  assert.deepEqual(uncached.open(uncached.seal(FIELDS), FIELDS.streamId), FIELDS);
 });
 
 test('§5.4 memo keys cannot collide across field boundaries', () => {

@@ -11,6 +11,17 @@ export interface RewriteContext {
   baseUrl: string;
   /** Turns an absolute http(s) upstream URL into the URI the player gets. Must return ASCII (a URL does). */
   proxify(kind: UriKind, absoluteUrl: string): string;
+  /**
+   * Remembers rewritten URIs by the reference as the playlist spells it. Valid only for one (baseUrl, proxify) pair:
+   * the caller keys it by them. Lets a reloaded playlist skip resolving and sealing the lines it already had.
+   */
+  memo?: RewriteMemo;
+}
+
+/** What createRewriteStream and rewritePlaylist may remember between reloads of one playlist. */
+export interface RewriteMemo {
+  get(kind: UriKind, ref: string): string | undefined;
+  set(kind: UriKind, ref: string, uri: string): void;
 }
 
 /** What one line tells about the next: a URI line after EXT-X-STREAM-INF is a variant playlist (§4.3.4.2). */
@@ -42,10 +53,11 @@ const TAB = 0x09;
 const CR = 0x0d;
 const HASH = 0x23;
 
-// A relative reference of one plain path segment plus an optional query, e.g. `seg_12.ts?t=a%2Fb`: WHATWG URL
-// parsing would copy it unchanged after the base's directory, so resolving it needs no parse (the hot path of a
-// 20,000-segment VOD playlist). It cannot be a dot segment, hold a scheme, or contain a byte URL would escape.
-const SIMPLE_REF = /^[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/;
+// A relative reference of plain path segments plus an optional query, e.g. `seg_12.ts?t=a%2Fb` or `720p/seg_12.ts`:
+// WHATWG URL parsing would copy it unchanged after the base's directory, so resolving it needs no parse (the hot
+// path of a 20,000-segment VOD playlist). No segment can be empty or a dot segment (none starts with '.' or '%',
+// so neither `..` nor `%2e%2e`), none can hold a scheme, and no byte is one URL would escape.
+const SIMPLE_REF = /^(?:[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*\/)*[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/;
 const NON_ASCII_BINARY = /[\x80-\xff]/g;
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -70,11 +82,35 @@ function baseDirectory(baseUrl: string): string | null {
   return noQuery.slice(0, noQuery.lastIndexOf('/') + 1);
 }
 
+/** `data:` in any case, compared by char code: this runs on every URI of every playlist. */
+function isDataUri(ref: string): boolean {
+  return (
+    ref.length > 5 &&
+    (ref.charCodeAt(0) | 0x20) === 0x64 &&
+    (ref.charCodeAt(1) | 0x20) === 0x61 &&
+    (ref.charCodeAt(2) | 0x20) === 0x74 &&
+    (ref.charCodeAt(3) | 0x20) === 0x61 &&
+    ref.charCodeAt(4) === 0x3a
+  );
+}
+
 /** Resolves `ref` (RFC 3986 §5.2) and proxifies it; undefined means "leave it as it is". */
 function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean): string | undefined {
   if (ref.length === 0) return undefined;
   // data: URIs can be huge and never go upstream; skip them before any parsing (SPEC §5.2).
-  if (ref.length > 5 && ref.slice(0, 5).toLowerCase() === 'data:') return undefined;
+  if (isDataUri(ref)) return undefined;
+  // The memo holds binary-mode results only (the streaming path); rewriteLine's strings are of another kind.
+  const memo = binary ? r.ctx.memo : undefined;
+  if (memo !== undefined) {
+    const hit = memo.get(kind, ref);
+    if (hit !== undefined) return hit;
+  }
+  const out = resolveAndProxify(ref, kind, r, binary);
+  if (memo !== undefined && out !== undefined) memo.set(kind, ref, out);
+  return out;
+}
+
+function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: boolean): string | undefined {
   // In binary mode the line is one char per byte: percent-encode raw non-ASCII bytes, exactly what URL parsing does
   // to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
   if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
@@ -131,8 +167,9 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
   state.nextUriIsPlaylist = false;
   let end = n;
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
-  const replacement = proxifyRef(line.slice(start, end), kind, r, binary);
-  return replacement === undefined ? line : line.slice(0, start) + replacement + line.slice(end);
+  const replacement = proxifyRef(start === 0 && end === n ? line : line.slice(start, end), kind, r, binary);
+  if (replacement === undefined) return line;
+  return start === 0 && end === n ? replacement : line.slice(0, start) + replacement + line.slice(end);
 }
 
 /**
