@@ -34,7 +34,8 @@ export interface RingWalk<T> {
 
 /** Resolves with the first try that succeeds, or rejects with the last failure once every round failed. */
 export async function walkRing<T>(walk: RingWalk<T>): Promise<{ value: T; index: number }> {
-  let last: AppError = new UpstreamError('No upstream URL to try');
+  // Created only when needed: an Error captures a stack, and this runs for every player request.
+  let last: AppError | undefined;
   const order = ringOrder(walk.ringLength, walk.startIndex);
   for (let round = 0; round < walk.rounds; round++) {
     if (round > 0) await sleep(backoffMs(round), undefined, { signal: walk.signal });
@@ -49,5 +50,5 @@ export async function walkRing<T>(walk: RingWalk<T>): Promise<{ value: T; index:
       }
     }
   }
-  throw last;
+  throw last ?? new UpstreamError('No upstream URL to try');
 }

@@ -31,7 +31,9 @@ export interface UpstreamAgents {
 }
 
 export const DEFAULT_AGENT_OPTIONS: Required<AgentOptions> = {
-  maxSocketsPerHost: 256,
+  // Every continuous player holds one upstream socket for as long as it plays, and an IPTV provider is often one
+  // host: the bound must sit above the players one proxy serves (a request past it waits, then times out as 504).
+  maxSocketsPerHost: 4096,
   maxFreeSockets: 32,
   freeSocketTimeoutMs: 15_000,
 };
