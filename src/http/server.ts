@@ -118,7 +118,8 @@ export function answerError(logger: Logger, res: ServerResponse, err: unknown): 
     return;
   }
   if (err instanceof AppError) {
-    if (err.status >= 500) logger.warn(err.message, { code: err.code, cause: causeText(err) });
+    // The path names the stream (and at most an opaque token); loggableUrl drops api_token. Never the upstream URL.
+    if (err.status >= 500) logger.warn(err.message, { code: err.code, cause: causeText(err), path: loggableUrl(res.req.url ?? '').split('?')[0] });
     else logger.debug(err.message, { code: err.code });
     sendError(res, err);
     return;

@@ -137,8 +137,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
     } catch (err) {
       res.off('close', onPlayerClose);
       if (ac.signal.aborted) return;
-      logger.warn('playlist upstream failed', { stream: stream.id, code: (err as AppError).code });
-      throw err;
+      throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
     ac.signal.addEventListener('abort', () => up.destroy(), { once: true });

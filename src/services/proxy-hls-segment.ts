@@ -30,8 +30,7 @@ export function createSegmentProxy(deps: HlsDeps) {
     } catch (err) {
       res.off('close', onPlayerClose);
       if (ac.signal.aborted) return;
-      logger.warn('segment upstream failed', { stream: stream.id, client: p.clientId, code: (err as AppError).code });
-      throw err;
+      throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
     if (registry.getStream(stream.id) !== stream) {

@@ -76,8 +76,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       if (opening.signal.aborted) return;
       const e = err as AppError;
       if (registry.getStream(stream.id) === stream) streams.recordFailure(stream, e.message, p.clientId);
-      logger.warn('all upstream URLs failed', { stream: stream.id, code: e.code });
-      throw e;
+      throw e; // answered and logged once, by the error boundary
     } finally {
       res.off('close', onEarlyClose);
     }
