@@ -4,23 +4,16 @@
 import type { ServerResponse } from 'node:http';
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { appendQuery } from '../core/m3u8/blocking-reload.ts';
 import { createRewriteStream, sniffPlaylist } from '../core/m3u8/rewrite.ts';
-import { urlRing } from '../core/registry.ts';
-import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../core/upstream/decode.ts';
+import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding } from '../core/upstream/decode.ts';
 import { upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
-import { buildUpstreamHeaders } from '../core/upstream/headers.ts';
 import { peekBody } from '../core/upstream/peek.ts';
-import { AppError, UpstreamError, UpstreamStatusError, UpstreamTimeoutError } from '../errors.ts';
-import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
+import { AppError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts';
+import { createPlaylistOpener, type PlaylistOpenRequest } from './proxy-hls-open.ts';
+import type { OpenedUpstream } from './proxy-session.ts';
 import type { HlsDeps, HlsRequest } from './proxy-hls.ts';
 
-export interface PlaylistRequest extends HlsRequest {
-  /** A variant or rendition sealed in a token, or the token-checked `?url=`: this URL only, no ring, no failover. */
-  url?: string;
-  /** LL-HLS delivery directives for the origin, already encoded ('' for none). */
-  directives: string;
-}
+export type PlaylistRequest = HlsRequest & PlaylistOpenRequest;
 
 /** Up to this many rewritten bytes are held before answering: small playlists get a Content-Length, and a bad one a clean 502. */
 const PREBUFFER_BYTES = 256 * 1024;
@@ -29,7 +22,6 @@ const DIRECTIVE_PARAMS = /[?&]_HLS_(?:msn|part|skip)=[^&#]*/g;
 
 const PLAYLIST_HEADERS = { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache' } as const;
 
-const acceptPlaylist: AcceptResponse = (r) => (r.statusCode === 200 ? true : new UpstreamStatusError(r.statusCode ?? 0));
 
 /** A body that is not #EXTM3U is still rewritten when the origin calls it a playlist (sloppy IPTV panels). */
 function isPlaylistType(type: string | undefined): boolean {
@@ -96,32 +88,9 @@ function createPlaylistSink(res: ServerResponse, headers: Record<string, string>
 }
 
 export function createPlaylistProxy(deps: HlsDeps) {
-  const { config, registry, streams, stats, logger, openFromRing } = deps;
+  const { config, registry, streams, stats, logger } = deps;
 
-  async function open(p: PlaylistRequest, signal: AbortSignal): Promise<OpenedUpstream> {
-    const { stream } = p;
-    const fixed = p.url !== undefined;
-    const ring = (fixed ? [p.url as string] : urlRing(stream)).map((u) => appendQuery(u, p.directives));
-    const startIndex = fixed ? 0 : Math.min(stream.currentIndex, ring.length - 1);
-    const headers = buildUpstreamHeaders({
-      userAgent: streams.userAgentOf(stream),
-      custom: stream.headers,
-      forwarded: { 'accept-encoding': PLAYLIST_ACCEPT_ENCODING },
-    });
-    let opened: OpenedUpstream;
-    try {
-      // One round: a player re-asks for a playlist within seconds, so waiting out back-offs here helps no one.
-      opened = await openFromRing({ stream, ring, startIndex, headers, signal, accept: acceptPlaylist, rounds: 1 });
-    } catch (err) {
-      if (!signal.aborted && !fixed && registry.getStream(stream.id) === stream) streams.recordFailure(stream, (err as AppError).message, p.clientId);
-      throw err;
-    }
-    if (!fixed && opened.index !== stream.currentIndex) {
-      stats.recordFailover();
-      streams.recordFailover(stream, stream.currentIndex, opened.index, 'upstream_error', p.clientId);
-    }
-    return opened;
-  }
+  const opener = createPlaylistOpener(deps);
 
   async function serve(p: PlaylistRequest): Promise<void> {
     const { res, stream } = p;
@@ -133,13 +102,19 @@ export function createPlaylistProxy(deps: HlsDeps) {
     res.once('close', onPlayerClose);
     let opened: OpenedUpstream;
     try {
-      opened = await open(p, ac.signal);
+      opened = await opener.open(p, ac.signal);
     } catch (err) {
       res.off('close', onPlayerClose);
       if (ac.signal.aborted) return;
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
+    // Deleted while the upstream answered: no client record may outlive its stream.
+    if (registry.getStream(stream.id) !== stream) {
+      res.off('close', onPlayerClose);
+      up.destroy();
+      throw new NotFoundError(`Stream ${stream.id}`);
+    }
     ac.signal.addEventListener('abort', () => up.destroy(), { once: true });
     let stalled = false;
     let sinkWaiting = (): boolean => false;
@@ -174,11 +149,20 @@ export function createPlaylistProxy(deps: HlsDeps) {
       unregister = deps.connections.add({ client, abort: () => ac.abort() });
       // LL-HLS directives change on every reload but never how a relative URI resolves: keep them out of the memo key.
       const memo = deps.memos.memoFor(stream.id, p.clientId, opened.finalUrl.replace(DIRECTIVE_PARAMS, ''));
-      const rewriter = createRewriteStream({ baseUrl: opened.finalUrl, proxify: deps.urls(stream.id, p.clientId), memo });
+      // A master fetched over the ring: note its variants, so that they can follow a failover (hls-variants.ts).
+      const fromRing = p.url === undefined;
+      const playlistUris: string[] = [];
+      const rewriter = createRewriteStream({
+        baseUrl: opened.finalUrl,
+        proxify: deps.urls(stream.id, p.clientId),
+        memo,
+        onPlaylistUri: fromRing ? (u) => playlistUris.push(u) : undefined,
+      });
       const headers = { ...PLAYLIST_HEADERS, 'x-stream-id': stream.id, 'x-client-id': p.clientId };
       const sink = createPlaylistSink(res, headers, (n) => registry.addBytes(client, stream, n));
       sinkWaiting = sink.waiting;
       await pipeline([peeked.body, ...decoders, rewriter, sink], { signal: ac.signal });
+      if (fromRing && playlistUris.length > 0) deps.variants.recordMaster(stream, opened.index, playlistUris);
     } catch (err) {
       if (ac.signal.aborted && !stalled) {
         // The player left, or the stream was deleted: nothing to answer.

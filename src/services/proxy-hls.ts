@@ -9,6 +9,7 @@ import { BadTokenError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './connections.ts';
 import { createRewriteMemoStore, type RewriteMemoStore } from './hls-rewrite-memo.ts';
+import { createVariantBook, type VariantBook } from './hls-variants.ts';
 import { createPlaylistProxy, type PlaylistRequest } from './proxy-hls-playlist.ts';
 import { createSegmentProxy, type SegmentRequest } from './proxy-hls-segment.ts';
 import type { StreamProxy } from './proxy-stream.ts';
@@ -26,6 +27,7 @@ export interface HlsDeps {
   openFromRing: RingOpener;
   streamProxy: StreamProxy;
   memos: RewriteMemoStore;
+  variants: VariantBook;
   /** The proxify function of one playlist answer: upstream URL → the URI the player gets. */
   urls(streamId: string, clientId: string): (kind: UriKind, absoluteUrl: string) => string;
 }
@@ -39,7 +41,7 @@ export interface HlsRequest {
   info: ClientInfo;
 }
 
-export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos'> {
+export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos' | 'variants'> {
   tokens: TokenSealer;
   /** PUBLIC_URL when set (absolute URLs), else ROOT_PATH (root-relative URLs). */
   urlBase: string;
@@ -53,7 +55,7 @@ export function createHlsProxy(deps: HlsProxyDeps) {
     const prefix = `${urlBase}/hls/${streamId}/`;
     return (kind, url) => `${prefix}${kind}/${tokens.seal({ url, streamId, clientId })}.${extensionFor(url, kind)}`;
   };
-  const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore() };
+  const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore(), variants: createVariantBook() };
   const playlists = createPlaylistProxy(full);
   const segments = createSegmentProxy(full);
   return {

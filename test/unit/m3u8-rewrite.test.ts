@@ -258,15 +258,23 @@ test('RFC 3986 §5.2 the no-parse fast path agrees with WHATWG URL resolution', 
   }
 });
 
-test('a memo answers lines it already rewrote, per kind, without resolving or sealing them again', () => {
+test('a memo answers segment lines it already rewrote; playlist URIs always reach onPlaylistUri, in order', () => {
   const store = new Map<string, string>();
   let sealed = 0;
+  const seen: string[] = [];
   const memo = { get: (kind: string, ref: string) => store.get(kind + ref), set: (kind: string, ref: string, uri: string) => void store.set(kind + ref, uri) };
-  const c: RewriteContext = { baseUrl: BASE, proxify: (kind, url) => `${kind.toUpperCase()}${++sealed}[${url}]`, memo };
+  const c: RewriteContext = {
+    baseUrl: BASE,
+    proxify: (kind, url) => `${kind.toUpperCase()}${++sealed}[${url}]`,
+    memo,
+    onPlaylistUri: (url) => seen.push(url),
+  };
   const body = '#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n#EXTINF:1,\nv.m3u8\n#EXT-X-KEY:METHOD=AES-128,URI="data:x,1"\n';
   const first = rw(body, c);
-  assert.equal(sealed, 2, 'the same reference as playlist and as segment is two entries');
-  assert.equal(rw(body, c), first);
-  assert.equal(sealed, 2, 'the second rewrite came from the memo');
-  assert.ok(![...store.keys()].some((k) => k.includes('data:')), 'data: URIs are never remembered');
+  assert.equal(sealed, 2, 'the same reference as playlist and as segment is two URIs');
+  const second = rw(body, c);
+  assert.equal(sealed, 3, 'only the playlist URI was sealed again');
+  assert.equal(second.split('\n')[4], first.split('\n')[4], 'the segment line came from the memo');
+  assert.deepEqual(seen, ['https://origin.example/live/chan/v.m3u8', 'https://origin.example/live/chan/v.m3u8']);
+  assert.deepEqual([...store.keys()], ['sv.m3u8'], 'only segments are remembered, never data: URIs');
 });

@@ -16,6 +16,8 @@ export interface RewriteContext {
    * the caller keys it by them. Lets a reloaded playlist skip resolving and sealing the lines it already had.
    */
   memo?: RewriteMemo;
+  /** Called with every playlist-kind URI (variants, renditions...), resolved, in playlist order. */
+  onPlaylistUri?(absoluteUrl: string): void;
 }
 
 /** What createRewriteStream and rewritePlaylist may remember between reloads of one playlist. */
@@ -99,8 +101,9 @@ function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean): s
   if (ref.length === 0) return undefined;
   // data: URIs can be huge and never go upstream; skip them before any parsing (SPEC §5.2).
   if (isDataUri(ref)) return undefined;
-  // The memo holds binary-mode results only (the streaming path); rewriteLine's strings are of another kind.
-  const memo = binary ? r.ctx.memo : undefined;
+  // The memo holds binary-mode results only (the streaming path); rewriteLine's strings are of another kind. Playlist
+  // URIs are few and must reach onPlaylistUri resolved, so they always take the full path.
+  const memo = binary && kind === 's' ? r.ctx.memo : undefined;
   if (memo !== undefined) {
     const hit = memo.get(kind, ref);
     if (hit !== undefined) return hit;
@@ -130,6 +133,7 @@ function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: bool
     if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
     absolute = url.href;
   }
+  if (kind === 'p') r.ctx.onPlaylistUri?.(absolute);
   const out = r.ctx.proxify(kind, absolute);
   return binary && NON_ASCII.test(out) ? Buffer.from(out, 'utf8').toString('latin1') : out;
 }

@@ -15,7 +15,7 @@ export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'co
     const stream = streams.get(params['id'] ?? '');
     const url = overrideUrlOf(req, query, auth);
     const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
-    await hls.servePlaylist({ req, res, stream, clientId, info, url, directives: deliveryDirectives(query) });
+    await hls.servePlaylist({ req, res, stream, clientId, info, url, variant: false, directives: deliveryDirectives(query) });
   };
 
   // The client id travels inside the token, so a client keeps it through every URL its playlists handed out.
@@ -23,7 +23,7 @@ export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'co
     const stream = streams.get(params['id'] ?? '');
     const sealed = hls.openFile(stream.id, params['file'] ?? '');
     const { info } = identifyClient(req, query, stream.id, config.trustProxy);
-    await hls.servePlaylist({ req, res, stream, clientId: sealed.clientId, info, url: sealed.url, directives: deliveryDirectives(query) });
+    await hls.servePlaylist({ req, res, stream, clientId: sealed.clientId, info, url: sealed.url, variant: true, directives: deliveryDirectives(query) });
   };
 
   const segment: Handler = async ({ req, res, method, query, params }) => {

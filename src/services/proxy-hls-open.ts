@@ -1,0 +1,140 @@
+// Opening the upstream of a playlist request (SPEC §5.2, §5.3): the master over the stream's URL ring, a sealed
+// variant at its own URL, and, when a variant fails or its stream has moved to another URL of the ring, the same
+// variant (same position among the playlist URIs) of that URL's master.
+import { Writable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { appendQuery } from '../core/m3u8/blocking-reload.ts';
+import { rewritePlaylist } from '../core/m3u8/rewrite.ts';
+import { type StreamRecord, urlRing } from '../core/registry.ts';
+import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../core/upstream/decode.ts';
+import { buildUpstreamHeaders } from '../core/upstream/headers.ts';
+import { peekBody } from '../core/upstream/peek.ts';
+import { type AppError, UpstreamError, UpstreamStatusError } from '../errors.ts';
+import { ringOrder } from './failover.ts';
+import type { HlsDeps } from './proxy-hls.ts';
+import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
+import type { VariantPlace } from './hls-variants.ts';
+
+export interface PlaylistOpenRequest {
+  stream: StreamRecord;
+  clientId: string;
+  /** A sealed variant URL, or the token-checked `?url=`; undefined: the stream's ring. */
+  url?: string;
+  /** True when `url` came from a p/ token, so it may fail over to its counterpart in another master. */
+  variant: boolean;
+  /** LL-HLS delivery directives for the origin, already encoded ('' for none). */
+  directives: string;
+}
+
+/** A master read only to learn its variant URLs is small; anything bigger is not a master worth following. */
+const MAX_MASTER_BYTES = 4 * 1024 * 1024;
+
+const acceptPlaylist: AcceptResponse = (r) => (r.statusCode === 200 ? true : new UpstreamStatusError(r.statusCode ?? 0));
+
+export function createPlaylistOpener(deps: HlsDeps) {
+  const { config, registry, streams, stats, openFromRing, variants } = deps;
+
+  const headersFor = (stream: StreamRecord): Record<string, string> =>
+    buildUpstreamHeaders({ userAgent: streams.userAgentOf(stream), custom: stream.headers, forwarded: { 'accept-encoding': PLAYLIST_ACCEPT_ENCODING } });
+
+  const openOne = (stream: StreamRecord, url: string, signal: AbortSignal): Promise<OpenedUpstream> =>
+    openFromRing({ stream, ring: [url], startIndex: 0, headers: headersFor(stream), signal, accept: acceptPlaylist, rounds: 1 });
+
+  function recordFailover(p: PlaylistOpenRequest, from: number, to: number): void {
+    stats.recordFailover();
+    streams.recordFailover(p.stream, from, to, 'upstream_error', p.clientId);
+  }
+
+  async function openMaster(p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+    const { stream } = p;
+    const fixed = p.url !== undefined;
+    const ring = (fixed ? [p.url as string] : urlRing(stream)).map((u) => appendQuery(u, p.directives));
+    const startIndex = fixed ? 0 : Math.min(stream.currentIndex, ring.length - 1);
+    let opened: OpenedUpstream;
+    try {
+      // One round: a player re-asks for a playlist within seconds, so waiting out back-offs here helps no one.
+      opened = await openFromRing({ stream, ring, startIndex, headers: headersFor(stream), signal, accept: acceptPlaylist, rounds: 1 });
+    } catch (err) {
+      if (!signal.aborted && !fixed && registry.getStream(stream.id) === stream) streams.recordFailure(stream, (err as AppError).message, p.clientId);
+      throw err;
+    }
+    if (!fixed && opened.index !== stream.currentIndex) recordFailover(p, stream.currentIndex, opened.index);
+    return opened;
+  }
+
+  /** The playlist URIs of the master at ring position `index`, fetched now; a media playlist has none. */
+  async function masterUris(stream: StreamRecord, index: number, signal: AbortSignal): Promise<string[]> {
+    const url = urlRing(stream)[index] ?? stream.url;
+    const bounded = AbortSignal.any([signal, AbortSignal.timeout(config.readTimeoutMs)]);
+    const opened = await openOne(stream, url, bounded);
+    const encodings = parseContentEncoding(first(opened.res.headers['content-encoding']));
+    const peeked = await peekBody(opened.res, (h) => h.length >= DEFLATE_SNIFF_BYTES);
+    const chunks: Buffer[] = [];
+    let size = 0;
+    const collect = new Writable({
+      write(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        if (size > MAX_MASTER_BYTES) return callback(new UpstreamError('Upstream master playlist is too large'));
+        chunks.push(chunk);
+        callback();
+      },
+    });
+    await pipeline([peeked.body, ...encodings.reverse().map((e) => createDecoder(e, peeked.head)), collect], { signal: bounded });
+    const uris: string[] = [];
+    rewritePlaylist(Buffer.concat(chunks, size), { baseUrl: opened.finalUrl, proxify: (_kind, u) => u, onPlaylistUri: (u) => uris.push(u) });
+    variants.recordMaster(stream, index, uris);
+    return uris;
+  }
+
+  /** Opens the counterpart of a variant in the master at ring position `index`; undefined when that fails too. */
+  async function openCounterpart(p: PlaylistOpenRequest, place: VariantPlace, index: number, signal: AbortSignal): Promise<OpenedUpstream | undefined> {
+    const { stream } = p;
+    try {
+      const uris = await masterUris(stream, index, signal);
+      // A media playlist in place of a master: it is the only variant there is.
+      const candidate = uris.length === 0 ? urlRing(stream)[index] : uris[place.ordinal];
+      if (candidate === undefined) return undefined;
+      const opened = await openOne(stream, appendQuery(candidate, p.directives), signal);
+      variants.replace(stream, p.url ?? '', candidate);
+      return { ...opened, index };
+    } catch (err) {
+      if (signal.aborted) throw err;
+      // Counted by the ring opener; this URL of the ring cannot carry the variant now.
+      return undefined;
+    }
+  }
+
+  async function openVariant(p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+    const { stream } = p;
+    const original = p.url ?? stream.url;
+    const effective = variants.current(stream, original);
+    const place = variants.placeOf(stream, effective);
+    const ringLength = urlRing(stream).length;
+    // The stream moved on (a failover, manual or after an error): its players' variants follow it.
+    if (place !== undefined && ringLength > 1 && place.ring !== stream.currentIndex && stream.currentIndex < ringLength) {
+      const moved = await openCounterpart(p, place, stream.currentIndex, signal);
+      if (moved) return moved;
+    }
+    try {
+      return await openOne(stream, appendQuery(effective, p.directives), signal);
+    } catch (err) {
+      if (signal.aborted || place === undefined || ringLength < 2) throw err;
+      for (const index of ringOrder(ringLength, place.ring + 1)) {
+        if (index === place.ring) continue;
+        const moved = await openCounterpart(p, place, index, signal);
+        if (!moved) continue;
+        if (stream.currentIndex !== index) recordFailover(p, stream.currentIndex, index);
+        return moved;
+      }
+      throw err;
+    }
+  }
+
+  return {
+    open: (p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedUpstream> => (p.variant ? openVariant(p, signal) : openMaster(p, signal)),
+  };
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
+}
