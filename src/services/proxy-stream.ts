@@ -12,7 +12,7 @@ import {
   parseContentRange,
   pickPlayerHeaders,
 } from '../core/upstream/headers.ts';
-import { isVodPath } from '../core/url.ts';
+import { isPlaylistPath, isVodPath } from '../core/url.ts';
 import { type AppError, NotFoundError, UpstreamStatusError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './connections.ts';
@@ -42,6 +42,11 @@ export interface PlaybackRequest {
   head: boolean;
   /** The reference's `?url=` form (the route checked the API token): this URL only, no failover ring. */
   overrideUrl?: string;
+  /**
+   * Where the same stream plays as HLS. A playlist answered on /stream/{id} is sent there (302) instead of being passed
+   * through: passed through, it would hand the player every upstream URL and credential in it (SPEC §5.4).
+   */
+  hlsUrl?: string;
 }
 
 export type StreamProxy = ReturnType<typeof createStreamProxy>;
@@ -106,6 +111,12 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     }
 
     const status = up.statusCode ?? 502;
+    if (p.hlsUrl !== undefined && (status === 200 || status === 206) && isPlaylistResponse(up, opened.finalUrl)) {
+      up.destroy();
+      res.writeHead(302, { location: p.hlsUrl, 'cache-control': 'no-cache' });
+      res.end();
+      return;
+    }
     const plan = bodyPlanOf(up);
     if (status === 200 || status === 206) {
       stream.observedType = plan.kind === 'vod' || isVodPath(opened.finalUrl) ? 'VOD' : 'Live Continuous';
@@ -139,6 +150,12 @@ export function createStreamProxy(deps: StreamProxyDeps) {
   }
 
   return { serve, serveOpened };
+}
+
+/** An HLS playlist by its type or its final URL's path (.m3u8/.m3u): never passed through raw. */
+function isPlaylistResponse(up: IncomingMessage, finalUrl: string): boolean {
+  const type = (header(up.headers['content-type']) ?? '').toLowerCase();
+  return type.includes('mpegurl') || isPlaylistPath(finalUrl);
 }
 
 /** How the first response frames its body: a byte range of a file that can be resumed, or a live stream. */

@@ -260,3 +260,26 @@ test('§7 /stats/detailed and /stats/performance: upstream sockets per host, liv
   const metrics = await (await fetch(proxy.base + '/metrics')).text();
   assert.match(metrics, new RegExp(`m3u_proxy_upstream_connections_open\\{host="${host.replace(/\./g, '\\.')}"\\} \\d`));
 });
+
+test('§5.4 a playlist answered on /stream/{id} is redirected to the HLS route, never passed through with its URLs', async (t) => {
+  const body = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nhttp://user:secret@127.0.0.1:9/seg.ts\n';
+  const origin = await startOrigin(t, {
+    '/chan': { kind: 'file', body: Buffer.from(body), contentType: 'application/x-mpegURL' },
+    '/seg.ts': { kind: 'file', body: Buffer.alloc(188, 0x47), contentType: 'video/mp2t' },
+  });
+  const proxy = await startProxy(t, { rootPath: '/tv', apiToken: 'tok' });
+  const r = await api(proxy.base, 'POST', '/streams', { url: origin.url('/chan') }, { 'x-api-token': 'tok' });
+  const s = r.body as Created;
+  const answer = await fetch(`${proxy.base}/stream/${s.stream_id}?client_id=abc&username=al&api_token=tok`, { redirect: 'manual' });
+  assert.equal(answer.status, 302);
+  assert.equal(answer.headers.get('location'), `/tv/hls/${s.stream_id}/playlist.m3u8?client_id=abc&username=al`);
+  assert.doesNotMatch(await answer.text(), /secret|127\.0\.0\.1/);
+  assert.equal(proxy.app.registry.clientCount(s.stream_id), 0, 'no client session for a redirect');
+  // A player that follows it gets the playlist rewritten, with no provider URL or credential left.
+  const followed = await fetch(`${proxy.base}/stream/${s.stream_id}`);
+  assert.equal(followed.status, 200);
+  assert.equal(followed.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+  const text = await followed.text();
+  assert.match(text, new RegExp(`^/tv/hls/${s.stream_id}/s/[A-Za-z0-9_-]+\\.ts$`, 'm'));
+  assert.doesNotMatch(text, /secret|127\.0\.0\.1/);
+});

@@ -10,7 +10,14 @@ export function playbackStreamRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 
     const stream = deps.streams.get(params['id'] ?? '');
     const overrideUrl = overrideUrlOf(req, query, deps.auth);
     const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
-    await proxy.serve({ req, res, stream, clientId, info, head: method === 'HEAD', overrideUrl });
+    // The player's own parameters come along (client id, username); nothing else, and never the api_token.
+    const keep = new URLSearchParams();
+    for (const name of ['client_id', 'username']) {
+      const v = query.get(name);
+      if (v !== null) keep.set(name, v);
+    }
+    const hlsUrl = `${deps.config.rootPath}/hls/${stream.id}/playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
+    await proxy.serve({ req, res, stream, clientId, info, head: method === 'HEAD', overrideUrl, hlsUrl: overrideUrl === undefined ? hlsUrl : undefined });
   };
   return [
     { method: 'GET', path: '/stream/:id', auth: false, handler },
