@@ -22,7 +22,6 @@ const DIRECTIVE_PARAMS = /[?&]_HLS_(?:msn|part|skip)=[^&#]*/g;
 
 const PLAYLIST_HEADERS = { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache' } as const;
 
-
 /** A body that is not #EXTM3U is still rewritten when the origin calls it a playlist (sloppy IPTV panels). */
 function isPlaylistType(type: string | undefined): boolean {
   const t = (type ?? '').toLowerCase();
