@@ -1,0 +1,52 @@
+// A real player across a provider outage (SPEC §5.2, §5.3): ffmpeg plays a live HLS master through the proxy, the
+// primary provider dies mid-play (playlists and segments), and the variant URL ffmpeg keeps reloading fails over to
+// the same variant of the backup's master, so playback goes on from the backup's segments.
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { requireFfmpeg, runOk, runTool, TOOL_TIMEOUT_MS } from '../helpers/ffmpeg.ts';
+import { encodeHls, fileRoutes, liveWindow } from '../helpers/hls-fixtures.ts';
+import { startOrigin, waitFor, type Behaviour } from '../helpers/origin.ts';
+import { api, startProxy } from '../helpers/start-proxy.ts';
+
+const MASTER = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=320x240,CODECS="avc1.42c00d,mp4a.40.2"\nv0/live.m3u8\n';
+
+test('§5.3 ffmpeg keeps playing a live HLS master when the primary provider dies mid-play', async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'm3u-proxy-e2e-failover-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const media = await encodeHls(t, join(dir, 'media'), { seconds: 16 });
+  // One live clock for both providers: the backup carries the same channel at the same media sequence.
+  const live = liveWindow(media, { windowSize: 4, advanceMs: 1_000 });
+  const master: Behaviour = { kind: 'file', body: Buffer.from(MASTER), contentType: 'application/vnd.apple.mpegurl' };
+  const primary = fileRoutes(media.dir, '/a/v0', { '/a/master.m3u8': master, '/a/v0/live.m3u8': live.behaviour });
+  const backup = fileRoutes(media.dir, '/b/v0', { '/b/master.m3u8': master, '/b/v0/live.m3u8': live.behaviour });
+  const origin = await startOrigin(t, { ...primary, ...backup });
+  const proxy = await startProxy(t);
+  const created = await api(proxy.base, 'POST', '/streams', { url: origin.url('/a/master.m3u8'), failover_urls: [origin.url('/b/master.m3u8')] });
+  assert.equal(created.status, 200);
+  const { stream_id: id, playlist_url: playlistUrl } = created.body as { stream_id: string; playlist_url: string };
+
+  // 7 s of output from a window that advances one second per second: ffmpeg must reload the variant for minutes 3+.
+  const out = join(dir, 'out.ts');
+  const playing = runTool(t, 'ffmpeg', ['-nostdin', '-v', 'warning', '-i', proxy.base + playlistUrl, '-t', '7', '-c', 'copy', '-f', 'mpegts', out]);
+  await waitFor(() => origin.hits('/a/v0/live.m3u8').length >= 2, TOOL_TIMEOUT_MS, 'ffmpeg reloads the primary variant');
+  // The outage: everything of the primary answers 503 from now on.
+  for (const path of Object.keys(primary)) origin.set(path, { kind: 'status', status: 503, body: 'down' });
+
+  const r = await playing;
+  assert.ok(!r.timedOut, `ffmpeg still running after ${TOOL_TIMEOUT_MS / 1000} s:\n${r.stderr}`);
+  assert.equal(r.code, 0, `ffmpeg exited ${r.code ?? r.signal}:\n${r.stderr}`);
+  const backupSegments = media.segments.filter((s) => origin.hits(`/b/v0/${s.name}`).length > 0).length;
+  assert.ok(backupSegments >= 2, `ffmpeg went on with the backup's segments (${backupSegments} fetched)`);
+  const stat = (await api(proxy.base, 'GET', `/streams/${id}`)).body as { stream: { current_url: string; failover_count: number } };
+  assert.equal(stat.stream.current_url, origin.url('/b/master.m3u8'));
+  assert.ok(stat.stream.failover_count >= 1);
+
+  // What ffmpeg wrote is real, continuous media: at least 5 of the 7 seconds survived the outage.
+  const probe = await runOk(t, 'ffprobe', ['-v', 'error', '-show_entries', 'format=duration', '-of', 'csv=p=0', out]);
+  const seconds = Number(probe.stdout.trim());
+  assert.ok(seconds >= 5, `output lasts ${seconds} s`);
+});
