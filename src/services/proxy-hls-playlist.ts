@@ -108,6 +108,12 @@ export function createPlaylistProxy(deps: HlsDeps) {
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
+    // The player left while the upstream answered: the abort below would never fire for it.
+    if (ac.signal.aborted || res.destroyed) {
+      res.off('close', onPlayerClose);
+      up.destroy();
+      return;
+    }
     // Deleted while the upstream answered: no client record may outlive its stream.
     if (registry.getStream(stream.id) !== stream) {
       res.off('close', onPlayerClose);

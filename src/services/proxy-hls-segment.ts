@@ -33,8 +33,13 @@ export function createSegmentProxy(deps: HlsDeps) {
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
+    res.off('close', onPlayerClose);
+    // The player left while the upstream answered: its 'close' has fired already and will not fire again.
+    if (res.destroyed) {
+      up.destroy();
+      return;
+    }
     if (registry.getStream(stream.id) !== stream) {
-      res.off('close', onPlayerClose);
       up.destroy();
       throw new NotFoundError(`Stream ${stream.id}`);
     }
@@ -42,7 +47,6 @@ export function createSegmentProxy(deps: HlsDeps) {
     const status = up.statusCode ?? 502;
     const outHeaders = mirrorResponseHeaders(up.headers, opened.finalUrl);
     if (p.head || (status !== 200 && status !== 206)) {
-      res.off('close', onPlayerClose);
       res.writeHead(status, outHeaders);
       res.end();
       if (p.head) up.destroy();
@@ -50,7 +54,6 @@ export function createSegmentProxy(deps: HlsDeps) {
       return;
     }
     registry.addSegment(client, stream);
-    res.off('close', onPlayerClose);
     res.writeHead(status, outHeaders);
 
     const socket = up.socket;
