@@ -12,6 +12,8 @@ export const SEGMENT_BYTES = 1024 * 1024;
 export const HLS_SEGMENTS = 20_000;
 /** Live streams tick this often; each tick sends what the elapsed time owes, so the average rate is exact. */
 const PACE_TICK_MS = 50;
+/** What a paced response may hold unsent in the origin before it waits for the reader. */
+const MAX_QUEUED_BYTES = 256 * 1024;
 const LIVE_BLOCK_BYTES = 4 * 1024 * 1024;
 
 export interface Origin {
@@ -50,6 +52,8 @@ interface Paced {
   endMs: number;
   bytesPerMs: number;
   sent: number;
+  /** Largest single write: 7 × 188 = 1316 mimics an IPTV panel relaying UDP packets (each write one HTTP chunk). */
+  writeBytes: number;
 }
 
 export async function startOrigin(): Promise<Origin> {
@@ -83,9 +87,10 @@ export async function startOrigin(): Promise<Origin> {
       }
       const due = Math.floor((Math.min(now, p.endMs) - p.startMs) * p.bytesPerMs);
       // A full socket buffer means the reader is behind: keep the debt, send it when it drains (no unbounded queue).
-      while (p.sent < due && !p.res.writableNeedDrain) {
+      // The bound is in bytes, not writableNeedDrain: a tick of small writes passes the 16 KiB mark by design.
+      while (p.sent < due && p.res.writableLength < MAX_QUEUED_BYTES) {
         const off = p.sent % live.length;
-        const n = Math.min(due - p.sent, live.length - off);
+        const n = Math.min(due - p.sent, live.length - off, p.writeBytes);
         p.res.write(live.subarray(off, off + n));
         p.sent += n;
       }
@@ -106,14 +111,15 @@ export async function startOrigin(): Promise<Origin> {
     if (path.startsWith('/hls/seg/')) return sendBody(req, res, segment, 'video/mp2t');
     const liveMatch = /^\/live\/([\w.-]+)\.ts$/.exec(path);
     if (liveMatch !== null) {
-      // A live MPEG-TS channel: no Content-Length (chunked), `rate` bits/s for `ms` milliseconds.
+      // A live MPEG-TS channel: no Content-Length (chunked), `rate` bits/s for `ms` milliseconds, `write` bytes a write at most.
       const tag = liveMatch[1] ?? '';
       const rate = Number(url.searchParams.get('rate') ?? 4_000_000);
       const ms = Number(url.searchParams.get('ms') ?? 30_000);
       req.socket.once('close', () => closed.set(tag, performance.now()));
       res.writeHead(200, { 'content-type': 'video/mp2t' });
       const now = performance.now();
-      paced.add({ res, startMs: now, endMs: now + ms, bytesPerMs: rate / 8 / 1000, sent: 0 });
+      const writeBytes = Number(url.searchParams.get('write') ?? live.length);
+      paced.add({ res, startMs: now, endMs: now + ms, bytesPerMs: rate / 8 / 1000, sent: 0, writeBytes });
       return undefined;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

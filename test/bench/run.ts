@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced.
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small.
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -13,7 +13,9 @@ import { median, percentile, sampleTree } from './stats.ts';
 import { renderTable, type Cell, type Row } from './table.ts';
 
 const QUICK = process.argv.includes('--quick');
-/** --only=tput,ttfb,disc,hls,paced: run those sections alone (for working on one figure). */
+/** --only=tput,ttfb,disc,hls,paced,small: run those sections alone (for working on one figure). */
+/** Players of the small-writes scenario: fewer than 500, since every 1316-byte write costs the origin too. */
+const SMALL_WRITE_PLAYERS = 100;
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section);
 const P = QUICK
@@ -59,6 +61,9 @@ function note(metric: string, name: Name, why: string): void {
   if (m === undefined) notes.set(metric, (m = new Map()));
   if (!m.has(name)) m.set(name, why);
 }
+// Aliases for code that shadows add/note with prefixed versions (the small-writes paced scenario).
+const addSample = add;
+const noteSample = note;
 function cell(metric: string, name: Name, reduce: (xs: number[]) => number = median): Cell {
   const why = notes.get(metric)?.get(name);
   const xs = samples.get(metric)?.get(name);
@@ -212,7 +217,10 @@ async function segments(load: Children, targets: Target[], proxied: string[] | s
 }
 
 /** 500 players of a 4 Mbit/s live stream: each one's rate, and the RSS the middle process grew by. */
-async function paced(load: Children, t: Target, urls: string[] | string, proxyBase?: string): Promise<void> {
+async function paced(load: Children, t: Target, urls: string[] | string, proxyBase?: string, clients = P.paced, prefix = ''): Promise<void> {
+  // Metric keys of this scenario: the small-writes one records under its own prefix.
+  const add = (key: string, target: Name, value: number): void => addSample(prefix + key, target, value);
+  const note = (key: string, target: Name, why: string): void => noteSample(prefix + key, target, why);
   if (typeof urls === 'string') {
     for (const m of ['pacedOk', 'pacedRate', 'rss', 'rssMarginal', 'pacedCpu']) note(m, t.name, urls);
     return;
@@ -229,7 +237,7 @@ async function paced(load: Children, t: Target, urls: string[] | string, proxyBa
   let cpuEnd = 0;
   let measureStart = 0;
   let measureEnd = 0;
-  const r = (await load.run({ kind: 'paced', urls, clients: P.paced, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, halfMs: HALF_HOLD_MS }, (phase) => {
+  const r = (await load.run({ kind: 'paced', urls, clients, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, halfMs: HALF_HOLD_MS }, (phase) => {
     if (phase === 'half') {
       sampler = setInterval(() => rssHalf.push(sampleTree(t.pids()).rssBytes), 250);
     } else if (phase === 'half-done') {
@@ -260,7 +268,7 @@ async function paced(load: Children, t: Target, urls: string[] | string, proxyBa
     add('rss', t.name, (median(rss) - baseline) / Math.max(1, r.connected) / 1024);
     // The second half's players alone: excludes the one-off growth (V8 heap sizing, code) that the first traffic causes.
     const added = r.connected - r.connectedAtHalf;
-    if (added >= P.paced / 10) add('rssMarginal', t.name, (median(rss) - median(rssHalf)) / added / 1024);
+    if (added >= clients / 10) add('rssMarginal', t.name, (median(rss) - median(rssHalf)) / added / 1024);
     else note('rssMarginal', t.name, `n/a (${added} players added)`);
     // Per GB delivered, so that a target serving fewer players does not look cheaper.
     const gb = (r.rates.reduce((a, b) => a + b, 0) / 8) * ((measureEnd - measureStart) / 1000) / 1e9;
@@ -272,7 +280,7 @@ async function paced(load: Children, t: Target, urls: string[] | string, proxyBa
     log(`paced proxy memory growth per player (KB, from /metrics mid-window): ${per || 'n/a'}`);
   }
   const statusText = Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ');
-  log(`paced ${t.name}: ${okCount}/${P.paced} at rate, ${r.connected} connected (${statusText}), median ${(median(r.rates) / 1e6).toFixed(2)} Mbit/s, min ${(Math.min(...r.rates) / 1e6).toFixed(2)}, baseline RSS ${(baseline / 1048576).toFixed(0)} MiB, peak ${(Math.max(...rss, 0) / 1048576).toFixed(0)} MiB`);
+  log(`paced${prefix === '' ? '' : ` (${prefix})`} ${t.name}: ${okCount}/${clients} at rate, ${r.connected} connected (${statusText}), median ${(median(r.rates) / 1e6).toFixed(2)} Mbit/s, min ${(Math.min(...r.rates) / 1e6).toFixed(2)}, baseline RSS ${(baseline / 1048576).toFixed(0)} MiB, peak ${(Math.max(...rss, 0) / 1048576).toFixed(0)} MiB`);
 }
 
 /** The stream endpoint for an origin URL on this proxy, cached; a string is the reason it cannot be had. */
@@ -416,6 +424,19 @@ async function main(): Promise<void> {
       await paced(children, { ...t, pids: t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids }, urls, t.name === 'proxy' ? proxy?.base : undefined);
     }
 
+    // The same live rate from an origin that writes 1316-byte pieces (as IPTV panels relay UDP): per-chunk costs.
+    const smallWritesEndpoint = await endpointCache(proxy)(`${originBase}/live/small.ts?rate=${LIVE_RATE_BPS}&ms=60000&write=1316`);
+    if (want('small')) log(`${SMALL_WRITE_PLAYERS} × 4 Mbit/s players, 1316-byte origin writes…`);
+    for (const t of want('small') ? live : []) {
+      const urls =
+        t.name === 'proxy'
+          ? smallWritesEndpoint.startsWith('http')
+            ? Array.from({ length: SMALL_WRITE_PLAYERS }, (_, k) => `${smallWritesEndpoint}?client_id=bench-s${k}`)
+            : smallWritesEndpoint
+          : Array.from({ length: SMALL_WRITE_PLAYERS }, (_, k) => `${t.base}/live/s${k}.ts?rate=${LIVE_RATE_BPS}&ms=60000&write=1316`);
+      await paced(children, { ...t, pids: t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids }, urls, undefined, SMALL_WRITE_PLAYERS, 'small:');
+    }
+
     printReport(loadBefore);
   } finally {
     await cleanup();
@@ -454,6 +475,8 @@ function printReport(loadBefore: number): void {
     row(`${P.paced}×4 Mbit/s: RSS per player (KB)`, 'rss', 1, { kind: 'absolute', op: '<=', value: 100, unit: 'KB' }),
     row(`${P.paced}×4 Mbit/s: RSS per added player, 2nd half (KB)`, 'rssMarginal', 1, none),
     row(`${P.paced}×4 Mbit/s: CPU s/GB`, 'pacedCpu', 2, leNginx),
+    row(`${SMALL_WRITE_PLAYERS}×4 Mbit/s, 1316-byte origin writes: players within ±5%`, 'small:pacedOk', 0, { kind: 'absolute', op: '>=', value: SMALL_WRITE_PLAYERS, unit: 'players' }),
+    row(`${SMALL_WRITE_PLAYERS}×4 Mbit/s, 1316-byte origin writes: CPU s/GB`, 'small:pacedCpu', 2, none),
     row('TTFB small /stream, median (ms)', 'ttfb', 2, none, median),
     row('TTFB small /stream, p95 (ms)', 'ttfb', 2, none, p95),
     row('disconnect → upstream closed, median (ms)', 'disc', 1, none, median),
