@@ -5,17 +5,19 @@
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CLOSE_WAIT_MS, disconnectTrial } from './disconnect.ts';
-import type { PacedResult, PlaylistResult, SegmentsResult, ThroughputResult, TtfbResult } from './load.ts';
+import type { PlaylistResult, SegmentsResult, ThroughputResult, TtfbResult } from './load.ts';
 import { findNginx, NGINX_SETUP, startNginx, type Nginx } from './nginx.ts';
 import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
-import { createStream, freePort, proxyMemory, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
+import { LIVE_RATE_BPS, paced } from './paced.ts';
+import { createStream, freePort, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
+import { createResults, log, missingRoute, NAMES, rotated, type Name, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
-import { renderTable, type Cell, type Row } from './table.ts';
+import { renderTable, type Row } from './table.ts';
 
 const QUICK = process.argv.includes('--quick');
-/** --only=tput,ttfb,disc,hls,paced,small: run those sections alone (for working on one figure). */
 /** Players of the small-writes scenario: fewer than 500, since every 1316-byte write costs the origin too. */
 const SMALL_WRITE_PLAYERS = 100;
+/** --only=tput,ttfb,disc,hls,paced,small: run those sections alone (for working on one figure). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section);
 const P = QUICK
@@ -24,65 +26,9 @@ const P = QUICK
 const CONCURRENCIES = [1, 10, 100] as const;
 const SEGMENT_CLIENTS = 10;
 const SEGMENT_URLS = 200;
-const LIVE_RATE_BPS = 4_000_000;
-const RATE_TOLERANCE = 0.05;
-/** The 500-player run holds at half the players this long, to sample RSS there. */
-const HALF_HOLD_MS = 2000;
 
-type Name = 'direct' | 'proxy' | 'nginx';
-const NAMES: readonly Name[] = ['direct', 'proxy', 'nginx'];
-
-/** Where a target is, which processes to charge its CPU to, or why it cannot be measured. */
-interface Target {
-  name: Name;
-  /** Base URL for origin paths (direct and nginx); the proxy maps paths through its stream endpoints instead. */
-  base: string;
-  pids: () => number[];
-  missing?: string;
-}
-
-const log = (msg: string): void => void process.stderr.write(`[bench ${((performance.now() - t0) / 1000).toFixed(1)}s] ${msg}\n`);
-const t0 = performance.now();
-
-/** Every figure collected, by metric then target: the samples of each run. */
-const samples = new Map<string, Map<Name, number[]>>();
-/** A reason shown instead of a figure. */
-const notes = new Map<string, Map<Name, string>>();
-
-function add(metric: string, name: Name, value: number): void {
-  let m = samples.get(metric);
-  if (m === undefined) samples.set(metric, (m = new Map()));
-  let xs = m.get(name);
-  if (xs === undefined) m.set(name, (xs = []));
-  xs.push(value);
-}
-function note(metric: string, name: Name, why: string): void {
-  let m = notes.get(metric);
-  if (m === undefined) notes.set(metric, (m = new Map()));
-  if (!m.has(name)) m.set(name, why);
-}
-// Aliases for code that shadows add/note with prefixed versions (the small-writes paced scenario).
-const addSample = add;
-const noteSample = note;
-function cell(metric: string, name: Name, reduce: (xs: number[]) => number = median): Cell {
-  const why = notes.get(metric)?.get(name);
-  const xs = samples.get(metric)?.get(name);
-  if (xs !== undefined && xs.length > 0) return reduce(xs);
-  return why;
-}
-
-/** Targets in a different order on each run, so that drift on a shared machine does not favour one column. */
-function rotated<T>(xs: readonly T[], by: number): T[] {
-  return xs.map((_, i) => xs[(i + by) % xs.length] as T);
-}
-
-function missingRoute(statuses: Record<string, number>): string | undefined {
-  if ((statuses['404'] ?? 0) > 0 || (statuses['405'] ?? 0) > 0) return 'n/a (route missing)';
-  const ok = (statuses['200'] ?? 0) + (statuses['206'] ?? 0);
-  if (ok > 0) return undefined;
-  const seen = Object.entries(statuses).map(([k, v]) => `${k}×${v}`).join(' ');
-  return `n/a (${seen || 'no answer'})`;
-}
+const results = createResults();
+const { add, note, cell } = results;
 
 async function throughput(load: Children, targets: Target[], urlsOf: (t: Target) => string[] | string): Promise<void> {
   for (let rep = 0; rep < P.reps; rep++) {
@@ -214,73 +160,6 @@ async function segments(load: Children, targets: Target[], proxied: string[] | s
       log(`segments ${t.name}: ${(r.requests / (r.elapsedMs / 1000)).toFixed(0)} req/s, errors ${r.errors}`);
     }
   }
-}
-
-/** 500 players of a 4 Mbit/s live stream: each one's rate, and the RSS the middle process grew by. */
-async function paced(load: Children, t: Target, urls: string[] | string, proxyBase?: string, clients = P.paced, prefix = ''): Promise<void> {
-  // Metric keys of this scenario: the small-writes one records under its own prefix.
-  const add = (key: string, target: Name, value: number): void => addSample(prefix + key, target, value);
-  const note = (key: string, target: Name, why: string): void => noteSample(prefix + key, target, why);
-  if (typeof urls === 'string') {
-    for (const m of ['pacedOk', 'pacedRate', 'rss', 'rssMarginal', 'pacedCpu']) note(m, t.name, urls);
-    return;
-  }
-  await new Promise((r) => setTimeout(r, 1000));
-  const baseline = sampleTree(t.pids()).rssBytes;
-  // The proxy's own view of its memory, before and mid-window: where the per-player bytes live (heap or buffers).
-  const memBefore = proxyBase === undefined ? {} : await proxyMemory(proxyBase);
-  let memDuring: Promise<Record<string, number>> = Promise.resolve({});
-  const rss: number[] = [];
-  const rssHalf: number[] = [];
-  let sampler: NodeJS.Timeout | undefined;
-  let cpuStart = 0;
-  let cpuEnd = 0;
-  let measureStart = 0;
-  let measureEnd = 0;
-  const r = (await load.run({ kind: 'paced', urls, clients, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, halfMs: HALF_HOLD_MS }, (phase) => {
-    if (phase === 'half') {
-      sampler = setInterval(() => rssHalf.push(sampleTree(t.pids()).rssBytes), 250);
-    } else if (phase === 'half-done') {
-      clearInterval(sampler);
-    } else if (phase === 'measuring') {
-      cpuStart = sampleTree(t.pids()).cpuS;
-      measureStart = performance.now();
-      sampler = setInterval(() => rss.push(sampleTree(t.pids()).rssBytes), 500);
-      if (proxyBase !== undefined) memDuring = new Promise((resolve) => setTimeout(() => resolve(proxyMemory(proxyBase)), P.pacedMeasureMs / 2));
-    } else {
-      clearInterval(sampler);
-      cpuEnd = sampleTree(t.pids()).cpuS;
-      measureEnd = performance.now();
-    }
-  })) as PacedResult;
-  clearInterval(sampler);
-  const why = r.connected === 0 ? missingRoute(r.statuses) : undefined;
-  if (why !== undefined) {
-    for (const m of ['pacedOk', 'pacedRate', 'rss', 'rssMarginal', 'pacedCpu']) note(m, t.name, why);
-    return;
-  }
-  const okCount = r.rates.filter((bps) => Math.abs(bps - LIVE_RATE_BPS) <= LIVE_RATE_BPS * RATE_TOLERANCE).length;
-  add('pacedOk', t.name, okCount);
-  add('pacedRate', t.name, median(r.rates) / 1e6);
-  add('pacedMin', t.name, Math.min(...r.rates) / 1e6);
-  if (t.name !== 'direct') {
-    // Per player actually served: when fewer than all connected, dividing by all would flatter the figure.
-    add('rss', t.name, (median(rss) - baseline) / Math.max(1, r.connected) / 1024);
-    // The second half's players alone: excludes the one-off growth (V8 heap sizing, code) that the first traffic causes.
-    const added = r.connected - r.connectedAtHalf;
-    if (added >= clients / 10) add('rssMarginal', t.name, (median(rss) - median(rssHalf)) / added / 1024);
-    else note('rssMarginal', t.name, `n/a (${added} players added)`);
-    // Per GB delivered, so that a target serving fewer players does not look cheaper.
-    const gb = (r.rates.reduce((a, b) => a + b, 0) / 8) * ((measureEnd - measureStart) / 1000) / 1e9;
-    if (gb > 0) add('pacedCpu', t.name, (cpuEnd - cpuStart) / gb);
-  }
-  const mem = await memDuring;
-  if (proxyBase !== undefined && r.connected > 0) {
-    const per = Object.entries(mem).map(([k, v]) => `${k} ${(((v - (memBefore[k] ?? 0)) / r.connected) / 1024).toFixed(0)}`).join(', ');
-    log(`paced proxy memory growth per player (KB, from /metrics mid-window): ${per || 'n/a'}`);
-  }
-  const statusText = Object.entries(r.statuses).map(([k, v]) => `${k}×${v}`).join(' ');
-  log(`paced${prefix === '' ? '' : ` (${prefix})`} ${t.name}: ${okCount}/${clients} at rate, ${r.connected} connected (${statusText}), median ${(median(r.rates) / 1e6).toFixed(2)} Mbit/s, min ${(Math.min(...r.rates) / 1e6).toFixed(2)}, baseline RSS ${(baseline / 1048576).toFixed(0)} MiB, peak ${(Math.max(...rss, 0) / 1048576).toFixed(0)} MiB`);
 }
 
 /** The stream endpoint for an origin URL on this proxy, cached; a string is the reason it cannot be had. */
@@ -421,7 +300,9 @@ async function main(): Promise<void> {
             ? Array.from({ length: P.paced }, (_, k) => `${pacedEndpoint}?client_id=bench-p${k}`)
             : pacedEndpoint
           : Array.from({ length: P.paced }, (_, k) => `${t.base}/live/p${k}.ts?rate=${LIVE_RATE_BPS}&ms=60000`);
-      await paced(children, { ...t, pids: t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids }, urls, t.name === 'proxy' ? proxy?.base : undefined);
+      const pids = t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids;
+      const run = { clients: P.paced, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, prefix: '', proxyBase: t.name === 'proxy' ? proxy?.base : undefined };
+      await paced(results, children, { ...t, pids }, urls, run);
     }
 
     // The same live rate from an origin that writes 1316-byte pieces (as IPTV panels relay UDP): per-chunk costs.
@@ -434,7 +315,9 @@ async function main(): Promise<void> {
             ? Array.from({ length: SMALL_WRITE_PLAYERS }, (_, k) => `${smallWritesEndpoint}?client_id=bench-s${k}`)
             : smallWritesEndpoint
           : Array.from({ length: SMALL_WRITE_PLAYERS }, (_, k) => `${t.base}/live/s${k}.ts?rate=${LIVE_RATE_BPS}&ms=60000&write=1316`);
-      await paced(children, { ...t, pids: t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids }, urls, undefined, SMALL_WRITE_PLAYERS, 'small:');
+      const pids = t.name === 'proxy' ? () => (proxy === undefined ? [] : [proxy.pid]) : t.pids;
+      const run = { clients: SMALL_WRITE_PLAYERS, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, prefix: 'small:' };
+      await paced(results, children, { ...t, pids }, urls, run);
     }
 
     printReport(loadBefore);
@@ -486,8 +369,8 @@ function printReport(loadBefore: number): void {
     row(`HLS 1 MiB segments, ${SEGMENT_CLIENTS} clients (req/s)`, 'seg', 0, geNginx),
     row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none),
   ];
-  const ttfbCount = samples.get('ttfb')?.get('proxy')?.length ?? 0;
-  const discCount = samples.get('disc')?.get('proxy')?.length ?? 0;
+  const ttfbCount = results.samplesOf('ttfb', 'proxy').length;
+  const discCount = results.samplesOf('disc', 'proxy').length;
   const lines = [
     '',
     `m3u-proxy bench${QUICK ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${loadBefore.toFixed(2)} before / ${(os.loadavg()[0] ?? 0).toFixed(2)} after`,
