@@ -10,8 +10,6 @@ export interface VariantPlace {
 }
 
 interface Book {
-  /** Playlist URIs of each master, in order, by ring position. */
-  lists: Map<number, readonly string[]>;
   places: Map<string, VariantPlace>;
   /** A variant that failed → the one that replaced it; followed on the player's next reload. */
   replaced: Map<string, string>;
@@ -28,7 +26,7 @@ export function createVariantBook() {
   function bookOf(stream: StreamRecord): Book {
     let book = books.get(stream);
     if (!book) {
-      book = { lists: new Map(), places: new Map(), replaced: new Map() };
+      book = { places: new Map(), replaced: new Map() };
       books.set(stream, book);
     }
     return book;
@@ -39,17 +37,11 @@ export function createVariantBook() {
     recordMaster(stream: StreamRecord, ring: number, uris: readonly string[]): void {
       const book = bookOf(stream);
       if (book.places.size + uris.length > MAX_PLACES) book.places.clear();
-      book.lists.set(ring, uris);
       uris.forEach((url, ordinal) => book.places.set(url, { ring, ordinal }));
     },
 
     placeOf(stream: StreamRecord, url: string): VariantPlace | undefined {
       return books.get(stream)?.places.get(url);
-    },
-
-    /** The same variant in another master: same ordinal among its playlist URIs. */
-    counterpart(stream: StreamRecord, ring: number, ordinal: number): string | undefined {
-      return books.get(stream)?.lists.get(ring)?.[ordinal];
     },
 
     /** The URL to fetch for a sealed variant URL: its replacement after a failover, else itself. */

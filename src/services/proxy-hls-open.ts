@@ -9,7 +9,7 @@ import { type StreamRecord, urlRing } from '../core/registry.ts';
 import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../core/upstream/decode.ts';
 import { buildUpstreamHeaders } from '../core/upstream/headers.ts';
 import { peekBody } from '../core/upstream/peek.ts';
-import { type AppError, UpstreamError, UpstreamStatusError } from '../errors.ts';
+import { AppError, UpstreamError, UpstreamStatusError } from '../errors.ts';
 import { ringOrder } from './failover.ts';
 import type { HlsDeps } from './proxy-hls.ts';
 import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
@@ -98,8 +98,8 @@ export function createPlaylistOpener(deps: HlsDeps) {
       variants.replace(stream, p.url ?? '', candidate);
       return { ...opened, index };
     } catch (err) {
-      if (signal.aborted) throw err;
-      // Counted by the ring opener; this URL of the ring cannot carry the variant now.
+      // An upstream failure (counted by the ring opener): this URL of the ring cannot carry the variant now.
+      if (signal.aborted || !(err instanceof AppError)) throw err;
       return undefined;
     }
   }

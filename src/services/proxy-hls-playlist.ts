@@ -8,10 +8,11 @@ import { createRewriteStream, sniffPlaylist } from '../core/m3u8/rewrite.ts';
 import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding } from '../core/upstream/decode.ts';
 import { upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
 import { peekBody } from '../core/upstream/peek.ts';
-import { AppError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../errors.ts';
+import { AppError, UpstreamError, UpstreamTimeoutError } from '../errors.ts';
 import { createPlaylistOpener, type PlaylistOpenRequest } from './proxy-hls-open.ts';
 import type { OpenedUpstream } from './proxy-session.ts';
 import type { HlsDeps, HlsRequest } from './proxy-hls.ts';
+import { stillWanted } from './upstream-open.ts';
 
 export type PlaylistRequest = HlsRequest & PlaylistOpenRequest;
 
@@ -108,18 +109,9 @@ export function createPlaylistProxy(deps: HlsDeps) {
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
-    // The player left while the upstream answered: the abort below would never fire for it.
-    if (ac.signal.aborted || res.destroyed) {
-      res.off('close', onPlayerClose);
-      up.destroy();
-      return;
-    }
-    // Deleted while the upstream answered: no client record may outlive its stream.
-    if (registry.getStream(stream.id) !== stream) {
-      res.off('close', onPlayerClose);
-      up.destroy();
-      throw new NotFoundError(`Stream ${stream.id}`);
-    }
+    res.off('close', onPlayerClose);
+    if (!stillWanted(res, up, registry, stream)) return;
+    res.once('close', onPlayerClose);
     ac.signal.addEventListener('abort', () => up.destroy(), { once: true });
     let stalled = false;
     let sinkWaiting = (): boolean => false;

@@ -1,11 +1,12 @@
 // HLS segments, keys, init sections and parts (SPEC §5.2): one upstream request per player request, Range forwarded,
 // status and entity headers mirrored, bytes piped with backpressure and counted; real 502/504s before the first byte.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { discardResponse, upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
+import { upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
 import { buildUpstreamHeaders, isUsableMediaStatus, mirrorResponseHeaders, pickPlayerHeaders } from '../core/upstream/headers.ts';
-import { type AppError, NotFoundError, UpstreamError, UpstreamStatusError } from '../errors.ts';
+import { UpstreamError, UpstreamStatusError } from '../errors.ts';
 import type { HlsDeps, HlsRequest } from './proxy-hls.ts';
 import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
+import { answerHeadersOnly, stillWanted } from './upstream-open.ts';
 
 export interface SegmentRequest extends HlsRequest {
   /** The upstream URL, from a token (or the token-checked `?url=`). */
@@ -34,23 +35,12 @@ export function createSegmentProxy(deps: HlsDeps) {
     }
     const up = opened.res;
     res.off('close', onPlayerClose);
-    // The player left while the upstream answered: its 'close' has fired already and will not fire again.
-    if (res.destroyed) {
-      up.destroy();
-      return;
-    }
-    if (registry.getStream(stream.id) !== stream) {
-      up.destroy();
-      throw new NotFoundError(`Stream ${stream.id}`);
-    }
+    if (!stillWanted(res, up, registry, stream)) return;
     const client = streams.touchHlsClient(stream, p.clientId, p.info);
     const status = up.statusCode ?? 502;
     const outHeaders = mirrorResponseHeaders(up.headers, opened.finalUrl);
     if (p.head || (status !== 200 && status !== 206)) {
-      res.writeHead(status, outHeaders);
-      res.end();
-      if (p.head) up.destroy();
-      else discardResponse(up);
+      answerHeadersOnly(res, up, status, outHeaders, p.head);
       return;
     }
     registry.addSegment(client, stream);

@@ -3,7 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../config.ts';
 import { type ClientInfo, type Registry, type StreamRecord, urlRing } from '../core/registry.ts';
-import { discardResponse, type UpstreamClient } from '../core/upstream/client.ts';
+import type { UpstreamClient } from '../core/upstream/client.ts';
 import {
   buildUpstreamHeaders,
   isUsableMediaStatus,
@@ -13,13 +13,13 @@ import {
   pickPlayerHeaders,
 } from '../core/upstream/headers.ts';
 import { isPlaylistPath, isVodPath } from '../core/url.ts';
-import { type AppError, NotFoundError, UpstreamStatusError } from '../errors.ts';
+import { type AppError, UpstreamStatusError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './connections.ts';
 import { roundsFor } from './failover.ts';
 import { type AcceptResponse, type BodyPlan, type OpenedUpstream, runSession } from './proxy-session.ts';
 import type { StreamService } from './streams.ts';
-import { createRingOpener } from './upstream-open.ts';
+import { answerHeadersOnly, createRingOpener, stillWanted } from './upstream-open.ts';
 import type { UpstreamStats } from './upstream-stats.ts';
 
 export interface StreamProxyDeps {
@@ -95,15 +95,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
   async function serveOpened(p: PlaybackRequest, opened: OpenedUpstream): Promise<void> {
     const { res, stream } = p;
     const up = opened.res;
-    if (res.destroyed) {
-      up.destroy();
-      return;
-    }
-    // The stream was deleted while we were connecting: do not resurrect a session for it.
-    if (registry.getStream(stream.id) !== stream) {
-      up.destroy();
-      throw new NotFoundError(`Stream ${stream.id}`);
-    }
+    if (!stillWanted(res, up, registry, stream)) return;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
       stats.recordFailover();
@@ -123,11 +115,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     }
     const outHeaders = mirrorResponseHeaders(up.headers, opened.finalUrl);
     if (p.head || (status !== 200 && status !== 206)) {
-      // HEAD (asked upstream as GET: origins answer HEAD badly) and the bodiless 304/416: headers only, no session.
-      res.writeHead(status, outHeaders);
-      res.end();
-      if (p.head) up.destroy();
-      else discardResponse(up);
+      answerHeadersOnly(res, up, status, outHeaders, p.head); // no session
       return;
     }
 

@@ -1,8 +1,10 @@
 // Opening an upstream response from a stream's URL ring (SPEC §5.3), shared by continuous, VOD and HLS playback:
 // every failed try is counted against the stream and by kind, and logged at debug without credentials.
-import type { StreamRecord } from '../core/registry.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Registry, StreamRecord } from '../core/registry.ts';
 import { discardResponse, upstreamErrorKind, type UpstreamClient } from '../core/upstream/client.ts';
 import { redactUrl } from '../core/url.ts';
+import { NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import { walkRing } from './failover.ts';
 import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
@@ -62,4 +64,32 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
     });
     return { res: value.res, finalUrl: value.finalUrl, index };
   };
+}
+
+/**
+ * Whether an upstream response that just arrived is still wanted. False (the response destroyed) when the player left
+ * meanwhile: its 'close' has fired already and will not fire again. Throws 404 when the stream was deleted meanwhile,
+ * so that no session or client record outlives it.
+ */
+export function stillWanted(res: ServerResponse, up: IncomingMessage, registry: Registry, stream: StreamRecord): boolean {
+  if (res.destroyed) {
+    up.destroy();
+    return false;
+  }
+  if (registry.getStream(stream.id) !== stream) {
+    up.destroy();
+    throw new NotFoundError(`Stream ${stream.id}`);
+  }
+  return true;
+}
+
+/**
+ * Answers HEAD, and the bodiless 304/416, with the mirrored headers only. HEAD is asked upstream as GET (origins answer
+ * HEAD badly), so its body is destroyed; a small 304/416 body is read out so that its socket can be reused.
+ */
+export function answerHeadersOnly(res: ServerResponse, up: IncomingMessage, status: number, headers: Record<string, string>, head: boolean): void {
+  res.writeHead(status, headers);
+  res.end();
+  if (head) up.destroy();
+  else discardResponse(up);
 }
