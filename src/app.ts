@@ -17,15 +17,15 @@ import { webhookRoutes } from './http/routes/webhooks.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
-import { ConnectionTracker } from './services/connections.ts';
+import { ConnectionTracker } from './services/upstream/connections.ts';
 import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
-import { createHlsProxy } from './services/proxy-hls.ts';
-import { createStreamProxy } from './services/proxy-stream.ts';
-import { createRingOpener } from './services/upstream-open.ts';
-import { createUpstreamStats } from './services/upstream-stats.ts';
+import { createHlsProxy } from './services/hls/proxy-hls.ts';
+import { createStreamProxy } from './services/continuous/proxy-stream.ts';
+import { createRingOpener } from './services/upstream/upstream-open.ts';
+import { createUpstreamStats } from './services/upstream/upstream-stats.ts';
 import { Sweeper } from './services/sweeper.ts';
-import { createWebhookService, type WebhookService } from './services/webhooks.ts';
+import { createWebhookService, type WebhookService } from './services/events/webhooks.ts';
 
 export interface AppOptions {
   logger: Logger;

@@ -3,7 +3,7 @@ import type { EventBus, EventType } from '../core/events.ts';
 import { type ClientInfo, type ClientRecord, type Registry, type StreamInput, type StreamRecord, urlRing } from '../core/registry.ts';
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
-import type { ConnectionTracker } from './connections.ts';
+import type { ConnectionTracker } from './upstream/connections.ts';
 import { createHash } from 'node:crypto';
 
 export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown';

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { createRewriteMemoStore } from '../../src/services/hls-rewrite-memo.ts';
+import { createRewriteMemoStore } from '../../src/services/hls/hls-rewrite-memo.ts';
 
 test('a memo is per stream, client and base URL', () => {
   const store = createRewriteMemoStore();

@@ -4,7 +4,7 @@ import { test, type TestContext } from 'node:test';
 import { createEventBus, type ProxyEvent } from '../../src/core/events.ts';
 import { MemoryRegistry, type StreamInput } from '../../src/core/registry.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
-import { ConnectionTracker } from '../../src/services/connections.ts';
+import { ConnectionTracker } from '../../src/services/upstream/connections.ts';
 import { createStreamService } from '../../src/services/streams.ts';
 import { Sweeper } from '../../src/services/sweeper.ts';
 

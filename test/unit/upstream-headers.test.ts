@@ -12,8 +12,8 @@ import {
   pickPlayerHeaders,
   resumeRange,
 } from '../../src/core/upstream/headers.ts';
-import { backoffMs, ringOrder, roundsFor } from '../../src/services/failover.ts';
-import { bodyPlanOf } from '../../src/services/proxy-stream.ts';
+import { backoffMs, ringOrder, roundsFor } from '../../src/services/upstream/failover.ts';
+import { bodyPlanOf } from '../../src/services/continuous/proxy-stream.ts';
 import type { IncomingMessage } from 'node:http';
 
 test('buildUpstreamHeaders: UA, Accept */*, custom headers, forwarded last; hop-by-hop and proxy-owned dropped', () => {

@@ -2,7 +2,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import type { ProxyEvent } from '../../src/core/events.ts';
-import { type SendAttempt, WebhookQueue, type WebhookTarget } from '../../src/services/webhook-queue.ts';
+import { type SendAttempt, WebhookQueue, type WebhookTarget } from '../../src/services/events/webhook-queue.ts';
 
 const target: WebhookTarget = { url: 'http://127.0.0.1:9/h', events: ['stream_started'], headers: {}, timeoutMs: 60_000, retryAttempts: 2 };
 

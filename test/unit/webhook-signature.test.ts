@@ -3,8 +3,8 @@ import assert from 'node:assert/strict';
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { test } from 'node:test';
 import type { ProxyEvent } from '../../src/core/events.ts';
-import { backoffDelayMs, MAX_BACKOFF_MS } from '../../src/services/webhook-queue.ts';
-import { deliveryHeaders, signBody, type WebhookTarget } from '../../src/services/webhooks.ts';
+import { backoffDelayMs, MAX_BACKOFF_MS } from '../../src/services/events/webhook-queue.ts';
+import { deliveryHeaders, signBody, type WebhookTarget } from '../../src/services/events/webhooks.ts';
 
 const event: ProxyEvent = {
   event_id: '00000000-0000-4000-8000-000000000000',

@@ -2,7 +2,7 @@
 import type { Config } from '../../config.ts';
 import type { Registry } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
-import type { ConnectionTracker } from '../../services/connections.ts';
+import type { ConnectionTracker } from '../../services/upstream/connections.ts';
 import type { StreamService } from '../../services/streams.ts';
 import type { TokenChecker } from '../auth.ts';
 

@@ -2,7 +2,7 @@
 // the reference's token-only `?url=` forms. None needs the API token; the sealed URLs are their own authorisation.
 import { deliveryDirectives } from '../../core/m3u8/blocking-reload.ts';
 import { BadRequestError } from '../../errors.ts';
-import type { HlsProxy } from '../../services/proxy-hls.ts';
+import type { HlsProxy } from '../../services/hls/proxy-hls.ts';
 import { identifyClient } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';

@@ -1,5 +1,5 @@
 // Player-facing continuous/VOD routes (SPEC §5.1): GET and HEAD /stream/{id}, no token, plus the token-only ?url= form.
-import type { StreamProxy } from '../../services/proxy-stream.ts';
+import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
 import { identifyClient } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';

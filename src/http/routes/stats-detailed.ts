@@ -1,6 +1,6 @@
 // GET /stats/detailed and /stats/performance (SPEC §7): upstream pool sockets, failovers, errors by kind, throughput.
 import { proxyStats } from '../../services/stats.ts';
-import type { UpstreamStats } from '../../services/upstream-stats.ts';
+import type { UpstreamStats } from '../../services/upstream/upstream-stats.ts';
 import { sendJson } from '../respond.ts';
 import type { Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';

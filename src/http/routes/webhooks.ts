@@ -2,7 +2,7 @@
 import type { IncomingMessage } from 'node:http';
 import { EVENT_TYPES, isEventType, type EventType } from '../../core/events.ts';
 import { NotFoundError, ValidationError } from '../../errors.ts';
-import type { WebhookService, WebhookTarget } from '../../services/webhooks.ts';
+import type { WebhookService, WebhookTarget } from '../../services/events/webhooks.ts';
 import { isPlainObject, readJson } from '../body.ts';
 import { sendJson } from '../respond.ts';
 import type { Route } from '../router.ts';

@@ -1,7 +1,7 @@
 // Which variant of which master a playlist URL is, so that a failing variant can fail over (SPEC §5.2, §5.3): a player
 // fetches the master once and then reloads only the variant, so the master's failover alone would never reach it.
 // Entries live as long as their stream record (a WeakMap), and a master has few playlist URIs.
-import type { StreamRecord } from '../core/registry.ts';
+import type { StreamRecord } from '../../core/registry.ts';
 
 /** Where a playlist URI came from: position `ring` of the stream's URL ring, the `ordinal`-th playlist URI there. */
 export interface VariantPlace {

@@ -1,6 +1,6 @@
 // Upstream counters behind /stats/detailed and /metrics: errors by kind, failovers, pool sockets and current throughput.
-import type { HostSockets } from '../core/upstream/agents.ts';
-import type { UpstreamErrorKind } from '../core/upstream/client.ts';
+import type { HostSockets } from '../../core/upstream/agents.ts';
+import type { UpstreamErrorKind } from '../../core/upstream/client.ts';
 
 export interface UpstreamStatsDeps {
   /** Pool sockets per host, read on demand. */

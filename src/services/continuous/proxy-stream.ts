@@ -1,9 +1,9 @@
 // Continuous and VOD playback (SPEC §5.1): open an upstream from the URL ring before answering, then hand the
 // player's response to a session that pumps bytes and survives upstream failures (proxy-session.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Config } from '../config.ts';
-import { type ClientInfo, type Registry, type StreamRecord, urlRing } from '../core/registry.ts';
-import type { UpstreamClient } from '../core/upstream/client.ts';
+import type { Config } from '../../config.ts';
+import { type ClientInfo, type Registry, type StreamRecord, urlRing } from '../../core/registry.ts';
+import type { UpstreamClient } from '../../core/upstream/client.ts';
 import {
   buildUpstreamHeaders,
   isUsableMediaStatus,
@@ -11,16 +11,17 @@ import {
   parseContentLength,
   parseContentRange,
   pickPlayerHeaders,
-} from '../core/upstream/headers.ts';
-import { isPlaylistPath, isVodPath } from '../core/url.ts';
-import { type AppError, UpstreamStatusError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { ConnectionTracker } from './connections.ts';
-import { roundsFor } from './failover.ts';
-import { type AcceptResponse, type BodyPlan, type OpenedUpstream, runSession } from './proxy-session.ts';
-import type { StreamService } from './streams.ts';
-import { answerHeadersOnly, createRingOpener, stillWanted } from './upstream-open.ts';
-import type { UpstreamStats } from './upstream-stats.ts';
+} from '../../core/upstream/headers.ts';
+import { isPlaylistPath, isVodPath } from '../../core/url.ts';
+import { type AppError, UpstreamStatusError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { ConnectionTracker } from '../upstream/connections.ts';
+import { roundsFor } from '../upstream/failover.ts';
+import { type BodyPlan, runSession } from './proxy-session.ts';
+import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
+import type { StreamService } from '../streams.ts';
+import { answerHeadersOnly, createRingOpener, stillWanted } from '../upstream/upstream-open.ts';
+import type { UpstreamStats } from '../upstream/upstream-stats.ts';
 
 export interface StreamProxyDeps {
   config: Pick<Config, 'connectTimeoutMs' | 'readTimeoutMs' | 'maxRetries'>;

@@ -1,6 +1,6 @@
 // The URL ring walk (SPEC §5.3): current URL, then each failover in order, wrapping, for a bounded number of rounds.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { AppError, UpstreamError } from '../errors.ts';
+import { AppError, UpstreamError } from '../../errors.ts';
 
 /** Back-off before round `round` (1-based for the second round): 100 ms, 200 ms, 400 ms... capped. */
 export function backoffMs(round: number, baseMs = 100, capMs = 2_000): number {

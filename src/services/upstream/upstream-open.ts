@@ -1,15 +1,24 @@
 // Opening an upstream response from a stream's URL ring (SPEC §5.3), shared by continuous, VOD and HLS playback:
 // every failed try is counted against the stream and by kind, and logged at debug without credentials.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry, StreamRecord } from '../core/registry.ts';
-import { discardResponse, upstreamErrorKind, type UpstreamClient } from '../core/upstream/client.ts';
-import { redactUrl } from '../core/url.ts';
-import { NotFoundError } from '../errors.ts';
-import type { Logger } from '../log.ts';
+import type { Registry, StreamRecord } from '../../core/registry.ts';
+import { discardResponse, upstreamErrorKind, type UpstreamClient } from '../../core/upstream/client.ts';
+import { redactUrl } from '../../core/url.ts';
+import { type AppError, NotFoundError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
 import { walkRing } from './failover.ts';
-import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
-import type { StreamService } from './streams.ts';
+import type { StreamService } from '../streams.ts';
 import type { UpstreamStats } from './upstream-stats.ts';
+
+/** An upstream response that was accepted, and where in the ring it came from. */
+export interface OpenedUpstream {
+  res: IncomingMessage;
+  finalUrl: string;
+  index: number;
+}
+
+/** Judges a response: true to use it, or the error that moves the walk on to the next URL. */
+export type AcceptResponse = (res: IncomingMessage) => true | AppError;
 
 export interface RingOpenerDeps {
   upstream: UpstreamClient;

@@ -1,12 +1,12 @@
 // HLS segments, keys, init sections and parts (SPEC §5.2): one upstream request per player request, Range forwarded,
 // status and entity headers mirrored, bytes piped with backpressure and counted; real 502/504s before the first byte.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
-import { buildUpstreamHeaders, isUsableMediaStatus, mirrorResponseHeaders, pickPlayerHeaders } from '../core/upstream/headers.ts';
-import { UpstreamError, UpstreamStatusError } from '../errors.ts';
-import type { HlsDeps, HlsRequest } from './proxy-hls.ts';
-import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
-import { answerHeadersOnly, stillWanted } from './upstream-open.ts';
+import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
+import { buildUpstreamHeaders, isUsableMediaStatus, mirrorResponseHeaders, pickPlayerHeaders } from '../../core/upstream/headers.ts';
+import { UpstreamError, UpstreamStatusError } from '../../errors.ts';
+import type { HlsDeps, HlsRequest } from './hls-context.ts';
+import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
+import { answerHeadersOnly, stillWanted } from '../upstream/upstream-open.ts';
 
 export interface SegmentRequest extends HlsRequest {
   /** The upstream URL, from a token (or the token-checked `?url=`). */

@@ -3,16 +3,16 @@
 // variant (same position among the playlist URIs) of that URL's master.
 import { Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { appendQuery } from '../core/m3u8/blocking-reload.ts';
-import { rewritePlaylist } from '../core/m3u8/rewrite.ts';
-import { type StreamRecord, urlRing } from '../core/registry.ts';
-import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../core/upstream/decode.ts';
-import { buildUpstreamHeaders } from '../core/upstream/headers.ts';
-import { peekBody } from '../core/upstream/peek.ts';
-import { AppError, UpstreamError, UpstreamStatusError } from '../errors.ts';
-import { ringOrder } from './failover.ts';
-import type { HlsDeps } from './proxy-hls.ts';
-import type { AcceptResponse, OpenedUpstream } from './proxy-session.ts';
+import { appendQuery } from '../../core/m3u8/blocking-reload.ts';
+import { rewritePlaylist } from '../../core/m3u8/rewrite.ts';
+import { type StreamRecord, urlRing } from '../../core/registry.ts';
+import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../../core/upstream/decode.ts';
+import { buildUpstreamHeaders } from '../../core/upstream/headers.ts';
+import { peekBody } from '../../core/upstream/peek.ts';
+import { AppError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
+import { ringOrder } from '../upstream/failover.ts';
+import type { HlsDeps } from './hls-context.ts';
+import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
 import type { VariantPlace } from './hls-variants.ts';
 
 export interface PlaylistOpenRequest {

@@ -3,9 +3,9 @@
 import { createHmac, randomUUID } from 'node:crypto';
 import { Agent as HttpAgent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
-import type { EventBus, EventType, ProxyEvent } from '../core/events.ts';
-import { redactUrl } from '../core/url.ts';
-import type { Logger } from '../log.ts';
+import type { EventBus, EventType, ProxyEvent } from '../../core/events.ts';
+import { redactUrl } from '../../core/url.ts';
+import type { Logger } from '../../log.ts';
 import { type QueueCounters, type SendAttempt, WebhookQueue, type WebhookTarget } from './webhook-queue.ts';
 
 export type { WebhookTarget } from './webhook-queue.ts';

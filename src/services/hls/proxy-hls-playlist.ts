@@ -4,15 +4,15 @@
 import type { ServerResponse } from 'node:http';
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createRewriteStream, sniffPlaylist } from '../core/m3u8/rewrite.ts';
-import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding } from '../core/upstream/decode.ts';
-import { upstreamErrorKind, watchIdle } from '../core/upstream/client.ts';
-import { peekBody } from '../core/upstream/peek.ts';
-import { AppError, UpstreamError, UpstreamTimeoutError } from '../errors.ts';
+import { createRewriteStream, sniffPlaylist } from '../../core/m3u8/rewrite.ts';
+import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding } from '../../core/upstream/decode.ts';
+import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
+import { peekBody } from '../../core/upstream/peek.ts';
+import { AppError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
 import { createPlaylistOpener, type PlaylistOpenRequest } from './proxy-hls-open.ts';
-import type { OpenedUpstream } from './proxy-session.ts';
-import type { HlsDeps, HlsRequest } from './proxy-hls.ts';
-import { stillWanted } from './upstream-open.ts';
+import type { OpenedUpstream } from '../upstream/upstream-open.ts';
+import type { HlsDeps, HlsRequest } from './hls-context.ts';
+import { stillWanted } from '../upstream/upstream-open.ts';
 
 export type PlaylistRequest = HlsRequest & PlaylistOpenRequest;
 

@@ -1,6 +1,6 @@
 // One webhook's delivery lane: a bounded queue drained by a single in-flight worker with retries (SPEC §6).
 // Every webhook owns its own lane, so a slow or dead endpoint only ever delays its own events.
-import type { EventType, ProxyEvent } from '../core/events.ts';
+import type { EventType, ProxyEvent } from '../../core/events.ts';
 
 /** A webhook as configured through POST /webhooks, already validated. */
 export interface WebhookTarget {

@@ -1,7 +1,7 @@
 // Remembered rewrites of reloaded playlists: a live playlist is fetched again every few seconds and mostly repeats
 // itself, so its known lines skip resolving and sealing. Bounded in contexts and in entries; losing it costs speed only.
-import type { RewriteMemo } from '../core/m3u8/rewrite.ts';
-import type { UriKind } from '../core/m3u8/rewrite.ts';
+import type { RewriteMemo } from '../../core/m3u8/rewrite.ts';
+import type { UriKind } from '../../core/m3u8/rewrite.ts';
 
 export const DEFAULT_MEMO_CONTEXTS = 1024;
 /** A generation is never cut below this many entries, so tiny live playlists do not churn. */

@@ -3,24 +3,15 @@
 // Not pipeline(): the player's response outlives each upstream response, and pipeline() would end or destroy it with
 // the first one. A 'data' handler with write()/pause()/'drain' is the same backpressure with nothing in between.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { ClientRecord, Registry, StreamRecord } from '../core/registry.ts';
-import { upstreamErrorKind, watchIdle, type UpstreamErrorKind } from '../core/upstream/client.ts';
-import { buildUpstreamHeaders, parseContentLength, parseContentRange, resumeRange } from '../core/upstream/headers.ts';
-import { type AppError, UpstreamError, UpstreamStatusError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { ConnectionTracker } from './connections.ts';
-import type { DisconnectReason, StreamService } from './streams.ts';
-import type { UpstreamStats } from './upstream-stats.ts';
-
-/** An upstream response that was accepted, and where in the ring it came from. */
-export interface OpenedUpstream {
-  res: IncomingMessage;
-  finalUrl: string;
-  index: number;
-}
-
-/** Judges a response: true to use it, or the error that moves the walk on to the next URL. */
-export type AcceptResponse = (res: IncomingMessage) => true | AppError;
+import type { ClientRecord, Registry, StreamRecord } from '../../core/registry.ts';
+import { upstreamErrorKind, watchIdle, type UpstreamErrorKind } from '../../core/upstream/client.ts';
+import { buildUpstreamHeaders, parseContentLength, parseContentRange, resumeRange } from '../../core/upstream/headers.ts';
+import { type AppError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { ConnectionTracker } from '../upstream/connections.ts';
+import type { DisconnectReason, StreamService } from '../streams.ts';
+import type { UpstreamStats } from '../upstream/upstream-stats.ts';
+import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
 
 /** What the player was promised: an exact byte range of a file (resumable by Range), or an open-ended live stream. */
 export type BodyPlan =

@@ -1,5 +1,5 @@
 // Live player connections per stream: the handles that let DELETE, kick and manual failover reach open responses.
-import type { ClientRecord } from '../core/registry.ts';
+import type { ClientRecord } from '../../core/registry.ts';
 
 export interface LiveConnection {
   readonly client: ClientRecord;

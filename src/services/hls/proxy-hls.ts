@@ -1,45 +1,12 @@
 // HLS playback (SPEC §5.2, §5.4): wires the playlist and segment proxies and owns the opaque playback URLs they hand
 // out. The only place a token is sealed or opened, so no request can name an upstream URL a playlist did not give.
-import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Config } from '../config.ts';
-import type { UriKind } from '../core/m3u8/rewrite.ts';
-import type { ClientInfo, Registry, StreamRecord } from '../core/registry.ts';
-import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../core/token.ts';
-import { BadTokenError } from '../errors.ts';
-import type { Logger } from '../log.ts';
-import type { ConnectionTracker } from './connections.ts';
-import { createRewriteMemoStore, type RewriteMemoStore } from './hls-rewrite-memo.ts';
-import { createVariantBook, type VariantBook } from './hls-variants.ts';
+import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../../core/token.ts';
+import { BadTokenError } from '../../errors.ts';
+import type { HlsDeps } from './hls-context.ts';
+import { createRewriteMemoStore } from './hls-rewrite-memo.ts';
+import { createVariantBook } from './hls-variants.ts';
 import { createPlaylistProxy, type PlaylistRequest } from './proxy-hls-playlist.ts';
 import { createSegmentProxy, type SegmentRequest } from './proxy-hls-segment.ts';
-import type { StreamProxy } from './proxy-stream.ts';
-import type { StreamService } from './streams.ts';
-import type { RingOpener } from './upstream-open.ts';
-import type { UpstreamStats } from './upstream-stats.ts';
-
-export interface HlsDeps {
-  config: Pick<Config, 'readTimeoutMs'>;
-  registry: Registry;
-  streams: StreamService;
-  connections: ConnectionTracker;
-  logger: Logger;
-  stats: UpstreamStats;
-  openFromRing: RingOpener;
-  streamProxy: StreamProxy;
-  memos: RewriteMemoStore;
-  variants: VariantBook;
-  /** The proxify function of one playlist answer: upstream URL → the URI the player gets. */
-  urls(streamId: string, clientId: string): (kind: UriKind, absoluteUrl: string) => string;
-}
-
-/** What every HLS request carries once the route has identified the stream and the client. */
-export interface HlsRequest {
-  req: IncomingMessage;
-  res: ServerResponse;
-  stream: StreamRecord;
-  clientId: string;
-  info: ClientInfo;
-}
 
 export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos' | 'variants'> {
   tokens: TokenSealer;

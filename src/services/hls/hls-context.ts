@@ -1,0 +1,38 @@
+// What every HLS handler is given: the wired dependencies and the identified request. Its own module so that the
+// playlist, segment and opener modules can share these types without importing the composition (proxy-hls.ts).
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Config } from '../../config.ts';
+import type { UriKind } from '../../core/m3u8/rewrite.ts';
+import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
+import type { Logger } from '../../log.ts';
+import type { ConnectionTracker } from '../upstream/connections.ts';
+import type { RewriteMemoStore } from './hls-rewrite-memo.ts';
+import type { VariantBook } from './hls-variants.ts';
+import type { StreamProxy } from '../continuous/proxy-stream.ts';
+import type { StreamService } from '../streams.ts';
+import type { RingOpener } from '../upstream/upstream-open.ts';
+import type { UpstreamStats } from '../upstream/upstream-stats.ts';
+
+export interface HlsDeps {
+  config: Pick<Config, 'readTimeoutMs'>;
+  registry: Registry;
+  streams: StreamService;
+  connections: ConnectionTracker;
+  logger: Logger;
+  stats: UpstreamStats;
+  openFromRing: RingOpener;
+  streamProxy: StreamProxy;
+  memos: RewriteMemoStore;
+  variants: VariantBook;
+  /** The proxify function of one playlist answer: upstream URL → the URI the player gets. */
+  urls(streamId: string, clientId: string): (kind: UriKind, absoluteUrl: string) => string;
+}
+
+/** What every HLS request carries once the route has identified the stream and the client. */
+export interface HlsRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  stream: StreamRecord;
+  clientId: string;
+  info: ClientInfo;
+}
