@@ -25,6 +25,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     urlSecret: randomBytes(32),
     urlSecretRandom: true,
     webhookSecret: undefined,
+    // Memory only: a test that wants durable state passes a store of its own (tests never write ./data in the repo).
+    stateFile: undefined,
     ...overrides,
   };
 }

@@ -6,6 +6,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { EventBus, EventType, ProxyEvent } from '../../core/events.ts';
 import { redactUrl } from '../../core/url.ts';
 import type { Logger } from '../../log.ts';
+import { NO_STATE, type StateSync } from '../state/sync.ts';
 import { type QueueCounters, type SendAttempt, WebhookQueue, type WebhookTarget } from './webhook-queue.ts';
 
 export type { WebhookTarget } from './webhook-queue.ts';
@@ -30,6 +31,8 @@ export interface WebhookServiceDeps {
   now?: () => number;
   /** Replaces the HTTP attempt (tests); the default POSTs with node:http/https. */
   send?: SendAttempt;
+  /** Durable state (SPEC §12): told when a webhook is added, changed or removed. */
+  state?: StateSync;
 }
 
 export interface WebhookStats extends QueueCounters {
@@ -51,6 +54,10 @@ export interface WebhookService {
   add(target: WebhookTarget): { created: boolean };
   remove(url: string): boolean;
   has(url: string): boolean;
+  /** The webhooks as configured, header values included (the state file keeps them). */
+  targets(): WebhookTarget[];
+  /** Resolves once every add and remove so far is on disk; rejects with StateWriteError. */
+  saved(): Promise<void>;
   list(): WebhookView[];
   /** Queues a test stream_started event for that webhook only and returns its event_id, or undefined when unknown. */
   test(url: string): string | undefined;
@@ -106,6 +113,7 @@ function addCounters(into: QueueCounters, from: QueueCounters): void {
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const { bus, logger, version, secret } = deps;
   const now = deps.now ?? Date.now;
+  const state = deps.state ?? NO_STATE;
   // Own pools, so close() can destroy every socket this service opened and none of the proxy's upstream ones.
   const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
   const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 4 });
@@ -176,6 +184,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   return {
     add(target) {
       const existing = queues.get(target.url);
+      state.changed();
       if (existing) {
         existing.target = target;
         return { created: false };
@@ -189,6 +198,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       const q = queues.get(url);
       if (!q) return false;
       queues.delete(url);
+      state.changed();
       q.close();
       addCounters(retired, q.counters);
       logger.info('webhook removed', { webhook: redactUrl(url) });
@@ -197,6 +207,14 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
 
     has(url) {
       return queues.has(url);
+    },
+
+    targets() {
+      return [...queues.values()].map((q) => q.target);
+    },
+
+    saved() {
+      return state.saved();
     },
 
     list() {
