@@ -133,7 +133,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     streamTimeoutMs: config.streamTimeoutMs,
     intervalMs: config.cleanupIntervalMs,
   });
-  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks });
+  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks, state: keeper });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
