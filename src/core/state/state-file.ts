@@ -83,13 +83,20 @@ export function webhookDefinition(target: WebhookDefinitionSource): Record<strin
 export function encodeState(snapshot: StateSnapshot, now: number): string {
   const head: Record<string, unknown> = { ...snapshot.extra, version: STATE_VERSION, written_at: new Date(now).toISOString() };
   if (snapshot.urlSecret !== undefined) head['url_secret'] = snapshot.urlSecret;
-  const streams = snapshot.streams.map((s) =>
-    JSON.stringify({ ...s.extra, id: s.id, definition: s.definition, current_index: s.currentIndex, created_at: new Date(s.createdAt).toISOString() }),
-  );
-  const webhooks = snapshot.webhooks.map((w) => JSON.stringify(w.definition));
-  const list = (items: string[]): string => (items.length === 0 ? '[]' : `[\n${items.join(',\n')}\n]`);
+  const entries = snapshot.streams.map((s) => ({
+    id: s.id,
+    definition: s.definition,
+    current_index: s.currentIndex,
+    created_at: new Date(s.createdAt).toISOString(),
+    ...s.extra,
+  }));
+  // One stringify for all streams (10,000 small ones cost several times more), then a line break before each entry.
+  // Every entry starts with "id" (extra never holds a known field), and inside a JSON string a quote is always escaped,
+  // so `},{"id":` can only be the seam between two entries.
+  const streams = entries.length === 0 ? '[]' : `[\n${JSON.stringify(entries).slice(1, -1).replaceAll('},{"id":', '},\n{"id":')}\n]`;
+  const webhooks = snapshot.webhooks.length === 0 ? '[]' : `[\n${snapshot.webhooks.map((w) => JSON.stringify(w.definition)).join(',\n')}\n]`;
   const headText = JSON.stringify(head);
-  return `${headText.slice(0, -1)},\n"streams": ${list(streams)},\n"webhooks": ${list(webhooks)}\n}\n`;
+  return `${headText.slice(0, -1)},\n"streams": ${streams},\n"webhooks": ${webhooks}\n}\n`;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
