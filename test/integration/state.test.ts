@@ -188,6 +188,7 @@ test('§12 a truncated or corrupt state file: exit 2, one clear line, the file l
     ['not JSON', Buffer.from('\u0000\u0001garbage')],
     ['wrong types', Buffer.from('{"version":1,"streams":{"a":1}}')],
     ['invalid entry', Buffer.from('{"version":1,"streams":[{"id":"00000000000000000000000000000000","definition":{"url":"ftp://x"},"current_index":0,"created_at":"2026-01-01T00:00:00Z"}]}')],
+    ['invalid webhook after a valid one', Buffer.from('{"version":1,"webhooks":[{"url":"http://127.0.0.1:9/ok"},{"url":"ftp://bad"}]}')],
     ['newer format', Buffer.from('{"version":999,"streams":[],"future":true}')],
   ];
   for (const [what, bytes] of cases) {

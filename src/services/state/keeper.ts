@@ -109,30 +109,36 @@ export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
         const why = err instanceof AppError ? err.message : reason(err);
         return new StateError('STATE_CORRUPT', `the state file ${store.where} has an invalid ${at} (${why}); it was left untouched`, { cause: err });
       };
+      // Everything is checked before anything is applied: a bad entry stops start-up with its one line, and no half
+      // of the state has been put back (or logged) by then.
+      const streams = loaded.streams.map((s, i) => {
+        let input: StreamInput;
+        try {
+          input = targets.parseStream(s.definition);
+        } catch (err) {
+          throw corrupt(`streams[${i}].definition`, err);
+        }
+        if (streamIdFor(input.url) !== s.id) throw corrupt(`streams[${i}].id`, new Error('it is not the MD5 of the url'));
+        return { stored: s, input };
+      });
+      const webhooks = loaded.webhooks.map((w, i) => {
+        try {
+          return { stored: w, target: targets.parseWebhook(w.definition) };
+        } catch (err) {
+          throw corrupt(`webhooks[${i}]`, err);
+        }
+      });
       restoring = true;
       try {
         topExtra = loaded.extra;
-        loaded.streams.forEach((s, i) => {
-          let input: StreamInput;
-          try {
-            input = targets.parseStream(s.definition);
-          } catch (err) {
-            throw corrupt(`streams[${i}].definition`, err);
-          }
-          if (streamIdFor(input.url) !== s.id) throw corrupt(`streams[${i}].id`, new Error('it is not the MD5 of the url'));
-          targets.restoreStream(s.id, input, { currentIndex: s.currentIndex, createdAt: s.createdAt });
-          streamExtras.set(s.id, { definition: s.definition, extra: s.extra });
-        });
-        loaded.webhooks.forEach((w, i) => {
-          let target: WebhookTarget;
-          try {
-            target = targets.parseWebhook(w.definition);
-          } catch (err) {
-            throw corrupt(`webhooks[${i}]`, err);
-          }
+        for (const { stored, input } of streams) {
+          targets.restoreStream(stored.id, input, { currentIndex: stored.currentIndex, createdAt: stored.createdAt });
+          streamExtras.set(stored.id, { definition: stored.definition, extra: stored.extra });
+        }
+        for (const { stored, target } of webhooks) {
           targets.addWebhook(target);
-          webhookExtras.set(target.url, w.definition);
-        });
+          webhookExtras.set(target.url, stored.definition);
+        }
       } finally {
         restoring = false;
       }
