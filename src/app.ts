@@ -119,7 +119,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     // Before any request: the streams are back with no clients, and no stream_started is emitted for them.
     const restored = keeper.restore(loaded, {
       parseStream: parseStreamInput,
-      restoreStream: (id, input, saved) => void streams.restore(id, input, saved),
+      restoreStream: (id, input, saved) => streams.restore(id, input, saved),
       parseWebhook: parseWebhookInput,
       addWebhook: (target) => void webhooks.add(target),
     });

@@ -82,7 +82,7 @@ function keeperFixture(loaded?: StateSnapshot) {
   const keeper = createStateKeeper({ store, registry, webhookTargets: () => hooks, urlSecret: undefined, logger: silentLogger });
   const targets = {
     parseStream: parseStreamInput,
-    restoreStream: (id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }) => void registry.restoreStream(id, input, saved),
+    restoreStream: (id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }) => registry.restoreStream(id, input, saved),
     parseWebhook: parseWebhookInput,
     addWebhook: (w: WebhookTarget) => void hooks.push(w),
   };

@@ -7,17 +7,28 @@ import type { StreamInput, StreamRecord } from '../registry.ts';
 /** Bumped when a change to the format would be misread by an older version; an older one then refuses the file. */
 export const STATE_VERSION = 1;
 
-/**
- * The StreamInput fields kept, by their TypeScript names; on disk they take the API's snake_case name
- * (failoverUrls → failover_urls). A new field of StreamInput is one more name here: the type check below fails until then.
- */
-export const STREAM_FIELDS = ['url', 'failoverUrls', 'userAgent', 'headers', 'metadata'] as const;
 /** Derived from the URL when the definition is read back, so not stored. */
 type DerivedField = 'kind';
-type StoredField = (typeof STREAM_FIELDS)[number];
+type StoredField = Exclude<keyof StreamInput, DerivedField>;
 type MustBeNever<T extends never> = T;
-/** Compile-time guard: every field of StreamInput is either stored or derived. */
-export type EveryStreamFieldIsKept = MustBeNever<Exclude<keyof StreamInput, StoredField | DerivedField>>;
+/** Compile-time guard: the stream record carries every stored field under its StreamInput name. */
+export type RecordHasEveryField = MustBeNever<Exclude<StoredField, keyof StreamRecord>>;
+type StoredRecord = Pick<StreamRecord, StoredField & keyof StreamRecord>;
+
+/** A field's POST /streams name, or a function giving the body fields it stands for (e.g. a group flattened back). */
+type FieldWriter<K extends keyof StoredRecord> = string | ((value: StoredRecord[K]) => Record<string, unknown>);
+
+/**
+ * How each StreamInput field is written as the POST /streams body that recreates it. Every field of StreamInput but
+ * the derived ones must be here (a type error until it is): a new field costs one line, and is never silently lost.
+ */
+export const STREAM_FIELDS: { readonly [K in StoredField & keyof StoredRecord]-?: FieldWriter<K> } = {
+  url: 'url',
+  failoverUrls: 'failover_urls',
+  userAgent: 'user_agent',
+  headers: 'headers',
+  metadata: 'metadata',
+};
 
 /** The webhook fields, as POST /webhooks names them. */
 const WEBHOOK_FIELDS = ['url', 'events', 'headers', 'timeout', 'retry_attempts'] as const;
@@ -63,14 +74,15 @@ export function emptySnapshot(): StateSnapshot {
   return { urlSecret: undefined, streams: [], webhooks: [], extra: {} };
 }
 
-function snakeCase(name: string): string {
-  return name.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
-}
-
 /** The stream as the POST /streams body that would create it again. */
-export function streamDefinition(stream: Pick<StreamRecord, StoredField>): Record<string, unknown> {
+export function streamDefinition(stream: StoredRecord): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const field of STREAM_FIELDS) out[snakeCase(field)] = stream[field];
+  for (const field of Object.keys(STREAM_FIELDS) as (keyof typeof STREAM_FIELDS)[]) {
+    // Each writer was type-checked against its own field in STREAM_FIELDS; the loop only pairs them up again.
+    const writer = STREAM_FIELDS[field] as string | ((value: unknown) => Record<string, unknown>);
+    if (typeof writer === 'string') out[writer] = stream[field];
+    else Object.assign(out, writer(stream[field]));
+  }
   return out;
 }
 
@@ -170,13 +182,15 @@ export function decodeState(text: string): StateSnapshot {
   };
 }
 
-/** Paths of the fields this version does not know; they are kept, and start-up names them once. */
-export function unknownFields(snapshot: StateSnapshot): string[] {
-  const known = STREAM_FIELDS.map(snakeCase);
+/**
+ * Paths of the fields this version does not know; they are kept, and start-up names them once. `written[i]` is
+ * what this version writes for stream i (streamDefinition): a stored definition field it would not write is unknown.
+ */
+export function unknownFields(snapshot: StateSnapshot, written: readonly Record<string, unknown>[]): string[] {
   const out = Object.keys(snapshot.extra);
   snapshot.streams.forEach((s, i) => {
     for (const k of Object.keys(s.extra)) out.push(`streams[${i}].${k}`);
-    for (const k of Object.keys(s.definition)) if (!known.includes(k)) out.push(`streams[${i}].definition.${k}`);
+    for (const k of Object.keys(s.definition)) if (!(k in (written[i] ?? {}))) out.push(`streams[${i}].definition.${k}`);
   });
   snapshot.webhooks.forEach((w, i) => {
     for (const k of Object.keys(w.definition)) if (!(WEBHOOK_FIELDS as readonly string[]).includes(k)) out.push(`webhooks[${i}].${k}`);

@@ -1,6 +1,6 @@
 // The state keeper (SPEC §12): puts the saved streams and webhooks back at start-up, and writes a snapshot of them
 // through the store after every change, in group commits. The only code that turns live state into a StateSnapshot.
-import type { Registry, StreamInput } from '../../core/registry.ts';
+import type { Registry, StreamInput, StreamRecord } from '../../core/registry.ts';
 import {
   emptySnapshot,
   streamDefinition,
@@ -30,7 +30,7 @@ export interface StateKeeperDeps {
 /** Where restored entries go, and the API validators that read them (the same rules as a POST). */
 export interface RestoreTargets {
   parseStream(body: unknown): StreamInput;
-  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): void;
+  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord;
   parseWebhook(body: unknown): WebhookTarget;
   addWebhook(target: WebhookTarget): void;
 }
@@ -128,11 +128,12 @@ export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
           throw corrupt(`webhooks[${i}]`, err);
         }
       });
+      const written: Record<string, unknown>[] = [];
       restoring = true;
       try {
         topExtra = loaded.extra;
         for (const { stored, input } of streams) {
-          targets.restoreStream(stored.id, input, { currentIndex: stored.currentIndex, createdAt: stored.createdAt });
+          written.push(streamDefinition(targets.restoreStream(stored.id, input, { currentIndex: stored.currentIndex, createdAt: stored.createdAt })));
           streamExtras.set(stored.id, { definition: stored.definition, extra: stored.extra });
         }
         for (const { stored, target } of webhooks) {
@@ -142,7 +143,7 @@ export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
       } finally {
         restoring = false;
       }
-      const unknown = unknownFields(loaded);
+      const unknown = unknownFields(loaded, written);
       if (unknown.length > 0) {
         logger.warn('state file has fields this version does not know; they are kept as they are', { state: store.where, fields: unknown.slice(0, 20).join(',') });
       }
