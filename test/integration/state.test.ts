@@ -213,14 +213,45 @@ test('§12 a state directory that cannot be written: exit 2 at start-up, before 
   assert.equal(notDir.code, 2, notDir.stderr);
   assert.match(notDir.stderr.trim(), /^m3u-proxy: cannot (read|write) the state file .*ENOTDIR/);
 
-  // A read-only directory (mode 0555). Root ignores permission bits, so as root the server runs as nobody (65534).
+  // A read-only directory (mode 0555). Root ignores permission bits, so as root the server runs as nobody (65534),
+  // provided nobody can read the checkout; failing that, the immutable flag (chattr +i) binds root too.
   const ro = join(dir, 'ro');
   await mkdir(ro);
   await chmod(dir, 0o755);
   await chmod(ro, 0o555);
-  const asRoot = process.getuid?.() === 0;
-  const r = await runToExit(t, cleanEnv({ STATE_FILE: join(ro, 'state.json') }), asRoot ? { uid: 65534, gid: 65534 } : undefined);
-  assert.equal(r.code, 2, r.stderr);
-  assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
-  assert.match(r.stderr, /^m3u-proxy: cannot write the state file .*EACCES/);
+  let ids: { uid: number; gid: number } | undefined;
+  let undo: (() => Promise<boolean>) | undefined;
+  if (process.getuid?.() === 0) {
+    if (await nobodyCanRun(t)) ids = { uid: 65534, gid: 65534 };
+    // Undone in the finally below, before the temporary directory's removal (which the flag would refuse).
+    else if (await run('chattr', ['+i', ro])) undo = () => run('chattr', ['-i', ro]);
+    else {
+      t.diagnostic('read-only case not run: root, the checkout is not readable by nobody, and chattr +i failed; only ENOTDIR was checked');
+      return;
+    }
+  }
+  try {
+    const r = await runToExit(t, cleanEnv({ STATE_FILE: join(ro, 'state.json') }), ids);
+    assert.equal(r.code, 2, r.stderr);
+    assert.equal(r.stderr.trim().split('\n').length, 1, r.stderr);
+    assert.match(r.stderr, /^m3u-proxy: cannot write the state file .*(EACCES|EPERM)/);
+  } finally {
+    await undo?.();
+  }
 });
+
+/** True when the command exits 0. */
+function run(command: string, args: string[], ids?: { uid: number; gid: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const child = spawn(command, args, { cwd: ROOT, stdio: 'ignore', ...ids });
+    child.once('error', () => resolve(false));
+    child.once('close', (code) => resolve(code === 0));
+  });
+}
+
+/** Whether user nobody can load the server's source with tsx (the checkout may sit under a private home directory). */
+async function nobodyCanRun(t: TestContext): Promise<boolean> {
+  const ok = await run(process.execPath, ['--import', 'tsx', '-e', `await import(${JSON.stringify(MAIN.replace(/main\.ts$/, 'config.ts'))})`], { uid: 65534, gid: 65534 });
+  if (!ok) t.diagnostic('user nobody cannot load the source from this checkout');
+  return ok;
+}
