@@ -45,13 +45,24 @@ export interface StateKeeper extends StateSync {
   stats(): { writes: number; failures: number };
 }
 
+/**
+ * The fields of `stored` that this version does not write, or undefined when there are none. Only these are carried
+ * over: a known field always comes from the live state (an option cleared later must not come back from the file).
+ */
+function fieldsNotIn(stored: Record<string, unknown>, written: Record<string, unknown>): Record<string, unknown> | undefined {
+  let out: Record<string, unknown> | undefined;
+  for (const [k, v] of Object.entries(stored)) if (!(k in written)) (out ??= {})[k] = v;
+  return out;
+}
+
 function reason(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
 }
 
 export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
   const { store, registry, logger } = deps;
-  // Fields this version does not know, as read, per stream id / webhook URL: written back, never dropped.
+  // Fields this version does not know, as read, per stream id / webhook URL (only entries that have some): written
+  // back, never dropped.
   let topExtra: Record<string, unknown> = {};
   const streamExtras = new Map<string, Pick<StoredStream, 'definition' | 'extra'>>();
   const webhookExtras = new Map<string, Record<string, unknown>>();
@@ -133,12 +144,15 @@ export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
       try {
         topExtra = loaded.extra;
         for (const { stored, input } of streams) {
-          written.push(streamDefinition(targets.restoreStream(stored.id, input, { currentIndex: stored.currentIndex, createdAt: stored.createdAt })));
-          streamExtras.set(stored.id, { definition: stored.definition, extra: stored.extra });
+          const definition = streamDefinition(targets.restoreStream(stored.id, input, { currentIndex: stored.currentIndex, createdAt: stored.createdAt }));
+          written.push(definition);
+          const unknown = fieldsNotIn(stored.definition, definition);
+          if (unknown !== undefined || Object.keys(stored.extra).length > 0) streamExtras.set(stored.id, { definition: unknown ?? {}, extra: stored.extra });
         }
         for (const { stored, target } of webhooks) {
           targets.addWebhook(target);
-          webhookExtras.set(target.url, stored.definition);
+          const unknown = fieldsNotIn(stored.definition, webhookDefinition(target));
+          if (unknown !== undefined) webhookExtras.set(target.url, unknown);
         }
       } finally {
         restoring = false;
