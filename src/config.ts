@@ -32,6 +32,8 @@ export interface Config {
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
   readonly webhookSecret: string | undefined;
+  /** Bytes of recent HLS segments kept for a stream's other viewers (0: none); default 64 MiB. */
+  readonly hlsSegmentCacheBytes?: number;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -72,6 +74,7 @@ const OPTIONS = {
   trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
   urlSecret: { env: ['URL_SECRET'], def: 'random', help: 'key for playback URLs; set it so they survive restarts', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
+  hlsSegmentCache: { env: ['HLS_SEGMENT_CACHE_MB'], def: '64', help: 'MiB of recent HLS segments shared by viewers (0: off)' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -151,6 +154,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
+    hlsSegmentCacheBytes: parseMebibytes(raw('hlsSegmentCache'), 64, (r, why) => fail('hlsSegmentCache', r, why)),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }
@@ -162,6 +166,12 @@ function parseHost(r: Raw | undefined, fail: Fail): string {
   const v = r.value.trim();
   if (v === '' || /\s/.test(v)) return fail(r, 'must be a host name or IP address');
   return v;
+}
+
+function parseMebibytes(r: Raw | undefined, def: number, fail: Fail): number {
+  const v = r === undefined ? String(def) : r.value.trim();
+  if (r !== undefined && (!/^\d{1,7}$/.test(v))) return fail(r, 'must be a whole number of MiB, 0 or more');
+  return Number(v) * 1024 * 1024;
 }
 
 function parsePort(r: Raw | undefined, fail: Fail): number {
