@@ -295,3 +295,10 @@ test('--version prints VERSION, which equals package.json', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
 });
+
+test('HLS_SEGMENT_CACHE_MB: 64 MiB by default, 0 turns the cache off, anything else is refused', () => {
+  assert.equal(run().hlsSegmentCacheBytes, 64 * 1024 * 1024);
+  assert.equal(run([], { HLS_SEGMENT_CACHE_MB: '0' }).hlsSegmentCacheBytes, 0);
+  assert.equal(run([], { HLS_SEGMENT_CACHE_MB: '256' }).hlsSegmentCacheBytes, 256 * 1024 * 1024);
+  for (const bad of ['-1', '1.5', 'lots']) assert.throws(() => parseServerArgs([], { HLS_SEGMENT_CACHE_MB: bad }), /HLS_SEGMENT_CACHE_MB/);
+});
