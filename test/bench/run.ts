@@ -1,11 +1,12 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small.
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small.
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CLOSE_WAIT_MS, disconnectTrial } from './disconnect.ts';
 import type { PlaylistResult, SegmentsResult, ThroughputResult, TtfbResult } from './load.ts';
+import { hlsViewers } from './hls-viewers.ts';
 import { findNginx, NGINX_SETUP, startNginx, type Nginx } from './nginx.ts';
 import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
 import { LIVE_RATE_BPS, paced } from './paced.ts';
@@ -256,7 +257,7 @@ async function main(): Promise<void> {
       // Warm-up: JIT and connection pools, not measured.
       for (const t of live) {
         const urls = vodUrls(t);
-        if (typeof urls !== 'string') await load(children, urls);
+        if (typeof urls !== 'string') await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
       }
       log('throughput…');
       await throughput(children, live, vodUrls);
@@ -278,6 +279,7 @@ async function main(): Promise<void> {
       log('HLS segments…');
       await segments(children, live, proxied);
     }
+    const viewersTable = want('hlsviewers') ? await hlsViewers({ proxy, reps: P.reps, windowMs: QUICK ? 8000 : 16_000 }) : '';
 
     // RSS per client wants a fresh proxy: the heap grown by the runs above would hide (or fake) the per-client cost.
     if (want('paced') && proxy !== undefined) {
@@ -320,18 +322,13 @@ async function main(): Promise<void> {
       await paced(results, children, { ...t, pids }, urls, run);
     }
 
-    printReport(loadBefore);
+    printReport(loadBefore, viewersTable);
   } finally {
     await cleanup();
   }
 }
 
-/** Warm-up read of one second with ten readers. */
-async function load(children: Children, urls: string[]): Promise<void> {
-  await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
-}
-
-function printReport(loadBefore: number): void {
+function printReport(loadBefore: number, viewersTable: string): void {
   const p95 = (xs: number[]): number => percentile(xs, 95);
   const max = (xs: number[]): number => Math.max(...xs);
   const row = (metric: string, key: string, digits: number, target: Row['target'], reduce?: (xs: number[]) => number): Row => ({
@@ -385,6 +382,7 @@ function printReport(loadBefore: number): void {
     '',
     renderTable(rows),
     '',
+    viewersTable,
   ];
   process.stdout.write(lines.join('\n'));
 }
