@@ -1,6 +1,7 @@
 // HLS playlists (SPEC §5.2): fetch the upstream playlist (over the stream's ring for the master), decode it, and
 // stream it rewritten so that every URI is an opaque proxy URL (§5.4). A "playlist" URL that answers media bytes is
-// handed to the continuous path instead of being buffered.
+// handed to the continuous path instead of being buffered. Viewers of a stream share upstream fetches (hls-share.ts),
+// and each fetched media playlist is noted in the segment book for segment failover.
 import type { ServerResponse } from 'node:http';
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -115,14 +116,19 @@ export function createPlaylistProxy(deps: HlsDeps) {
       await fetchAndServe(p);
       return;
     }
-    try {
-      const answer = await fetchAndServe(p);
+    // Settled as soon as the outcome is known: a playlist URL that turns out to be a continuous stream must not hold
+    // the followers for as long as that stream plays.
+    const settle = (answer: PlaylistAnswer | undefined): void => {
       const targetS = answer && readTargetDurationS(answer.body);
       if (answer && targetS !== undefined) {
         share.targetMs.set(p.stream, targetS * 1000);
         share.playlistCache.set(key, answer, answer.body.length, (targetS * 1000) / 2);
       }
       turn.settle(answer);
+      turn.end();
+    };
+    try {
+      settle(await fetchAndServe(p, settle));
     } finally {
       turn.end();
     }
@@ -147,7 +153,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
   }
 
   /** Fetches and streams one playlist; resolves with its upstream body when it was a whole playlist to share. */
-  async function fetchAndServe(p: PlaylistRequest): Promise<PlaylistAnswer | undefined> {
+  async function fetchAndServe(p: PlaylistRequest, settle?: (answer: undefined) => void): Promise<PlaylistAnswer | undefined> {
     const { res, stream } = p;
     const ac = new AbortController();
     // A response that finished also emits 'close': only a close before that is a player leaving.
@@ -192,6 +198,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
         // Media behind a playlist URL (an IPTV link with no extension): the continuous path takes over this response.
         idle.stop();
         res.off('close', onPlayerClose);
+        settle?.(undefined);
         await deps.streamProxy.serveOpened({ ...p, head: false, overrideUrl: p.url }, opened);
         return undefined;
       }

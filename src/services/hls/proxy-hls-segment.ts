@@ -78,9 +78,12 @@ export function createSegmentProxy(deps: HlsDeps) {
     }
     const fanout = createSegmentFanout(up, { headers: mirrorResponseHeaders(up.headers, opened.finalUrl), maxBytes: fanoutMaxBytes, readTimeoutMs: config.readTimeoutMs });
     turn.settle(fanout);
-    void fanout.body.then((body) => {
+    void fanout.body.then((chunks) => {
       // Cached before the flight closes, so that no request falls between the two and fetches again.
-      if (body) share.segmentCache.set(key, { headers: fanout.headers, body }, body.length, segmentTtlMs(p.stream));
+      const size = chunks?.reduce((n, c) => n + c.length, 0) ?? 0;
+      if (chunks && share.segmentCache.fits(size)) {
+        share.segmentCache.set(key, { headers: fanout.headers, body: Buffer.concat(chunks, size) }, size, segmentTtlMs(p.stream));
+      }
       turn.end();
       const failure = fanout.failure();
       if (failure && failure.kind !== 'abandoned') {

@@ -87,7 +87,7 @@ export function createSegmentFailover(deps: Pick<HlsDeps, 'openFromRing' | 'stre
     let origin: SegmentOrigin | undefined | null = null;
     const where = (): SegmentOrigin | undefined => (origin === null ? (origin = book.locate(stream, r.url)) : origin);
     let tried = -1;
-    if (stream.failoverCount > 0 && stream.currentIndex < ringLength) {
+    if ((stream.failoverCount > 0 || stream.currentIndex !== 0) && stream.currentIndex < ringLength) {
       const o = where();
       if (o !== undefined && o.place.ring !== stream.currentIndex) {
         tried = stream.currentIndex;

@@ -18,8 +18,8 @@ export interface SegmentFanout {
   joinable(): boolean;
   /** Copies the body to `res` (whose headers the caller has written). `count` sees every byte handed to `res`. */
   serve(res: ServerResponse, count: (bytes: number) => void): { done: Promise<ViewerOutcome>; kick(): void };
-  /** Resolves once the upstream body ended: with the whole body, or undefined when it failed or outgrew the cap. */
-  body: Promise<Buffer | undefined>;
+  /** Resolves once the upstream body ended: with its chunks (whole), or undefined when it failed or outgrew the cap. */
+  body: Promise<readonly Buffer[] | undefined>;
   /** Why the body failed, once it did: an upstream failure (to count once, not per viewer), or every viewer left. */
   failure(): { kind: 'upstream' | 'stall' | 'abandoned'; err: unknown } | undefined;
 }
@@ -39,8 +39,8 @@ export function createSegmentFanout(up: IncomingMessage, opts: FanoutOptions): S
   let viewers = 0;
   /** Viewers waiting for the next chunk (or the end). */
   const waiting = new Set<() => void>();
-  let resolveBody!: (body: Buffer | undefined) => void;
-  const body = new Promise<Buffer | undefined>((r) => (resolveBody = r));
+  let resolveBody!: (body: readonly Buffer[] | undefined) => void;
+  const body = new Promise<readonly Buffer[] | undefined>((r) => (resolveBody = r));
 
   const wake = (): void => {
     const all = [...waiting];
@@ -82,7 +82,7 @@ export function createSegmentFanout(up: IncomingMessage, opts: FanoutOptions): S
     if (failure) return;
     ended = true;
     settle();
-    resolveBody(Buffer.concat(chunks, size));
+    resolveBody(chunks);
     wake();
   }
   const onError = (err: unknown): void => fail('upstream', err);

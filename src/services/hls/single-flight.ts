@@ -1,6 +1,8 @@
 // One upstream request for many identical ones (issue 10 item 7): the first request for a key leads and fetches,
-// requests for the same key that arrive meanwhile follow and get what the leader got. A leader that ends without a
-// result (its player left, the body was unusable) settles with undefined and its followers fetch for themselves.
+// requests for the same key that arrive meanwhile follow and get what the leader got: a segment's leader hands out its
+// fan-out as soon as the upstream answered (followers stream along), a playlist's leader its body once complete.
+// A leader that ends without a result (its player left, the body was unusable) settles with undefined, and its
+// followers fetch for themselves.
 
 export type FlightTurn<V> =
   | {
