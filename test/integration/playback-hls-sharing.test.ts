@@ -150,3 +150,27 @@ test('§5.5 viewers reloading one playlist share one upstream fetch, each with i
   await get(proxyUrl(proxy, `${created.playlist_url}?client_id=viewer0`));
   assert.equal(origin.hits('/live.m3u8').length, 2, "a viewer's own reload is fetched again");
 });
+
+test('§5.5 a viewer that stops reading a shared segment slows no one: the others get it whole, from one upstream request', async (t) => {
+  const body = randomBytes(8 * 1024 * 1024);
+  const segment = heldBody(body, 1024);
+  const origin = await startOrigin(t, { '/live.m3u8': { kind: 'file', body: Buffer.from(LIVE), contentType: MPEGURL }, '/seg.ts': segment.behaviour });
+  const proxy = await startProxy(t, { hlsSegmentCacheBytes: 0 });
+  const created = await createHlsStream(proxy, origin.url('/live.m3u8'));
+  const [stuckUrl, ...urls] = await viewerUrls(proxy, created.playlist_url, 3, 0);
+  // The stuck viewer fetches first, so its request is the one that went upstream; then it never reads again.
+  const stuckReq = request(stuckUrl ?? '', { agent: false }, (res) => res.pause());
+  stuckReq.on('error', expectReset);
+  t.after(() => stuckReq.destroy());
+  stuckReq.end();
+  await waitFor(() => origin.hits('/seg.ts').length === 1, 5_000, 'the upstream request');
+  const gets = urls.map((u) => startGet(u));
+  await waitFor(() => gets.every((g) => g.received() >= 1024), 5_000, 'the others joined');
+  segment.release();
+  for (const g of gets) assert.ok((await g.done).equals(body), 'the whole segment, byte for byte');
+  assert.equal(origin.hits('/seg.ts').length, 1);
+});
+
+function expectReset(): void {
+  // The stuck viewer's request is destroyed when its test ends: an error is what that looks like.
+}
