@@ -1,6 +1,7 @@
-// A real player across a provider outage (SPEC §5.2, §5.3): ffmpeg plays a live HLS master through the proxy, the
-// primary provider dies mid-play (playlists and segments), and the variant URL ffmpeg keeps reloading fails over to
-// the same variant of the backup's master, so playback goes on from the backup's segments.
+// A real player across a provider outage (SPEC §5.2, §5.3, issue 15): ffmpeg plays a live HLS master through the
+// proxy, the primary provider dies mid-play (playlists and segments), and the variant URL ffmpeg keeps reloading fails
+// over to the same variant of the backup's master, so playback goes on from the backup's segments. For a VOD, which is
+// never reloaded, the segment URLs fail over by themselves: ffmpeg decodes every frame of the source.
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
