@@ -104,6 +104,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     // No seal memo: the HLS rewrite memo remembers whole proxy URIs per playlist, so a second one would only cost.
     tokens: createTokenSealer(config.urlSecret, { sealCacheSize: 0 }),
     urlBase: config.publicUrl ?? config.rootPath,
+    segmentCacheBytes: config.hlsSegmentCacheBytes,
   });
   const webhooks = createWebhookService({
     bus,

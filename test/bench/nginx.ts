@@ -49,6 +49,7 @@ http {
   uwsgi_temp_path ${join(prefix, 'uwsgi_temp')};
   scgi_temp_path ${join(prefix, 'scgi_temp')};
   keepalive_requests 100000;
+  proxy_cache_path ${join(prefix, 'cache')} levels=1:2 keys_zone=hls:10m max_size=256m inactive=60s use_temp_path=off;
   upstream origin {
     server 127.0.0.1:${originPort};
     keepalive 64;
@@ -71,6 +72,18 @@ http {
       proxy_http_version 1.1;
       proxy_set_header Connection "";
       proxy_set_header Host $host;
+    }
+    # The same, as a caching HLS edge: one upstream fetch per object (proxy_cache_lock), lifetimes from the origin's
+    # Cache-Control (the HLS viewers bench).
+    location /cached/ {
+      proxy_pass http://local/;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Host $host;
+      proxy_cache hls;
+      proxy_cache_lock on;
+      proxy_cache_lock_timeout 10s;
+      proxy_cache_use_stale updating;
     }
   }
 }

@@ -1,11 +1,16 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
+<<<<<<< HEAD
 // Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small,state.
+=======
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small.
+>>>>>>> hls-segments
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { CLOSE_WAIT_MS, disconnectTrial } from './disconnect.ts';
 import type { PlaylistResult, SegmentsResult, ThroughputResult, TtfbResult } from './load.ts';
+import { hlsViewers } from './hls-viewers.ts';
 import { findNginx, NGINX_SETUP, startNginx, type Nginx } from './nginx.ts';
 import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
 import { LIVE_RATE_BPS, paced } from './paced.ts';
@@ -257,7 +262,7 @@ async function main(): Promise<void> {
       // Warm-up: JIT and connection pools, not measured.
       for (const t of live) {
         const urls = vodUrls(t);
-        if (typeof urls !== 'string') await load(children, urls);
+        if (typeof urls !== 'string') await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
       }
       log('throughput…');
       await throughput(children, live, vodUrls);
@@ -279,6 +284,7 @@ async function main(): Promise<void> {
       log('HLS segments…');
       await segments(children, live, proxied);
     }
+    const viewersTable = want('hlsviewers') ? await hlsViewers({ proxy, reps: P.reps, windowMs: QUICK ? 8000 : 16_000 }) : '';
 
     // RSS per client wants a fresh proxy: the heap grown by the runs above would hide (or fake) the per-client cost.
     if (want('paced') && proxy !== undefined) {
@@ -321,18 +327,26 @@ async function main(): Promise<void> {
       await paced(results, children, { ...t, pids }, urls, run);
     }
 
+<<<<<<< HEAD
     printReport(loadBefore, want('state') ? await benchState(QUICK) : []);
+=======
+    printReport(loadBefore, viewersTable);
+>>>>>>> hls-segments
   } finally {
     await cleanup();
   }
 }
 
+<<<<<<< HEAD
 /** Warm-up read of one second with ten readers. */
 async function load(children: Children, urls: string[]): Promise<void> {
   await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
 }
 
 function printReport(loadBefore: number, stateLines: string[]): void {
+=======
+function printReport(loadBefore: number, viewersTable: string): void {
+>>>>>>> hls-segments
   const p95 = (xs: number[]): number => percentile(xs, 95);
   const max = (xs: number[]): number => Math.max(...xs);
   const row = (metric: string, key: string, digits: number, target: Row['target'], reduce?: (xs: number[]) => number): Row => ({
@@ -384,7 +398,11 @@ function printReport(loadBefore: number, stateLines: string[]): void {
     '',
     renderTable(rows),
     '',
+<<<<<<< HEAD
     ...(stateLines.length > 0 ? [...stateLines, ''] : []),
+=======
+    viewersTable,
+>>>>>>> hls-segments
   ];
   process.stdout.write(lines.join('\n'));
 }

@@ -306,3 +306,10 @@ test('STATE_FILE (SPEC §2, §12): ./data/state.json by default; an empty value,
   const help = parseServerArgs(['--help'], {});
   assert.ok(help.kind === 'help' && /--state-file V\s+STATE_FILE/.test(help.text));
 });
+
+test('HLS_SEGMENT_CACHE_MB: 64 MiB by default, 0 turns the cache off, anything else is refused', () => {
+  assert.equal(run().hlsSegmentCacheBytes, 64 * 1024 * 1024);
+  assert.equal(run([], { HLS_SEGMENT_CACHE_MB: '0' }).hlsSegmentCacheBytes, 0);
+  assert.equal(run([], { HLS_SEGMENT_CACHE_MB: '256' }).hlsSegmentCacheBytes, 256 * 1024 * 1024);
+  for (const bad of ['-1', '1.5', 'lots']) assert.throws(() => parseServerArgs([], { HLS_SEGMENT_CACHE_MB: bad }), /HLS_SEGMENT_CACHE_MB/);
+});

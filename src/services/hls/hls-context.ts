@@ -8,6 +8,8 @@ import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import type { RewriteMemoStore } from './hls-rewrite-memo.ts';
 import type { VariantBook } from './hls-variants.ts';
+import type { SegmentBook } from './segment-book.ts';
+import type { HlsShare } from './hls-share.ts';
 import type { StreamProxy } from '../continuous/proxy-stream.ts';
 import type { StreamService } from '../streams.ts';
 import type { RingOpener } from '../upstream/upstream-open.ts';
@@ -24,6 +26,10 @@ export interface HlsDeps {
   streamProxy: StreamProxy;
   memos: RewriteMemoStore;
   variants: VariantBook;
+  /** Where served segments came from, for segment failover. */
+  book: SegmentBook;
+  /** Upstream fetches and answers shared between the viewers of a stream. */
+  share: HlsShare;
   /** The proxify function of one playlist answer: upstream URL → the URI the player gets. */
   urls(streamId: string, clientId: string): (kind: UriKind, absoluteUrl: string) => string;
 }

@@ -14,6 +14,7 @@ import { ringOrder } from '../upstream/failover.ts';
 import type { HlsDeps } from './hls-context.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
 import type { VariantPlace } from './hls-variants.ts';
+import { RING_MEDIA } from './segment-book.ts';
 
 export interface PlaylistOpenRequest {
   stream: StreamRecord;
@@ -26,8 +27,13 @@ export interface PlaylistOpenRequest {
   directives: string;
 }
 
-/** A master read only to learn its variant URLs is small; anything bigger is not a master worth following. */
-const MAX_MASTER_BYTES = 4 * 1024 * 1024;
+/** An opened playlist and, when known, the variant place it is (so that its segments can fail over, segment-book.ts). */
+export interface OpenedPlaylist extends OpenedUpstream {
+  place?: VariantPlace;
+}
+
+/** A playlist the proxy reads itself (a master for its variant URLs, a media playlist for a segment's counterpart). */
+const MAX_READ_PLAYLIST_BYTES = 8 * 1024 * 1024;
 
 const acceptPlaylist: AcceptResponse = (r) => (r.statusCode === 200 ? true : new UpstreamStatusError(r.statusCode ?? 0));
 
@@ -45,7 +51,7 @@ export function createPlaylistOpener(deps: HlsDeps) {
     streams.recordFailover(p.stream, from, to, 'upstream_error', p.clientId);
   }
 
-  async function openMaster(p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+  async function openMaster(p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedPlaylist> {
     const { stream } = p;
     const fixed = p.url !== undefined;
     const ring = (fixed ? [p.url as string] : urlRing(stream)).map((u) => appendQuery(u, p.directives));
@@ -59,12 +65,11 @@ export function createPlaylistOpener(deps: HlsDeps) {
       throw err;
     }
     if (!fixed && opened.index !== stream.currentIndex) recordFailover(p, stream.currentIndex, opened.index);
-    return opened;
+    return fixed ? opened : { ...opened, place: { ring: opened.index, ordinal: RING_MEDIA } };
   }
 
-  /** The playlist URIs of the master at ring position `index`, fetched now; a media playlist has none. */
-  async function masterUris(stream: StreamRecord, index: number, signal: AbortSignal): Promise<string[]> {
-    const url = urlRing(stream)[index] ?? stream.url;
+  /** A whole playlist body, decoded, bounded in time and size: for playlists read by the proxy itself. */
+  async function fetchPlaylist(stream: StreamRecord, url: string, signal: AbortSignal): Promise<{ body: Buffer; finalUrl: string }> {
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(config.readTimeoutMs)]);
     const opened = await openOne(stream, url, bounded);
     const encodings = parseContentEncoding(first(opened.res.headers['content-encoding']));
@@ -74,20 +79,26 @@ export function createPlaylistOpener(deps: HlsDeps) {
     const collect = new Writable({
       write(chunk: Buffer, _encoding, callback) {
         size += chunk.length;
-        if (size > MAX_MASTER_BYTES) return callback(new UpstreamError('Upstream master playlist is too large'));
+        if (size > MAX_READ_PLAYLIST_BYTES) return callback(new UpstreamError('Upstream playlist is too large'));
         chunks.push(chunk);
         callback();
       },
     });
     await pipeline([peeked.body, ...encodings.reverse().map((e) => createDecoder(e, peeked.head)), collect], { signal: bounded });
+    return { body: Buffer.concat(chunks, size), finalUrl: opened.finalUrl };
+  }
+
+  /** The playlist URIs of the master at ring position `index`, fetched now; a media playlist has none. */
+  async function masterUris(stream: StreamRecord, index: number, signal: AbortSignal): Promise<string[]> {
+    const { body, finalUrl } = await fetchPlaylist(stream, urlRing(stream)[index] ?? stream.url, signal);
     const uris: string[] = [];
-    rewritePlaylist(Buffer.concat(chunks, size), { baseUrl: opened.finalUrl, proxify: (_kind, u) => u, onPlaylistUri: (u) => uris.push(u) });
+    rewritePlaylist(body, { baseUrl: finalUrl, proxify: (_kind, u) => u, onPlaylistUri: (u) => uris.push(u) });
     variants.recordMaster(stream, index, uris);
     return uris;
   }
 
   /** Opens the counterpart of a variant in the master at ring position `index`; undefined when that fails too. */
-  async function openCounterpart(p: PlaylistOpenRequest, place: VariantPlace, index: number, signal: AbortSignal): Promise<OpenedUpstream | undefined> {
+  async function openCounterpart(p: PlaylistOpenRequest, place: VariantPlace, index: number, signal: AbortSignal): Promise<OpenedPlaylist | undefined> {
     const { stream } = p;
     try {
       const uris = await masterUris(stream, index, signal);
@@ -96,7 +107,7 @@ export function createPlaylistOpener(deps: HlsDeps) {
       if (candidate === undefined) return undefined;
       const opened = await openOne(stream, appendQuery(candidate, p.directives), signal);
       variants.replace(stream, p.url ?? '', candidate);
-      return { ...opened, index };
+      return { ...opened, index, place: { ring: index, ordinal: place.ordinal } };
     } catch (err) {
       // An upstream failure (counted by the ring opener): this URL of the ring cannot carry the variant now.
       if (signal.aborted || !(err instanceof AppError)) throw err;
@@ -104,7 +115,7 @@ export function createPlaylistOpener(deps: HlsDeps) {
     }
   }
 
-  async function openVariant(p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedUpstream> {
+  async function openVariant(p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedPlaylist> {
     const { stream } = p;
     const original = p.url ?? stream.url;
     const effective = variants.current(stream, original);
@@ -116,7 +127,7 @@ export function createPlaylistOpener(deps: HlsDeps) {
       if (moved) return moved;
     }
     try {
-      return await openOne(stream, appendQuery(effective, p.directives), signal);
+      return { ...(await openOne(stream, appendQuery(effective, p.directives), signal)), place };
     } catch (err) {
       if (signal.aborted || place === undefined || ringLength < 2) throw err;
       for (const index of ringOrder(ringLength, place.ring + 1)) {
@@ -131,7 +142,9 @@ export function createPlaylistOpener(deps: HlsDeps) {
   }
 
   return {
-    open: (p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedUpstream> => (p.variant ? openVariant(p, signal) : openMaster(p, signal)),
+    open: (p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedPlaylist> => (p.variant ? openVariant(p, signal) : openMaster(p, signal)),
+    fetchPlaylist,
+    masterUris,
   };
 }
 

@@ -1,16 +1,20 @@
 // HLS playlists (SPEC §5.2): fetch the upstream playlist (over the stream's ring for the master), decode it, and
 // stream it rewritten so that every URI is an opaque proxy URL (§5.4). A "playlist" URL that answers media bytes is
-// handed to the continuous path instead of being buffered.
+// handed to the continuous path instead of being buffered. Viewers of a stream share upstream fetches (hls-share.ts),
+// and each fetched media playlist is noted in the segment book for segment failover.
 import type { ServerResponse } from 'node:http';
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createRewriteStream, sniffPlaylist } from '../../core/m3u8/rewrite.ts';
+import { createRewriteStream, rewritePlaylist, sniffPlaylist } from '../../core/m3u8/rewrite.ts';
 import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding } from '../../core/upstream/decode.ts';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
 import { peekBody } from '../../core/upstream/peek.ts';
-import { AppError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
-import { createPlaylistOpener, type PlaylistOpenRequest } from './proxy-hls-open.ts';
-import type { OpenedUpstream } from '../upstream/upstream-open.ts';
+import { AppError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
+import { createBodyCapture } from './body-capture.ts';
+import type { PlaylistAnswer } from './hls-share.ts';
+import { readTargetDurationS } from './media-playlist.ts';
+import { flightKey } from './single-flight.ts';
+import { createPlaylistOpener, type OpenedPlaylist, type PlaylistOpenRequest } from './proxy-hls-open.ts';
 import type { HlsDeps, HlsRequest } from './hls-context.ts';
 import { stillWanted } from '../upstream/upstream-open.ts';
 
@@ -18,6 +22,9 @@ export type PlaylistRequest = HlsRequest & PlaylistOpenRequest;
 
 /** Up to this many rewritten bytes are held before answering: small playlists get a Content-Length, and a bad one a clean 502. */
 const PREBUFFER_BYTES = 256 * 1024;
+
+/** A playlist body up to this size is kept for other viewers and for segment failover; bigger ones only stream. */
+const CAPTURE_BYTES = 8 * 1024 * 1024;
 
 const DIRECTIVE_PARAMS = /[?&]_HLS_(?:msn|part|skip)=[^&#]*/g;
 
@@ -91,8 +98,62 @@ export function createPlaylistProxy(deps: HlsDeps) {
   const { config, registry, streams, stats, logger } = deps;
 
   const opener = createPlaylistOpener(deps);
+  const { share } = deps;
 
+  /**
+   * Viewers of one stream asking for the same playlist at once share one upstream fetch, and a media playlist is
+   * reused for half its target duration (issue 10 item 7); every viewer's copy is rewritten with its own tokens.
+   */
   async function serve(p: PlaylistRequest): Promise<void> {
+    // The stream's ring position is part of the key: after a failover nothing fetched before it is reused.
+    const key = flightKey(p.stream.id, p.url ?? '', `${p.stream.currentIndex}:${p.directives}`);
+    const cached = share.playlistCache.get(key);
+    if (cached && cached.clientId !== p.clientId) return serveAnswer(p, cached);
+    const turn = share.playlists.begin(key);
+    if (!turn.leader) {
+      const answer = await turn.result;
+      if (answer) return serveAnswer(p, answer);
+      await fetchAndServe(p);
+      return;
+    }
+    // Settled as soon as the outcome is known: a playlist URL that turns out to be a continuous stream must not hold
+    // the followers for as long as that stream plays.
+    const settle = (answer: PlaylistAnswer | undefined): void => {
+      const targetS = answer && readTargetDurationS(answer.body);
+      if (answer && targetS !== undefined) {
+        share.targetMs.set(p.stream, targetS * 1000);
+        share.playlistCache.set(key, answer, answer.body.length, (targetS * 1000) / 2);
+      }
+      turn.settle(answer);
+      turn.end();
+    };
+    try {
+      settle(await fetchAndServe(p, settle));
+    } finally {
+      turn.end();
+    }
+  }
+
+  /** Answers a playlist from an upstream body another viewer's request fetched. */
+  function serveAnswer(p: PlaylistRequest, answer: PlaylistAnswer): void {
+    const { res, stream } = p;
+    if (res.destroyed) return;
+    if (registry.getStream(stream.id) !== stream) throw new NotFoundError(`Stream ${stream.id}`);
+    const client = streams.touchHlsClient(stream, p.clientId, p.info);
+    const memo = deps.memos.memoFor(stream.id, p.clientId, answer.finalUrl.replace(DIRECTIVE_PARAMS, ''));
+    let body: Buffer;
+    try {
+      body = rewritePlaylist(answer.body, { baseUrl: answer.finalUrl, proxify: deps.urls(stream.id, p.clientId), memo });
+    } catch (err) {
+      throw bodyFailure(err, false);
+    }
+    res.writeHead(200, { ...PLAYLIST_HEADERS, 'x-stream-id': stream.id, 'x-client-id': p.clientId, 'content-length': String(body.length) });
+    registry.addBytes(client, stream, body.length);
+    res.end(body);
+  }
+
+  /** Fetches and streams one playlist; resolves with its upstream body when it was a whole playlist to share. */
+  async function fetchAndServe(p: PlaylistRequest, settle?: (answer: undefined) => void): Promise<PlaylistAnswer | undefined> {
     const { res, stream } = p;
     const ac = new AbortController();
     // A response that finished also emits 'close': only a close before that is a player leaving.
@@ -100,17 +161,17 @@ export function createPlaylistProxy(deps: HlsDeps) {
       if (!res.writableFinished) ac.abort();
     };
     res.once('close', onPlayerClose);
-    let opened: OpenedUpstream;
+    let opened: OpenedPlaylist;
     try {
       opened = await opener.open(p, ac.signal);
     } catch (err) {
       res.off('close', onPlayerClose);
-      if (ac.signal.aborted) return;
+      if (ac.signal.aborted) return undefined;
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
     res.off('close', onPlayerClose);
-    if (!stillWanted(res, up, registry, stream)) return;
+    if (!stillWanted(res, up, registry, stream)) return undefined;
     res.once('close', onPlayerClose);
     ac.signal.addEventListener('abort', () => up.destroy(), { once: true });
     let stalled = false;
@@ -137,8 +198,9 @@ export function createPlaylistProxy(deps: HlsDeps) {
         // Media behind a playlist URL (an IPTV link with no extension): the continuous path takes over this response.
         idle.stop();
         res.off('close', onPlayerClose);
+        settle?.(undefined);
         await deps.streamProxy.serveOpened({ ...p, head: false, overrideUrl: p.url }, opened);
-        return;
+        return undefined;
       }
       const decoders: Transform[] = encodings.reverse().map((e) => createDecoder(e, peeked.head));
       stream.observedType = 'HLS';
@@ -158,13 +220,19 @@ export function createPlaylistProxy(deps: HlsDeps) {
       const headers = { ...PLAYLIST_HEADERS, 'x-stream-id': stream.id, 'x-client-id': p.clientId };
       const sink = createPlaylistSink(res, headers, (n) => registry.addBytes(client, stream, n));
       sinkWaiting = sink.waiting;
-      await pipeline([peeked.body, ...decoders, rewriter, sink], { signal: ac.signal });
+      const capture = createBodyCapture(CAPTURE_BYTES);
+      await pipeline([peeked.body, ...decoders, capture, rewriter, sink], { signal: ac.signal });
       if (fromRing && playlistUris.length > 0) deps.variants.recordMaster(stream, opened.index, playlistUris);
+      const body = capture.captured();
+      if (body === undefined) return undefined;
+      // Where its segments came from, for segment failover (segment-book.ts); a master has none, and costs little.
+      if (opened.place !== undefined) deps.book.record(stream, opened.place, opened.finalUrl.replace(DIRECTIVE_PARAMS, ''), body);
+      return { body, finalUrl: opened.finalUrl, index: opened.index, place: opened.place, clientId: p.clientId };
     } catch (err) {
       if (ac.signal.aborted && !stalled) {
         // The player left, or the stream was deleted: nothing to answer.
         if (!res.destroyed) res.destroy();
-        return;
+        return undefined;
       }
       const failure = bodyFailure(err, stalled);
       streams.recordError(stream);
@@ -172,6 +240,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
       if (!res.headersSent) throw failure;
       logger.warn('playlist failed after its answer started', { stream: stream.id, code: failure.code });
       res.destroy();
+      return undefined;
     } finally {
       idle.stop();
       unregister?.();

@@ -1,12 +1,21 @@
-// HLS segments, keys, init sections and parts (SPEC §5.2): one upstream request per player request, Range forwarded,
-// status and entity headers mirrored, bytes piped with backpressure and counted; real 502/504s before the first byte.
+// HLS segments, keys, init sections and parts (SPEC §5.2, §5.5): plain GETs of one upstream URL share one upstream
+// request and then the segment cache (hls-share.ts); HEAD, validators and ranges not in the cache go upstream per
+// player, Range forwarded. Status and entity headers mirrored, bytes counted, real 502/504s before the first byte,
+// and a failing upstream fails over to the same segment of the next URL (segment-failover.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
-import { buildUpstreamHeaders, isUsableMediaStatus, mirrorResponseHeaders, pickPlayerHeaders } from '../../core/upstream/headers.ts';
-import { UpstreamError, UpstreamStatusError } from '../../errors.ts';
+import type { StreamRecord } from '../../core/registry.ts';
+import { buildUpstreamHeaders, isConditional, isUsableMediaStatus, mirrorResponseHeaders, parseContentLength, pickPlayerHeaders } from '../../core/upstream/headers.ts';
+import { NotFoundError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
 import type { HlsDeps, HlsRequest } from './hls-context.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
 import { answerHeadersOnly, stillWanted } from '../upstream/upstream-open.ts';
+import { createPlaylistOpener } from './proxy-hls-open.ts';
+import { createSegmentFailover } from './segment-failover.ts';
+import { type CachedSegment, DEFAULT_SEGMENT_TTL_MS, SEGMENT_TTL_TARGETS } from './hls-share.ts';
+import { createSegmentFanout, type SegmentFanout } from './segment-fanout.ts';
+import { parseByteRange } from './segment-cache.ts';
+import { flightKey } from './single-flight.ts';
 
 export interface SegmentRequest extends HlsRequest {
   /** The upstream URL, from a token (or the token-checked `?url=`). */
@@ -14,28 +23,139 @@ export interface SegmentRequest extends HlsRequest {
   head: boolean;
 }
 
-export function createSegmentProxy(deps: HlsDeps) {
-  const { config, registry, streams, stats, logger, openFromRing } = deps;
+/** A segment of unknown length is shared up to this size even when the cache holds less (or nothing). */
+const MIN_FANOUT_BYTES = 16 * 1024 * 1024;
 
-  async function serve(p: SegmentRequest): Promise<void> {
-    const { req, res, stream } = p;
+export function createSegmentProxy(deps: HlsDeps) {
+  const { config, registry, streams, stats, logger, share } = deps;
+  const failover = createSegmentFailover(deps, createPlaylistOpener(deps));
+  const fanoutMaxBytes = Math.max(MIN_FANOUT_BYTES, share.segmentCache.maxEntryBytes);
+
+  /** Opens the upstream with failover; undefined when the player left meanwhile (nothing to answer). */
+  async function open(p: SegmentRequest, player: Record<string, string>): Promise<OpenedUpstream | undefined> {
+    const { res, stream } = p;
     const ac = new AbortController();
     const onPlayerClose = (): void => ac.abort();
     res.once('close', onPlayerClose);
-    const player = pickPlayerHeaders(req.headers);
     const accept: AcceptResponse = (r) => (isUsableMediaStatus(r.statusCode ?? 0, player) ? true : new UpstreamStatusError(r.statusCode ?? 0));
     const headers = buildUpstreamHeaders({ userAgent: streams.userAgentOf(stream), custom: stream.headers, forwarded: player });
-    let opened: OpenedUpstream;
     try {
-      opened = await openFromRing({ stream, ring: [p.url], startIndex: 0, headers, signal: ac.signal, accept, rounds: 1 });
+      const opened = await failover.openSegment({ stream, clientId: p.clientId, url: p.url, headers, accept, signal: ac.signal });
+      return stillWanted(res, opened.res, registry, stream) ? opened : undefined;
     } catch (err) {
-      res.off('close', onPlayerClose);
-      if (ac.signal.aborted) return;
+      if (ac.signal.aborted) return undefined;
       throw err; // answered and logged once, by the error boundary
+    } finally {
+      res.off('close', onPlayerClose);
     }
+  }
+
+  async function serve(p: SegmentRequest): Promise<void> {
+    const player = pickPlayerHeaders(p.req.headers);
+    // Only plain GETs are shared; a Range is answered from a cached whole segment, else fetched as asked.
+    if (p.head || isConditional(player)) return serveOwn(p, player);
+    const key = flightKey(p.stream.id, p.url);
+    const cached = share.segmentCache.get(key);
+    if (cached) return serveCached(p, cached, player['range']);
+    if (player['range'] !== undefined) return serveOwn(p, player);
+    const turn = share.segments.begin(key);
+    if (!turn.leader) {
+      const fanout = await turn.result;
+      return fanout?.joinable() ? serveShared(p, fanout) : serveOwn(p, player);
+    }
+    let opened: OpenedUpstream | undefined;
+    try {
+      opened = await open(p, player);
+    } finally {
+      if (!opened) turn.end();
+    }
+    if (!opened) return;
     const up = opened.res;
-    res.off('close', onPlayerClose);
-    if (!stillWanted(res, up, registry, stream)) return;
+    const length = parseContentLength(first(up.headers['content-length']));
+    if (up.statusCode !== 200 || (length !== undefined && length > fanoutMaxBytes)) {
+      turn.end();
+      return relayOwn(p, opened);
+    }
+    const fanout = createSegmentFanout(up, { headers: mirrorResponseHeaders(up.headers, opened.finalUrl), maxBytes: fanoutMaxBytes, readTimeoutMs: config.readTimeoutMs });
+    turn.settle(fanout);
+    void fanout.body.then((chunks) => {
+      // Cached before the flight closes, so that no request falls between the two and fetches again.
+      const size = chunks?.reduce((n, c) => n + c.length, 0) ?? 0;
+      if (chunks && share.segmentCache.fits(size)) {
+        share.segmentCache.set(key, { headers: fanout.headers, body: Buffer.concat(chunks, size) }, size, segmentTtlMs(p.stream));
+      }
+      turn.end();
+      const failure = fanout.failure();
+      if (failure && failure.kind !== 'abandoned') {
+        streams.recordError(p.stream);
+        stats.recordError(failure.kind === 'stall' ? 'stall' : upstreamErrorKind(failure.err));
+      }
+    });
+    return serveShared(p, fanout);
+  }
+
+  function segmentTtlMs(stream: StreamRecord): number {
+    const target = share.targetMs.get(stream);
+    return target === undefined ? DEFAULT_SEGMENT_TTL_MS : target * SEGMENT_TTL_TARGETS;
+  }
+
+  /** Whether the player and the stream are still there to be answered; throws 404 for a stream deleted meanwhile. */
+  function stillThere(p: SegmentRequest): boolean {
+    if (p.res.destroyed) return false;
+    if (registry.getStream(p.stream.id) !== p.stream) throw new NotFoundError(`Stream ${p.stream.id}`);
+    return true;
+  }
+
+  function serveCached(p: SegmentRequest, cached: CachedSegment, range: string | undefined): void {
+    if (!stillThere(p)) return;
+    const { res, stream } = p;
+    const client = streams.touchHlsClient(stream, p.clientId, p.info);
+    const size = cached.body.length;
+    let body = cached.body;
+    let status = 200;
+    const headers: Record<string, string> = { ...cached.headers, 'accept-ranges': 'bytes', 'content-length': String(size) };
+    if (range !== undefined) {
+      const r = parseByteRange(range, size);
+      if (!r) {
+        res.writeHead(416, { ...headers, 'content-range': `bytes */${size}`, 'content-length': '0' });
+        res.end();
+        return;
+      }
+      status = 206;
+      body = body.subarray(r[0], r[1] + 1);
+      headers['content-range'] = `bytes ${r[0]}-${r[1]}/${size}`;
+      headers['content-length'] = String(body.length);
+    }
+    registry.addSegment(client, stream);
+    registry.addBytes(client, stream, body.length);
+    res.writeHead(status, headers);
+    res.end(body);
+  }
+
+  async function serveShared(p: SegmentRequest, fanout: SegmentFanout): Promise<void> {
+    if (!stillThere(p)) return;
+    const { res, stream } = p;
+    const client = streams.touchHlsClient(stream, p.clientId, p.info);
+    registry.addSegment(client, stream);
+    res.writeHead(200, fanout.headers);
+    const viewer = fanout.serve(res, (bytes) => registry.addBytes(client, stream, bytes));
+    const unregister = deps.connections.add({ client, abort: viewer.kick });
+    const outcome = await viewer.done;
+    unregister();
+    if (outcome.kind === 'upstream' || outcome.kind === 'stall') {
+      logger.info('segment cut short', { stream: stream.id, client: p.clientId, reason: outcome.kind, delivered: outcome.delivered });
+    }
+  }
+
+  /** One upstream request for this player alone: HEAD, validators, ranges, and what cannot be shared. */
+  async function serveOwn(p: SegmentRequest, player: Record<string, string>): Promise<void> {
+    const opened = await open(p, player);
+    if (opened) await relayOwn(p, opened);
+  }
+
+  async function relayOwn(p: SegmentRequest, opened: OpenedUpstream): Promise<void> {
+    const { res, stream } = p;
+    const up = opened.res;
     const client = streams.touchHlsClient(stream, p.clientId, p.info);
     const status = up.statusCode ?? 502;
     const outHeaders = mirrorResponseHeaders(up.headers, opened.finalUrl);
@@ -133,4 +253,8 @@ function relay(
 
 function ignoreLateError(): void {
   // After the relay gave the response up, its destruction may still surface an error: the outcome is already known.
+}
+
+function first(value: string | string[] | undefined): string | undefined {
+  return Array.isArray(value) ? value[0] : value;
 }

@@ -5,13 +5,22 @@ import { BadTokenError } from '../../errors.ts';
 import type { HlsDeps } from './hls-context.ts';
 import { createRewriteMemoStore } from './hls-rewrite-memo.ts';
 import { createVariantBook } from './hls-variants.ts';
+import { createSegmentBook } from './segment-book.ts';
+import { createHlsShare } from './hls-share.ts';
 import { createPlaylistProxy, type PlaylistRequest } from './proxy-hls-playlist.ts';
 import { createSegmentProxy, type SegmentRequest } from './proxy-hls-segment.ts';
 
-export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos' | 'variants'> {
+export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos' | 'variants' | 'book' | 'share'> {
+  /** Bytes of the HLS segment cache (0: off). */
+  segmentCacheBytes?: number;
   tokens: TokenSealer;
   /** PUBLIC_URL when set (absolute URLs), else ROOT_PATH (root-relative URLs). */
   urlBase: string;
+}
+
+/** What segment failover and viewer sharing keep (segment-book.ts, hls-share.ts). */
+function createHlsSharing(deps: HlsProxyDeps): Pick<HlsDeps, 'book' | 'share'> {
+  return { book: createSegmentBook(), share: createHlsShare({ segmentCacheBytes: deps.segmentCacheBytes }) };
 }
 
 export type HlsProxy = ReturnType<typeof createHlsProxy>;
@@ -22,7 +31,7 @@ export function createHlsProxy(deps: HlsProxyDeps) {
     const prefix = `${urlBase}/hls/${streamId}/`;
     return (kind, url) => `${prefix}${kind}/${tokens.seal({ url, streamId, clientId })}.${extensionFor(url, kind)}`;
   };
-  const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore(), variants: createVariantBook() };
+  const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore(), variants: createVariantBook(), ...createHlsSharing(deps) };
   const playlists = createPlaylistProxy(full);
   const segments = createSegmentProxy(full);
   return {
