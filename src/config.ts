@@ -32,13 +32,10 @@ export interface Config {
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
   readonly webhookSecret: string | undefined;
-<<<<<<< HEAD
   /** Where streams, webhooks and a generated URL_SECRET are kept (SPEC §12); undefined: memory only. */
   readonly stateFile: string | undefined;
-=======
   /** Bytes of recent HLS segments kept for a stream's other viewers (0: none); default 64 MiB. */
   readonly hlsSegmentCacheBytes?: number;
->>>>>>> hls-segments
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -82,11 +79,8 @@ const OPTIONS = {
   trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
   urlSecret: { env: ['URL_SECRET'], def: 'generated', help: 'key for playback URLs; when unset, generated once and kept in the state file', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
-<<<<<<< HEAD
   stateFile: { flag: 'state-file', env: ['STATE_FILE'], def: DEFAULT_STATE_FILE, help: 'streams, webhooks and URL_SECRET kept across restarts; empty: memory only' },
-=======
   hlsSegmentCache: { env: ['HLS_SEGMENT_CACHE_MB'], def: '64', help: 'MiB of recent HLS segments shared by viewers (0: off)' },
->>>>>>> hls-segments
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -167,11 +161,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
-<<<<<<< HEAD
     stateFile: parseStateFile(raw('stateFile', true)),
-=======
     hlsSegmentCacheBytes: parseMebibytes(raw('hlsSegmentCache'), 64, (r, why) => fail('hlsSegmentCache', r, why)),
->>>>>>> hls-segments
   };
   return { kind: 'run', config: Object.freeze(config) };
 }
@@ -185,17 +176,16 @@ function parseHost(r: Raw | undefined, fail: Fail): string {
   return v;
 }
 
-<<<<<<< HEAD
 function parseStateFile(r: Raw | undefined): string | undefined {
   if (r === undefined) return DEFAULT_STATE_FILE;
   const v = r.value.trim();
   return v === '' ? undefined : v;
-=======
+}
+
 function parseMebibytes(r: Raw | undefined, def: number, fail: Fail): number {
   const v = r === undefined ? String(def) : r.value.trim();
   if (r !== undefined && (!/^\d{1,7}$/.test(v))) return fail(r, 'must be a whole number of MiB, 0 or more');
   return Number(v) * 1024 * 1024;
->>>>>>> hls-segments
 }
 
 function parsePort(r: Raw | undefined, fail: Fail): number {

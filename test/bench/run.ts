@@ -1,10 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-<<<<<<< HEAD
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small,state.
-=======
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small.
->>>>>>> hls-segments
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small,state.
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -327,26 +323,13 @@ async function main(): Promise<void> {
       await paced(results, children, { ...t, pids }, urls, run);
     }
 
-<<<<<<< HEAD
-    printReport(loadBefore, want('state') ? await benchState(QUICK) : []);
-=======
-    printReport(loadBefore, viewersTable);
->>>>>>> hls-segments
+    printReport(loadBefore, want('state') ? await benchState(QUICK) : [], viewersTable);
   } finally {
     await cleanup();
   }
 }
 
-<<<<<<< HEAD
-/** Warm-up read of one second with ten readers. */
-async function load(children: Children, urls: string[]): Promise<void> {
-  await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
-}
-
-function printReport(loadBefore: number, stateLines: string[]): void {
-=======
-function printReport(loadBefore: number, viewersTable: string): void {
->>>>>>> hls-segments
+function printReport(loadBefore: number, stateLines: string[], viewersTable: string): void {
   const p95 = (xs: number[]): number => percentile(xs, 95);
   const max = (xs: number[]): number => Math.max(...xs);
   const row = (metric: string, key: string, digits: number, target: Row['target'], reduce?: (xs: number[]) => number): Row => ({
@@ -398,11 +381,8 @@ function printReport(loadBefore: number, viewersTable: string): void {
     '',
     renderTable(rows),
     '',
-<<<<<<< HEAD
     ...(stateLines.length > 0 ? [...stateLines, ''] : []),
-=======
     viewersTable,
->>>>>>> hls-segments
   ];
   process.stdout.write(lines.join('\n'));
 }
