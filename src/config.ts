@@ -32,6 +32,8 @@ export interface Config {
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
   readonly webhookSecret: string | undefined;
+  /** SPEC §5.5: the default of a stream's share_upstream. */
+  readonly shareLiveUpstream: boolean;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -72,6 +74,7 @@ const OPTIONS = {
   trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
   urlSecret: { env: ['URL_SECRET'], def: 'random', help: 'key for playback URLs; set it so they survive restarts', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
+  shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -151,6 +154,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
+    shareLiveUpstream: raw('shareLiveUpstream') === undefined ? true : parseBool(raw('shareLiveUpstream'), (r, why) => fail('shareLiveUpstream', r, why)),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }

@@ -25,6 +25,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     urlSecret: randomBytes(32),
     urlSecretRandom: true,
     webhookSecret: undefined,
+    shareLiveUpstream: true,
     ...overrides,
   };
 }
