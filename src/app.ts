@@ -39,6 +39,8 @@ export interface AppOptions {
   /** Webhook retry back-off base and queue bound (tests shrink them). */
   webhookRetryBaseMs?: number;
   webhookMaxQueue?: number;
+  /** Failover resolver deadline (tests shrink it). */
+  resolverTimeoutMs?: number;
 }
 
 export interface App {
@@ -63,7 +65,7 @@ export function createApp(config: Config, options: AppOptions): App {
   const startedAt = registry.now();
   const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
   const connections = new ConnectionTracker();
-  const resolver = createFailoverResolver({ logger });
+  const resolver = createFailoverResolver({ logger, timeoutMs: options.resolverTimeoutMs });
   const streams = createStreamService({
     registry,
     bus,
