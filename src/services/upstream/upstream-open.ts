@@ -60,7 +60,14 @@ function ignoreUpstreamError(): void {
  */
 function walksStreamRing(stream: StreamRecord, ring: readonly string[]): boolean {
   const own = urlRing(stream);
-  return ring.length === own.length && ring.every((u, i) => u.startsWith(own[i] ?? '\u0000'));
+  return ring.length === own.length && ring.every((u, i) => sameOrWithQuery(u, own[i]));
+}
+
+/** `u` is `base`, or `base` with LL-HLS directives appended to its query. */
+function sameOrWithQuery(u: string, base: string | undefined): boolean {
+  if (base === undefined || !u.startsWith(base)) return false;
+  const next = u.charAt(base.length);
+  return next === '' || next === '?' || next === '&';
 }
 
 export function createRingOpener(deps: RingOpenerDeps): RingOpener {
