@@ -94,11 +94,11 @@ export function createStreamService(deps: StreamServiceDeps) {
   function removeStream(id: string, reason: StopReason): boolean {
     const stream = registry.getStream(id);
     if (!stream) return false;
+    const clientReason: DisconnectReason = reason === 'inactive_timeout' ? 'timeout' : reason === 'shutdown' ? 'shutdown' : 'deleted';
     // Abort first: the connections' own cleanup then finds their sessions already gone and emits nothing twice.
-    connections.abortStream(id, reason);
+    connections.abortStream(id, clientReason);
     const removed = registry.deleteStream(id);
     if (!removed) return false;
-    const clientReason: DisconnectReason = reason === 'inactive_timeout' ? 'timeout' : reason === 'shutdown' ? 'shutdown' : 'deleted';
     for (const c of removed.clients) {
       emit('client_disconnected', stream, {
         ...clientData(c),

@@ -1,5 +1,7 @@
 // Opening an upstream response from a stream's URL ring (SPEC §5.3), shared by continuous, VOD and HLS playback:
-// every failed try is counted against the stream and by kind, and logged at debug without credentials.
+// every failed try is counted against the stream and by kind, and logged at debug without credentials. The stream's
+// options act here (SPEC §3.1): a failover resolver's next URL joins the walk, a sticky session asks the URL a redirect
+// handed out, and strict_live_ts leaves out URLs that stalled lately.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { placeResolvedUrl, type Registry, type StreamRecord, urlRing } from '../../core/registry.ts';
 import { discardResponse, upstreamErrorKind, type UpstreamClient, type UpstreamResponse } from '../../core/upstream/client.ts';
