@@ -177,3 +177,14 @@ test('§6 an HLS viewer that stops counts as gone soon after CLIENT_TIMEOUT, wit
   assert.equal((await api(base, 'GET', `/hls/${id}/playlist.m3u8?client_id=hls-1`)).status, 200);
   assert.deepEqual(events.slice(4).map((e) => e.event_type), ['stream_started', 'client_connected']);
 });
+
+test('share_upstream: stored per stream, SHARE_LIVE_UPSTREAM when a create names none, answered in StreamStat', async (t) => {
+  const { base } = await startProxy(t, { shareLiveUpstream: false });
+  const byDefault = await create(base, { url: 'http://origin.invalid/a.ts' });
+  const chosen = await create(base, { url: 'http://origin.invalid/b.ts', share_upstream: true });
+  const shareOf = async (id: string): Promise<unknown> => ((await api(base, 'GET', `/streams/${id}`)).body as { stream: Json }).stream['share_upstream'];
+  assert.equal(await shareOf(byDefault), false);
+  assert.equal(await shareOf(chosen), true);
+  const bad = await api(base, 'POST', '/streams', { url: 'http://origin.invalid/c.ts', share_upstream: 'yes' });
+  assert.equal(bad.status, 422);
+});

@@ -295,3 +295,11 @@ test('--version prints VERSION, which equals package.json', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
 });
+
+test('SHARE_LIVE_UPSTREAM: true by default, false/0 turn it off, anything else is a start-up error', () => {
+  assert.equal(run().shareLiveUpstream, true);
+  assert.equal(run([], { SHARE_LIVE_UPSTREAM: 'false' }).shareLiveUpstream, false);
+  assert.equal(run([], { SHARE_LIVE_UPSTREAM: '0' }).shareLiveUpstream, false);
+  assert.equal(run([], {}, 'SHARE_LIVE_UPSTREAM=1').shareLiveUpstream, true);
+  configError(() => run([], { SHARE_LIVE_UPSTREAM: 'sometimes' }), /SHARE_LIVE_UPSTREAM/);
+});
