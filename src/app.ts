@@ -12,7 +12,10 @@ import { metricsRoutes } from './http/routes/metrics.ts';
 import { playbackHlsRoutes } from './http/routes/playback-hls.ts';
 import { playbackStreamRoutes } from './http/routes/playback-stream.ts';
 import { statsDetailedRoutes } from './http/routes/stats-detailed.ts';
+import { notImplementedRoutes } from './http/routes/not-implemented.ts';
+import { streamMetadataRoutes } from './http/routes/streams-metadata.ts';
 import { streamRoutes } from './http/routes/streams.ts';
+import { testConnectionRoutes } from './http/routes/test-connection.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
@@ -22,6 +25,8 @@ import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
 import { createHlsProxy } from './services/hls/proxy-hls.ts';
 import { createStreamProxy } from './services/continuous/proxy-stream.ts';
+import { createConnectionTester } from './services/connection-test.ts';
+import { createFailoverResolver } from './services/upstream/resolver.ts';
 import { createRingOpener } from './services/upstream/upstream-open.ts';
 import { createUpstreamStats } from './services/upstream/upstream-stats.ts';
 import { Sweeper } from './services/sweeper.ts';
@@ -43,6 +48,8 @@ export interface AppOptions {
   webhookMaxQueue?: number;
   /** Durable state (SPEC §12): the store and what it held at start-up; absent: memory only. */
   state?: { store: StateStore; loaded: StateSnapshot | undefined };
+  /** Failover resolver deadline (tests shrink it). */
+  resolverTimeoutMs?: number;
 }
 
 export interface App {
@@ -85,7 +92,17 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       ? undefined
       : createStateKeeper({ store: options.state.store, registry, webhookTargets: () => webhooks.targets(), urlSecret: secret.keep, logger });
   const state = keeper ?? NO_STATE;
-  const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent, state });
+  const resolver = createFailoverResolver({ logger, timeoutMs: options.resolverTimeoutMs });
+  const streams = createStreamService({
+    registry,
+    bus,
+    connections,
+    logger,
+    defaultUserAgent: config.defaultUserAgent,
+    shareLiveUpstream: config.shareLiveUpstream,
+    resolver,
+    state,
+  });
   const auth = createTokenChecker(config.apiToken);
   // Upstream pools and client: shared by every upstream request (continuous, VOD, HLS).
   const agents = createAgents();
@@ -140,7 +157,13 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
+    // Literal /streams/... paths before /streams/:id.
+    ...streamMetadataRoutes(routeDeps),
     ...streamRoutes(routeDeps),
+    ...testConnectionRoutes(
+      createConnectionTester({ upstream: upstreamClient, userAgent: config.defaultUserAgent, connectTimeoutMs: config.connectTimeoutMs, readTimeoutMs: config.readTimeoutMs }),
+    ),
+    ...notImplementedRoutes(),
     ...metricsRoutes(metrics),
     ...playbackStreamRoutes(routeDeps, streamProxy),
     ...playbackHlsRoutes(routeDeps, hlsProxy),

@@ -36,6 +36,8 @@ export interface Config {
   readonly stateFile: string | undefined;
   /** Bytes of recent HLS segments kept for a stream's other viewers (0: none); default 64 MiB. */
   readonly hlsSegmentCacheBytes?: number;
+  /** SPEC §5.5: the default of a stream's share_upstream. */
+  readonly shareLiveUpstream: boolean;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -81,6 +83,7 @@ const OPTIONS = {
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
   stateFile: { flag: 'state-file', env: ['STATE_FILE'], def: DEFAULT_STATE_FILE, help: 'streams, webhooks and URL_SECRET kept across restarts; empty: memory only' },
   hlsSegmentCache: { env: ['HLS_SEGMENT_CACHE_MB'], def: '64', help: 'MiB of recent HLS segments shared by viewers (0: off)' },
+  shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -163,6 +166,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     webhookSecret: text('webhookSecret'),
     stateFile: parseStateFile(raw('stateFile', true)),
     hlsSegmentCacheBytes: parseMebibytes(raw('hlsSegmentCache'), 64, (r, why) => fail('hlsSegmentCache', r, why)),
+    shareLiveUpstream: raw('shareLiveUpstream') === undefined ? true : parseBool(raw('shareLiveUpstream'), (r, why) => fail('shareLiveUpstream', r, why)),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }

@@ -102,6 +102,20 @@ export class UpstreamTimeoutError extends AppError {
   }
 }
 
+/** A stream's failover resolver could not be asked: error, timeout or an answer that is not `{next_url}`. */
+export class ResolverError extends AppError {
+  constructor(message = 'The failover resolver did not answer usefully') {
+    super(502, 'RESOLVER_FAILED', message);
+  }
+}
+
+/** What the reference does with FFmpeg and we deliberately do not (SPEC §3.3). */
+export class NotImplementedError extends AppError {
+  constructor(message: string) {
+    super(501, 'NOT_IMPLEMENTED', message);
+  }
+}
+
 export class ShuttingDownError extends AppError {
   constructor() {
     super(503, 'SHUTTING_DOWN', 'Server is shutting down');

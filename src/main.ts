@@ -1,7 +1,7 @@
 // Entry point: runs a CLI command against a server, or loads the config and runs the server; the only process.exit.
 import { existsSync, readFileSync } from 'node:fs';
 import { createApp, loadState } from './app.ts';
-import { isClientCommand, runClientCommand } from './cli/index.ts';
+import { isClientCommand, programHelp, runClientCommand } from './cli/index.ts';
 import { parseServerArgs } from './config.ts';
 import { ConfigError, StateError } from './errors.ts';
 import { createLogger } from './log.ts';
@@ -27,6 +27,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       return 2;
     }
     throw err;
+  }
+  if (start.kind === 'help') {
+    process.stdout.write(programHelp(start.text));
+    return 0;
   }
   if (start.kind !== 'run') {
     process.stdout.write(start.text.endsWith('\n') ? start.text : start.text + '\n');

@@ -220,19 +220,35 @@ function twoColumns(rows: readonly string[][]): string[] {
   return rows.map((r) => `  ${(r[0] ?? '').padEnd(width)}  ${r[1] ?? ''}`.trimEnd());
 }
 
+function commandLines(): string[] {
+  return twoColumns(Object.values(COMMANDS as Record<string, CommandSpec>).map((c) => [c.synopsis, c.summary]));
+}
+
 export function generalHelp(): string {
-  const commands = Object.values(COMMANDS as Record<string, CommandSpec>).map((c) => [c.synopsis, c.summary]);
   return [
     'Usage: m3u-proxy <command> [options]    (m3u-proxy with no command runs the server; see m3u-proxy --help)',
     '',
     'Commands:',
-    ...twoColumns(commands),
+    ...commandLines(),
     '',
     'Global options (before or after the command):',
     ...twoColumns(optionLines(GLOBAL_OPTIONS)),
     '',
     'm3u-proxy help <command> or m3u-proxy <command> --help shows one command.',
     'Exit codes: 0 success, 1 server or network error, 2 usage error.',
+  ].join('\n');
+}
+
+/** The client part of `m3u-proxy --help`, after the server's options: one help names everything the program does. */
+export function clientCommandsHelp(): string {
+  return [
+    'Client commands (m3u-proxy <command> [options] talks to a running server):',
+    ...commandLines(),
+    '',
+    'Client options (before or after the command):',
+    ...twoColumns(optionLines(GLOBAL_OPTIONS)),
+    '',
+    'm3u-proxy help <command> or m3u-proxy <command> --help shows one command.',
   ].join('\n');
 }
 

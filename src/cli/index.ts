@@ -1,9 +1,14 @@
 // The CLI client's entry (SPEC §10): parse argv, run one command against a server, map failures to stderr and exit codes.
-import { isClientCommand, parseCli, UsageError } from './args.ts';
+import { clientCommandsHelp, isClientCommand, parseCli, UsageError } from './args.ts';
 import { createApiClient, ServerError } from './client.ts';
 import { runCommand } from './commands.ts';
 
 export { isClientCommand };
+
+/** `m3u-proxy --help`: the server's options, then the client commands (SPEC §2, §10). */
+export function programHelp(serverHelp: string): string {
+  return `${serverHelp.trimEnd()}\n\n${clientCommandsHelp()}\n`;
+}
 
 export interface ClientIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };

@@ -5,6 +5,9 @@ export type StreamKind = 'hls' | 'direct';
 export type ObservedType = 'HLS' | 'VOD' | 'Live Continuous';
 export type ClientKind = 'hls' | 'continuous';
 
+/** The reference's silence-detection settings: stored and answered back only (no audio is decoded here). */
+export type SilenceSettings = Readonly<Record<string, boolean | number | null>>;
+
 export interface StreamInput {
   url: string;
   failoverUrls: string[];
@@ -12,7 +15,16 @@ export interface StreamInput {
   headers: Record<string, string>;
   metadata: Record<string, string>;
   kind: StreamKind;
+  /** SPEC §3.1 options; absent means the default (false, or SHARE_LIVE_UPSTREAM for shareUpstream). */
+  resolverUrl?: string | null;
+  strictLiveTs?: boolean;
+  useStickySession?: boolean;
+  shareUpstream?: boolean;
+  silence?: SilenceSettings;
 }
+
+/** How many URLs handed out by a failover resolver a stream keeps in its ring (the oldest slot is reused after). */
+export const MAX_RESOLVED_URLS = 8;
 
 export interface StreamRecord {
   readonly id: string;
@@ -33,6 +45,23 @@ export interface StreamRecord {
   segmentsServed: number;
   readonly createdAt: number;
   lastAccess: number;
+  /** POSTed for the next URL when the current one fails or on manual failover (SPEC §3.1); null: none. */
+  resolverUrl: string | null;
+  /** URLs the resolver handed out: the ring's tail after failoverUrls, at most MAX_RESOLVED_URLS. */
+  resolvedUrls: string[];
+  /** Switches to another URL (automatic or manual), as the reference counts them; failoverCount is the same today. */
+  failoverAttempts: number;
+  lastFailoverAt: number | null;
+  strictLiveTs: boolean;
+  useStickySession: boolean;
+  shareUpstream: boolean;
+  silence: SilenceSettings;
+  /** True from stream_started until stream_stopped: the two events alternate (SPEC §6). */
+  running: boolean;
+  /** use_sticky_session: entry URL -> the URL a redirect handed out, asked directly on reconnects (bounded). */
+  readonly stickyUrls: Map<string, string>;
+  /** strict_live_ts: URL -> epoch ms until which it is skipped after a stall. */
+  readonly stalledUntil: Map<string, number>;
 }
 
 export interface ClientInfo {
@@ -51,6 +80,8 @@ export interface ClientRecord extends ClientInfo {
   segmentsServed: number;
   readonly createdAt: number;
   lastAccess: number;
+  /** Continuous sessions: bytesServed when lastAccess was last refreshed (refreshSessions). */
+  bytesAtRefresh: number;
 }
 
 export interface ExpiredSet {
@@ -65,7 +96,7 @@ export interface Registry {
   now(): number;
   upsertStream(id: string, input: StreamInput): { stream: StreamRecord; created: boolean };
   /** Start-up (SPEC §12): a saved stream comes back with its URL position and creation time, and no clients. */
-  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord;
+  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number; running: boolean }): StreamRecord;
   getStream(id: string): StreamRecord | undefined;
   streams(): IterableIterator<StreamRecord>;
   streamCount(): number;
@@ -87,6 +118,8 @@ export interface Registry {
   touch(client: ClientRecord, stream: StreamRecord): void;
   /** HLS clients idle past clientTimeoutMs and client-less streams idle past streamTimeoutMs. Does not remove them. */
   findExpired(clientTimeoutMs: number, streamTimeoutMs: number): ExpiredSet;
+  /** Continuous sessions that delivered bytes since the last call get lastAccess = now (a timer calls it, not the byte path). */
+  refreshSessions(): void;
 }
 
 export class MemoryRegistry implements Registry {
@@ -119,8 +152,9 @@ export class MemoryRegistry implements Registry {
       existing.userAgent = input.userAgent;
       existing.headers = input.headers;
       existing.metadata = input.metadata;
+      applyOptions(existing, input);
       // The ring changed length: keep the index valid.
-      if (existing.currentIndex > existing.failoverUrls.length) existing.currentIndex = 0;
+      if (existing.currentIndex >= urlRing(existing).length) existing.currentIndex = 0;
       existing.lastAccess = t;
       return { stream: existing, created: false };
     }
@@ -140,15 +174,27 @@ export class MemoryRegistry implements Registry {
       segmentsServed: 0,
       createdAt: t,
       lastAccess: t,
+      resolverUrl: null,
+      resolvedUrls: [],
+      failoverAttempts: 0,
+      lastFailoverAt: null,
+      strictLiveTs: false,
+      useStickySession: false,
+      shareUpstream: true,
+      silence: {},
+      running: false,
+      stickyUrls: new Map(),
+      stalledUntil: new Map(),
     };
+    applyOptions(stream, input);
     this.#streams.set(id, stream);
     this.#byStream.set(id, new Set());
     return { stream, created: true };
   }
 
-  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord {
+  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number; running: boolean }): StreamRecord {
     const { stream } = this.upsertStream(id, input);
-    const restored: StreamRecord = { ...stream, createdAt: saved.createdAt };
+    const restored: StreamRecord = { ...stream, createdAt: saved.createdAt, running: saved.running };
     // An index past the end of the ring (a hand-edited file) starts from the primary, as an update would.
     restored.currentIndex = saved.currentIndex <= input.failoverUrls.length ? saved.currentIndex : 0;
     this.#streams.set(id, restored);
@@ -210,6 +256,7 @@ export class MemoryRegistry implements Registry {
       segmentsServed: 0,
       createdAt: t,
       lastAccess: t,
+      bytesAtRefresh: 0,
     };
     this.#clients.set(key, client);
     let keys = this.#byStream.get(stream.id);
@@ -296,9 +343,50 @@ export class MemoryRegistry implements Registry {
     }
     return { clients, streams };
   }
+
+  refreshSessions(): void {
+    const t = this.now();
+    for (const c of this.#clients.values()) {
+      if (c.kind !== 'continuous' || c.bytesServed === c.bytesAtRefresh) continue;
+      c.bytesAtRefresh = c.bytesServed;
+      c.lastAccess = t;
+      const stream = this.#streams.get(c.streamId);
+      if (stream) stream.lastAccess = t;
+    }
+  }
 }
 
-/** The ring of URLs a stream plays from: [primary, ...failovers]. */
+/** Copies the per-stream options of a create; a re-create replaces them as it replaces the other fields. */
+function applyOptions(stream: StreamRecord, input: StreamInput): void {
+  const resolver = input.resolverUrl ?? null;
+  // Resolved URLs belong to the resolver that gave them.
+  if (resolver !== stream.resolverUrl) stream.resolvedUrls = [];
+  stream.resolverUrl = resolver;
+  stream.strictLiveTs = input.strictLiveTs ?? false;
+  stream.useStickySession = input.useStickySession ?? false;
+  stream.shareUpstream = input.shareUpstream ?? true;
+  stream.silence = input.silence ?? {};
+}
+
+/** The ring of URLs a stream plays from: [primary, ...failovers, ...URLs a failover resolver handed out]. */
 export function urlRing(stream: StreamRecord): string[] {
-  return [stream.url, ...stream.failoverUrls];
+  return [stream.url, ...stream.failoverUrls, ...stream.resolvedUrls];
+}
+
+/**
+ * The ring position of a URL a failover resolver handed out: its existing position when the ring has it, else a
+ * new slot at the ring's tail (reusing the oldest resolved slot once MAX_RESOLVED_URLS are kept, so positions stay stable).
+ */
+export function placeResolvedUrl(stream: StreamRecord, url: string): number {
+  const ring = urlRing(stream);
+  const found = ring.indexOf(url);
+  if (found >= 0) return found;
+  const base = 1 + stream.failoverUrls.length;
+  if (stream.resolvedUrls.length < MAX_RESOLVED_URLS) {
+    stream.resolvedUrls.push(url);
+    return base + stream.resolvedUrls.length - 1;
+  }
+  const slot = stream.failoverAttempts % MAX_RESOLVED_URLS;
+  stream.resolvedUrls[slot] = url;
+  return base + slot;
 }

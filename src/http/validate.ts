@@ -1,5 +1,5 @@
 // Edge validation: unknown JSON from a request becomes typed input here, or a 422 naming the field (SPEC §3.1).
-import type { StreamInput } from '../core/registry.ts';
+import type { SilenceSettings, StreamInput } from '../core/registry.ts';
 import { parseHttpUrl, streamKindOf } from '../core/url.ts';
 import { ValidationError } from '../errors.ts';
 import { isPlainObject } from './body.ts';
@@ -57,25 +57,69 @@ function parseUserAgent(value: unknown): string | null {
   return value;
 }
 
+/** A JSON boolean, or null/absent for the default (the reference's Optional[bool]). */
+function optionalBool(value: unknown, field: string): boolean | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationError(`${field} must be true or false`);
+  return value;
+}
+
+/** The reference's silence-detection fields (m3u-editor sends them): kept only to be answered back. */
+export const SILENCE_FIELDS = {
+  enable_silence_detection: 'boolean',
+  silence_threshold_db: 'number',
+  silence_duration: 'number',
+  silence_check_interval: 'number',
+  silence_failover_threshold: 'number',
+  silence_monitoring_grace_period: 'number',
+} as const;
+
+function parseSilence(body: Record<string, unknown>): SilenceSettings {
+  const out: Record<string, boolean | number | null> = {};
+  for (const [name, type] of Object.entries(SILENCE_FIELDS)) {
+    const v = body[name];
+    if (v === undefined) continue;
+    if (v !== null && (typeof v !== type || (typeof v === 'number' && !Number.isFinite(v)))) {
+      throw new ValidationError(`${name} must be a ${type === 'boolean' ? 'boolean' : 'number'}`);
+    }
+    out[name] = v as boolean | number | null;
+  }
+  return out;
+}
+
 /** POST /streams body -> StreamInput. Unknown fields are ignored, as the reference did. */
 export function parseStreamInput(body: unknown): StreamInput {
   if (!isPlainObject(body)) throw new ValidationError('Body must be a JSON object with a url');
   const url = requireHttpUrl(body['url'], 'url');
-  return {
+  const resolver = body['failover_resolver_url'];
+  const input: StreamInput = {
     url,
     failoverUrls: parseFailoverUrls(body['failover_urls']),
     userAgent: parseUserAgent(body['user_agent']),
     headers: parseHeaders(body['headers']),
     metadata: parseMetadata(body['metadata']),
     kind: streamKindOf(url),
+    resolverUrl: resolver === undefined || resolver === null || resolver === '' ? null : requireHttpUrl(resolver, 'failover_resolver_url'),
+    strictLiveTs: optionalBool(body['strict_live_ts'], 'strict_live_ts') ?? false,
+    useStickySession: optionalBool(body['use_sticky_session'], 'use_sticky_session') ?? false,
+    silence: parseSilence(body),
   };
+  const share = optionalBool(body['share_upstream'], 'share_upstream');
+  // Absent: the service applies SHARE_LIVE_UPSTREAM.
+  if (share !== undefined) input.shareUpstream = share;
+  return input;
 }
 
 export interface MetadataFilter {
   field: string;
   value: string;
   excludeChannelId: string | undefined;
+  /** Default true, as the reference (SPEC §3.2). */
   activeOnly: boolean;
+  /** DELETE /streams/by-metadata: false deletes only streams left without viewers (default true). */
+  force: boolean;
+  /** DELETE /streams/by-metadata with force=false: the viewer that is leaving. */
+  clientId: string | undefined;
 }
 
 function scalarParam(value: unknown, name: string): string | undefined {
@@ -85,8 +129,16 @@ function scalarParam(value: unknown, name: string): string | undefined {
   throw new ValidationError(`${name} must be a string`);
 }
 
-export function parseBool(value: string | undefined): boolean {
-  return value !== undefined && ['true', '1', 'yes', 'on'].includes(value.toLowerCase());
+const TRUE_WORDS: ReadonlySet<string> = new Set(['true', '1', 'yes', 'on']);
+const FALSE_WORDS: ReadonlySet<string> = new Set(['false', '0', 'no', 'off']);
+
+/** A query boolean as FastAPI reads one (Laravel sends true as `1`); absent: the default; anything else: 422. */
+export function parseBool(value: string | undefined, name: string, def: boolean): boolean {
+  if (value === undefined || value === '') return def;
+  const v = value.toLowerCase();
+  if (TRUE_WORDS.has(v)) return true;
+  if (FALSE_WORDS.has(v)) return false;
+  throw new ValidationError(`${name} must be true or false (also 1/0)`);
 }
 
 /** Metadata filters come from the query string or a JSON body (SPEC §3.2); the query wins per field. */
@@ -97,10 +149,24 @@ export function parseMetadataFilter(query: URLSearchParams, body: unknown): Meta
   const value = pick('value');
   if (!field) throw new ValidationError('field is required');
   if (value === undefined) throw new ValidationError('value is required');
+  const clientId = pick('client_id');
+  if (clientId !== undefined && clientId.length > 128) throw new ValidationError('client_id is longer than 128 characters');
   return {
     field,
     value,
     excludeChannelId: pick('exclude_channel_id'),
-    activeOnly: parseBool(pick('active_only')),
+    activeOnly: parseBool(pick('active_only'), 'active_only', true),
+    force: parseBool(pick('force'), 'force', true),
+    clientId: clientId === '' ? undefined : clientId,
   };
+}
+
+/** GET /streams/counts-by-metadata: `values` is a comma-separated list; blanks are dropped (as the reference). */
+export function parseCountsQuery(query: URLSearchParams): { field: string; values: string[]; activeOnly: boolean } {
+  const field = query.get('field');
+  const values = query.get('values');
+  if (!field) throw new ValidationError('field is required');
+  if (values === null) throw new ValidationError('values is required');
+  const list = values.split(',').map((v) => v.trim()).filter((v) => v !== '');
+  return { field, values: [...new Set(list)], activeOnly: parseBool(query.get('active_only') ?? undefined, 'active_only', true) };
 }

@@ -19,8 +19,23 @@ export interface StreamStat {
   last_access: string;
   metadata: Record<string, string>;
   failover_urls: string[];
+  failover_resolver_url: string | null;
   current_failover_index: number;
   failover_count: number;
+  failover_attempts: number;
+  last_failover_time: string | null;
+  /** Upstream sockets this stream holds open now (live player connections). */
+  upstream_connections: number;
+  strict_live_ts: boolean;
+  use_sticky_session: boolean;
+  share_upstream: boolean;
+  /** The reference's silence-detection fields, answered back as given (they have no effect here). */
+  enable_silence_detection?: boolean | null;
+  silence_threshold_db?: number | null;
+  silence_duration?: number | null;
+  silence_check_interval?: number | null;
+  silence_failover_threshold?: number | null;
+  silence_monitoring_grace_period?: number | null;
 }
 
 export interface ClientStat {
@@ -33,6 +48,8 @@ export interface ClientStat {
   segments_served: number;
   created_at: string;
   last_access: string;
+  /** Listed clients are connected: a session is removed when its player leaves or times out. */
+  is_connected: boolean;
 }
 
 export interface ProxyStats {
@@ -57,7 +74,10 @@ export function streamTypeOf(stream: StreamRecord): ObservedType {
   return 'Live Continuous';
 }
 
-export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string): StreamStat {
+/** Upstream sockets a stream holds now; the shared live upstream (SPEC §5.5) will report its own count here. */
+export type UpstreamCount = (streamId: string) => number;
+
+export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string, upstreamCount?: UpstreamCount): StreamStat {
   const clientCount = registry.clientCount(stream.id);
   return {
     stream_id: stream.id,
@@ -69,14 +89,22 @@ export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUs
     total_segments_served: stream.segmentsServed,
     error_count: stream.errorCount,
     is_active: clientCount > 0,
-    has_failover: stream.failoverUrls.length > 0,
+    has_failover: stream.failoverUrls.length > 0 || stream.resolverUrl !== null,
     stream_type: streamTypeOf(stream),
     created_at: isoTime(stream.createdAt),
     last_access: isoTime(stream.lastAccess),
     metadata: { ...stream.metadata },
     failover_urls: [...stream.failoverUrls],
+    failover_resolver_url: stream.resolverUrl,
     current_failover_index: stream.currentIndex,
     failover_count: stream.failoverCount,
+    failover_attempts: stream.failoverAttempts,
+    last_failover_time: stream.lastFailoverAt === null ? null : isoTime(stream.lastFailoverAt),
+    upstream_connections: upstreamCount ? upstreamCount(stream.id) : 0,
+    strict_live_ts: stream.strictLiveTs,
+    use_sticky_session: stream.useStickySession,
+    share_upstream: stream.shareUpstream,
+    ...stream.silence,
   };
 }
 
@@ -91,6 +119,7 @@ export function toClientStat(client: ClientRecord): ClientStat {
     segments_served: client.segmentsServed,
     created_at: isoTime(client.createdAt),
     last_access: isoTime(client.lastAccess),
+    is_connected: true,
   };
 }
 
@@ -109,8 +138,8 @@ export function proxyStats(registry: Registry, startedAt: number): ProxyStats {
   };
 }
 
-export function allStreamStats(registry: Registry, defaultUserAgent: string): StreamStat[] {
-  return [...registry.streams()].map((s) => toStreamStat(registry, s, defaultUserAgent));
+export function allStreamStats(registry: Registry, defaultUserAgent: string, upstreamCount?: UpstreamCount): StreamStat[] {
+  return [...registry.streams()].map((s) => toStreamStat(registry, s, defaultUserAgent, upstreamCount));
 }
 
 export function allClientStats(registry: Registry): ClientStat[] {

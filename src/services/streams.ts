@@ -1,13 +1,23 @@
 // Stream and client lifecycle: the only writer of the registry, and the one place that turns its changes into events.
 import type { EventBus, EventType } from '../core/events.ts';
-import { type ClientInfo, type ClientRecord, type Registry, type StreamInput, type StreamRecord, urlRing } from '../core/registry.ts';
-import { ConflictError, NotFoundError } from '../errors.ts';
+import { type ClientInfo, type ClientRecord, placeResolvedUrl, type Registry, type StreamInput, type StreamRecord, urlRing } from '../core/registry.ts';
+import { ConflictError, NotFoundError, ResolverError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './upstream/connections.ts';
 import { NO_STATE, type StateSync } from './state/sync.ts';
+import type { FailoverResolver } from './upstream/resolver.ts';
 import { createHash } from 'node:crypto';
 
 export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown';
+
+/** stream_stopped's data.reason, the reference's words (SPEC §6). */
+export type StopReason =
+  | 'last_client_disconnected'
+  | 'manual_deletion'
+  | 'metadata_filter_deletion'
+  | 'oldest_stream_deletion'
+  | 'inactive_timeout'
+  | 'shutdown';
 
 export interface StreamServiceDeps {
   registry: Registry;
@@ -17,6 +27,10 @@ export interface StreamServiceDeps {
   defaultUserAgent: string;
   /** Durable state (SPEC §12): told of every change to a stream's definition or URL position. */
   state?: StateSync;
+  /** SHARE_LIVE_UPSTREAM: a stream's share_upstream when its create names none (default true). */
+  shareLiveUpstream?: boolean;
+  /** Asked on a manual failover of a stream with a failover_resolver_url. */
+  resolver?: FailoverResolver;
 }
 
 export type StreamService = ReturnType<typeof createStreamService>;
@@ -32,6 +46,28 @@ export function createStreamService(deps: StreamServiceDeps) {
 
   function emit(type: EventType, stream: StreamRecord, data: Record<string, unknown> = {}): void {
     bus.emit(type, stream.id, { ...data, metadata: { ...stream.metadata } });
+  }
+
+  /** stream_started, unless the stream is running already: started and stopped alternate (SPEC §6). */
+  function markStarted(stream: StreamRecord): void {
+    if (stream.running) return;
+    stream.running = true;
+    state.changed();
+    emit('stream_started', stream, {
+      primary_url: stream.url,
+      failover_urls: [...stream.failoverUrls],
+      user_agent: stream.userAgent ?? deps.defaultUserAgent,
+      stream_type: stream.kind,
+    });
+  }
+
+  /** stream_stopped, once per start. */
+  function markStopped(stream: StreamRecord, reason: StopReason): void {
+    if (!stream.running) return;
+    stream.running = false;
+    if (reason !== 'shutdown') state.changed();
+    emit('stream_stopped', stream, { reason, total_bytes_served: stream.bytesServed });
+    logger.info('stream stopped', { stream: stream.id, reason });
   }
 
   function clientData(c: ClientRecord): Record<string, unknown> {
@@ -57,13 +93,16 @@ export function createStreamService(deps: StreamServiceDeps) {
       reason,
       bytes: removed.bytesServed,
     });
+    // The editor counts provider connections by these events: the last viewer gone stops the stream at once.
+    if (stream && registry.clientCount(stream.id) === 0) markStopped(stream, 'last_client_disconnected');
   }
 
-  function removeStream(id: string, reason: 'deleted' | 'timeout' | 'shutdown'): boolean {
+  function removeStream(id: string, reason: StopReason): boolean {
     const stream = registry.getStream(id);
     if (!stream) return false;
+    const clientReason: DisconnectReason = reason === 'inactive_timeout' ? 'timeout' : reason === 'shutdown' ? 'shutdown' : 'deleted';
     // Abort first: the connections' own cleanup then finds their sessions already gone and emits nothing twice.
-    connections.abortStream(id, reason);
+    connections.abortStream(id, clientReason);
     const removed = registry.deleteStream(id);
     if (!removed) return false;
     // A shutdown ends streams only for this process: the saved state keeps them for the next one.
@@ -71,18 +110,40 @@ export function createStreamService(deps: StreamServiceDeps) {
     for (const c of removed.clients) {
       emit('client_disconnected', stream, {
         ...clientData(c),
-        reason: reason === 'deleted' ? 'deleted' : reason,
+        reason: clientReason,
         bytes_served: c.bytesServed,
         segments_served: c.segmentsServed,
         duration_seconds: Math.max(0, (registry.now() - c.createdAt) / 1000),
       });
     }
-    emit('stream_stopped', stream, { reason, total_bytes_served: stream.bytesServed });
-    logger.info('stream stopped', { stream: id, reason });
+    markStopped(stream, reason);
+    logger.info('stream removed', { stream: id, reason });
     return true;
   }
 
+  /** Makes `newIndex` current, counts the switch and emits failover_triggered. */
+  function switchTo(stream: StreamRecord, fromIndex: number, newIndex: number, reason: string, clientId: string | null): void {
+    const ring = urlRing(stream);
+    stream.failoverCount += 1;
+    stream.failoverAttempts += 1;
+    stream.lastFailoverAt = registry.now();
+    if (stream.currentIndex === fromIndex && fromIndex !== newIndex) {
+      stream.currentIndex = newIndex;
+      state.changed();
+    }
+    emit('failover_triggered', stream, {
+      old_url: ring[fromIndex] ?? null,
+      new_url: ring[newIndex] ?? null,
+      failover_index: newIndex,
+      reason,
+      client_id: clientId,
+    });
+  }
+
   return {
+    /** The failover resolver client, for the ring opener (undefined: resolver URLs are stored but never asked). */
+    resolver: deps.resolver,
+
     userAgentOf(stream: StreamRecord): string {
       return stream.userAgent ?? deps.defaultUserAgent;
     },
@@ -90,22 +151,17 @@ export function createStreamService(deps: StreamServiceDeps) {
     /** Idempotent: the same URL updates the stored fields; synchronous, so concurrent creates make one stream. */
     create(input: StreamInput): { stream: StreamRecord; created: boolean } {
       const id = streamIdFor(input.url);
-      const result = registry.upsertStream(id, input);
+      const result = registry.upsertStream(id, { ...input, shareUpstream: input.shareUpstream ?? deps.shareLiveUpstream ?? true });
       state.changed();
       if (result.created) {
-        emit('stream_started', result.stream, {
-          primary_url: input.url,
-          failover_urls: input.failoverUrls,
-          user_agent: this.userAgentOf(result.stream),
-          stream_type: input.kind,
-        });
+        markStarted(result.stream);
         logger.info('stream created', { stream: id, kind: input.kind });
       }
       return result;
     },
 
     /** Start-up (SPEC §12): a saved stream comes back as it was, with no clients and no stream_started. */
-    restore(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord {
+    restore(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number; running: boolean }): StreamRecord {
       return registry.restoreStream(id, input, saved);
     },
 
@@ -125,46 +181,50 @@ export function createStreamService(deps: StreamServiceDeps) {
     },
 
     delete(id: string): void {
-      if (!removeStream(id, 'deleted')) throw new NotFoundError(`Stream ${id}`);
+      if (!removeStream(id, 'manual_deletion')) throw new NotFoundError(`Stream ${id}`);
     },
 
     /** Sweeper, shutdown and bulk-delete path: false when the stream is already gone. */
-    expireStream(id: string, reason: 'deleted' | 'timeout' | 'shutdown' = 'timeout'): boolean {
+    expireStream(id: string, reason: StopReason = 'inactive_timeout'): boolean {
       return removeStream(id, reason);
     },
 
-    /** Manual failover (SPEC §3.2): next URL in the ring, connected players move too. */
-    failover(id: string): { newUrl: string; index: number } {
+    /**
+     * Manual failover (SPEC §3.2): the failover resolver's next URL when the stream has one, else the next URL of the
+     * ring; connected players move too. 409 when the stream has neither, or the resolver has no next URL.
+     */
+    async failover(id: string): Promise<{ newUrl: string; index: number; stream: StreamRecord }> {
       const stream = this.get(id);
       const ring = urlRing(stream);
-      if (ring.length < 2) throw new ConflictError(`Stream ${id} has no failover URLs`);
-      const oldUrl = ring[stream.currentIndex] ?? stream.url;
-      const index = (stream.currentIndex + 1) % ring.length;
-      const newUrl = ring[index] ?? stream.url;
+      const from = stream.currentIndex;
+      let index: number | undefined;
+      if (stream.resolverUrl !== null && deps.resolver) {
+        const answer = await deps.resolver.next(stream, { currentUrl: ring[from] ?? stream.url, currentIndex: from, statusCode: null, reason: 'manual' });
+        // Deleted while the resolver thought: nothing to switch.
+        if (registry.getStream(id) !== stream) throw new NotFoundError(`Stream ${id}`);
+        if (answer.url !== undefined) index = placeResolvedUrl(stream, answer.url);
+        else if (stream.failoverUrls.length === 0) {
+          if (answer.failed) throw new ResolverError();
+          throw new ConflictError(`The failover resolver of stream ${id} has no next URL`);
+        }
+      }
+      if (index === undefined) {
+        const ringLength = 1 + stream.failoverUrls.length;
+        if (ringLength < 2) throw new ConflictError(`Stream ${id} has no failover URLs`);
+        // The static ring only: URLs a resolver handed out are not walked by hand.
+        index = (Math.min(stream.currentIndex, ringLength - 1) + 1) % ringLength;
+      }
+      switchTo(stream, from, index, 'manual', null);
       stream.currentIndex = index;
       state.changed();
-      stream.failoverCount += 1;
-      emit('failover_triggered', stream, { old_url: oldUrl, new_url: newUrl, failover_index: index, reason: 'manual', client_id: null });
       const moved = connections.switchStream(id, 'manual');
       logger.info('manual failover', { stream: id, index, moved });
-      return { newUrl, index };
+      return { newUrl: urlRing(stream)[index] ?? stream.url, index, stream };
     },
 
     /** A connection found a working URL other than the stream's current one: it becomes current for new connections. */
     recordFailover(stream: StreamRecord, fromIndex: number, toIndex: number, reason: string, clientId: string | null): void {
-      const ring = urlRing(stream);
-      stream.failoverCount += 1;
-      if (stream.currentIndex === fromIndex && fromIndex !== toIndex) {
-        stream.currentIndex = toIndex;
-        state.changed();
-      }
-      emit('failover_triggered', stream, {
-        old_url: ring[fromIndex] ?? null,
-        new_url: ring[toIndex] ?? null,
-        failover_index: toIndex,
-        reason,
-        client_id: clientId,
-      });
+      switchTo(stream, fromIndex, toIndex, reason, clientId);
       logger.info('failover', { stream: stream.id, from: fromIndex, to: toIndex, reason });
     },
 
@@ -182,6 +242,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     touchHlsClient(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord {
       const { client, created } = registry.touchHlsClient(stream, clientId, info);
       if (created) {
+        markStarted(stream);
         emit('client_connected', stream, clientData(client));
         logger.info('client connected', { stream: stream.id, client: clientId, kind: 'hls' });
       }
@@ -190,6 +251,7 @@ export function createStreamService(deps: StreamServiceDeps) {
 
     openSession(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord {
       const client = registry.openSession(stream, clientId, info);
+      markStarted(stream);
       emit('client_connected', stream, clientData(client));
       logger.info('client connected', { stream: stream.id, client: clientId, kind: 'continuous' });
       return client;

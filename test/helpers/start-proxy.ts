@@ -27,6 +27,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     webhookSecret: undefined,
     // Memory only: a test that wants durable state passes a store of its own (tests never write ./data in the repo).
     stateFile: undefined,
+    shareLiveUpstream: true,
     ...overrides,
   };
 }

@@ -5,6 +5,7 @@ import { createServer } from 'node:net';
 import { Writable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import { test, type TestContext } from 'node:test';
+import { COMMANDS } from '../../src/cli/args.ts';
 import { runClientCommand } from '../../src/cli/index.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
@@ -263,6 +264,17 @@ test('usage errors exit 2 on stderr; help exits 0 on stdout', async (t) => {
   assert.equal(createHelp.code, 0);
   assert.match(createHelp.stdout, /^Usage: m3u-proxy create URL/);
   assert.equal(createHelp.stderr, '');
+});
+
+test('m3u-proxy --help (the real entry) lists the server options and every client command with its options', async (t) => {
+  const help = await cli(t, ['--help']);
+  assert.equal(help.code, 0);
+  assert.equal(help.stderr, '');
+  for (const word of ['--port', '--root-path', 'API_TOKEN', 'CLIENT_TIMEOUT', 'SHARE_LIVE_UPSTREAM']) assert.ok(help.stdout.includes(word), `server: ${word}`);
+  for (const spec of Object.values(COMMANDS)) assert.ok(help.stdout.includes(spec.synopsis), `command: ${spec.synopsis}`);
+  for (const word of ['--url URL', '--token TOKEN', '--json']) assert.ok(help.stdout.includes(word), `client option: ${word}`);
+  // The server's table comes first: a reader looking for how to run it finds that at the top.
+  assert.ok(help.stdout.indexOf('--port') < help.stdout.indexOf('Client commands'));
 });
 
 /** An in-memory terminal: collects writes, claims to be a TTY of the given width, and reports each write. */

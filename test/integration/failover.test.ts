@@ -184,7 +184,7 @@ test('§5.3 manual failover moves a connected player to the backup without closi
 
   const r = await api(proxy.base, 'POST', `/streams/${s.stream_id}/failover`);
   assert.equal(r.status, 200);
-  assert.deepEqual(r.body, { message: 'Failover successful', new_url: origin.url('/backup.ts'), failover_index: 1 });
+  assert.deepEqual(r.body, { message: 'Failover successful', new_url: origin.url('/backup.ts'), failover_index: 1, failover_attempts: 1, active_clients: 1, stream_type: 'Live Continuous' });
   await waitFor(() => player.lastByte === BACKUP, 2_000, 'backup bytes after the manual failover');
   await primaryRequest.socketClosed;
   assert.equal(player.res.destroyed, false);

@@ -46,7 +46,7 @@ test('§7 stats endpoints list streams and clients', async (t) => {
   assert.equal(clients['total_clients'], 1);
   const client = (clients['clients'] as Json[])[0] as Json;
   assert.deepEqual(Object.keys(client).sort(), [
-    'bytes_served', 'client_id', 'created_at', 'ip_address', 'last_access', 'segments_served', 'stream_id', 'user_agent', 'username',
+    'bytes_served', 'client_id', 'created_at', 'ip_address', 'is_connected', 'last_access', 'segments_served', 'stream_id', 'user_agent', 'username',
   ]);
   assert.equal(client['username'], 'bob');
   assert.deepEqual((await api(base, 'GET', '/clients')).body, clients);

@@ -4,6 +4,7 @@ import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { assertJsonError, createHlsStream, get, playlistUris, proxyUrl } from '../helpers/hls.ts';
 import { startOrigin, type Behaviour, type Origin } from '../helpers/origin.ts';
+import { startResolver } from '../helpers/resolver.ts';
 import { api, startProxy, type RunningProxy } from '../helpers/start-proxy.ts';
 
 const MPEGURL = 'application/vnd.apple.mpegurl';
@@ -94,4 +95,23 @@ test('§5.2 §9 when the variant fails everywhere the player gets a 502 JSON, an
   const stat = (await api(proxy.base, 'GET', `/streams/${id}`)).body as { stream: { current_failover_index: number } };
   assert.equal(stat.stream.current_failover_index, 0);
   assert.equal(proxy.app.connections.count(), 0, 'no connection left behind');
+});
+
+test('§3.1 §5.3 a resolver-only stream: a failing variant follows the master the failover resolver names', async (t) => {
+  const origin = await twoOrigins(t);
+  const resolver = await startResolver(t, { kind: 'next', url: origin.url('/b/master.m3u8') });
+  const proxy = await startProxy(t);
+  const created = await createHlsStream(proxy, origin.url('/a/master.m3u8'), { failover_resolver_url: resolver.url });
+  const m = await get(proxyUrl(proxy, created.playlist_url));
+  const [low] = playlistUris(m.text);
+  const lowUrl = proxyUrl(proxy, low ?? '');
+  assert.equal(await play(proxy, lowUrl), 'primary low');
+
+  origin.set('/a/master.m3u8', { kind: 'status', status: 503 });
+  origin.set('/a/low/index.m3u8', { kind: 'status', status: 503 });
+  assert.equal(await play(proxy, lowUrl), 'backup low', 'the same variant of the resolver\'s master');
+  assert.equal(resolver.questions[0]?.current_url, origin.url('/a/master.m3u8'));
+  const stat = (await api(proxy.base, 'GET', `/streams/${created.stream_id}`)).body as { stream: { current_url: string; failover_attempts: number } };
+  assert.equal(stat.stream.current_url, origin.url('/b/master.m3u8'));
+  assert.equal(stat.stream.failover_attempts, 1);
 });

@@ -136,6 +136,8 @@ test('§3.2 get, list and delete; unknown ids are 404 JSON', async (t) => {
     'stream_id', 'original_url', 'current_url', 'user_agent', 'client_count', 'total_bytes_served',
     'total_segments_served', 'error_count', 'is_active', 'has_failover', 'stream_type', 'created_at',
     'last_access', 'metadata', 'failover_urls', 'current_failover_index', 'failover_count',
+    'failover_resolver_url', 'failover_attempts', 'last_failover_time', 'upstream_connections', 'strict_live_ts',
+    'use_sticky_session', 'share_upstream',
   ]) {
     assert.ok(key in stream, key);
   }
@@ -147,7 +149,7 @@ test('§3.2 get, list and delete; unknown ids are 404 JSON', async (t) => {
   t.after(app.bus.subscribe((e) => events.push(e)));
   const del = await api(base, 'DELETE', `/streams/${id}`);
   assert.deepEqual(del.body, { message: `Stream ${id} deleted` });
-  assert.deepEqual(events.map((e) => e.event_type), ['stream_stopped']);
+  assert.deepEqual(events.map((e) => `${e.event_type}:${String(e.data['reason'])}`), ['stream_stopped:manual_deletion']);
   assert.equal(app.registry.getStream(id), undefined);
   for (const [method, path] of [['GET', `/streams/${id}`], ['DELETE', `/streams/${id}`], ['POST', `/streams/${id}/failover`]] as const) {
     const r = await api(base, method, path);
@@ -178,10 +180,11 @@ test('§3.2 manual failover walks the ring and answers 409 without failover URLs
     assert.equal(r.status, 200);
     seen.push(r.body);
   }
+  const extra = { active_clients: 0, stream_type: 'Live Continuous' };
   assert.deepEqual(seen, [
-    { message: 'Failover successful', new_url: 'http://b.example.com/live.ts', failover_index: 1 },
-    { message: 'Failover successful', new_url: 'http://c.example.com/live.ts', failover_index: 2 },
-    { message: 'Failover successful', new_url: url, failover_index: 0 },
+    { message: 'Failover successful', new_url: 'http://b.example.com/live.ts', failover_index: 1, failover_attempts: 1, ...extra },
+    { message: 'Failover successful', new_url: 'http://c.example.com/live.ts', failover_index: 2, failover_attempts: 2, ...extra },
+    { message: 'Failover successful', new_url: url, failover_index: 0, failover_attempts: 3, ...extra },
   ]);
   const failovers = events.filter((e) => e.event_type === 'failover_triggered');
   assert.equal(failovers.length, 3);
@@ -206,10 +209,13 @@ test('§3.2 by-metadata: list, delete with query or body, exclude_channel_id, ol
     const r = await api(base, 'POST', '/streams', { url, metadata });
     ids.push((r.body as Json)['stream_id'] as string);
   }
-  const list = await api(base, 'GET', '/streams/by-metadata?field=playlist&value=A');
+  const list = await api(base, 'GET', '/streams/by-metadata?field=playlist&value=A&active_only=0');
   const lb = list.body as Json;
   assert.deepEqual(lb['filter'], { field: 'playlist', value: 'A' });
   assert.equal(lb['active_only'], false);
+  const byDefault = await api(base, 'GET', '/streams/by-metadata?field=playlist&value=A');
+  assert.equal((byDefault.body as Json)['active_only'], true, 'active_only defaults to true, as the reference');
+  assert.equal((byDefault.body as Json)['total_matching'], 0);
   assert.equal(lb['total_matching'], 3);
   assert.equal(lb['total_clients'], 0);
   const first = (lb['matching_streams'] as Json[])[0] as Json;
@@ -230,6 +236,7 @@ test('§3.2 by-metadata: list, delete with query or body, exclude_channel_id, ol
   const bb = bulk.body as Json;
   assert.equal(bb['deleted_count'], 1);
   assert.deepEqual(bb['deleted_streams'], [ids[2]]);
+  assert.deepEqual(bb['skipped_streams'], [{ stream_id: ids[1], reason: 'excluded_by_channel_id' }]);
   assert.ok(app.registry.getStream(ids[1] ?? ''), 'the excluded channel stays');
 
   const byQuery = await api(base, 'DELETE', '/streams/by-metadata?field=playlist&value=B');

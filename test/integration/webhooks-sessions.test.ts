@@ -186,8 +186,9 @@ test('§6 a full HLS session over HTTP: events once per transition, with payload
   assert.equal(left['bytes_served'], received);
   assert.equal(left['segments_served'], segments);
   assert.equal(left['duration_seconds'], h.app.config.clientTimeoutMs / 1000);
+  // The last viewer timing out stopped the stream; the DELETE of a stopped stream sends no second stream_stopped.
   const stopped = eventOf(rx, 'stream_stopped').data;
-  assert.equal(stopped['reason'], 'deleted');
+  assert.equal(stopped['reason'], 'last_client_disconnected');
   assert.equal(stopped['total_bytes_served'], received);
 });
 
@@ -217,7 +218,7 @@ test('§6 a full continuous session over HTTP: connect, play, failover, disconne
 
   // Manual failover: the same player connection carries on with the backup's bytes; the primary socket is closed.
   const failover = await post(h.base, `/streams/${id}/failover`);
-  assert.deepEqual(failover, { message: 'Failover successful', new_url: origin.url('/backup.ts'), failover_index: 1 });
+  assert.deepEqual(failover, { message: 'Failover successful', new_url: origin.url('/backup.ts'), failover_index: 1, failover_attempts: 1, active_clients: 1, stream_type: 'Live Continuous' });
   await player.waitBytes(PRIMARY_BYTES + BACKUP_BYTES);
   assert.equal(player.bytes, PRIMARY_BYTES + BACKUP_BYTES);
   assert.equal(player.lastByte, 0x22);
@@ -239,13 +240,16 @@ test('§6 a full continuous session over HTTP: connect, play, failover, disconne
   assert.deepEqual(deleted.body, { message: `Stream ${id} deleted` });
   assert.deepEqual(await second.done, { complete: false });
   await waitFor(() => origin.lastRequest('/backup.ts').isSocketClosed(), 2_000, 'backup upstream socket closed on delete');
-  await rx.until(() => rx.ofType('stream_stopped').length === 1, 'stream_stopped');
+  await rx.until(() => rx.ofType('stream_stopped').length === 2, 'stream_stopped');
 
+  // The first viewer leaving stopped the stream; the second one started it again (SPEC §6: they alternate).
   assert.deepEqual(await settledDeliveries(h, rx, id), [
     'stream_started',
     'client_connected',
     'failover_triggered',
     'client_disconnected',
+    'stream_stopped',
+    'stream_started',
     'client_connected',
     'client_disconnected',
     'stream_stopped',
@@ -274,12 +278,15 @@ test('§6 a full continuous session over HTTP: connect, play, failover, disconne
   assert.equal(kicked['client_id'], 'viewer-2');
   assert.equal(kicked['reason'], 'deleted');
   assert.equal(kicked['bytes_served'], second.bytes);
-  const stopped = eventOf(rx, 'stream_stopped').data;
-  assert.equal(stopped['reason'], 'deleted');
+  const lastLeft = eventOf(rx, 'stream_stopped').data;
+  assert.equal(lastLeft['reason'], 'last_client_disconnected');
+  assert.equal(lastLeft['total_bytes_served'], player.bytes);
+  const stopped = eventOf(rx, 'stream_stopped', 1).data;
+  assert.equal(stopped['reason'], 'manual_deletion');
   assert.equal(stopped['total_bytes_served'], player.bytes + second.bytes);
 });
 
-test('§6 §8 an HLS client kicked over HTTP, then its idle stream swept: one disconnect, then stream_stopped', async (t) => {
+test('§6 §8 an HLS client kicked over HTTP stops its stream; the idle stream is then swept without a second stream_stopped', async (t) => {
   const media = m3u8`#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2.0,\n${segmentRef('a.ts')}\n#EXTINF:2.0,\n${segmentRef('b.ts')}\n`;
   const origin = await startOrigin(t, {
     '/ch/index.m3u8': { kind: 'file', body: Buffer.from(media.body), contentType: 'application/vnd.apple.mpegurl' },
@@ -309,9 +316,10 @@ test('§6 §8 an HLS client kicked over HTTP, then its idle stream swept: one di
   await rx.until(() => rx.ofType('client_disconnected').length === 1, 'client_disconnected on kick');
 
   // Past CLIENT_TIMEOUT the kicked client has nothing left to expire; past STREAM_TIMEOUT the client-less stream goes.
+  await rx.until(() => rx.ofType('stream_stopped').length === 1, 'stream_stopped when its only viewer was kicked');
   h.advance(h.app.config.clientTimeoutMs);
   h.advance(h.app.config.streamTimeoutMs);
-  await rx.until(() => rx.ofType('stream_stopped').length === 1, 'stream_stopped by the sweeper');
+  await waitFor(() => h.app.registry.getStream(id) === undefined, 5_000, 'the idle stream swept');
   assert.equal((await api(h.base, 'GET', `/streams/${id}`)).status, 404);
 
   assert.deepEqual(await settledDeliveries(h, rx, id), ['stream_started', 'client_connected', 'client_disconnected', 'stream_stopped']);
@@ -321,6 +329,6 @@ test('§6 §8 an HLS client kicked over HTTP, then its idle stream swept: one di
   assert.equal(left['bytes_served'], received);
   assert.equal(left['segments_served'], uris.length);
   const stopped = eventOf(rx, 'stream_stopped').data;
-  assert.equal(stopped['reason'], 'timeout');
+  assert.equal(stopped['reason'], 'last_client_disconnected');
   assert.equal(stopped['total_bytes_served'], received);
 });

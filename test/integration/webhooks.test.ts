@@ -95,21 +95,27 @@ test('§6 lifecycle: every event once per transition, with its payload, signed',
   const left = rx.ofType('client_disconnected')[0]?.event;
   assert.equal(left?.data['client_id'], 'viewer-1');
   assert.equal(left?.data['reason'], 'closed');
+  // The last viewer leaving stops the stream at once (SPEC §6); the next viewer starts it again.
+  await rx.until(() => rx.ofType('stream_stopped').length === 1, 'stream_stopped when the last viewer left');
+  assert.equal(rx.ofType('stream_stopped')[0]?.event.data['reason'], 'last_client_disconnected');
 
   // DELETE with a player connected: its client_disconnected, then stream_stopped.
   const second = await openPlayer(t, `${h.base}/stream/${id}?client_id=viewer-2`);
   await second.waitBytes(1);
   await rx.until(() => rx.ofType('client_connected').length === 2, 'second client_connected');
+  assert.equal(rx.ofType('stream_started').length, 2, 'started again by its next viewer');
   assert.equal((await api(h.base, 'DELETE', `/streams/${id}`)).status, 200);
-  await rx.until(() => rx.ofType('stream_stopped').length === 1, 'stream_stopped on delete');
+  await rx.until(() => rx.ofType('stream_stopped').length === 2, 'stream_stopped on delete');
   assert.deepEqual(await second.done, { complete: false });
   const kicked = rx.ofType('client_disconnected')[1]?.event;
   assert.equal(kicked?.data['client_id'], 'viewer-2');
   assert.equal(kicked?.data['reason'], 'deleted');
-  assert.equal(rx.ofType('stream_stopped')[0]?.event.data['reason'], 'deleted');
+  assert.equal(rx.ofType('stream_stopped')[1]?.event.data['reason'], 'manual_deletion');
 
-  // An HLS client: connected once however many requests it makes, then swept when idle, then its stream.
+  // An HLS client: connected once however many requests it makes; when it times out, its stream stops at once, and the
+  // sweep of the idle stream later sends nothing more. A stream nobody watched is swept with inactive_timeout.
   const hlsId = await createStream(h.base, { url: origin.url('/channel.m3u8') });
+  const idleId = await createStream(h.base, { url: origin.url('/nobody.m3u8') });
   const hls = h.app.streams.get(hlsId);
   const info = { userAgent: 'VLC/3.0', ip: '127.0.0.1', username: null };
   h.app.streams.touchHlsClient(hls, 'hls-viewer', info);
@@ -117,20 +123,22 @@ test('§6 lifecycle: every event once per transition, with its payload, signed',
   h.advance(h.app.config.clientTimeoutMs);
   assert.deepEqual(h.app.sweeper.sweep(), { clients: 1, streams: 0 });
   h.advance(h.app.config.streamTimeoutMs);
-  assert.deepEqual(h.app.sweeper.sweep(), { clients: 0, streams: 1 });
-  await rx.until(() => rx.ofType('stream_stopped').length === 2, 'stream_stopped by the sweeper');
+  assert.deepEqual(h.app.sweeper.sweep(), { clients: 0, streams: 2 });
+  await rx.until(() => rx.ofType('stream_stopped').length === 4, 'stream_stopped by the sweeper');
   const swept = rx.ofType('client_disconnected')[2]?.event;
   assert.equal(swept?.stream_id, hlsId);
   assert.equal(swept?.data['reason'], 'timeout');
-  assert.equal(rx.ofType('stream_stopped')[1]?.event.data['reason'], 'timeout');
+  const [hlsStop, idleStop] = rx.ofType('stream_stopped').slice(2).map((d) => d.event);
+  assert.deepEqual([hlsStop?.stream_id, hlsStop?.data['reason']], [hlsId, 'last_client_disconnected']);
+  assert.deepEqual([idleStop?.stream_id, idleStop?.data['reason']], [idleId, 'inactive_timeout']);
 
   // One webhook is one FIFO lane: once the last event is in, every earlier one is too, so the counts are final.
   assert.deepEqual(counts(rx), {
-    stream_started: 2,
+    stream_started: 4,
     client_connected: 3,
     failover_triggered: 1,
     client_disconnected: 3,
-    stream_stopped: 2,
+    stream_stopped: 4,
   });
   for (const d of rx.deliveries) {
     assert.ok(verifySignature(SECRET, d.raw, d.headers['x-m3u-proxy-signature'] as string | undefined), `signature of ${d.event.event_type}`);

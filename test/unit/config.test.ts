@@ -313,3 +313,11 @@ test('HLS_SEGMENT_CACHE_MB: 64 MiB by default, 0 turns the cache off, anything e
   assert.equal(run([], { HLS_SEGMENT_CACHE_MB: '256' }).hlsSegmentCacheBytes, 256 * 1024 * 1024);
   for (const bad of ['-1', '1.5', 'lots']) assert.throws(() => parseServerArgs([], { HLS_SEGMENT_CACHE_MB: bad }), /HLS_SEGMENT_CACHE_MB/);
 });
+
+test('SHARE_LIVE_UPSTREAM: true by default, false/0 turn it off, anything else is a start-up error', () => {
+  assert.equal(run().shareLiveUpstream, true);
+  assert.equal(run([], { SHARE_LIVE_UPSTREAM: 'false' }).shareLiveUpstream, false);
+  assert.equal(run([], { SHARE_LIVE_UPSTREAM: '0' }).shareLiveUpstream, false);
+  assert.equal(run([], {}, 'SHARE_LIVE_UPSTREAM=1').shareLiveUpstream, true);
+  configError(() => run([], { SHARE_LIVE_UPSTREAM: 'sometimes' }), /SHARE_LIVE_UPSTREAM/);
+});

@@ -25,7 +25,7 @@ async function tempDir(t: TestContext): Promise<string> {
 
 function snapshotWith(urls: string[]): StateSnapshot {
   const s = emptySnapshot();
-  for (const url of urls) s.streams.push({ id: streamIdFor(url), definition: { url }, currentIndex: 0, createdAt: 0, extra: {} });
+  for (const url of urls) s.streams.push({ id: streamIdFor(url), definition: { url }, currentIndex: 0, createdAt: 0, running: false, extra: {} });
   return s;
 }
 
@@ -82,7 +82,7 @@ function keeperFixture(loaded?: StateSnapshot) {
   const keeper = createStateKeeper({ store, registry, webhookTargets: () => hooks, urlSecret: undefined, logger: silentLogger });
   const targets = {
     parseStream: parseStreamInput,
-    restoreStream: (id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }) => registry.restoreStream(id, input, saved),
+    restoreStream: (id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number; running: boolean }) => registry.restoreStream(id, input, saved),
     parseWebhook: parseWebhookInput,
     addWebhook: (w: WebhookTarget) => void hooks.push(w),
   };
@@ -92,7 +92,7 @@ function keeperFixture(loaded?: StateSnapshot) {
 test('restore puts streams back with their position and creation time, through the API validator', async () => {
   const url = 'http://a/live.ts';
   const loaded = emptySnapshot();
-  loaded.streams.push({ id: streamIdFor(url), definition: { url, failover_urls: ['http://b/live.ts'], metadata: { id: '3' }, later_field: 1 }, currentIndex: 1, createdAt: 1234, extra: { note: 'x' } });
+  loaded.streams.push({ id: streamIdFor(url), definition: { url, failover_urls: ['http://b/live.ts'], metadata: { id: '3' }, later_field: 1 }, currentIndex: 1, createdAt: 1234, running: false, extra: { note: 'x' } });
   loaded.webhooks.push({ definition: { url: 'http://h/x', events: ['stream_stopped'] } });
   const f = keeperFixture();
   assert.deepEqual(f.keeper.restore(loaded, f.targets), { streams: 1, webhooks: 1 });
@@ -111,7 +111,7 @@ test('restore puts streams back with their position and creation time, through t
 
 test('restore refuses an entry the API would refuse, or whose id is not the MD5 of its url', () => {
   const bad = emptySnapshot();
-  bad.streams.push({ id: streamIdFor('ftp://x/a'), definition: { url: 'ftp://x/a' }, currentIndex: 0, createdAt: 0, extra: {} });
+  bad.streams.push({ id: streamIdFor('ftp://x/a'), definition: { url: 'ftp://x/a' }, currentIndex: 0, createdAt: 0, running: false, extra: {} });
   const f = keeperFixture();
   assert.throws(() => f.keeper.restore(bad, f.targets), (err: unknown) => err instanceof StateError && err.code === 'STATE_CORRUPT' && /streams\[0\]\.definition/.test(err.message));
   const wrongId = snapshotWith(['http://a/1.ts']);

@@ -6,7 +6,7 @@ import { MemoryRegistry, type StreamInput } from '../../src/core/registry.ts';
 import { silentLogger, type Logger } from '../../src/log.ts';
 import { ConnectionTracker } from '../../src/services/upstream/connections.ts';
 import { createStreamService } from '../../src/services/streams.ts';
-import { Sweeper } from '../../src/services/sweeper.ts';
+import { clientTickMs, Sweeper } from '../../src/services/sweeper.ts';
 
 const CLIENT_TIMEOUT_MS = 30_000;
 const STREAM_TIMEOUT_MS = 300_000;
@@ -17,7 +17,7 @@ function input(url: string): StreamInput {
   return { url, failoverUrls: [], userAgent: null, headers: {}, metadata: { id: '1' }, kind: 'hls' };
 }
 
-function setup(t: TestContext, logger: Logger = silentLogger) {
+function setup(t: TestContext, logger: Logger = silentLogger, intervalMs = INTERVAL_MS) {
   t.mock.timers.enable({ apis: ['setInterval'] });
   let clock = 1_000_000;
   const registry = new MemoryRegistry(() => clock);
@@ -31,7 +31,7 @@ function setup(t: TestContext, logger: Logger = silentLogger) {
     logger,
     clientTimeoutMs: CLIENT_TIMEOUT_MS,
     streamTimeoutMs: STREAM_TIMEOUT_MS,
-    intervalMs: INTERVAL_MS,
+    intervalMs,
   });
   t.after(() => sweeper.stop());
   // The clock and the interval move together, as they would in real time.
@@ -43,21 +43,31 @@ function setup(t: TestContext, logger: Logger = silentLogger) {
   return { registry, streams, sweeper, events, elapse, types };
 }
 
-test('nothing is swept before the interval fires, and nothing after stop()', (t) => {
+test('§6 an idle HLS client is gone CLIENT_TIMEOUT plus one short tick after its last request, whatever CLEANUP_INTERVAL is', (t) => {
+  const { registry, streams, sweeper, elapse } = setup(t, silentLogger, 10 * 60_000);
+  const { stream } = streams.create(input('http://o/a.m3u8'));
+  streams.touchHlsClient(stream, 'c1', info);
+  sweeper.start();
+  sweeper.start(); // idempotent: still one pair of timers
+  elapse(CLIENT_TIMEOUT_MS - 1);
+  assert.equal(registry.clientCount(), 1, 'not idle for CLIENT_TIMEOUT yet');
+  elapse(clientTickMs(CLIENT_TIMEOUT_MS, 10 * 60_000));
+  assert.equal(registry.clientCount(), 0, 'the short tick ended it long before the 10-minute cleanup interval');
+  assert.equal(registry.streamCount(), 1, 'streams wait for the cleanup interval and STREAM_TIMEOUT');
+});
+
+test('nothing is swept after stop()', (t) => {
   const { registry, streams, sweeper, elapse } = setup(t);
   const { stream } = streams.create(input('http://o/a.m3u8'));
   streams.touchHlsClient(stream, 'c1', info);
   sweeper.start();
-  sweeper.start(); // idempotent: still one interval
-  elapse(INTERVAL_MS - 1);
-  assert.equal(registry.clientCount(), 1, 'idle past CLIENT_TIMEOUT, but the interval has not fired yet');
   sweeper.stop();
-  elapse(10 * INTERVAL_MS);
+  elapse(10 * STREAM_TIMEOUT_MS);
   assert.equal(registry.clientCount(), 1);
   assert.equal(registry.streamCount(), 1);
 });
 
-test('an idle HLS client is ended with reason timeout; its stream stays until STREAM_TIMEOUT', (t) => {
+test('§6 the last HLS viewer timing out stops the stream at once; the later sweep of the stream sends nothing more', (t) => {
   const { registry, streams, sweeper, elapse, types, events } = setup(t);
   const { stream } = streams.create(input('http://o/a.m3u8'));
   streams.touchHlsClient(stream, 'c1', info);
@@ -65,16 +75,57 @@ test('an idle HLS client is ended with reason timeout; its stream stays until ST
   elapse(INTERVAL_MS);
   assert.equal(registry.clientCount(), 0);
   assert.equal(registry.streamCount(), 1);
-  assert.deepEqual(types(), ['stream_started:', 'client_connected:', 'client_disconnected:timeout']);
+  assert.deepEqual(types(), ['stream_started:', 'client_connected:', 'client_disconnected:timeout', 'stream_stopped:last_client_disconnected']);
   assert.equal(events[2]?.data['client_id'], 'c1');
-  assert.deepEqual(events[2]?.data.metadata, { id: '1' });
+  assert.deepEqual(events[3]?.data.metadata, { id: '1' });
 
   // The stream's idle clock started when its last client left; it goes once STREAM_TIMEOUT has passed since.
   elapse(STREAM_TIMEOUT_MS - INTERVAL_MS);
   assert.equal(registry.streamCount(), 1);
-  elapse(INTERVAL_MS);
+  elapse(2 * INTERVAL_MS);
   assert.equal(registry.streamCount(), 0);
-  assert.deepEqual(types().slice(3), ['stream_stopped:timeout']);
+  assert.equal(types().length, 4, 'already stopped: no second stream_stopped');
+});
+
+test('§6 a stream nobody watched is swept with stream_stopped inactive_timeout; a viewer after a stop restarts it', (t) => {
+  const { registry, streams, sweeper, elapse, types } = setup(t);
+  const { stream } = streams.create(input('http://o/a.m3u8'));
+  const other = streams.create(input('http://o/b.m3u8')).stream;
+  streams.touchHlsClient(other, 'c1', info);
+  elapse(CLIENT_TIMEOUT_MS);
+  sweeper.sweepClients();
+  streams.touchHlsClient(other, 'c2', info);
+  elapse(STREAM_TIMEOUT_MS);
+  // c2's timeout stops `other`, and both client-less streams are removed; only the never-watched one sends stream_stopped now.
+  assert.deepEqual(sweeper.sweep(), { clients: 1, streams: 2 });
+  assert.equal(registry.getStream(stream.id), undefined);
+  assert.deepEqual(types(), [
+    'stream_started:',
+    'stream_started:',
+    'client_connected:',
+    'client_disconnected:timeout',
+    'stream_stopped:last_client_disconnected',
+    'stream_started:',
+    'client_connected:',
+    'client_disconnected:timeout',
+    'stream_stopped:last_client_disconnected',
+    'stream_stopped:inactive_timeout',
+  ]);
+});
+
+test('§7 a continuous viewer\'s last_access follows its bytes on the short tick, not per chunk', (t) => {
+  const { registry, streams, sweeper, elapse } = setup(t);
+  const { stream } = streams.create(input('http://o/a.ts'));
+  const client = streams.openSession(stream, 'player', info);
+  const opened = client.lastAccess;
+  sweeper.start();
+  registry.addBytes(client, stream, 188);
+  assert.equal(client.lastAccess, opened, 'the byte path does not touch the clock');
+  elapse(1_000);
+  assert.ok(client.lastAccess > opened, 'refreshed by the tick while bytes flow');
+  const refreshed = client.lastAccess;
+  elapse(5_000);
+  assert.equal(client.lastAccess, refreshed, 'no bytes since: unchanged');
 });
 
 test('an HLS client that keeps requesting is never swept', (t) => {
@@ -109,7 +160,7 @@ test('each transition is emitted once: a second sweep finds nothing more', (t) =
   elapse(STREAM_TIMEOUT_MS);
   assert.deepEqual(sweeper.sweep(), { clients: 0, streams: 1 });
   assert.deepEqual(sweeper.sweep(), { clients: 0, streams: 0 });
-  assert.deepEqual(types(), ['stream_started:', 'client_connected:', 'client_disconnected:timeout', 'stream_stopped:timeout']);
+  assert.deepEqual(types(), ['stream_started:', 'client_connected:', 'client_disconnected:timeout', 'stream_stopped:last_client_disconnected']);
 });
 
 test('a tick that throws is logged, and the next tick still runs', (t) => {
@@ -124,6 +175,7 @@ test('a tick that throws is logged, and the next tick still runs', (t) => {
         if (calls === 1) throw new Error('boom');
         return { clients: [], streams: [] };
       },
+      refreshSessions: () => undefined,
     },
     streams: { endClient: () => undefined, expireStream: () => false },
     logger,

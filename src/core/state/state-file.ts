@@ -28,11 +28,17 @@ export const STREAM_FIELDS: { readonly [K in StoredField & keyof StoredRecord]-?
   userAgent: 'user_agent',
   headers: 'headers',
   metadata: 'metadata',
+  resolverUrl: 'failover_resolver_url',
+  strictLiveTs: 'strict_live_ts',
+  useStickySession: 'use_sticky_session',
+  shareUpstream: 'share_upstream',
+  // Kept under their API names (enable_silence_detection, silence_*), so they flatten back into the body.
+  silence: (s) => ({ ...s }),
 };
 
 /** The webhook fields, as POST /webhooks names them. */
 const WEBHOOK_FIELDS = ['url', 'events', 'headers', 'timeout', 'retry_attempts'] as const;
-const ENTRY_FIELDS = ['id', 'definition', 'current_index', 'created_at'];
+const ENTRY_FIELDS = ['id', 'definition', 'current_index', 'created_at', 'running'];
 const TOP_FIELDS = ['version', 'written_at', 'url_secret', 'streams', 'webhooks'];
 
 export interface StoredStream {
@@ -43,6 +49,11 @@ export interface StoredStream {
   currentIndex: number;
   /** Epoch ms. */
   createdAt: number;
+  /**
+   * Whether stream_started was sent without a stream_stopped after it. Kept so that started and stopped still
+   * alternate for a webhook consumer across a restart, even one after kill -9 (SPEC §6, §12).
+   */
+  running: boolean;
   /** Entry fields this version does not know (a newer or hand-edited file), written back as read. */
   extra: Record<string, unknown>;
 }
@@ -100,6 +111,7 @@ export function encodeState(snapshot: StateSnapshot, now: number): string {
     definition: s.definition,
     current_index: s.currentIndex,
     created_at: new Date(s.createdAt).toISOString(),
+    running: s.running,
     ...s.extra,
   }));
   // One stringify for all streams (10,000 small ones cost several times more), then a line break before each entry.
@@ -128,13 +140,14 @@ function pickExtra(obj: Record<string, unknown>, known: readonly string[]): Reco
 function decodeStream(v: unknown, i: number): StoredStream {
   const at = `streams[${i}]`;
   if (!isObject(v)) throw corrupt(`${at} is not an object`);
-  const { id, definition, current_index: index, created_at: created } = v;
+  const { id, definition, current_index: index, created_at: created, running } = v;
   if (typeof id !== 'string' || !/^[0-9a-f]{32}$/.test(id)) throw corrupt(`${at}.id is not a stream id`);
   if (!isObject(definition)) throw corrupt(`${at}.definition is not an object`);
   if (typeof index !== 'number' || !Number.isInteger(index) || index < 0) throw corrupt(`${at}.current_index is not a non-negative integer`);
   const createdAt = typeof created === 'string' ? Date.parse(created) : Number.NaN;
   if (Number.isNaN(createdAt)) throw corrupt(`${at}.created_at is not an ISO-8601 time`);
-  return { id, definition, currentIndex: index, createdAt, extra: pickExtra(v, ENTRY_FIELDS) };
+  if (running !== undefined && typeof running !== 'boolean') throw corrupt(`${at}.running is not a boolean`);
+  return { id, definition, currentIndex: index, createdAt, running: running === true, extra: pickExtra(v, ENTRY_FIELDS) };
 }
 
 /**

@@ -2,12 +2,14 @@
 import { VERSION } from '../../config.ts';
 import { NotFoundError } from '../../errors.ts';
 import { allClientStats, allStreamStats, proxyStats, toClientStat } from '../../services/stats.ts';
+import { SILENCE_FIELDS } from '../validate.ts';
 import { sendJson } from '../respond.ts';
 import type { Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
 export function adminRoutes(deps: RouteDeps): Route[] {
-  const { registry, config, startedAt } = deps;
+  const { registry, config, startedAt, connections } = deps;
+  const upstreamCount = (id: string): number => connections.countOf(id);
   const stats = () => proxyStats(registry, startedAt);
   const clientsBody = () => {
     const clients = allClientStats(registry);
@@ -40,6 +42,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
         const s = stats();
         sendJson(res, 200, {
           status: 'healthy',
+          root_path: config.rootPath,
           version: VERSION,
           uptime_seconds: s.uptime_seconds,
           active_streams: s.active_streams,
@@ -78,12 +81,37 @@ export function adminRoutes(deps: RouteDeps): Route[] {
             trust_proxy: config.trustProxy,
             // SPEC §12: null when memory only. The path is the operator's own setting, not a secret.
             state_file: config.stateFile ?? null,
+            share_live_upstream: config.shareLiveUpstream,
+          },
+          // The reference's blocks, which m3u-editor's "Test connection" reads: no FFmpeg, no Redis here.
+          ffmpeg_version: null,
+          streamlink_version: null,
+          ytdlp_version: null,
+          hardware_acceleration: { enabled: false, type: null, device: null, ffmpeg_args: [] },
+          redis: {
+            enabled: false,
+            pooling_enabled: false,
+            max_clients_per_stream: null,
+            stream_timeout: null,
+            // Live viewers of one stream share one upstream in this process (SPEC §5.5), without Redis.
+            sharing_strategy: config.shareLiveUpstream ? 'in_process_per_stream' : null,
+          },
+          transcoding: { enabled: false, profiles: [] },
+          ignored_stream_fields: {
+            fields: Object.keys(SILENCE_FIELDS),
+            note: 'silence detection is accepted, stored and answered back, but has no effect: this proxy does not decode audio',
           },
           capabilities: {
             hls: true,
             continuous_streams: true,
             vod_range_requests: true,
             failover: true,
+            failover_resolver: true,
+            strict_live_ts: true,
+            sticky_sessions: true,
+            transcoding: false,
+            broadcasting: false,
+            silence_detection: false,
             ll_hls: true,
             opaque_playback_urls: true,
             webhooks: true,
@@ -100,7 +128,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       handler({ res }) {
         sendJson(res, 200, {
           ...stats(),
-          streams: allStreamStats(registry, config.defaultUserAgent),
+          streams: allStreamStats(registry, config.defaultUserAgent, upstreamCount),
           clients: allClientStats(registry),
         });
       },
@@ -110,7 +138,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       path: '/stats/streams',
       auth: true,
       handler({ res }) {
-        const streams = allStreamStats(registry, config.defaultUserAgent);
+        const streams = allStreamStats(registry, config.defaultUserAgent, upstreamCount);
         sendJson(res, 200, { total_streams: streams.length, streams });
       },
     },

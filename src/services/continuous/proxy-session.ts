@@ -12,6 +12,7 @@ import type { ConnectionTracker } from '../upstream/connections.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
+import { markStalled, stallTimeoutMs } from '../upstream/strict-live.ts';
 
 /** What the player was promised: an exact byte range of a file (resumable by Range), or an open-ended live stream. */
 export type BodyPlan =
@@ -126,7 +127,7 @@ export async function runSession(s: SessionInput): Promise<void> {
     return new Promise((resolve) => {
       let settled = false;
       const idle = watchIdle({
-        timeoutMs: deps.readTimeoutMs,
+        timeoutMs: stallTimeoutMs(stream, plan.kind === 'live', deps.readTimeoutMs),
         progress: () => delivered,
         isWaiting: () => waitingDrain,
         onIdle: () => finish({ kind: 'idle' }),
@@ -219,6 +220,7 @@ export async function runSession(s: SessionInput): Promise<void> {
       let reason: 'switch' | UpstreamErrorKind = 'switch';
       if (o.kind !== 'switch') {
         reason = o.kind === 'idle' ? 'stall' : o.kind === 'end' ? 'early_end' : upstreamErrorKind(o.err);
+        if (o.kind === 'idle' && plan.kind === 'live') markStalled(stream, s.ring()[upIndex] ?? '', Date.now());
         streams.recordError(stream);
         stats.recordError(reason);
         logger.info('upstream failed mid-stream, reconnecting', { stream: stream.id, client: client.clientId, reason, delivered });

@@ -129,7 +129,7 @@ export function createPlaylistOpener(deps: HlsDeps) {
     try {
       return { ...(await openOne(stream, appendQuery(effective, p.directives), signal)), place };
     } catch (err) {
-      if (signal.aborted || place === undefined || ringLength < 2) throw err;
+      if (signal.aborted || place === undefined) throw err;
       for (const index of ringOrder(ringLength, place.ring + 1)) {
         if (index === place.ring) continue;
         const moved = await openCounterpart(p, place, index, signal);
@@ -137,8 +137,28 @@ export function createPlaylistOpener(deps: HlsDeps) {
         if (stream.currentIndex !== index) recordFailover(p, stream.currentIndex, index);
         return moved;
       }
+      const resolved = await counterpartViaResolver(p, place, signal);
+      if (resolved) return resolved;
       throw err;
     }
+  }
+
+  /**
+   * No URL of the ring carries the variant: a stream with a failover resolver asks it through the master walk (which
+   * records the failover), then looks the same variant up in the master the resolver named.
+   */
+  async function counterpartViaResolver(p: PlaylistOpenRequest, place: VariantPlace, signal: AbortSignal): Promise<OpenedUpstream | undefined> {
+    if (p.stream.resolverUrl === null) return undefined;
+    let master: OpenedUpstream;
+    try {
+      master = await openMaster({ ...p, url: undefined, variant: false, directives: '' }, signal);
+    } catch (err) {
+      if (signal.aborted || !(err instanceof AppError)) throw err;
+      return undefined; // counted and logged by the ring opener
+    }
+    // Only its index is wanted here: openCounterpart reads that master's variant list itself.
+    master.res.destroy();
+    return master.index === place.ring ? undefined : openCounterpart(p, place, master.index, signal);
   }
 
   return {

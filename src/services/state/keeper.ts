@@ -30,7 +30,7 @@ export interface StateKeeperDeps {
 /** Where restored entries go, and the API validators that read them (the same rules as a POST). */
 export interface RestoreTargets {
   parseStream(body: unknown): StreamInput;
-  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord;
+  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number; running: boolean }): StreamRecord;
   parseWebhook(body: unknown): WebhookTarget;
   addWebhook(target: WebhookTarget): void;
 }
@@ -81,6 +81,7 @@ export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
         definition: raw === undefined ? streamDefinition(s) : { ...raw.definition, ...streamDefinition(s) },
         currentIndex: s.currentIndex,
         createdAt: s.createdAt,
+        running: s.running,
         extra: raw?.extra ?? {},
       });
     }
@@ -144,7 +145,7 @@ export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
       try {
         topExtra = loaded.extra;
         for (const { stored, input } of streams) {
-          const definition = streamDefinition(targets.restoreStream(stored.id, input, { currentIndex: stored.currentIndex, createdAt: stored.createdAt }));
+          const definition = streamDefinition(targets.restoreStream(stored.id, input, { currentIndex: stored.currentIndex, createdAt: stored.createdAt, running: stored.running }));
           written.push(definition);
           const unknown = fieldsNotIn(stored.definition, definition);
           if (unknown !== undefined || Object.keys(stored.extra).length > 0) streamExtras.set(stored.id, { definition: unknown ?? {}, extra: stored.extra });

@@ -33,6 +33,11 @@ export class ConnectionTracker {
     return [...(this.#byStream.get(streamId) ?? [])];
   }
 
+  /** Open connections of one stream: each holds at most one upstream request (StreamStat upstream_connections). */
+  countOf(streamId: string): number {
+    return this.#byStream.get(streamId)?.size ?? 0;
+  }
+
   count(): number {
     let n = 0;
     for (const set of this.#byStream.values()) n += set.size;

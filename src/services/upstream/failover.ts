@@ -30,23 +30,34 @@ export interface RingWalk<T> {
   attempt(index: number): Promise<T>;
   /** Called for every failed try (counters, logs); never for an abort. */
   onError(err: AppError, index: number): void;
+  /** After a failed try: a ring position to try at once, before the rest of the order (a failover resolver's answer). */
+  next?(failedIndex: number, err: AppError): Promise<number | undefined>;
+  /** Positions left out of this walk (strict_live_ts: a URL that stalled lately). */
+  skip?(index: number): boolean;
 }
 
 /** Resolves with the first try that succeeds, or rejects with the last failure once every round failed. */
 export async function walkRing<T>(walk: RingWalk<T>): Promise<{ value: T; index: number }> {
   // Created only when needed: an Error captures a stack, and this runs for every player request.
   let last: AppError | undefined;
-  const order = ringOrder(walk.ringLength, walk.startIndex);
+  const all = ringOrder(walk.ringLength, walk.startIndex);
+  const kept = walk.skip ? all.filter((i) => !walk.skip?.(i)) : all;
+  // Every URL skipped: trying them is better than giving up.
+  const order = kept.length > 0 ? kept : all;
   for (let round = 0; round < walk.rounds; round++) {
     if (round > 0) await sleep(backoffMs(round), undefined, { signal: walk.signal });
-    for (const index of order) {
-      walk.signal.throwIfAborted();
-      try {
-        return { value: await walk.attempt(index), index };
-      } catch (err) {
-        if (walk.signal.aborted) throw err;
-        last = err instanceof AppError ? err : new UpstreamError('Upstream request failed', { cause: err });
-        walk.onError(last, index);
+    for (const first of order) {
+      let index: number | undefined = first;
+      while (index !== undefined) {
+        walk.signal.throwIfAborted();
+        try {
+          return { value: await walk.attempt(index), index };
+        } catch (err) {
+          if (walk.signal.aborted) throw err;
+          last = err instanceof AppError ? err : new UpstreamError('Upstream request failed', { cause: err });
+          walk.onError(last, index);
+          index = walk.next ? await walk.next(index, last) : undefined;
+        }
       }
     }
   }

@@ -1,12 +1,16 @@
 // Opening an upstream response from a stream's URL ring (SPEC §5.3), shared by continuous, VOD and HLS playback:
-// every failed try is counted against the stream and by kind, and logged at debug without credentials.
+// every failed try is counted against the stream and by kind, and logged at debug without credentials. The stream's
+// options act here (SPEC §3.1): a failover resolver's next URL joins the walk, a sticky session asks the URL a redirect
+// handed out, and strict_live_ts leaves out URLs that stalled lately.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { Registry, StreamRecord } from '../../core/registry.ts';
-import { discardResponse, upstreamErrorKind, type UpstreamClient } from '../../core/upstream/client.ts';
+import { placeResolvedUrl, type Registry, type StreamRecord, urlRing } from '../../core/registry.ts';
+import { discardResponse, upstreamErrorKind, type UpstreamClient, type UpstreamResponse } from '../../core/upstream/client.ts';
 import { redactUrl } from '../../core/url.ts';
-import { type AppError, NotFoundError } from '../../errors.ts';
+import { type AppError, NotFoundError, UpstreamStatusError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { walkRing } from './failover.ts';
+import type { FailoverResolver } from './resolver.ts';
+import { isStalled } from './strict-live.ts';
 import type { StreamService } from '../streams.ts';
 import type { UpstreamStats } from './upstream-stats.ts';
 
@@ -26,7 +30,15 @@ export interface RingOpenerDeps {
   stats: UpstreamStats;
   logger: Logger;
   connectTimeoutMs: number;
+  /** Asked for a next URL when a URL of a stream with a failover_resolver_url fails; default: the stream service's. */
+  resolver?: FailoverResolver;
+  now?: () => number;
 }
+
+/** Resolver answers tried within one walk at most: a resolver that keeps handing out dead URLs cannot hold a player. */
+const MAX_RESOLVER_ASKS_PER_WALK = 3;
+/** use_sticky_session: redirect targets remembered per stream. */
+const MAX_STICKY_URLS = 32;
 
 export interface RingOpenRequest {
   stream: StreamRecord;
@@ -44,32 +56,101 @@ function ignoreUpstreamError(): void {
   // Registered on every upstream response we hold: the failure also shows as 'close'/'aborted', handled by its owner.
 }
 
+/**
+ * True when the walk goes over the stream's own ring (perhaps with LL-HLS directives appended), not a fixed `?url=`
+ * or a variant URL: only then may a resolver's answer join it, at a position that means the same for the stream.
+ */
+function walksStreamRing(stream: StreamRecord, ring: readonly string[]): boolean {
+  const own = urlRing(stream);
+  return ring.length === own.length && ring.every((u, i) => sameOrWithQuery(u, own[i]));
+}
+
+/** `u` is `base`, or `base` with LL-HLS directives appended to its query. */
+function sameOrWithQuery(u: string, base: string | undefined): boolean {
+  if (base === undefined || !u.startsWith(base)) return false;
+  const next = u.charAt(base.length);
+  return next === '' || next === '?' || next === '&';
+}
+
 export function createRingOpener(deps: RingOpenerDeps): RingOpener {
   const { upstream, streams, stats, logger } = deps;
+  const now = deps.now ?? Date.now;
+  const resolver = deps.resolver ?? streams.resolver;
+
+  /** One request that the caller accepts, or the error that moves the walk on. */
+  async function tryUrl(r: RingOpenRequest, url: string): Promise<UpstreamResponse> {
+    const opened = await upstream.request(url, { method: 'GET', headers: r.headers, signal: r.signal, connectTimeoutMs: deps.connectTimeoutMs });
+    opened.res.on('error', ignoreUpstreamError);
+    const verdict = r.accept(opened.res);
+    if (verdict !== true) {
+      discardResponse(opened.res);
+      throw verdict;
+    }
+    return opened;
+  }
+
+  /** use_sticky_session: the URL a redirect handed out is asked directly; when it fails, the entry URL once more. */
+  async function trySticky(r: RingOpenRequest, entry: string): Promise<UpstreamResponse> {
+    const { stream } = r;
+    const pinned = stream.useStickySession ? stream.stickyUrls.get(entry) : undefined;
+    let opened: UpstreamResponse;
+    if (pinned === undefined) opened = await tryUrl(r, entry);
+    else {
+      try {
+        opened = await tryUrl(r, pinned);
+      } catch (err) {
+        if (r.signal.aborted) throw err;
+        // The pinned origin failed: back to the entry point, whose redirect may pin a healthy one.
+        stream.stickyUrls.delete(entry);
+        logger.info('sticky origin failed, back to the entry URL', { stream: stream.id, origin: redactUrl(pinned) });
+        opened = await tryUrl(r, entry);
+      }
+    }
+    if (stream.useStickySession && opened.finalUrl !== entry && opened.finalUrl !== pinned) {
+      if (stream.stickyUrls.size >= MAX_STICKY_URLS) stream.stickyUrls.clear();
+      stream.stickyUrls.set(entry, opened.finalUrl);
+    }
+    return opened;
+  }
+
   return async (r) => {
+    const { stream } = r;
+    const useResolver = resolver !== undefined && stream.resolverUrl !== null && walksStreamRing(stream, r.ring);
+    /** URLs a resolver handed out in this walk, by their ring position. */
+    const resolved = new Map<number, string>();
+    let asks = 0;
+    const urlAt = (i: number): string => resolved.get(i) ?? r.ring[i] ?? stream.url;
     const { value, index } = await walkRing({
       ringLength: r.ring.length,
       startIndex: r.startIndex,
       rounds: r.rounds,
       signal: r.signal,
-      attempt: async (i) => {
-        const url = r.ring[i] ?? r.stream.url;
-        const opened = await upstream.request(url, { method: 'GET', headers: r.headers, signal: r.signal, connectTimeoutMs: deps.connectTimeoutMs });
-        opened.res.on('error', ignoreUpstreamError);
-        const verdict = r.accept(opened.res);
-        if (verdict !== true) {
-          discardResponse(opened.res);
-          throw verdict;
-        }
-        return opened;
-      },
+      attempt: (i) => trySticky(r, urlAt(i)),
       onError: (err, i) => {
-        streams.recordError(r.stream);
+        streams.recordError(stream);
         stats.recordError(upstreamErrorKind(err));
         if (logger.isDebug()) {
-          logger.debug('upstream attempt failed', { stream: r.stream.id, index: i, url: redactUrl(r.ring[i] ?? ''), code: err.code, error: err.message });
+          logger.debug('upstream attempt failed', { stream: stream.id, index: i, url: redactUrl(urlAt(i)), code: err.code, error: err.message });
         }
       },
+      skip: stream.strictLiveTs ? (i) => isStalled(stream, urlAt(i), now()) : undefined,
+      next: useResolver
+        ? async (failed, err) => {
+            if (asks >= MAX_RESOLVER_ASKS_PER_WALK || resolver === undefined) return undefined;
+            asks += 1;
+            const answer = await resolver.next(stream, {
+              currentUrl: urlAt(failed),
+              currentIndex: failed,
+              statusCode: err instanceof UpstreamStatusError ? err.upstreamStatus : null,
+              reason: 'upstream_error',
+              signal: r.signal,
+            });
+            if (answer.url === undefined || answer.url === urlAt(failed)) return undefined;
+            const at = placeResolvedUrl(stream, answer.url);
+            resolved.set(at, answer.url);
+            return at;
+          }
+        : undefined,
     });
     return { res: value.res, finalUrl: value.finalUrl, index };
   };
