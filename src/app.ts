@@ -112,6 +112,8 @@ export function createApp(config: Config, options: AppOptions): App {
     router,
     auth,
     rootPath: config.rootPath,
+    corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     logger,
     isShuttingDown: () => shuttingDown,
     onRequestDone: metrics.observeRequest,
