@@ -76,7 +76,7 @@ export function createApp(config: Config, options: AppOptions): App {
     openFromRing: createRingOpener({ upstream: upstreamClient, streams, stats: upstreamStats, logger, connectTimeoutMs: config.connectTimeoutMs }),
     // No seal memo: the HLS rewrite memo remembers whole proxy URIs per playlist, so a second one would only cost.
     tokens: createTokenSealer(config.urlSecret, { sealCacheSize: 0 }),
-    urlBase: config.publicUrl ?? config.rootPath,
+    publicUrl: config.publicUrl,
   });
   const webhooks = createWebhookService({
     bus,
