@@ -93,7 +93,9 @@ async function handle(deps: ServerDeps, guards: Guards, req: IncomingMessage, re
     if (method === 'OPTIONS') {
       // A CORS preflight is about the route the browser means to call next.
       const asked = req.headers['access-control-request-method'];
-      const target = deps.router.match(typeof asked === 'string' ? asked.toUpperCase() : 'GET', path);
+      let target = deps.router.match(typeof asked === 'string' ? asked.toUpperCase() : 'GET', path);
+      // A method the path does not take: the path alone still tells playback from management.
+      if (target.kind === 'method-not-allowed') target = deps.router.match(target.allowed[0] ?? 'GET', path);
       if (target.kind !== 'found') throw new NotFoundError('Route');
       guards.cors.preflight(req, res, isPlaybackRoute(target.route));
       return;
