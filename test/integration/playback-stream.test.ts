@@ -284,3 +284,16 @@ test('§5.4 a playlist answered on /stream/{id} is redirected to the HLS route, 
   assert.match(text, /^s\/[A-Za-z0-9_-]+\.ts$/m);
   assert.doesNotMatch(text, /secret|127\.0\.0\.1/);
 });
+
+test('§2 §5.4 the /stream → HLS redirect is absolute on PUBLIC_URL; the route answers with and without ROOT_PATH', async (t) => {
+  const body = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg.ts\n';
+  const origin = await startOrigin(t, { '/chan': { kind: 'file', body: Buffer.from(body), contentType: 'application/x-mpegURL' } });
+  const proxy = await startProxy(t, { rootPath: '/m3u-proxy', publicUrl: 'https://tv.example.com/m3u-proxy' });
+  const s = (await api(proxy.base, 'POST', '/streams', { url: origin.url('/chan') })).body as Created;
+  for (const base of [proxy.base, `http://127.0.0.1:${proxy.port}`]) {
+    const answer = await fetch(`${base}/stream/${s.stream_id}`, { redirect: 'manual' });
+    await answer.arrayBuffer();
+    assert.equal(answer.status, 302, base);
+    assert.equal(answer.headers.get('location'), `https://tv.example.com/m3u-proxy/hls/${s.stream_id}/playlist.m3u8`);
+  }
+});
