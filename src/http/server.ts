@@ -2,7 +2,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TokenChecker } from './auth.ts';
 import { requireJsonBody } from './body.ts';
-import { createCorsPolicy, isPlaybackRoute } from './cors.ts';
+import { createCorsPolicy, isPlaybackRoute, type CorsPolicy } from './cors.ts';
 import { createHostCheck } from './host-check.ts';
 import { afterAnswer, lingerUnreadBody } from './linger.ts';
 import { sendError } from './respond.ts';
@@ -73,7 +73,7 @@ export function loggableUrl(rawUrl: string): string {
 
 /** The browser-facing protections of SPEC §4, built once per server. */
 interface Guards {
-  cors: ReturnType<typeof createCorsPolicy>;
+  cors: CorsPolicy;
   checkHost: (req: IncomingMessage) => void;
 }
 
