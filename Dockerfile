@@ -21,6 +21,11 @@ ENV NODE_ENV=production \
     LOG_LEVEL=info \
     STATE_FILE=/data/state.json
 WORKDIR /app
+# curl: m3u-editor's compose file health-checks the proxy with `curl -f http://127.0.0.1:PORT/health?api_token=...`
+# inside this image (SPEC §11). Only curl and its libraries (no recommends), and no apt lists left behind.
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends curl \
+ && rm -rf /var/lib/apt/lists/*
 # package.json marks dist/*.js as ES modules; files stay root-owned and read-only for the runtime user.
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/dist ./dist
@@ -31,7 +36,7 @@ VOLUME ["/data"]
 # The node image's unprivileged user (uid 1000); it writes only the state file in /data.
 USER node
 EXPOSE 8085
-# /livez never needs the API token; no curl in slim images, so Node's own fetch does the probe.
+# /livez never needs the API token; Node's own fetch does the probe, so that PORT and ROOT_PATH are honoured.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "-e", "fetch('http://127.0.0.1:'+(process.env.PORT||process.env.M3U_PROXY_PORT||8085)+(process.env.ROOT_PATH||'')+'/livez',{signal:AbortSignal.timeout(4000)}).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
 # SIGTERM starts the graceful shutdown (SPEC §8: up to 10 s); give the container stop_grace_period: 15s.

@@ -120,7 +120,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     openFromRing: createRingOpener({ upstream: upstreamClient, streams, stats: upstreamStats, logger, connectTimeoutMs: config.connectTimeoutMs }),
     // No seal memo: the HLS rewrite memo remembers whole proxy URIs per playlist, so a second one would only cost.
     tokens: createTokenSealer(config.urlSecret, { sealCacheSize: 0 }),
-    urlBase: config.publicUrl ?? config.rootPath,
+    publicUrl: config.publicUrl,
     segmentCacheBytes: config.hlsSegmentCacheBytes,
   });
   const webhooks = createWebhookService({
@@ -175,6 +175,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     router,
     auth,
     rootPath: config.rootPath,
+    corsOrigins: config.corsOrigins,
+    allowedHosts: config.allowedHosts,
     logger,
     isShuttingDown: () => shuttingDown,
     onRequestDone: metrics.observeRequest,

@@ -25,7 +25,12 @@ export interface Config {
   readonly readTimeoutMs: number;
   /** Rounds over all URLs without a byte before a player connection gives up. */
   readonly maxRetries: number;
-  readonly trustProxy: boolean;
+  /** Whose X-Forwarded-* headers count (SPEC §2): every peer (true), none (false), or peers on private addresses. */
+  readonly trustProxy: TrustProxy;
+  /** Origins whose pages may call the management API (CORS); empty: none (SPEC §4). */
+  readonly corsOrigins: readonly string[];
+  /** Host names, lower case, on which an unauthenticated management API answers beside IPs and single labels (SPEC §4). */
+  readonly allowedHosts: readonly string[];
   /** 32-byte key for playback tokens. */
   readonly urlSecret: Buffer;
   /** True when URL_SECRET was not set and the key is random for this process. */
@@ -42,6 +47,9 @@ export interface Config {
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
 export const VERSION = '1.0.0';
+
+/** TRUST_PROXY: `true` any peer, `false` none, `'private'` loopback, private and unique-local peers. */
+export type TrustProxy = boolean | 'private';
 
 export const DEFAULT_USER_AGENT =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/115.0.0.0 Safari/537.36';
@@ -78,7 +86,9 @@ const OPTIONS = {
   connectTimeout: { env: ['DEFAULT_CONNECTION_TIMEOUT'], def: '10', help: 'upstream connect + response headers, seconds' },
   readTimeout: { env: ['DEFAULT_READ_TIMEOUT'], def: '30', help: 'upstream idle-read (stall) timeout, seconds' },
   maxRetries: { env: ['DEFAULT_MAX_RETRIES'], def: '3', help: 'rounds over all URLs without a byte before giving up' },
-  trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
+  trustProxy: { env: ['TRUST_PROXY'], def: 'private', help: "whose X-Forwarded-For/-Proto/-Host count: private (peers on private addresses), true or false" },
+  corsOrigins: { env: ['CORS_ORIGINS'], def: 'unset', help: 'comma-separated origins whose pages may call the management API' },
+  allowedHosts: { env: ['ALLOWED_HOSTS'], def: 'unset', help: 'comma-separated host names the API answers without API_TOKEN (beside IPs, localhost, single labels)' },
   urlSecret: { env: ['URL_SECRET'], def: 'generated', help: 'key for playback URLs; when unset, generated once and kept in the state file', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
   stateFile: { flag: 'state-file', env: ['STATE_FILE'], def: DEFAULT_STATE_FILE, help: 'streams, webhooks and URL_SECRET kept across restarts; empty: memory only' },
@@ -159,7 +169,9 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     connectTimeoutMs: seconds('connectTimeout', 10),
     readTimeoutMs: seconds('readTimeout', 30),
     maxRetries: parseRetries(raw('maxRetries'), (r, why) => fail('maxRetries', r, why)),
-    trustProxy: parseBool(raw('trustProxy'), (r, why) => fail('trustProxy', r, why)),
+    trustProxy: parseTrustProxy(raw('trustProxy'), (r, why) => fail('trustProxy', r, why)),
+    corsOrigins: parseOrigins(raw('corsOrigins'), (r, why) => fail('corsOrigins', r, why)),
+    allowedHosts: parseHostList(raw('allowedHosts'), (r, why) => fail('allowedHosts', r, why)),
     // SHA-256 turns a passphrase of any length into the 32-byte AES-256 key; the same secret gives the same key on every replica.
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
@@ -258,6 +270,40 @@ function parseBool(r: Raw | undefined, fail: Fail): boolean {
   if (TRUE_WORDS.has(v)) return true;
   if (FALSE_WORDS.has(v)) return false;
   return fail(r, 'must be true or false (also 1/0, yes/no, on/off)');
+}
+
+function parseTrustProxy(r: Raw | undefined, fail: Fail): TrustProxy {
+  if (r === undefined) return 'private';
+  const v = r.value.trim().toLowerCase();
+  if (v === 'private') return 'private';
+  if (TRUE_WORDS.has(v)) return true;
+  if (FALSE_WORDS.has(v)) return false;
+  return fail(r, 'must be private, true or false (also 1/0, yes/no, on/off)');
+}
+
+function listOf(r: Raw): string[] {
+  return r.value.split(',').map((s) => s.trim()).filter((s) => s !== '');
+}
+
+/** `https://editor.example.com, http://10.0.0.5:8080` → their origins (scheme://host[:port], lower case). */
+function parseOrigins(r: Raw | undefined, fail: Fail): readonly string[] {
+  if (r === undefined) return [];
+  return listOf(r).map((item) => {
+    const url = URL.canParse(item) ? new URL(item) : undefined;
+    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin + '/' !== url.href.replace(/\/?$/, '/')) {
+      return fail(r, `'${item}' is not an origin like https://editor.example.com`);
+    }
+    return url.origin;
+  });
+}
+
+function parseHostList(r: Raw | undefined, fail: Fail): readonly string[] {
+  if (r === undefined) return [];
+  return listOf(r).map((item) => {
+    const v = item.toLowerCase();
+    if (!/^[a-z0-9.-]+$/.test(v)) return fail(r, `'${item}' is not a host name`);
+    return v;
+  });
 }
 
 /** util.parseArgs over the table; its errors (unknown flag, missing value) become one-line ConfigErrors. */

@@ -1,6 +1,8 @@
 // Who a player is (SPEC §5.3): client id, address, user agent and username, derived from the request alone.
 import { createHash } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import type { TrustProxy } from '../config.ts';
+import { isLocalSideAddress, unmapIPv4 } from '../core/address.ts';
 import type { ClientInfo } from '../core/registry.ts';
 
 const MAX_ID_LENGTH = 128;
@@ -9,15 +11,21 @@ function firstHeader(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The socket's address, or the first X-Forwarded-For hop when TRUST_PROXY is on. */
-export function clientIp(req: IncomingMessage, trustProxy: boolean): string {
-  if (trustProxy) {
+/** True when TRUST_PROXY lets this peer speak for the client (X-Forwarded-For/-Proto/-Host). */
+export function trustsPeer(peer: string | undefined, trustProxy: TrustProxy): boolean {
+  if (trustProxy === 'private') return peer !== undefined && isLocalSideAddress(peer);
+  return trustProxy;
+}
+
+/** The socket's address, or the first X-Forwarded-For hop when TRUST_PROXY trusts the peer (SPEC §5.3). */
+export function clientIp(req: IncomingMessage, trustProxy: TrustProxy): string {
+  const peer = req.socket.remoteAddress;
+  if (trustsPeer(peer, trustProxy)) {
     const forwarded = firstHeader(req.headers['x-forwarded-for']);
     const first = forwarded?.split(',')[0]?.trim();
-    if (first) return first;
+    if (first) return unmapIPv4(first);
   }
-  const addr = req.socket.remoteAddress ?? 'unknown';
-  return addr.startsWith('::ffff:') ? addr.slice(7) : addr;
+  return peer === undefined ? 'unknown' : unmapIPv4(peer);
 }
 
 export interface ClientIdentity {
@@ -26,7 +34,7 @@ export interface ClientIdentity {
 }
 
 /** `client_id` from the query when given, else client_ + 16 hex of MD5("{ip}-{user agent}-{stream id}"). */
-export function identifyClient(req: IncomingMessage, query: URLSearchParams, streamId: string, trustProxy: boolean): ClientIdentity {
+export function identifyClient(req: IncomingMessage, query: URLSearchParams, streamId: string, trustProxy: TrustProxy): ClientIdentity {
   const ip = clientIp(req, trustProxy);
   const userAgent = firstHeader(req.headers['user-agent']) ?? '';
   const given = query.get('client_id');

@@ -1,17 +1,6 @@
-// Writing answers: JSON bodies, JSON errors (SPEC §9) and the CORS headers every answer carries.
+// Writing answers: JSON bodies and JSON errors (SPEC §9). CORS headers are http/cors.ts's.
 import type { ServerResponse } from 'node:http';
 import { type AppError, MethodNotAllowedError, toBody } from '../errors.ts';
-
-export const CORS_HEADERS: Readonly<Record<string, string>> = {
-  'access-control-allow-origin': '*',
-  'access-control-allow-methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
-  'access-control-allow-headers': 'Content-Type, X-API-Token, Range, If-Range, If-None-Match, If-Modified-Since, Authorization',
-  'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges, X-Stream-ID, X-Client-ID',
-};
-
-export function setCors(res: ServerResponse): void {
-  for (const [k, v] of Object.entries(CORS_HEADERS)) res.setHeader(k, v);
-}
 
 export function sendJson(res: ServerResponse, status: number, body: unknown, headers?: Record<string, string>): void {
   const text = JSON.stringify(body);

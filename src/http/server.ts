@@ -1,7 +1,11 @@
 // The node:http server and the single error boundary: every thrown or rejected error of a handler ends here.
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { TokenChecker } from './auth.ts';
-import { sendError, setCors } from './respond.ts';
+import { requireJsonBody } from './body.ts';
+import { createCorsPolicy, isPlaybackRoute, type CorsPolicy } from './cors.ts';
+import { createHostCheck } from './host-check.ts';
+import { afterAnswer, lingerUnreadBody } from './linger.ts';
+import { sendError } from './respond.ts';
 import type { Router } from './router.ts';
 import { AppError, MethodNotAllowedError, NotFoundError, ShuttingDownError, isClientGone } from '../errors.ts';
 import type { Logger } from '../log.ts';
@@ -10,6 +14,10 @@ export interface ServerDeps {
   router: Router;
   auth: TokenChecker;
   rootPath: string;
+  /** CORS_ORIGINS: origins whose pages may call the management API; none by default. */
+  corsOrigins?: readonly string[];
+  /** ALLOWED_HOSTS: Host names served without API_TOKEN beside IPs, localhost and single labels. */
+  allowedHosts?: readonly string[];
   logger: Logger;
   /** True once shutdown began: new requests get 503. */
   isShuttingDown: () => boolean;
@@ -33,10 +41,11 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 15_000, requestMs: 
 
 export function createHttpServer(deps: ServerDeps): Server {
   const t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
+  const guards: Guards = { cors: createCorsPolicy(deps.corsOrigins ?? []), checkHost: createHostCheck(deps.allowedHosts ?? []) };
   const server = createServer(
     { requestTimeout: t.requestMs, headersTimeout: t.headersMs, connectionsCheckingInterval: t.checkIntervalMs },
     (req, res) => {
-      void handle(deps, req, res);
+      void handle(deps, guards, req, res);
     },
   );
   server.keepAliveTimeout = t.keepAliveMs;
@@ -62,10 +71,15 @@ export function loggableUrl(rawUrl: string): string {
   return rawUrl.replace(/([?&])(api_token)=[^&]*/gi, '$1$2=***');
 }
 
-async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** The browser-facing protections of SPEC §4, built once per server. */
+interface Guards {
+  cors: CorsPolicy;
+  checkHost: (req: IncomingMessage) => void;
+}
+
+async function handle(deps: ServerDeps, guards: Guards, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   let routeName = 'unmatched';
-  setCors(res);
   // During shutdown every answer closes its socket, so keep-alive clients cannot hold the server open.
   if (deps.isShuttingDown()) res.setHeader('connection', 'close');
   try {
@@ -74,14 +88,16 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const rawPath = q < 0 ? rawUrl : rawUrl.slice(0, q);
     const query = new URLSearchParams(q < 0 ? '' : rawUrl.slice(q + 1));
     const path = stripRoot(rawPath, deps.rootPath);
-    if (path === undefined) throw new NotFoundError('Route');
     const method = req.method ?? 'GET';
 
     if (method === 'OPTIONS') {
-      // CORS preflight: the headers are already set, nothing else to say.
-      res.statusCode = 204;
-      res.setHeader('access-control-max-age', '86400');
-      res.end();
+      // A CORS preflight is about the route the browser means to call next.
+      const asked = req.headers['access-control-request-method'];
+      let target = deps.router.match(typeof asked === 'string' ? asked.toUpperCase() : 'GET', path);
+      // A method the path does not take: the path alone still tells playback from management.
+      if (target.kind === 'method-not-allowed') target = deps.router.match(target.allowed[0] ?? 'GET', path);
+      if (target.kind !== 'found') throw new NotFoundError('Route');
+      guards.cors.preflight(req, res, isPlaybackRoute(target.route));
       return;
     }
     if (deps.isShuttingDown() && path !== '/livez') throw new ShuttingDownError();
@@ -89,12 +105,21 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
     const match = deps.router.match(method, path);
     if (match.kind === 'not-found') throw new NotFoundError('Route');
     if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(match.allowed);
-    routeName = match.route.path;
-    if (match.route.auth) deps.auth.require(req, query);
-    await match.route.handler({ req, res, method, path, query, params: match.params });
+    const route = match.route;
+    routeName = route.path;
+    guards.cors.apply(req, res, isPlaybackRoute(route));
+    if (route.auth) {
+      // With a token the token is the protection; without one, only Host names no rebinding page can own.
+      if (!deps.auth.enabled) guards.checkHost(req);
+      deps.auth.require(req, query);
+      requireJsonBody(req);
+    }
+    await route.handler({ req, res, method, path, query, params: match.params });
   } catch (err) {
     answerError(deps.logger, res, err);
   } finally {
+    // An answer given before its body was read (413, 415, 401...): drop the rest within bounds, then cut.
+    if (!req.complete) afterAnswer(res, () => lingerUnreadBody(req));
     if (deps.logger.isDebug()) {
       deps.logger.debug('request', { method: req.method, url: loggableUrl(req.url ?? ''), status: res.statusCode });
     }
@@ -102,11 +127,15 @@ async function handle(deps: ServerDeps, req: IncomingMessage, res: ServerRespons
   }
 }
 
-function stripRoot(path: string, rootPath: string): string | undefined {
+/**
+ * Every route answers both with and without ROOT_PATH (SPEC §2): m3u-editor calls the API without it and sends
+ * players with it, through an nginx that may strip it or not.
+ */
+export function stripRoot(path: string, rootPath: string): string {
   if (rootPath === '') return path;
   if (path === rootPath) return '/';
   if (path.startsWith(rootPath + '/')) return path.slice(rootPath.length);
-  return undefined;
+  return path;
 }
 
 /** The single place that turns a failure into an answer; logs it once. */

@@ -61,21 +61,44 @@ export function proxyUrlPattern(base: string, id: string, kind: 'p' | 's', ext?:
   return `${escapeRe(base)}/hls/${id}/${kind}/[A-Za-z0-9_-]+\\.${ext === undefined ? '[a-z0-9]{1,5}' : escapeRe(ext)}`;
 }
 
+/** A proxy URI relative to the playlist that carries it (SPEC §2 without PUBLIC_URL): `s/T.ts`, `../s/T.ts`, `T.m3u8`. */
+function relativeUriPattern(ext?: string): string {
+  return `(?:\\.\\./)?(?:[ps]/)?[A-Za-z0-9_-]+\\.${ext === undefined ? '[a-z0-9]{1,5}' : escapeRe(ext)}`;
+}
+
+/**
+ * Without PUBLIC_URL the URIs are relative to the playlist: a master (`/hls/{id}/playlist.m3u8`) hands out `p/T`
+ * and `s/T`, a variant (`/hls/{id}/p/X.m3u8`) `T` and `../s/T`. Checks that one playlist uses one of the two
+ * placements consistently, and returns each URI as the root-relative `{root}/hls/{id}/{kind}/{file}` it resolves to.
+ */
+function resolveRelative(uris: string[], marks: Mark[], root: string, id: string): string[] {
+  const parts = uris.map((u) => /^((?:\.\.\/)?(?:[ps]\/)?)([^/]+)$/.exec(u) ?? assert.fail(`not a relative proxy URI: ${u}`));
+  const fromMaster = marks.map((m) => `${m.kind}/`);
+  const fromVariant = marks.map((m) => (m.kind === 'p' ? '' : '../s/'));
+  const prefixes = parts.map((m) => m[1] ?? '');
+  const placement = prefixes.every((p, i) => p === fromMaster[i]) ? 'master' : prefixes.every((p, i) => p === fromVariant[i]) ? 'variant' : undefined;
+  assert.ok(placement, `relative URIs of mixed placement or wrong kind: ${uris.join(' ')} (kinds ${marks.map((m) => m.kind).join('')})`);
+  return parts.map((m, i) => `${root}/hls/${id}/${marks[i]?.kind ?? ''}/${m[2] ?? ''}`);
+}
+
 /**
  * Asserts that `text` is the template byte for byte (BOM, line endings, tags, no added final newline) with every
- * mark replaced by a proxy URL of the right kind under `base`; returns those URLs in mark order.
+ * mark replaced by a proxy URL of the right kind; returns those URLs in mark order. `base` is PUBLIC_URL (absolute
+ * URIs on it), or ROOT_PATH ('' for none): the URIs are then relative, and come back resolved, root-relative.
  */
 export function matchRewritten(text: string, tpl: Template, base: string, id: string): string[] {
+  const absolute = /^https?:/.test(base);
   let source = '^' + escapeRe(tpl.parts[0] ?? '');
   tpl.marks.forEach((m, i) => {
-    source += `(${proxyUrlPattern(base, id, m.kind, m.ext)})` + escapeRe(tpl.parts[i + 1] ?? '');
+    source += `(${absolute ? proxyUrlPattern(base, id, m.kind, m.ext) : relativeUriPattern(m.ext)})` + escapeRe(tpl.parts[i + 1] ?? '');
   });
   const match = new RegExp(source + '$').exec(text);
   if (!match) {
     const show = (s: string): string => JSON.stringify(s.length > 4000 ? s.slice(0, 4000) + '…' : s);
     assert.fail(`rewritten playlist does not match its template\n  got:      ${show(text)}\n  template: ${show(tpl.body)}`);
   }
-  return match.slice(1).map((u) => u ?? '');
+  const uris = match.slice(1).map((u) => u ?? '');
+  return absolute ? uris : resolveRelative(uris, tpl.marks, base, id);
 }
 
 /** Every URI a player would fetch from a playlist: URI lines and URI="..." attributes, in order. */
@@ -119,9 +142,12 @@ export function get(url: string, headers: Record<string, string> = {}, method = 
   });
 }
 
-/** Absolute URL on the proxy for a root-relative URI it handed out (or any path with ROOT_PATH already in it). */
-export function proxyUrl(proxy: RunningProxy, uri: string): string {
-  return new URL(uri, `http://127.0.0.1:${proxy.port}`).href;
+/**
+ * Absolute URL on the proxy for a URI it handed out: root-relative (or any path with ROOT_PATH already in it), or
+ * relative to `from`, the absolute URL of the playlist that carried it (SPEC §2).
+ */
+export function proxyUrl(proxy: RunningProxy, uri: string, from?: string): string {
+  return new URL(uri, from ?? `http://127.0.0.1:${proxy.port}`).href;
 }
 
 export interface CreatedHls {

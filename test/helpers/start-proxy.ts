@@ -22,6 +22,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     readTimeoutMs: 2_000,
     maxRetries: 2,
     trustProxy: false,
+    corsOrigins: [],
+    allowedHosts: [],
     urlSecret: randomBytes(32),
     urlSecretRandom: true,
     webhookSecret: undefined,

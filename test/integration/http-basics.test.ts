@@ -66,15 +66,18 @@ test('§9 unknown routes are 404 JSON, wrong methods 405 JSON with Allow', async
   assert.match(na.headers.get('allow') ?? '', /GET/);
 });
 
-test('§5.2 OPTIONS preflight answers with CORS headers, and every answer carries them', async (t) => {
+test('§5.2 OPTIONS preflight on a playback route answers with CORS headers for any origin; its errors carry them', async (t) => {
   const { base } = await startProxy(t, { apiToken: 'tok' });
   const pre = await fetch(base + '/hls/abc/playlist.m3u8', { method: 'OPTIONS', headers: { origin: 'http://player', 'access-control-request-method': 'GET' } });
   assert.equal(pre.status, 204);
   assert.equal(pre.headers.get('access-control-allow-origin'), '*');
   assert.match(pre.headers.get('access-control-allow-headers') ?? '', /Range/);
+  const missing = await api(base, 'GET', '/hls/abc/playlist.m3u8');
+  assert.equal(missing.status, 404);
+  assert.equal(missing.headers.get('access-control-allow-origin'), '*', 'hls.js can read a playback error');
   const err = await api(base, 'GET', '/streams');
   assert.equal(err.status, 401);
-  assert.equal(err.headers.get('access-control-allow-origin'), '*');
+  assert.equal(err.headers.get('access-control-allow-origin'), null, 'the management API sends no CORS headers');
 });
 
 test('§9 a client that never finishes its headers is cut off by the server', async (t) => {

@@ -32,11 +32,12 @@ async function twoOrigins(t: TestContext): Promise<Origin> {
 /** The player's view: the master once, then its two variant URLs. */
 async function tuneIn(proxy: RunningProxy, origin: Origin): Promise<{ id: string; low: string; high: string }> {
   const created = await createHlsStream(proxy, origin.url('/a/master.m3u8'), { failover_urls: [origin.url('/b/master.m3u8')] });
-  const m = await get(proxyUrl(proxy, created.playlist_url));
+  const masterUrl = proxyUrl(proxy, created.playlist_url);
+  const m = await get(masterUrl);
   assert.equal(m.status, 200);
   const [low, high] = playlistUris(m.text);
   assert.ok(low && high);
-  return { id: created.stream_id, low: proxyUrl(proxy, low), high: proxyUrl(proxy, high) };
+  return { id: created.stream_id, low: proxyUrl(proxy, low, masterUrl), high: proxyUrl(proxy, high, masterUrl) };
 }
 
 /** Reloads a variant and follows its one segment: the bytes say which origin and which variant answered. */
@@ -45,7 +46,7 @@ async function play(proxy: RunningProxy, variantUrl: string): Promise<string> {
   assert.equal(v.status, 200, v.text);
   assert.match(v.text, /#EXT-X-MEDIA-SEQUENCE:7/);
   const [segment] = playlistUris(v.text);
-  const s = await get(proxyUrl(proxy, segment ?? ''));
+  const s = await get(proxyUrl(proxy, segment ?? '', variantUrl));
   assert.equal(s.status, 200);
   return s.text;
 }
@@ -102,9 +103,10 @@ test('§3.1 §5.3 a resolver-only stream: a failing variant follows the master t
   const resolver = await startResolver(t, { kind: 'next', url: origin.url('/b/master.m3u8') });
   const proxy = await startProxy(t);
   const created = await createHlsStream(proxy, origin.url('/a/master.m3u8'), { failover_resolver_url: resolver.url });
-  const m = await get(proxyUrl(proxy, created.playlist_url));
+  const masterUrl = proxyUrl(proxy, created.playlist_url);
+  const m = await get(masterUrl);
   const [low] = playlistUris(m.text);
-  const lowUrl = proxyUrl(proxy, low ?? '');
+  const lowUrl = proxyUrl(proxy, low ?? '', masterUrl);
   assert.equal(await play(proxy, lowUrl), 'primary low');
 
   origin.set('/a/master.m3u8', { kind: 'status', status: 503 });

@@ -43,9 +43,10 @@ async function tuneIn(proxy: RunningProxy, url: string, failover: string[]): Pro
   proxy.app.bus.subscribe((e) => {
     if (e.event_type === 'failover_triggered' && e.stream_id === created.stream_id) failovers++;
   });
-  const r = await get(proxyUrl(proxy, created.playlist_url));
+  const at = proxyUrl(proxy, created.playlist_url);
+  const r = await get(at);
   assert.equal(r.status, 200, r.text);
-  return { id: created.stream_id, segments: playlistUris(r.text).map((u) => proxyUrl(proxy, u)), failovers: () => failovers };
+  return { id: created.stream_id, segments: playlistUris(r.text).map((u) => proxyUrl(proxy, u, at)), failovers: () => failovers };
 }
 
 test('§5.3 VOD: the primary dies mid-play, and every later segment comes from the backup, with one failover', async (t) => {
@@ -105,7 +106,7 @@ test('§5.3 a master: a segment of the second variant fails over to the second v
   const { id, segments: variants } = await tuneIn(proxy, origin.url('/a/master.m3u8'), [origin.url('/b/master.m3u8')]);
   const high = await get(variants[1] ?? '');
   const [seg] = playlistUris(high.text);
-  const r = await get(proxyUrl(proxy, seg ?? ''));
+  const r = await get(proxyUrl(proxy, seg ?? '', variants[1]));
   assert.equal(r.text, 'backup high');
   assert.equal((await streamStat(proxy, id)).failover_count, 1);
 });

@@ -58,9 +58,10 @@ function startGet(url: string): { received(): number; done: Promise<Buffer>; abo
 async function viewerUrls(proxy: RunningProxy, playlistUrl: string, viewers: number, index: number): Promise<string[]> {
   const urls: string[] = [];
   for (let v = 0; v < viewers; v++) {
-    const r = await get(proxyUrl(proxy, `${playlistUrl}?client_id=viewer${v}`));
+    const at = proxyUrl(proxy, `${playlistUrl}?client_id=viewer${v}`);
+    const r = await get(at);
     assert.equal(r.status, 200, r.text);
-    urls.push(proxyUrl(proxy, playlistUris(r.text)[index] ?? ''));
+    urls.push(proxyUrl(proxy, playlistUris(r.text)[index] ?? '', at));
   }
   return urls;
 }
@@ -146,7 +147,8 @@ test('§5.5 viewers reloading one playlist share one upstream fetch, each with i
     return playlistUris(r.text)[0] ?? '';
   });
   assert.equal(new Set(segmentUrls).size, 4, 'each viewer got its own tokens');
-  for (const u of segmentUrls) assert.equal((await get(proxyUrl(proxy, u))).text, 'segment', 'and every token works');
+  const at = proxyUrl(proxy, created.playlist_url);
+  for (const u of segmentUrls) assert.equal((await get(proxyUrl(proxy, u, at))).text, 'segment', 'and every token works');
   await get(proxyUrl(proxy, `${created.playlist_url}?client_id=viewer0`));
   assert.equal(origin.hits('/live.m3u8').length, 2, "a viewer's own reload is fetched again");
 });

@@ -272,7 +272,8 @@ test('§5.4 a playlist answered on /stream/{id} is redirected to the HLS route, 
   const s = r.body as Created;
   const answer = await fetch(`${proxy.base}/stream/${s.stream_id}?client_id=abc&username=al&api_token=tok`, { redirect: 'manual' });
   assert.equal(answer.status, 302);
-  assert.equal(answer.headers.get('location'), `/tv/hls/${s.stream_id}/playlist.m3u8?client_id=abc&username=al`);
+  // Relative (SPEC §2): resolved against /tv/stream/{id} it is /tv/hls/{id}/playlist.m3u8, whatever prefix a proxy strips.
+  assert.equal(answer.headers.get('location'), `../hls/${s.stream_id}/playlist.m3u8?client_id=abc&username=al`);
   assert.doesNotMatch(await answer.text(), /secret|127\.0\.0\.1/);
   assert.equal(proxy.app.registry.clientCount(s.stream_id), 0, 'no client session for a redirect');
   // A player that follows it gets the playlist rewritten, with no provider URL or credential left.
@@ -280,6 +281,19 @@ test('§5.4 a playlist answered on /stream/{id} is redirected to the HLS route, 
   assert.equal(followed.status, 200);
   assert.equal(followed.headers.get('content-type'), 'application/vnd.apple.mpegurl');
   const text = await followed.text();
-  assert.match(text, new RegExp(`^/tv/hls/${s.stream_id}/s/[A-Za-z0-9_-]+\\.ts$`, 'm'));
+  assert.match(text, /^s\/[A-Za-z0-9_-]+\.ts$/m);
   assert.doesNotMatch(text, /secret|127\.0\.0\.1/);
+});
+
+test('§2 §5.4 the /stream → HLS redirect is absolute on PUBLIC_URL; the route answers with and without ROOT_PATH', async (t) => {
+  const body = '#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg.ts\n';
+  const origin = await startOrigin(t, { '/chan': { kind: 'file', body: Buffer.from(body), contentType: 'application/x-mpegURL' } });
+  const proxy = await startProxy(t, { rootPath: '/m3u-proxy', publicUrl: 'https://tv.example.com/m3u-proxy' });
+  const s = (await api(proxy.base, 'POST', '/streams', { url: origin.url('/chan') })).body as Created;
+  for (const base of [proxy.base, `http://127.0.0.1:${proxy.port}`]) {
+    const answer = await fetch(`${base}/stream/${s.stream_id}`, { redirect: 'manual' });
+    await answer.arrayBuffer();
+    assert.equal(answer.status, 302, base);
+    assert.equal(answer.headers.get('location'), `https://tv.example.com/m3u-proxy/hls/${s.stream_id}/playlist.m3u8`);
+  }
 });

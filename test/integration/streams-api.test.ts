@@ -41,9 +41,12 @@ test('§3.1 direct files get /stream endpoints, metadata only when given, ROOT_P
   assert.equal(body['direct_url'], `/m3u-proxy/stream/${id}`);
   assert.equal(body['user_agent'], 'VLC/3.0.18');
   assert.ok(!('metadata' in body));
-  // Without the prefix the route does not exist.
-  const outside = await api(base.replace('/m3u-proxy', ''), 'GET', '/streams');
-  assert.equal(outside.status, 404);
+  // SPEC §2: every route answers without the prefix too (m3u-editor calls the API without it).
+  const outside = await api(base.replace('/m3u-proxy', ''), 'GET', `/streams/${id}`);
+  assert.equal(outside.status, 200);
+  assert.equal(((outside.body as Json)['stream'] as Json)['stream_id'], id);
+  // A longer first segment is not the prefix.
+  assert.equal((await api(base.replace('/m3u-proxy', '/m3u-proxyx'), 'GET', '/streams')).status, 404);
 });
 
 test('§3.1 creating the same URL again keeps the id and updates the fields', async (t) => {

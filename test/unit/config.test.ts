@@ -43,7 +43,9 @@ test('defaults match SPEC §2', () => {
   assert.equal(c.connectTimeoutMs, 10_000);
   assert.equal(c.readTimeoutMs, 30_000);
   assert.equal(c.maxRetries, 3);
-  assert.equal(c.trustProxy, false);
+  assert.equal(c.trustProxy, 'private');
+  assert.deepEqual(c.corsOrigins, []);
+  assert.deepEqual(c.allowedHosts, []);
   assert.equal(c.urlSecret.length, 32);
   assert.equal(c.urlSecretRandom, true);
   assert.equal(c.webhookSecret, undefined);
@@ -188,10 +190,22 @@ test('DEFAULT_MAX_RETRIES is an integer >= 1', () => {
   for (const bad of ['0', '-1', '2.5', 'many']) configError(() => run([], { DEFAULT_MAX_RETRIES: bad }), /^invalid DEFAULT_MAX_RETRIES/);
 });
 
-test('TRUST_PROXY accepts true/false/1/0/yes/no in any case', () => {
+test('TRUST_PROXY accepts private and true/false/1/0/yes/no in any case', () => {
+  for (const v of ['private', 'PRIVATE', ' Private ']) assert.equal(run([], { TRUST_PROXY: v }).trustProxy, 'private', v);
   for (const v of ['true', 'TRUE', '1', 'yes', 'Yes', 'on']) assert.equal(run([], { TRUST_PROXY: v }).trustProxy, true, v);
   for (const v of ['false', 'False', '0', 'no', 'off']) assert.equal(run([], { TRUST_PROXY: v }).trustProxy, false, v);
   configError(() => run([], { TRUST_PROXY: 'maybe' }), /^invalid TRUST_PROXY 'maybe'/);
+});
+
+test('CORS_ORIGINS are origins, ALLOWED_HOSTS host names; both comma-separated', () => {
+  const c = run([], { CORS_ORIGINS: 'https://Editor.example.com, http://10.0.0.5:8080/', ALLOWED_HOSTS: 'TV.example.com,nas.lan' });
+  assert.deepEqual(c.corsOrigins, ['https://editor.example.com', 'http://10.0.0.5:8080']);
+  assert.deepEqual(c.allowedHosts, ['tv.example.com', 'nas.lan']);
+  for (const bad of ['editor.example.com', 'https://e.example.com/path', 'ftp://e.example.com', 'https://e.example.com?q=1']) {
+    configError(() => run([], { CORS_ORIGINS: bad }), /^invalid CORS_ORIGINS/);
+  }
+  configError(() => run([], { ALLOWED_HOSTS: 'a b' }), /^invalid ALLOWED_HOSTS/);
+  configError(() => run([], { ALLOWED_HOSTS: 'h:80' }), /^invalid ALLOWED_HOSTS/);
 });
 
 test('URL_SECRET: the same secret gives the same key; unset gives a fresh random key', () => {

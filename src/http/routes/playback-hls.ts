@@ -11,19 +11,19 @@ import type { RouteDeps } from './deps.ts';
 export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config'>, hls: HlsProxy): Route[] {
   const { streams, auth, config } = deps;
 
-  const master: Handler = async ({ req, res, query, params }) => {
+  const master: Handler = async ({ req, res, path, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
     const url = overrideUrlOf(req, query, auth);
     const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
-    await hls.servePlaylist({ req, res, stream, clientId, info, url, variant: false, directives: deliveryDirectives(query) });
+    await hls.servePlaylist({ req, res, path, stream, clientId, info, url, variant: false, directives: deliveryDirectives(query) });
   };
 
   // The client id travels inside the token, so a client keeps it through every URL its playlists handed out.
-  const variant: Handler = async ({ req, res, query, params }) => {
+  const variant: Handler = async ({ req, res, path, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
     const sealed = hls.openFile(stream.id, params['file'] ?? '');
     const { info } = identifyClient(req, query, stream.id, config.trustProxy);
-    await hls.servePlaylist({ req, res, stream, clientId: sealed.clientId, info, url: sealed.url, variant: true, directives: deliveryDirectives(query) });
+    await hls.servePlaylist({ req, res, path, stream, clientId: sealed.clientId, info, url: sealed.url, variant: true, directives: deliveryDirectives(query) });
   };
 
   const segment: Handler = async ({ req, res, method, query, params }) => {

@@ -1,4 +1,5 @@
 // Player-facing continuous/VOD routes (SPEC §5.1): GET and HEAD /stream/{id}, no token, plus the token-only ?url= form.
+import { relativeDirRef } from '../../core/relative-uri.ts';
 import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
 import { identifyClient } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
@@ -6,7 +7,7 @@ import type { Handler, Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
 export function playbackStreamRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config'>, proxy: StreamProxy): Route[] {
-  const handler: Handler = async ({ req, res, method, query, params }) => {
+  const handler: Handler = async ({ req, res, method, path, query, params }) => {
     const stream = deps.streams.get(params['id'] ?? '');
     const overrideUrl = overrideUrlOf(req, query, deps.auth);
     const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
@@ -16,7 +17,10 @@ export function playbackStreamRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 
       const v = query.get(name);
       if (v !== null) keep.set(name, v);
     }
-    const hlsUrl = `${deps.config.rootPath}/hls/${stream.id}/playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
+    // Relative to this request's URL, so that it works behind a prefix-stripping proxy; absolute on PUBLIC_URL.
+    const id = encodeURIComponent(stream.id);
+    const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${id}/` : relativeDirRef(path, `/hls/${id}/`);
+    const hlsUrl = `${dir}playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
     await proxy.serve({ req, res, stream, clientId, info, head: method === 'HEAD', overrideUrl, hlsUrl: overrideUrl === undefined ? hlsUrl : undefined });
   };
   return [

@@ -30,8 +30,11 @@ export interface HlsDeps {
   book: SegmentBook;
   /** Upstream fetches and answers shared between the viewers of a stream. */
   share: HlsShare;
-  /** The proxify function of one playlist answer: upstream URL → the URI the player gets. */
-  urls(streamId: string, clientId: string): (kind: UriKind, absoluteUrl: string) => string;
+  /**
+   * The proxify function of one playlist answer: upstream URL → the URI the player gets, relative to the answer's
+   * own path (below ROOT_PATH) unless PUBLIC_URL is set.
+   */
+  urls(streamId: string, clientId: string, requestPath: string): (kind: UriKind, absoluteUrl: string) => string;
 }
 
 /** What every HLS request carries once the route has identified the stream and the client. */

@@ -18,7 +18,11 @@ import { createPlaylistOpener, type OpenedPlaylist, type PlaylistOpenRequest } f
 import type { HlsDeps, HlsRequest } from './hls-context.ts';
 import { stillWanted } from '../upstream/upstream-open.ts';
 
-export type PlaylistRequest = HlsRequest & PlaylistOpenRequest;
+export type PlaylistRequest = HlsRequest &
+  PlaylistOpenRequest & {
+    /** The request's path below ROOT_PATH: the rewritten URIs are relative to it (SPEC §2). */
+    path: string;
+  };
 
 /** Up to this many rewritten bytes are held before answering: small playlists get a Content-Length, and a bad one a clean 502. */
 const PREBUFFER_BYTES = 256 * 1024;
@@ -143,7 +147,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
     const memo = deps.memos.memoFor(stream.id, p.clientId, answer.finalUrl.replace(DIRECTIVE_PARAMS, ''));
     let body: Buffer;
     try {
-      body = rewritePlaylist(answer.body, { baseUrl: answer.finalUrl, proxify: deps.urls(stream.id, p.clientId), memo });
+      body = rewritePlaylist(answer.body, { baseUrl: answer.finalUrl, proxify: deps.urls(stream.id, p.clientId, p.path), memo });
     } catch (err) {
       throw bodyFailure(err, false);
     }
@@ -207,13 +211,14 @@ export function createPlaylistProxy(deps: HlsDeps) {
       const client = streams.touchHlsClient(stream, p.clientId, p.info);
       unregister = deps.connections.add({ client, abort: () => ac.abort() });
       // LL-HLS directives change on every reload but never how a relative URI resolves: keep them out of the memo key.
-      const memo = deps.memos.memoFor(stream.id, p.clientId, opened.finalUrl.replace(DIRECTIVE_PARAMS, ''));
+      // The memo holds whole URIs, which are relative to the request's directory: that is part of its key.
+      const memo = deps.memos.memoFor(stream.id, p.clientId, `${p.path.slice(0, p.path.lastIndexOf('/') + 1)} ${opened.finalUrl.replace(DIRECTIVE_PARAMS, '')}`);
       // A master fetched over the ring: note its variants, so that they can follow a failover (hls-variants.ts).
       const fromRing = p.url === undefined;
       const playlistUris: string[] = [];
       const rewriter = createRewriteStream({
         baseUrl: opened.finalUrl,
-        proxify: deps.urls(stream.id, p.clientId),
+        proxify: deps.urls(stream.id, p.clientId, p.path),
         memo,
         onPlaylistUri: fromRing ? (u) => playlistUris.push(u) : undefined,
       });

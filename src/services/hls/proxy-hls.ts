@@ -1,5 +1,6 @@
 // HLS playback (SPEC §5.2, §5.4): wires the playlist and segment proxies and owns the opaque playback URLs they hand
 // out. The only place a token is sealed or opened, so no request can name an upstream URL a playlist did not give.
+import { playbackDirs } from '../../core/relative-uri.ts';
 import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../../core/token.ts';
 import { BadTokenError } from '../../errors.ts';
 import type { HlsDeps } from './hls-context.ts';
@@ -14,8 +15,8 @@ export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos' | 'variants
   /** Bytes of the HLS segment cache (0: off). */
   segmentCacheBytes?: number;
   tokens: TokenSealer;
-  /** PUBLIC_URL when set (absolute URLs), else ROOT_PATH (root-relative URLs). */
-  urlBase: string;
+  /** PUBLIC_URL: absolute URIs on it; undefined: URIs relative to the playlist's own URL (SPEC §2). */
+  publicUrl: string | undefined;
 }
 
 /** What segment failover and viewer sharing keep (segment-book.ts, hls-share.ts). */
@@ -26,10 +27,10 @@ function createHlsSharing(deps: HlsProxyDeps): Pick<HlsDeps, 'book' | 'share'> {
 export type HlsProxy = ReturnType<typeof createHlsProxy>;
 
 export function createHlsProxy(deps: HlsProxyDeps) {
-  const { tokens, urlBase } = deps;
-  const urls: HlsDeps['urls'] = (streamId, clientId) => {
-    const prefix = `${urlBase}/hls/${streamId}/`;
-    return (kind, url) => `${prefix}${kind}/${tokens.seal({ url, streamId, clientId })}.${extensionFor(url, kind)}`;
+  const { tokens, publicUrl } = deps;
+  const urls: HlsDeps['urls'] = (streamId, clientId, requestPath) => {
+    const dirs = playbackDirs(publicUrl, streamId, requestPath);
+    return (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId })}.${extensionFor(url, kind)}`;
   };
   const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore(), variants: createVariantBook(), ...createHlsSharing(deps) };
   const playlists = createPlaylistProxy(full);
