@@ -32,6 +32,10 @@ export interface Config {
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
   readonly webhookSecret: string | undefined;
+  /** Lines one rewritten playlist may have before it is cut (issue 14.3). */
+  readonly hlsMaxPlaylistLines: number;
+  /** Bytes (decoded) one rewritten playlist may have before it is cut (issue 14.3). */
+  readonly hlsMaxPlaylistBytes: number;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -39,6 +43,10 @@ export const VERSION = '1.0.0';
 
 export const DEFAULT_USER_AGENT =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/115.0.0.0 Safari/537.36';
+
+/** Issue 14.3: far above any real playlist (a 24 h VOD of 1 s segments is ~170,000 lines), far below harm. */
+export const DEFAULT_HLS_MAX_PLAYLIST_LINES = 200_000;
+export const DEFAULT_HLS_MAX_PLAYLIST_BYTES = 32 * 1024 * 1024;
 
 export type StartCommand = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
 
@@ -72,6 +80,8 @@ const OPTIONS = {
   trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
   urlSecret: { env: ['URL_SECRET'], def: 'random', help: 'key for playback URLs; set it so they survive restarts', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
+  hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
+  hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -128,6 +138,13 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     return Math.max(1, Math.round(n * 1000));
   };
   const text = (key: Key): string | undefined => raw(key)?.value;
+  const count = (key: Key, def: number): number => {
+    const r = raw(key);
+    if (r === undefined) return def;
+    const v = r.value.trim();
+    if (!/^\d{1,15}$/.test(v) || Number(v) === 0) return fail(key, r, 'must be a positive integer');
+    return Number(v);
+  };
 
   const debug = flags.has('debug');
   const urlSecretRaw = text('urlSecret');
@@ -151,6 +168,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
+    hlsMaxPlaylistLines: count('hlsMaxPlaylistLines', DEFAULT_HLS_MAX_PLAYLIST_LINES),
+    hlsMaxPlaylistBytes: count('hlsMaxPlaylistBytes', DEFAULT_HLS_MAX_PLAYLIST_BYTES),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }

@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { createApp, type App } from '../../src/app.ts';
-import { DEFAULT_USER_AGENT, type Config } from '../../src/config.ts';
+import { DEFAULT_HLS_MAX_PLAYLIST_BYTES, DEFAULT_HLS_MAX_PLAYLIST_LINES, DEFAULT_USER_AGENT, type Config } from '../../src/config.ts';
 import { createLogger, silentLogger, type Logger } from '../../src/log.ts';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -25,6 +25,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     urlSecret: randomBytes(32),
     urlSecretRandom: true,
     webhookSecret: undefined,
+    hlsMaxPlaylistLines: DEFAULT_HLS_MAX_PLAYLIST_LINES,
+    hlsMaxPlaylistBytes: DEFAULT_HLS_MAX_PLAYLIST_BYTES,
     ...overrides,
   };
 }

@@ -81,8 +81,15 @@ export function createPlaylistOpener(deps: HlsDeps) {
     });
     await pipeline([peeked.body, ...encodings.reverse().map((e) => createDecoder(e, peeked.head)), collect], { signal: bounded });
     const uris: string[] = [];
-    rewritePlaylist(Buffer.concat(chunks, size), { baseUrl: opened.finalUrl, proxify: (_kind, u) => u, onPlaylistUri: (u) => uris.push(u) });
-    variants.recordMaster(stream, index, uris);
+    const defines = new Map<string, string>();
+    rewritePlaylist(Buffer.concat(chunks, size), {
+      baseUrl: opened.finalUrl,
+      queryUrl: url,
+      proxify: (_kind, u) => u,
+      onPlaylistUri: (u) => uris.push(u),
+      onDefine: (name, value) => defines.set(name, value),
+    });
+    variants.recordMaster(stream, index, uris, defines);
     return uris;
   }
 
