@@ -98,9 +98,15 @@ export function buildUpstreamHeaders(input: UpstreamHeaderInput): Record<string,
   return out;
 }
 
-/** SPEC §5.1: the origin's type, unless it is missing or the generic octet-stream; then the URL extension's. */
+/**
+ * SPEC §5.1: the origin's type, unless it is missing or the generic octet-stream; then the URL extension's.
+ * Only media is answered with mirrored headers (playlists are rewritten or refused), so a playlist type there is a
+ * mislabel (issue 14.4: live TS labelled as a playlist) and is not passed on: a player would parse it as one.
+ */
 export function contentTypeFor(upstreamType: string | undefined, url: string): string | undefined {
-  const generic = upstreamType === undefined || upstreamType === '' || upstreamType.toLowerCase().startsWith('application/octet-stream');
+  const lower = upstreamType?.toLowerCase() ?? '';
+  if (lower.includes('mpegurl')) return contentTypeForUrl(url) ?? 'application/octet-stream';
+  const generic = upstreamType === undefined || upstreamType === '' || lower.startsWith('application/octet-stream');
   if (!generic) return upstreamType;
   return contentTypeForUrl(url) ?? upstreamType;
 }

@@ -2,6 +2,7 @@
 // from them (core/sniff.ts), and the same response then goes on to whoever serves it, from its first byte.
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
+import { PlaylistAsMediaError } from '../../errors.ts';
 import { type BodyKind, sniffBody } from '../sniff.ts';
 import { decodeHead, parseContentEncoding } from './decode.ts';
 
@@ -142,4 +143,26 @@ export async function sniffResponse(up: IncomingMessage, opts: PeekOptions & { t
   if (decoded === undefined) return 'unknown';
   const kind = sniffBody(decoded, true);
   return kind === 'undecided' ? 'unknown' : kind;
+}
+
+export interface MediaCheckOptions extends PeekOptions {
+  timeoutMs: number;
+  /** A HEAD request: no body reaches the player, so there is nothing to judge. */
+  head?: boolean;
+}
+
+/**
+ * True when a 200/206 answer to a media request (a segment URL, /stream) is really a playlist (issues 12.2, 14.2):
+ * relayed raw, it would hand the player every provider URL in it. The body stays unread either way.
+ */
+export async function isPlaylistBody(up: IncomingMessage, opts: MediaCheckOptions): Promise<boolean> {
+  if (opts.head === true || (up.statusCode !== 200 && up.statusCode !== 206)) return false;
+  return (await sniffResponse(up, opts)) === 'playlist';
+}
+
+/** The single check of the segment route: a playlist body is refused with a JSON 502 (its response destroyed). */
+export async function refusePlaylistBody(up: IncomingMessage, opts: MediaCheckOptions): Promise<void> {
+  if (!(await isPlaylistBody(up, opts))) return;
+  up.destroy();
+  throw new PlaylistAsMediaError();
 }

@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
 import { buildUpstreamHeaders, isUsableMediaStatus, mirrorResponseHeaders, pickPlayerHeaders } from '../../core/upstream/headers.ts';
+import { refusePlaylistBody } from '../../core/upstream/peek.ts';
 import { UpstreamError, UpstreamStatusError } from '../../errors.ts';
 import type { HlsDeps, HlsRequest } from './hls-context.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
@@ -34,6 +35,7 @@ export function createSegmentProxy(deps: HlsDeps) {
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
+    await refusePlaylistBody(up, { signal: ac.signal, timeoutMs: config.readTimeoutMs, head: p.head });
     res.off('close', onPlayerClose);
     if (!stillWanted(res, up, registry, stream)) return;
     const client = streams.touchHlsClient(stream, p.clientId, p.info);
