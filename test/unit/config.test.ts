@@ -295,3 +295,15 @@ test('--version prints VERSION, which equals package.json', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
 });
+
+test('issue 14.3: HLS_MAX_PLAYLIST_LINES / HLS_MAX_PLAYLIST_BYTES default to 200,000 lines and 32 MiB; positive integers only', () => {
+  const c = run();
+  assert.equal(c.hlsMaxPlaylistLines, 200_000);
+  assert.equal(c.hlsMaxPlaylistBytes, 32 * 1024 * 1024);
+  const set = run([], { HLS_MAX_PLAYLIST_LINES: '5000', HLS_MAX_PLAYLIST_BYTES: '1048576' });
+  assert.equal(set.hlsMaxPlaylistLines, 5000);
+  assert.equal(set.hlsMaxPlaylistBytes, 1_048_576);
+  for (const name of ['HLS_MAX_PLAYLIST_LINES', 'HLS_MAX_PLAYLIST_BYTES']) {
+    for (const bad of ['0', '-1', '1.5', 'lots']) configError(() => run([], { [name]: bad }), new RegExp(`^invalid ${name} '${bad.replace('.', '\\.')}': must be a positive integer$`));
+  }
+});

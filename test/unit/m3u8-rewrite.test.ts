@@ -5,10 +5,8 @@ import { test } from 'node:test';
 import {
   createRewriteState,
   createRewriteStream,
-  looksLikePlaylist,
   rewriteLine,
   rewritePlaylist,
-  sniffPlaylist,
   type RewriteContext,
 } from '../../src/core/m3u8/rewrite.ts';
 import { PlaylistTooLargeError, UpstreamError } from '../../src/errors.ts';
@@ -233,17 +231,6 @@ test('a 20,000-segment VOD playlist rewritten twice gives identical output', () 
   const second = rewritePlaylist(body, ctx);
   assert.deepEqual(first, second);
   assert.ok(first.toString().includes('S[https://origin.example/live/chan/seg_19999.ts?t=a%2F19999]'));
-});
-
-test('§4.3.1.1 sniffing: #EXTM3U after BOM/whitespace is a playlist, MPEG-TS is not', () => {
-  assert.equal(looksLikePlaylist(Buffer.from('#EXTM3U\n#EXT-X-VERSION:3')), true);
-  assert.equal(looksLikePlaylist(Buffer.from('\xef\xbb\xbf  \r\n#EXTM3U\n', 'latin1')), true);
-  assert.equal(looksLikePlaylist(Buffer.from('#extm3u\n')), true);
-  assert.equal(looksLikePlaylist(Buffer.from([0x47, 0x40, 0x00, 0x10, 0x00, 0x00, 0xb0, 0x0d])), false);
-  assert.equal(looksLikePlaylist(Buffer.from('<html>')), false);
-  assert.equal(sniffPlaylist(Buffer.from('#EXT')), 'undecided');
-  assert.equal(sniffPlaylist(Buffer.alloc(0)), 'undecided');
-  assert.equal(sniffPlaylist(Buffer.from([0x47])), 'media');
 });
 
 test('RFC 3986 §5.2 the no-parse fast path agrees with WHATWG URL resolution', () => {

@@ -71,3 +71,9 @@ test('issue 14.4: TS bytes are media whatever the label; a playlist that starts 
   const g = Buffer.from('G' + ' '.repeat(400) + '\n#EXTM3U\n');
   assert.equal(sniffBody(g), 'playlist');
 });
+
+test('§4.3.1.1 the cases of the former first-line sniffer still hold', () => {
+  assert.equal(sniffBody(Buffer.from('\xef\xbb\xbf  \r\n#EXTM3U\n', 'latin1')), 'playlist');
+  assert.equal(sniffBody(Buffer.from([0x47, 0x40, 0x00, 0x10, 0x00, 0x00, 0xb0, 0x0d])), 'undecided', 'TS start: wait for more packets');
+  assert.equal(sniffBody(Buffer.from('#EXT')), 'undecided');
+});

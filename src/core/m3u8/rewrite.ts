@@ -310,35 +310,3 @@ export function createRewriteStream(ctx: RewriteContext, opts: RewriteLimits = {
     },
   });
 }
-
-export type PlaylistSniff = 'playlist' | 'media' | 'undecided';
-
-const EXTM3U = '#EXTM3U';
-
-/**
- * Decides from the first bytes whether a body is an M3U playlist: after an optional BOM and whitespace it starts
- * with #EXTM3U (§4.3.1.1; case-insensitive, for sloppy IPTV origins). 'undecided' when more bytes are needed.
- */
-export function sniffPlaylist(firstBytes: Buffer): PlaylistSniff {
-  let i = 0;
-  if (firstBytes.length >= 3 && firstBytes[0] === 0xef && firstBytes[1] === 0xbb && firstBytes[2] === 0xbf) i = 3;
-  else if (firstBytes.length < 3 && firstBytes.length > 0 && firstBytes[0] === 0xef) return 'undecided';
-  while (i < firstBytes.length) {
-    const b = firstBytes[i];
-    if (b !== SPACE && b !== TAB && b !== CR && b !== 0x0a) break;
-    i++;
-  }
-  for (let k = 0; k < EXTM3U.length; k++, i++) {
-    const b = firstBytes[i];
-    if (b === undefined) return 'undecided';
-    // ASCII letters compare case-insensitively via the 0x20 bit; '#' and digits must match exactly.
-    const want = EXTM3U.charCodeAt(k);
-    if (b !== want && (want < 0x41 || (b | 0x20) !== (want | 0x20))) return 'media';
-  }
-  return 'playlist';
-}
-
-/** True when (after an optional BOM and whitespace) the bytes start with #EXTM3U; used to spot TS behind an "m3u8" URL. */
-export function looksLikePlaylist(firstBytes: Buffer): boolean {
-  return sniffPlaylist(firstBytes) === 'playlist';
-}
