@@ -66,6 +66,8 @@ export function createDecoder(encoding: string, head: Buffer): Transform {
  * a thousandfold, and only the first KiB feeds the sniffer (core/sniff.ts).
  */
 const HEAD_DECODE_MAX_BYTES = 8 * 1024 * 1024;
+/** Encoded bytes decoded at most per coding: deflate expands at most ~1032:1, so 2 KiB stays far below the cap. */
+const HEAD_DECODE_INPUT_BYTES = 2048;
 
 /**
  * The first bytes of an encoded body, decoded from a copy so that the body itself stays untouched: sync flushing
@@ -76,6 +78,8 @@ export function decodeHead(head: Buffer, encodings: readonly string[]): Buffer |
   let out = head;
   // Content-Encoding lists codings in the order they were applied: undo them from the last.
   for (let i = encodings.length - 1; i >= 0; i--) {
+    // A prefix is enough (compressed text is shorter than its first KiB), and it bounds the output below the cap.
+    out = out.subarray(0, HEAD_DECODE_INPUT_BYTES);
     const opts = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_DECODE_MAX_BYTES };
     try {
       switch (encodings[i]) {
