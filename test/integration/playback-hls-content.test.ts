@@ -200,3 +200,25 @@ test('issue 12.3 rfc8216bis §4.4.2.3: a master DEFINE is IMPORTed by its media 
   const hit = origin.requests.find((q) => q.path === '/m/media/s0.ts');
   assert.ok(hit, 'the segment URL was resolved with the variables substituted');
 });
+
+test('issue 14.2: a player that leaves /stream while its first bytes are judged releases the upstream at once', async (t) => {
+  const origin = await startOrigin(t, {
+    '/quiet': {
+      kind: 'handler',
+      handle(_req, res) {
+        // Headers, two bytes, then nothing: the body cannot be judged yet.
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('# ');
+      },
+    },
+  });
+  // A read timeout far longer than the wait below: only the player's leaving can end the judging in time.
+  const proxy = await startProxy(t, { readTimeoutMs: 60_000 });
+  const id = ((await api(proxy.base, 'POST', '/streams', { url: origin.url('/quiet') })).body as { stream_id: string }).stream_id;
+  const ac = new AbortController();
+  const pending = fetch(`${proxy.base}/stream/${id}`, { signal: ac.signal }).catch((err: unknown) => err);
+  await waitFor(() => origin.openSockets === 1, 2_000, 'the proxy reached the origin');
+  ac.abort();
+  await pending;
+  await waitFor(() => origin.openSockets === 0, 5_000, 'the upstream socket closed after the player left');
+});

@@ -1,6 +1,6 @@
 // Looking at the first bytes of a body without consuming them: the HLS and /stream routes decide "playlist or media"
 // from them (core/sniff.ts), and the same response then goes on to whoever serves it, from its first byte.
-import type { IncomingMessage } from 'node:http';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
 import { PlaylistAsMediaError } from '../../errors.ts';
 import { type BodyKind, sniffBody } from '../sniff.ts';
@@ -149,6 +149,8 @@ export interface MediaCheckOptions extends PeekOptions {
   timeoutMs: number;
   /** A HEAD request: no body reaches the player, so there is nothing to judge. */
   head?: boolean;
+  /** The player's response: its 'close' (the player left) ends the wait, as `signal` would. */
+  player?: Pick<ServerResponse, 'once' | 'off' | 'destroyed'>;
 }
 
 /**
@@ -157,7 +159,18 @@ export interface MediaCheckOptions extends PeekOptions {
  */
 export async function isPlaylistBody(up: IncomingMessage, opts: MediaCheckOptions): Promise<boolean> {
   if (opts.head === true || (up.statusCode !== 200 && up.statusCode !== 206)) return false;
-  return (await sniffResponse(up, opts)) === 'playlist';
+  const player = opts.player;
+  if (player === undefined) return (await sniffResponse(up, opts)) === 'playlist';
+  if (player.destroyed) return false;
+  const gone = new AbortController();
+  const onClose = (): void => gone.abort();
+  player.once('close', onClose);
+  try {
+    const signal = opts.signal === undefined ? gone.signal : AbortSignal.any([opts.signal, gone.signal]);
+    return (await sniffResponse(up, { ...opts, signal })) === 'playlist';
+  } finally {
+    player.off('close', onClose);
+  }
 }
 
 /** The single check of the segment route: a playlist body is refused with a JSON 502 (its response destroyed). */

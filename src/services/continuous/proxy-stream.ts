@@ -98,7 +98,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const { res, stream } = p;
     const up = opened.res;
     // Judged from the bytes too, not only the type (issue 14.2): a playlist body is never relayed raw.
-    const playlistBody = await isPlaylistBody(up, { timeoutMs: config.readTimeoutMs, head: p.head });
+    const playlistBody = await isPlaylistBody(up, { timeoutMs: config.readTimeoutMs, head: p.head, player: res });
     if (!stillWanted(res, up, registry, stream)) return;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
