@@ -47,8 +47,6 @@ export type UpstreamErrorKind =
   | 'redirect'
   /** A playlist cut at HLS_MAX_PLAYLIST_LINES / _BYTES (issue 14.3). */
   | 'playlist_too_large'
-  /** A playlist body where media was expected, refused (issues 12.2, 14.2). */
-  | 'playlist_as_media'
   | 'other';
 
 export function createUpstreamClient(agents: UpstreamAgents): UpstreamClient {
@@ -179,7 +177,6 @@ export function upstreamErrorKind(err: unknown): UpstreamErrorKind {
   if (err instanceof UpstreamTimeoutError) return 'timeout';
   if (err instanceof AppError && err.code === 'UPSTREAM_STATUS') return 'status';
   if (err instanceof AppError && err.code === 'PLAYLIST_TOO_LARGE') return 'playlist_too_large';
-  if (err instanceof AppError && err.code === 'UPSTREAM_PLAYLIST_AS_MEDIA') return 'playlist_as_media';
   const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
   const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
   if (code === 'ECONNREFUSED') return 'refused';
