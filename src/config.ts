@@ -43,6 +43,10 @@ export interface Config {
   readonly hlsSegmentCacheBytes?: number;
   /** SPEC §5.5: the default of a stream's share_upstream. */
   readonly shareLiveUpstream: boolean;
+  /** Lines one rewritten playlist may have before it is cut (issue 14.3). */
+  readonly hlsMaxPlaylistLines: number;
+  /** Bytes (decoded) one rewritten playlist may have before it is cut (issue 14.3). */
+  readonly hlsMaxPlaylistBytes: number;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -56,6 +60,9 @@ export const DEFAULT_USER_AGENT =
 
 /** SPEC §2: relative to the working directory; the container and the systemd unit point it into their volumes. */
 export const DEFAULT_STATE_FILE = './data/state.json';
+/** Issue 14.3: far above any real playlist (a 24 h VOD of 1 s segments is ~170,000 lines), far below harm. */
+export const DEFAULT_HLS_MAX_PLAYLIST_LINES = 200_000;
+export const DEFAULT_HLS_MAX_PLAYLIST_BYTES = 32 * 1024 * 1024;
 
 export type StartCommand = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
 
@@ -94,6 +101,8 @@ const OPTIONS = {
   stateFile: { flag: 'state-file', env: ['STATE_FILE'], def: DEFAULT_STATE_FILE, help: 'streams, webhooks and URL_SECRET kept across restarts; empty: memory only' },
   hlsSegmentCache: { env: ['HLS_SEGMENT_CACHE_MB'], def: '64', help: 'MiB of recent HLS segments shared by viewers (0: off)' },
   shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
+  hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
+  hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -151,6 +160,13 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     return Math.max(1, Math.round(n * 1000));
   };
   const text = (key: Key): string | undefined => raw(key)?.value;
+  const count = (key: Key, def: number): number => {
+    const r = raw(key);
+    if (r === undefined) return def;
+    const v = r.value.trim();
+    if (!/^\d{1,15}$/.test(v) || Number(v) === 0) return fail(key, r, 'must be a positive integer');
+    return Number(v);
+  };
 
   const debug = flags.has('debug');
   const urlSecretRaw = text('urlSecret');
@@ -179,6 +195,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     stateFile: parseStateFile(raw('stateFile', true)),
     hlsSegmentCacheBytes: parseMebibytes(raw('hlsSegmentCache'), 64, (r, why) => fail('hlsSegmentCache', r, why)),
     shareLiveUpstream: raw('shareLiveUpstream') === undefined ? true : parseBool(raw('shareLiveUpstream'), (r, why) => fail('shareLiveUpstream', r, why)),
+    hlsMaxPlaylistLines: count('hlsMaxPlaylistLines', DEFAULT_HLS_MAX_PLAYLIST_LINES),
+    hlsMaxPlaylistBytes: count('hlsMaxPlaylistBytes', DEFAULT_HLS_MAX_PLAYLIST_BYTES),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }

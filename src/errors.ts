@@ -96,6 +96,20 @@ export class UpstreamStatusError extends AppError {
   }
 }
 
+/** A playlist past the configured bound in lines or bytes (issue 14.3): cut there, never streamed on without end. */
+export class PlaylistTooLargeError extends AppError {
+  constructor(message = 'Upstream playlist is too large') {
+    super(502, 'PLAYLIST_TOO_LARGE', message);
+  }
+}
+
+/** A playlist body where media was expected (a segment URL, /stream): never relayed raw, it holds provider URLs. */
+export class PlaylistAsMediaError extends AppError {
+  constructor(message = 'Upstream answered a playlist where media was expected') {
+    super(502, 'UPSTREAM_PLAYLIST_AS_MEDIA', message);
+  }
+}
+
 export class UpstreamTimeoutError extends AppError {
   constructor(message = 'Upstream timed out', options?: ErrorOptions) {
     super(504, 'UPSTREAM_TIMEOUT', message, options);

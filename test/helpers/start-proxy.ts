@@ -2,7 +2,7 @@
 import { randomBytes } from 'node:crypto';
 import type { TestContext } from 'node:test';
 import { createApp, type App } from '../../src/app.ts';
-import { DEFAULT_USER_AGENT, type Config } from '../../src/config.ts';
+import { DEFAULT_HLS_MAX_PLAYLIST_BYTES, DEFAULT_HLS_MAX_PLAYLIST_LINES, DEFAULT_USER_AGENT, type Config } from '../../src/config.ts';
 import { createLogger, silentLogger, type Logger } from '../../src/log.ts';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
@@ -30,6 +30,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     // Memory only: a test that wants durable state passes a store of its own (tests never write ./data in the repo).
     stateFile: undefined,
     shareLiveUpstream: true,
+    hlsMaxPlaylistLines: DEFAULT_HLS_MAX_PLAYLIST_LINES,
+    hlsMaxPlaylistBytes: DEFAULT_HLS_MAX_PLAYLIST_BYTES,
     ...overrides,
   };
 }

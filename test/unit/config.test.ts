@@ -335,3 +335,15 @@ test('SHARE_LIVE_UPSTREAM: true by default, false/0 turn it off, anything else i
   assert.equal(run([], {}, 'SHARE_LIVE_UPSTREAM=1').shareLiveUpstream, true);
   configError(() => run([], { SHARE_LIVE_UPSTREAM: 'sometimes' }), /SHARE_LIVE_UPSTREAM/);
 });
+
+test('issue 14.3: HLS_MAX_PLAYLIST_LINES / HLS_MAX_PLAYLIST_BYTES default to 200,000 lines and 32 MiB; positive integers only', () => {
+  const c = run();
+  assert.equal(c.hlsMaxPlaylistLines, 200_000);
+  assert.equal(c.hlsMaxPlaylistBytes, 32 * 1024 * 1024);
+  const set = run([], { HLS_MAX_PLAYLIST_LINES: '5000', HLS_MAX_PLAYLIST_BYTES: '1048576' });
+  assert.equal(set.hlsMaxPlaylistLines, 5000);
+  assert.equal(set.hlsMaxPlaylistBytes, 1_048_576);
+  for (const name of ['HLS_MAX_PLAYLIST_LINES', 'HLS_MAX_PLAYLIST_BYTES']) {
+    for (const bad of ['0', '-1', '1.5', 'lots']) configError(() => run([], { [name]: bad }), new RegExp(`^invalid ${name} '${bad.replace('.', '\\.')}': must be a positive integer$`));
+  }
+});

@@ -35,5 +35,13 @@ test('the store is bounded in contexts and in entries, dropping the least recent
   for (let i = 0; i < 1200; i++) big.set('s', String(i), 'v');
   store.memoFor('s', 'big', 'u');
   assert.ok(store.entries() <= 1200, 'the others were dropped to make room');
-  assert.equal(store.memoFor('s', 'big', 'u').get('s', '7'), 'v', 'the one in use is kept');
+  assert.equal(store.memoFor('s', 'big', 'u').get('s', '1199'), 'v', 'the one in use is kept');
+});
+
+test('issue 14.3: one huge playlist cannot grow its memo past the bound within a single request', () => {
+  const store = createRewriteMemoStore({ maxEntries: 1000 });
+  const memo = store.memoFor('s', 'c', 'http://o/endless.m3u8');
+  for (let i = 0; i < 100_000; i++) memo.set('s', `seg${i}.ts`, `U${i}`);
+  assert.ok(store.entries() <= 1000, `held ${store.entries()} entries after one request of 100,000 URIs`);
+  assert.equal(memo.get('s', 'seg99999.ts'), 'U99999', 'the newest entries stay usable');
 });

@@ -5,13 +5,11 @@ import { test } from 'node:test';
 import {
   createRewriteState,
   createRewriteStream,
-  looksLikePlaylist,
   rewriteLine,
   rewritePlaylist,
-  sniffPlaylist,
   type RewriteContext,
 } from '../../src/core/m3u8/rewrite.ts';
-import { UpstreamError } from '../../src/errors.ts';
+import { PlaylistTooLargeError, UpstreamError } from '../../src/errors.ts';
 
 const BASE = 'https://origin.example/live/chan/index.m3u8?auth=a%2Fb';
 
@@ -235,17 +233,6 @@ test('a 20,000-segment VOD playlist rewritten twice gives identical output', () 
   assert.ok(first.toString().includes('S[https://origin.example/live/chan/seg_19999.ts?t=a%2F19999]'));
 });
 
-test('§4.3.1.1 sniffing: #EXTM3U after BOM/whitespace is a playlist, MPEG-TS is not', () => {
-  assert.equal(looksLikePlaylist(Buffer.from('#EXTM3U\n#EXT-X-VERSION:3')), true);
-  assert.equal(looksLikePlaylist(Buffer.from('\xef\xbb\xbf  \r\n#EXTM3U\n', 'latin1')), true);
-  assert.equal(looksLikePlaylist(Buffer.from('#extm3u\n')), true);
-  assert.equal(looksLikePlaylist(Buffer.from([0x47, 0x40, 0x00, 0x10, 0x00, 0x00, 0xb0, 0x0d])), false);
-  assert.equal(looksLikePlaylist(Buffer.from('<html>')), false);
-  assert.equal(sniffPlaylist(Buffer.from('#EXT')), 'undecided');
-  assert.equal(sniffPlaylist(Buffer.alloc(0)), 'undecided');
-  assert.equal(sniffPlaylist(Buffer.from([0x47])), 'media');
-});
-
 test('RFC 3986 §5.2 the no-parse fast path agrees with WHATWG URL resolution', () => {
   const refs = ['a.ts', 'a.ts?x=1&y=%2F', 'A-b_c~d.m4s', 'x.ts?q=a/b?c:d@e', "it's.ts", 'a b.ts', 'a.ts?q="x"', 'a.ts?x=<y>', 'a;b=c.ts', 'a%zz.ts'];
   // Several segments: the fast path takes plain ones; dot segments (also %-encoded), empty ones and schemes go to URL.
@@ -277,4 +264,103 @@ test('a memo answers segment lines it already rewrote; playlist URIs always reac
   assert.equal(second.split('\n')[4], first.split('\n')[4], 'the segment line came from the memo');
   assert.deepEqual(seen, ['https://origin.example/live/chan/v.m3u8', 'https://origin.example/live/chan/v.m3u8']);
   assert.deepEqual([...store.keys()], ['sv.m3u8'], 'only segments are remembered, never data: URIs');
+});
+
+// --- rfc8216bis §4.4.2.3 EXT-X-DEFINE (issue 12.3) ---
+
+test('rfc8216bis §4.4.2.3 NAME/VALUE: {$name} is substituted in URI lines before resolving; the DEFINE line stays', () => {
+  assert.equal(
+    rw('#EXTM3U\n#EXT-X-DEFINE:NAME="host",VALUE="https://cdn.example/v1"\n#EXTINF:4,\n{$host}/seg{$n}.ts\n'),
+    '#EXTM3U\n#EXT-X-DEFINE:NAME="host",VALUE="https://cdn.example/v1"\n#EXTINF:4,\nS[https://cdn.example/v1/seg%7B$n%7D.ts]\n',
+  );
+});
+
+test('rfc8216bis §4.4.2.3 variables apply to URI attributes too (EXT-X-KEY, EXT-X-MAP, EXT-X-MEDIA)', () => {
+  const out = rw(
+    '#EXT-X-DEFINE:NAME="auth",VALUE="tok=abc"\n#EXT-X-KEY:METHOD=AES-128,URI="key.bin?{$auth}"\n#EXT-X-MAP:URI="init.mp4?{$auth}"\n' +
+      '#EXT-X-MEDIA:TYPE=AUDIO,GROUP-ID="a",NAME="en",URI="audio.m3u8?{$auth}"\n',
+  );
+  assert.ok(out.includes('URI="S[https://origin.example/live/chan/key.bin?tok=abc]"'), out);
+  assert.ok(out.includes('URI="S[https://origin.example/live/chan/init.mp4?tok=abc]"'), out);
+  assert.ok(out.includes('URI="P[https://origin.example/live/chan/audio.m3u8?tok=abc]"'), out);
+});
+
+test('rfc8216bis §4.4.2.3 QUERYPARAM takes the value from the playlist URL query (decoded)', () => {
+  const c: RewriteContext = { ...ctx, queryUrl: 'https://origin.example/live/chan/index.m3u8?token=x%2Fy&z=1' };
+  assert.equal(rw('#EXT-X-DEFINE:QUERYPARAM="token"\n#EXTINF:4,\na.ts?t={$token}\n', c), '#EXT-X-DEFINE:QUERYPARAM="token"\n#EXTINF:4,\nS[https://origin.example/live/chan/a.ts?t=x/y]\n');
+  // Without queryUrl the base URL's query is read (auth=a%2Fb in BASE).
+  assert.ok(rw('#EXT-X-DEFINE:QUERYPARAM="auth"\n#EXTINF:4,\na.ts?{$auth}\n').includes('S[https://origin.example/live/chan/a.ts?a/b]'));
+});
+
+test('rfc8216bis §4.4.2.3 IMPORT takes the multivariant playlist variable; onDefine reports every definition', () => {
+  const seen: Array<[string, string]> = [];
+  const master = rw('#EXTM3U\n#EXT-X-DEFINE:NAME="cdn",VALUE="https://cdn.example"\n#EXT-X-STREAM-INF:BANDWIDTH=1\n{$cdn}/v.m3u8\n', {
+    ...ctx,
+    onDefine: (n, v) => seen.push([n, v]),
+  });
+  assert.ok(master.includes('P[https://cdn.example/v.m3u8]'), master);
+  assert.deepEqual(seen, [['cdn', 'https://cdn.example']]);
+  const media = rw('#EXTM3U\n#EXT-X-DEFINE:IMPORT="cdn"\n#EXTINF:4,\n{$cdn}/a.ts\n', { ...ctx, imports: new Map(seen) });
+  assert.ok(media.includes('S[https://cdn.example/a.ts]'), media);
+  const missing = rw('#EXT-X-DEFINE:IMPORT="cdn"\n#EXTINF:4,\n{$cdn}/a.ts\n');
+  assert.ok(missing.includes('S[https://origin.example/live/chan/%7B$cdn%7D/a.ts]'), 'an undefined variable stays as written (and is still sealed)');
+});
+
+test('rfc8216bis §4.4.2.3 a substituted URI bypasses the memo, so a changed value is never served stale', () => {
+  const store = new Map<string, string>();
+  const memo = { get: (_k: string, ref: string) => store.get(ref), set: (_k: string, ref: string, uri: string) => void store.set(ref, uri) };
+  const c = (v: string): RewriteContext => ({ ...ctx, memo, queryUrl: `https://o.example/i.m3u8?v=${v}` });
+  const body = '#EXT-X-DEFINE:QUERYPARAM="v"\n#EXTINF:4,\na.ts?v={$v}\n';
+  assert.ok(rw(body, c('1')).includes('a.ts?v=1'));
+  assert.ok(rw(body, c('2')).includes('a.ts?v=2'));
+});
+
+// --- URI attributes beyond URI= (issue 12.5) ---
+
+test('rfc8216bis appendix D EXT-X-DATERANGE X-ASSET-URI is a playlist, X-ASSET-LIST a segment-kind object', () => {
+  const out = rw(
+    '#EXT-X-DATERANGE:ID="ad1",CLASS="com.apple.hls.interstitial",START-DATE="2024-01-01T00:00:00Z",X-ASSET-URI="ads/ad1.m3u8",X-RESUME-OFFSET=0\n' +
+      '#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2024-01-01T00:01:00Z",X-ASSET-LIST="https://ads.example/list.json?c=1"\n',
+  );
+  assert.equal(
+    out,
+    '#EXT-X-DATERANGE:ID="ad1",CLASS="com.apple.hls.interstitial",START-DATE="2024-01-01T00:00:00Z",X-ASSET-URI="P[https://origin.example/live/chan/ads/ad1.m3u8]",X-RESUME-OFFSET=0\n' +
+      '#EXT-X-DATERANGE:ID="ad2",CLASS="com.apple.hls.interstitial",START-DATE="2024-01-01T00:01:00Z",X-ASSET-LIST="S[https://ads.example/list.json?c=1]"\n',
+  );
+  const plain = '#EXT-X-DATERANGE:ID="s",START-DATE="2024-01-01T00:00:00Z",X-COM-EXAMPLE="keep"\n';
+  assert.equal(rw(plain), plain, 'a DATERANGE without asset attributes is untouched');
+});
+
+test('rfc8216bis §4.4.6.6 EXT-X-CONTENT-STEERING SERVER-URI is proxied as an object; PATHWAY-ID stays', () => {
+  assert.equal(
+    rw('#EXT-X-CONTENT-STEERING:SERVER-URI="/steering?video=1",PATHWAY-ID="CDN-A"\n'),
+    '#EXT-X-CONTENT-STEERING:SERVER-URI="S[https://origin.example/steering?video=1]",PATHWAY-ID="CDN-A"\n',
+  );
+});
+
+test('Roku trick play: EXT-X-IMAGE-STREAM-INF URI is a playlist; EXT-X-IMAGES-ONLY tiles are segments', () => {
+  assert.equal(
+    rw('#EXT-X-IMAGE-STREAM-INF:BANDWIDTH=5000,RESOLUTION=320x180,CODECS="jpeg",URI="thumbs/index.m3u8"\n'),
+    '#EXT-X-IMAGE-STREAM-INF:BANDWIDTH=5000,RESOLUTION=320x180,CODECS="jpeg",URI="P[https://origin.example/live/chan/thumbs/index.m3u8]"\n',
+  );
+  assert.equal(
+    rw('#EXTM3U\n#EXT-X-IMAGES-ONLY\n#EXTINF:60,\n#EXT-X-TILES:RESOLUTION=640x360,LAYOUT=5x5,DURATION=2.4\nt1.jpg\n'),
+    '#EXTM3U\n#EXT-X-IMAGES-ONLY\n#EXTINF:60,\n#EXT-X-TILES:RESOLUTION=640x360,LAYOUT=5x5,DURATION=2.4\nS[https://origin.example/live/chan/t1.jpg]\n',
+  );
+});
+
+// --- issue 14.3: bounds of one playlist ---
+
+test('issue 14.3 a playlist past maxLines or maxBytes fails with PLAYLIST_TOO_LARGE, streaming or whole', async () => {
+  const body = Buffer.from('#EXTM3U\n' + '#EXTINF:1,\na.ts\n'.repeat(50));
+  assert.throws(() => rewritePlaylist(body, ctx, { maxLines: 20 }), (e: unknown) => e instanceof PlaylistTooLargeError);
+  assert.throws(() => rewritePlaylist(body, ctx, { maxBytes: 100 }), (e: unknown) => e instanceof PlaylistTooLargeError);
+  assert.doesNotThrow(() => rewritePlaylist(body, ctx, { maxLines: 101, maxBytes: body.length }));
+  const chunks = Array.from({ length: 1000 }, () => Buffer.from('#EXTINF:1,\nseg.ts\n'));
+  await assert.rejects(
+    pipeline(Readable.from(chunks), createRewriteStream(ctx, { maxLines: 500 }), async function* (source) {
+      for await (const _ of source) void _;
+    }),
+    (e: unknown) => e instanceof PlaylistTooLargeError && e.code === 'PLAYLIST_TOO_LARGE',
+  );
 });

@@ -16,13 +16,23 @@ import { backoffMs, ringOrder, roundsFor } from '../../src/services/upstream/fai
 import { bodyPlanOf } from '../../src/services/continuous/proxy-stream.ts';
 import type { IncomingMessage } from 'node:http';
 
-test('buildUpstreamHeaders: UA, Accept */*, custom headers, forwarded last; hop-by-hop and proxy-owned dropped', () => {
+test('buildUpstreamHeaders: UA, Accept */*, Accept-Encoding identity, custom headers, forwarded last; hop-by-hop and proxy-owned dropped', () => {
   const h = buildUpstreamHeaders({
     userAgent: 'UA/1',
     custom: { Referer: 'r', Cookie: 'c=1', Connection: 'close', 'Transfer-Encoding': 'chunked', Host: 'evil', 'Accept-Encoding': 'gzip' },
     forwarded: { range: 'bytes=0-' },
   });
-  assert.deepEqual(h, { 'user-agent': 'UA/1', accept: '*/*', referer: 'r', cookie: 'c=1', range: 'bytes=0-' });
+  assert.deepEqual(h, { 'user-agent': 'UA/1', accept: '*/*', 'accept-encoding': 'identity', referer: 'r', cookie: 'c=1', range: 'bytes=0-' });
+});
+
+test('issue 12.1 RFC 9110 §12.5.3: media goes upstream as identity; a playlist fetch overrides it through forwarded', () => {
+  assert.equal(buildUpstreamHeaders({ userAgent: 'UA', custom: {} })['accept-encoding'], 'identity');
+  assert.equal(buildUpstreamHeaders({ userAgent: 'UA', custom: {}, forwarded: { 'accept-encoding': 'gzip, br' } })['accept-encoding'], 'gzip, br');
+});
+
+test('issue 12.1: Content-Encoding of media an origin compressed anyway is mirrored, so the player can decode it', () => {
+  const out = mirrorResponseHeaders({ 'content-type': 'video/mp2t', 'content-encoding': 'gzip', 'content-length': '42' }, 'http://h/a.ts');
+  assert.deepEqual(out, { 'content-type': 'video/mp2t', 'content-length': '42', 'content-encoding': 'gzip' });
 });
 
 test('buildUpstreamHeaders: a custom Accept or User-Agent overrides the defaults', () => {
@@ -108,4 +118,9 @@ test('back-off grows and is capped; at least one round', () => {
   assert.equal(backoffMs(20), 2_000);
   assert.equal(roundsFor(0), 1);
   assert.equal(roundsFor(3), 3);
+});
+
+test('issue 14.4: media labelled as a playlist is not answered with the playlist type', () => {
+  assert.equal(contentTypeFor('application/vnd.apple.mpegurl', 'http://h/live'), 'application/octet-stream');
+  assert.equal(contentTypeFor('application/x-mpegURL', 'http://h/chan.ts'), 'video/mp2t');
 });

@@ -1,7 +1,9 @@
 // Rewriting every URI of an HLS playlist (RFC 8216 §4.3) to a proxy URL, line by line, leaving every other byte as it was.
 import { Transform, type TransformCallback } from 'node:stream';
 import { createLineDecoder, MAX_LINE_BYTES, type LineEnding } from './lines.ts';
-import { findUriAttribute, readMethod } from './attributes.ts';
+import { PlaylistTooLargeError } from '../../errors.ts';
+import { type AttributeSpan, findAttribute, readMethod } from './attributes.ts';
+import { applyDefine, substituteVariables } from './variables.ts';
 
 /** 'p': the URI is a playlist (variant, rendition, I-frame playlist, rendition report); 's': anything else. */
 export type UriKind = 'p' | 's';
@@ -18,6 +20,15 @@ export interface RewriteContext {
   memo?: RewriteMemo;
   /** Called with every playlist-kind URI (variants, renditions...), resolved, in playlist order. */
   onPlaylistUri?(absoluteUrl: string): void;
+  /**
+   * The variables of the multivariant playlist this media playlist came from, for EXT-X-DEFINE:IMPORT (rfc8216bis
+   * §4.4.2.3), as onDefine reported them when the master was rewritten.
+   */
+  imports?: ReadonlyMap<string, string>;
+  /** Called with every variable this playlist defines, so that a master's can be imported by its media playlists. */
+  onDefine?(name: string, value: string): void;
+  /** The URL the playlist was requested with, whose query EXT-X-DEFINE:QUERYPARAM reads; default `baseUrl`. */
+  queryUrl?: string;
 }
 
 /** What createRewriteStream and rewritePlaylist may remember between reloads of one playlist. */
@@ -26,27 +37,46 @@ export interface RewriteMemo {
   set(kind: UriKind, ref: string, uri: string): void;
 }
 
-/** What one line tells about the next: a URI line after EXT-X-STREAM-INF is a variant playlist (§4.3.4.2). */
+/**
+ * What the lines read so far tell about the next ones: a URI line after EXT-X-STREAM-INF is a variant playlist
+ * (§4.3.4.2), and EXT-X-DEFINE variables apply to every later line (rfc8216bis §4.4.2.3).
+ */
 export interface RewriteState {
   nextUriIsPlaylist: boolean;
+  /** Variable name → value, in the line's own form (latin1 bytes on the streaming path). */
+  vars: Map<string, string>;
 }
 
 export function createRewriteState(): RewriteState {
-  return { nextUriIsPlaylist: false };
+  return { nextUriIsPlaylist: false, vars: new Map() };
 }
 
-// Tags whose URI="..." attribute is rewritten, and what that URI is (SPEC §5.2). Others, e.g. EXT-X-SKIP, carry none.
-const URI_TAGS: ReadonlyMap<string, UriKind> = new Map<string, UriKind>([
-  ['#EXT-X-KEY', 's'], // §4.3.2.4
-  ['#EXT-X-SESSION-KEY', 's'], // §4.3.4.5
-  ['#EXT-X-MAP', 's'], // §4.3.2.5
-  ['#EXT-X-MEDIA', 'p'], // §4.3.4.1
-  ['#EXT-X-I-FRAME-STREAM-INF', 'p'], // §4.3.4.3
-  ['#EXT-X-SESSION-DATA', 's'], // §4.3.4.4
-  ['#EXT-X-PART', 's'], // LL-HLS, draft-pantos-hls-rfc8216bis §4.4.4.9
-  ['#EXT-X-PRELOAD-HINT', 's'], // rfc8216bis §4.4.5.3
-  ['#EXT-X-RENDITION-REPORT', 'p'], // rfc8216bis §4.4.5.4
+/** One URI-bearing attribute of a tag, and what its URI is. */
+type UriAttribute = readonly [name: string, kind: UriKind];
+const URI_ONLY = (kind: UriKind): readonly UriAttribute[] => [['URI', kind]];
+
+// Tags whose URI attributes are rewritten, and what each URI is (SPEC §5.2). Others, e.g. EXT-X-SKIP, carry none.
+const URI_TAGS: ReadonlyMap<string, readonly UriAttribute[]> = new Map<string, readonly UriAttribute[]>([
+  ['#EXT-X-KEY', URI_ONLY('s')], // §4.3.2.4
+  ['#EXT-X-SESSION-KEY', URI_ONLY('s')], // §4.3.4.5
+  ['#EXT-X-MAP', URI_ONLY('s')], // §4.3.2.5
+  ['#EXT-X-MEDIA', URI_ONLY('p')], // §4.3.4.1
+  ['#EXT-X-I-FRAME-STREAM-INF', URI_ONLY('p')], // §4.3.4.3
+  ['#EXT-X-SESSION-DATA', URI_ONLY('s')], // §4.3.4.4 (a JSON document)
+  ['#EXT-X-PART', URI_ONLY('s')], // LL-HLS, draft-pantos-hls-rfc8216bis §4.4.4.9
+  ['#EXT-X-PRELOAD-HINT', URI_ONLY('s')], // rfc8216bis §4.4.5.3
+  ['#EXT-X-RENDITION-REPORT', URI_ONLY('p')], // rfc8216bis §4.4.5.4
+  // rfc8216bis §4.4.6.6 and appendix D (HLS Interstitials): X-ASSET-URI names the asset's own playlist (multivariant
+  // or media), X-ASSET-LIST a JSON list of assets, fetched like a segment (its URIs are the client's business).
+  ['#EXT-X-DATERANGE', [['X-ASSET-URI', 'p'], ['X-ASSET-LIST', 's']]],
+  // rfc8216bis §4.4.6.6 EXT-X-CONTENT-STEERING: the steering manifest is JSON, proxied as an object; the pathway
+  // URIs inside it are not rewritten (out of scope, said in the README).
+  ['#EXT-X-CONTENT-STEERING', [['SERVER-URI', 's']]],
+  // Roku trick play: the image (thumbnail) playlist; its EXT-X-IMAGES-ONLY media playlist lists tiles as URI lines.
+  ['#EXT-X-IMAGE-STREAM-INF', URI_ONLY('p')],
 ]);
+
+const DEFINE = '#EXT-X-DEFINE';
 
 const STREAM_INF = '#EXT-X-STREAM-INF';
 const BOM_BINARY = '\xef\xbb\xbf';
@@ -97,10 +127,14 @@ function isDataUri(ref: string): boolean {
 }
 
 /** Resolves `ref` (RFC 3986 §5.2) and proxifies it; undefined means "leave it as it is". */
-function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean): string | undefined {
+function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, vars: ReadonlyMap<string, string>): string | undefined {
   if (ref.length === 0) return undefined;
   // data: URIs can be huge and never go upstream; skip them before any parsing (SPEC §5.2).
   if (isDataUri(ref)) return undefined;
+  // rfc8216bis §4.4.2.3: variables are replaced before the URI is resolved. Such a URI bypasses the memo, whose key
+  // is the spelling: the same spelling may mean another URL once a variable's value changed.
+  const substituted = ref.includes('{$') ? substituteVariables(ref, vars) : ref;
+  if (substituted !== ref) return isDataUri(substituted) ? undefined : resolveAndProxify(substituted, kind, r, binary);
   // The memo holds binary-mode results only (the streaming path); rewriteLine's strings are of another kind. Playlist
   // URIs are few and must reach onPlaylistUri resolved, so they always take the full path.
   const memo = binary && kind === 's' ? r.ctx.memo : undefined;
@@ -142,6 +176,11 @@ function isBlank(code: number): boolean {
   return code === SPACE || code === TAB || code === CR;
 }
 
+/** The spans of several URI attributes of one line, rightmost first. */
+function findSpans(line: string, from: number, attrs: readonly UriAttribute[]): { span: AttributeSpan | undefined; kind: UriKind }[] {
+  return attrs.map(([name, kind]) => ({ span: findAttribute(line, from, name), kind })).sort((a, b) => (b.span?.start ?? 0) - (a.span?.start ?? 0));
+}
+
 // The single implementation behind both entry points. `binary` says the line is bytes-as-latin1 (streaming path).
 function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean): string {
   const n = line.length;
@@ -157,21 +196,32 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
       state.nextUriIsPlaylist = true;
       return line;
     }
-    const kind = URI_TAGS.get(tag);
-    if (kind === undefined || colon === -1) return line;
+    if (colon === -1) return line;
+    if (tag === DEFINE) {
+      applyDefine(line, colon + 1, state.vars, r.ctx, binary);
+      return line;
+    }
+    const attrs = URI_TAGS.get(tag);
+    if (attrs === undefined) return line;
     // §4.3.2.4: METHOD=NONE means no key at all; there is nothing to fetch.
     if ((tag === '#EXT-X-KEY' || tag === '#EXT-X-SESSION-KEY') && readMethod(line, colon + 1) === 'NONE') return line;
-    const span = findUriAttribute(line, colon + 1);
-    if (span === undefined) return line;
-    const replacement = proxifyRef(line.slice(span.start, span.end), kind, r, binary);
-    return replacement === undefined ? line : line.slice(0, span.start) + replacement + line.slice(span.end);
+    let out = line;
+    // Right to left, so that a replacement never moves the span of an attribute still to be replaced.
+    const spans = attrs.length === 1 ? [{ span: findAttribute(line, colon + 1, attrs[0]?.[0] ?? ''), kind: attrs[0]?.[1] ?? 's' }] : findSpans(line, colon + 1, attrs);
+    for (const { span, kind } of spans) {
+      // An unquoted URI is not valid RFC 8216 (§4.2: URIs are quoted-strings): left alone.
+      if (span === undefined || !span.quoted) continue;
+      const replacement = proxifyRef(line.slice(span.start, span.end), kind, r, binary, state.vars);
+      if (replacement !== undefined) out = out.slice(0, span.start) + replacement + out.slice(span.end);
+    }
+    return out;
   }
   // §4.1: any other non-blank line is a URI. Its kind was decided by the tag before it (SPEC §5.2), not its suffix.
   const kind: UriKind = state.nextUriIsPlaylist ? 'p' : 's';
   state.nextUriIsPlaylist = false;
   let end = n;
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
-  const replacement = proxifyRef(start === 0 && end === n ? line : line.slice(start, end), kind, r, binary);
+  const replacement = proxifyRef(start === 0 && end === n ? line : line.slice(start, end), kind, r, binary, state.vars);
   if (replacement === undefined) return line;
   return start === 0 && end === n ? replacement : line.slice(0, start) + replacement + line.slice(end);
 }
@@ -186,14 +236,36 @@ export function rewriteLine(line: string, state: RewriteState, ctx: RewriteConte
 
 // Lines travel as latin1 strings (one char per byte) so that bytes the rewriter does not touch, even invalid UTF-8
 // in a title, come out exactly as they went in.
-function createBinaryRewriter(ctx: RewriteContext, maxLineBytes: number) {
+/** Bounds of one playlist response (issue 14.3): an endless or huge playlist is cut, not rewritten without end. */
+export interface RewriteLimits {
+  maxLineBytes?: number;
+  /** Lines (of any kind) one playlist may have; past it the stream fails with PlaylistTooLargeError. */
+  maxLines?: number;
+  /** Body bytes (decoded) one playlist may have; past it the stream fails with PlaylistTooLargeError. */
+  maxBytes?: number;
+}
+
+function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const state = createRewriteState();
   const r = createResolver(ctx);
+  const maxLines = limits.maxLines ?? Infinity;
+  const maxBytes = limits.maxBytes ?? Infinity;
+  let lines = 0;
+  let bytes = 0;
   let out = '';
-  const decoder = createLineDecoder((line, eol: LineEnding, bom) => {
+  const lineDecoder = createLineDecoder((line, eol: LineEnding, bom) => {
+    if (++lines > maxLines) throw new PlaylistTooLargeError(`Upstream playlist has more than ${maxLines} lines`);
     const text = rewrite(line, state, r, true);
     out += bom ? BOM_BINARY + text + eol : text + eol;
-  }, maxLineBytes);
+  }, limits.maxLineBytes ?? MAX_LINE_BYTES);
+  const decoder = {
+    push(chunk: Buffer): void {
+      bytes += chunk.length;
+      if (bytes > maxBytes) throw new PlaylistTooLargeError(`Upstream playlist is larger than ${maxBytes} bytes`);
+      lineDecoder.push(chunk);
+    },
+    end: (): void => lineDecoder.end(),
+  };
   const take = (): Buffer | undefined => {
     if (out.length === 0) return undefined;
     const bytes = Buffer.from(out, 'latin1');
@@ -204,8 +276,8 @@ function createBinaryRewriter(ctx: RewriteContext, maxLineBytes: number) {
 }
 
 /** Rewrites a whole playlist body. Throws UpstreamError when a line is longer than `maxLineBytes`. */
-export function rewritePlaylist(input: Buffer | string, ctx: RewriteContext, opts: { maxLineBytes?: number } = {}): Buffer {
-  const { decoder, take } = createBinaryRewriter(ctx, opts.maxLineBytes ?? MAX_LINE_BYTES);
+export function rewritePlaylist(input: Buffer | string, ctx: RewriteContext, opts: RewriteLimits = {}): Buffer {
+  const { decoder, take } = createBinaryRewriter(ctx, opts);
   decoder.push(typeof input === 'string' ? Buffer.from(input, 'utf8') : input);
   decoder.end();
   return take() ?? Buffer.alloc(0);
@@ -213,10 +285,11 @@ export function rewritePlaylist(input: Buffer | string, ctx: RewriteContext, opt
 
 /**
  * A Transform, bytes in and bytes out, that rewrites a playlist as it streams: it holds at most one partial line.
- * Fails with UpstreamError (502) when a line is longer than `maxLineBytes` (default 64 KiB).
+ * Fails with UpstreamError (502) when a line is longer than `maxLineBytes` (default 64 KiB), and with
+ * PlaylistTooLargeError past `maxLines` or `maxBytes`.
  */
-export function createRewriteStream(ctx: RewriteContext, opts: { maxLineBytes?: number } = {}): Transform {
-  const { decoder, take } = createBinaryRewriter(ctx, opts.maxLineBytes ?? MAX_LINE_BYTES);
+export function createRewriteStream(ctx: RewriteContext, opts: RewriteLimits = {}): Transform {
+  const { decoder, take } = createBinaryRewriter(ctx, opts);
   const run = (stream: Transform, step: () => void, callback: TransformCallback): void => {
     try {
       step();
@@ -236,36 +309,4 @@ export function createRewriteStream(ctx: RewriteContext, opts: { maxLineBytes?: 
       run(this, () => decoder.end(), callback);
     },
   });
-}
-
-export type PlaylistSniff = 'playlist' | 'media' | 'undecided';
-
-const EXTM3U = '#EXTM3U';
-
-/**
- * Decides from the first bytes whether a body is an M3U playlist: after an optional BOM and whitespace it starts
- * with #EXTM3U (§4.3.1.1; case-insensitive, for sloppy IPTV origins). 'undecided' when more bytes are needed.
- */
-export function sniffPlaylist(firstBytes: Buffer): PlaylistSniff {
-  let i = 0;
-  if (firstBytes.length >= 3 && firstBytes[0] === 0xef && firstBytes[1] === 0xbb && firstBytes[2] === 0xbf) i = 3;
-  else if (firstBytes.length < 3 && firstBytes.length > 0 && firstBytes[0] === 0xef) return 'undecided';
-  while (i < firstBytes.length) {
-    const b = firstBytes[i];
-    if (b !== SPACE && b !== TAB && b !== CR && b !== 0x0a) break;
-    i++;
-  }
-  for (let k = 0; k < EXTM3U.length; k++, i++) {
-    const b = firstBytes[i];
-    if (b === undefined) return 'undecided';
-    // ASCII letters compare case-insensitively via the 0x20 bit; '#' and digits must match exactly.
-    const want = EXTM3U.charCodeAt(k);
-    if (b !== want && (want < 0x41 || (b | 0x20) !== (want | 0x20))) return 'media';
-  }
-  return 'playlist';
-}
-
-/** True when (after an optional BOM and whitespace) the bytes start with #EXTM3U; used to spot TS behind an "m3u8" URL. */
-export function looksLikePlaylist(firstBytes: Buffer): boolean {
-  return sniffPlaylist(firstBytes) === 'playlist';
 }

@@ -35,7 +35,19 @@ const CREDENTIAL_HEADERS = ['authorization', 'cookie', 'proxy-authorization'] as
 const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 /** Why an upstream request failed, for error counters and logs. */
-export type UpstreamErrorKind = 'timeout' | 'refused' | 'reset' | 'dns' | 'status' | 'stall' | 'early_end' | 'tls' | 'redirect' | 'other';
+export type UpstreamErrorKind =
+  | 'timeout'
+  | 'refused'
+  | 'reset'
+  | 'dns'
+  | 'status'
+  | 'stall'
+  | 'early_end'
+  | 'tls'
+  | 'redirect'
+  /** A playlist cut at HLS_MAX_PLAYLIST_LINES / _BYTES (issue 14.3). */
+  | 'playlist_too_large'
+  | 'other';
 
 export function createUpstreamClient(agents: UpstreamAgents): UpstreamClient {
   return {
@@ -164,6 +176,7 @@ export function toUpstreamError(err: unknown): AppError {
 export function upstreamErrorKind(err: unknown): UpstreamErrorKind {
   if (err instanceof UpstreamTimeoutError) return 'timeout';
   if (err instanceof AppError && err.code === 'UPSTREAM_STATUS') return 'status';
+  if (err instanceof AppError && err.code === 'PLAYLIST_TOO_LARGE') return 'playlist_too_large';
   const cause = err instanceof Error && err.cause !== undefined ? err.cause : err;
   const code = cause instanceof Error ? (cause as NodeJS.ErrnoException).code : undefined;
   if (code === 'ECONNREFUSED') return 'refused';

@@ -1,11 +1,28 @@
 // Content-Encoding of upstream playlists (SPEC §5.2): gzip, deflate (zlib or raw, as servers differ) and br.
-// Only playlists are decoded; media bytes are never asked for compressed and pass through untouched.
+// Only playlists are decoded; media is asked for with `identity` (issue 12.1), and when an origin compresses it
+// anyway its bytes pass through untouched with Content-Encoding mirrored (headers.ts), so the player decodes them.
 import type { Transform } from 'node:stream';
-import { createBrotliDecompress, createGunzip, createInflate, createInflateRaw } from 'node:zlib';
+import {
+  brotliDecompressSync,
+  constants,
+  createBrotliDecompress,
+  createGunzip,
+  createInflate,
+  createInflateRaw,
+  gunzipSync,
+  inflateRawSync,
+  inflateSync,
+} from 'node:zlib';
 import { UpstreamError } from '../../errors.ts';
 
 /** What the proxy offers when it fetches a playlist. */
 export const PLAYLIST_ACCEPT_ENCODING = 'gzip, deflate, br';
+
+/**
+ * What the proxy offers when it fetches media (segments, keys, init sections, parts, /stream): RFC 9110 §12.5.3 reads
+ * a missing Accept-Encoding as "any coding is acceptable", and a CDN may then gzip a key or a segment.
+ */
+export const MEDIA_ACCEPT_ENCODING = 'identity';
 
 /** Bytes needed to tell zlib-wrapped deflate from raw deflate. */
 export const DEFLATE_SNIFF_BYTES = 2;
@@ -42,4 +59,49 @@ export function createDecoder(encoding: string, head: Buffer): Transform {
     default:
       throw new UpstreamError('Upstream playlist uses an unsupported content encoding');
   }
+}
+
+/**
+ * Decoded output of a head is capped (zlib then throws rather than truncate): a few KiB of input expand at most about
+ * a thousandfold, and only the first KiB feeds the sniffer (core/sniff.ts).
+ */
+const HEAD_DECODE_MAX_BYTES = 8 * 1024 * 1024;
+/** Encoded bytes decoded at most per coding: deflate expands at most ~1032:1, so 2 KiB stays far below the cap. */
+const HEAD_DECODE_INPUT_BYTES = 2048;
+
+/**
+ * The first bytes of an encoded body, decoded from a copy so that the body itself stays untouched: sync flushing
+ * gives whatever a truncated input decodes to. Undefined when an encoding is unknown or the bytes are corrupt
+ * (then the caller cannot tell what the body is from its head).
+ */
+export function decodeHead(head: Buffer, encodings: readonly string[]): Buffer | undefined {
+  let out = head;
+  // Content-Encoding lists codings in the order they were applied: undo them from the last.
+  for (let i = encodings.length - 1; i >= 0; i--) {
+    // A prefix is enough (compressed text is shorter than its first KiB), and it bounds the output below the cap.
+    out = out.subarray(0, HEAD_DECODE_INPUT_BYTES);
+    const opts = { finishFlush: constants.Z_SYNC_FLUSH, maxOutputLength: HEAD_DECODE_MAX_BYTES };
+    try {
+      switch (encodings[i]) {
+        case 'gzip':
+        case 'x-gzip':
+          out = gunzipSync(out, opts);
+          break;
+        case 'deflate':
+          out = isZlibHeader(out) ? inflateSync(out, opts) : inflateRawSync(out, opts);
+          break;
+        case 'br':
+          out = brotliDecompressSync(out, { finishFlush: constants.BROTLI_OPERATION_FLUSH, maxOutputLength: HEAD_DECODE_MAX_BYTES });
+          break;
+        default:
+          return undefined;
+      }
+    } catch (err) {
+      // Corrupt input or more output than the cap: zlib's own errors (Z_*/ERR_BUFFER_TOO_LARGE); anything else is a bug.
+      const code = (err as NodeJS.ErrnoException).code ?? '';
+      if (code.startsWith('Z_') || code.startsWith('ERR_BUFFER') || code.startsWith('ERR_BROTLI') || code === 'ERR_OUT_OF_RANGE') return undefined;
+      throw err;
+    }
+  }
+  return out;
 }

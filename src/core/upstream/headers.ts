@@ -1,6 +1,7 @@
 // Header passes between player and origin (SPEC §5.1): small pure functions, each doing one tweak, run in order.
 import type { IncomingHttpHeaders } from 'node:http';
 import { contentTypeForUrl } from '../url.ts';
+import { MEDIA_ACCEPT_ENCODING } from './decode.ts';
 
 /** RFC 9110 §7.6.1 connection-specific headers, plus the legacy ones; never forwarded in either direction. */
 export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
@@ -19,8 +20,13 @@ export const HOP_BY_HOP_HEADERS: ReadonlySet<string> = new Set([
 /** Player headers that make seeking and revalidation work end to end. */
 export const FORWARDED_PLAYER_HEADERS = ['range', 'if-range', 'if-none-match', 'if-modified-since'] as const;
 
-/** Origin headers a player needs to seek and cache; everything else stays between proxy and origin. */
-export const MIRRORED_RESPONSE_HEADERS = ['content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag'] as const;
+/**
+ * Origin headers a player needs to seek, cache and decode; everything else stays between proxy and origin.
+ * Content-Encoding: media is asked for as `identity`, but an origin that compresses anyway has its bytes passed on
+ * untouched, so the player must be told how to decode them (issue 12.1; Content-Length and ranges then count encoded
+ * bytes, consistently). Playlists are the exception: they are decoded to be rewritten and sent as identity.
+ */
+export const MIRRORED_RESPONSE_HEADERS = ['content-length', 'content-range', 'accept-ranges', 'last-modified', 'etag', 'content-encoding'] as const;
 
 /**
  * Custom stream headers the proxy must own: framing and host are per connection, and the byte path passes bodies
@@ -77,9 +83,12 @@ export function isUsableMediaStatus(status: number, player: Readonly<Record<stri
   return status === 416 && player['range'] !== undefined;
 }
 
-/** Upstream request headers: the stream's User-Agent, its custom headers, Accept: * / *, then the forwarded ones. */
+/**
+ * Upstream request headers: the stream's User-Agent, its custom headers, Accept: * / *, Accept-Encoding: identity
+ * (media is relayed byte for byte; playlists override it through `forwarded`), then the forwarded ones.
+ */
 export function buildUpstreamHeaders(input: UpstreamHeaderInput): Record<string, string> {
-  const out: Record<string, string> = { 'user-agent': input.userAgent, accept: '*/*' };
+  const out: Record<string, string> = { 'user-agent': input.userAgent, accept: '*/*', 'accept-encoding': MEDIA_ACCEPT_ENCODING };
   for (const [rawName, value] of Object.entries(input.custom)) {
     const name = rawName.toLowerCase();
     if (HOP_BY_HOP_HEADERS.has(name) || PROXY_OWNED_HEADERS.has(name)) continue;
@@ -89,9 +98,15 @@ export function buildUpstreamHeaders(input: UpstreamHeaderInput): Record<string,
   return out;
 }
 
-/** SPEC §5.1: the origin's type, unless it is missing or the generic octet-stream; then the URL extension's. */
+/**
+ * SPEC §5.1: the origin's type, unless it is missing or the generic octet-stream; then the URL extension's.
+ * Only media is answered with mirrored headers (playlists are rewritten or refused), so a playlist type there is a
+ * mislabel (issue 14.4: live TS labelled as a playlist) and is not passed on: a player would parse it as one.
+ */
 export function contentTypeFor(upstreamType: string | undefined, url: string): string | undefined {
-  const generic = upstreamType === undefined || upstreamType === '' || upstreamType.toLowerCase().startsWith('application/octet-stream');
+  const lower = upstreamType?.toLowerCase() ?? '';
+  if (lower.includes('mpegurl')) return contentTypeForUrl(url) ?? 'application/octet-stream';
+  const generic = upstreamType === undefined || upstreamType === '' || lower.startsWith('application/octet-stream');
   if (!generic) return upstreamType;
   return contentTypeForUrl(url) ?? upstreamType;
 }

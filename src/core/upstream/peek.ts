@@ -1,59 +1,181 @@
-// Looking at the first bytes of a body without consuming them: the HLS route decides "playlist or media" from them.
+// Looking at the first bytes of a body without consuming them: the HLS and /stream routes decide "playlist or media"
+// from them (core/sniff.ts), and the same response then goes on to whoever serves it, from its first byte.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { Readable } from 'node:stream';
+import { PlaylistAsMediaError } from '../../errors.ts';
+import { type BodyKind, sniffBody } from '../sniff.ts';
+import { decodeHead, parseContentEncoding } from './decode.ts';
 
 export interface Peeked {
   /** The bytes read so far (possibly fewer than wanted when the body was shorter). */
   head: Buffer;
-  /** The body to read from now on, starting with `head` again. */
+  /** The body to read from now on, starting with `head` again. The stream itself whenever it was not ended. */
   body: Readable;
+  /** True when `head` is the whole body. */
+  ended: boolean;
+}
+
+export interface PeekOptions {
+  /** Stop waiting after this long and settle with the bytes already read (a trickling origin). */
+  timeoutMs?: number;
+  /** Aborting settles at once with the bytes already read; the caller then checks whether it still wants them. */
+  signal?: AbortSignal;
+}
+
+/** An IncomingMessage is `complete` once its whole body arrived; other streams only say so by 'end'. */
+function isComplete(stream: Readable): boolean {
+  return (stream as Partial<Pick<IncomingMessage, 'complete'>>).complete === true;
 }
 
 /**
- * Reads until `enough(head)` is true or the body ends, then puts the bytes back. Rejects when the body errors or is
- * destroyed first (e.g. by the caller's abort). `maxBytes` bounds what is held while undecided.
+ * Reads until `enough(head)` is true, `maxBytes` are held, the body is complete, or the options stop the wait; then
+ * puts the bytes back. Rejects when the body errors or is destroyed first (e.g. by the caller's abort).
+ *
+ * Invariant: the bytes are put back (unshift) in the same tick as the last read(), so a complete IncomingMessage does
+ * not emit 'end' before its new reader has the bytes. An empty complete body is not read at all, for the same reason.
  */
-export function peekBody(stream: Readable, enough: (head: Buffer) => boolean, maxBytes = 4096): Promise<Peeked> {
+export function peekBody(stream: Readable, enough: (head: Buffer) => boolean, maxBytes = 4096, opts: PeekOptions = {}): Promise<Peeked> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
     let settled = false;
+    let timer: NodeJS.Timeout | undefined;
     const cleanup = (): void => {
       settled = true;
+      clearTimeout(timer);
+      opts.signal?.removeEventListener('abort', onStop);
       stream.off('readable', onReadable);
       stream.off('end', onEnd);
       stream.off('error', onError);
       stream.off('close', onClose);
     };
-    const onReadable = (): void => {
+    const headNow = (): Buffer => (chunks.length === 1 ? (chunks[0] as Buffer) : Buffer.concat(chunks, size));
+    const settle = (ended: boolean): void => {
+      cleanup();
+      const head = headNow();
+      // Not ended yet, so unshift is allowed: the next reader sees the body from its first byte.
+      if (head.length > 0) stream.unshift(head);
+      resolve({ head, body: stream, ended });
+    };
+    const drain = (): void => {
+      if (settled) return;
+      if (isComplete(stream) && stream.readableLength === 0 && size === 0) {
+        // Empty body: reading would schedule 'end' before anyone listens.
+        settle(true);
+        return;
+      }
       let chunk: Buffer | null;
-      while (!settled && (chunk = stream.read() as Buffer | null) !== null) {
+      while ((chunk = stream.read() as Buffer | null) !== null) {
         chunks.push(chunk);
         size += chunk.length;
-        const head = chunks.length === 1 ? chunk : Buffer.concat(chunks, size);
-        if (size >= maxBytes || enough(head)) {
-          cleanup();
-          // Not ended yet, so unshift is allowed: the next reader sees the body from its first byte.
-          stream.unshift(head);
-          resolve({ head, body: stream });
+        if (size >= maxBytes || enough(headNow())) {
+          settle(isComplete(stream) && stream.readableLength === 0);
+          return;
         }
       }
+      if (isComplete(stream)) settle(true);
     };
-    const onEnd = (): void => {
+    function onReadable(): void {
+      drain();
+    }
+    function onStop(): void {
+      if (!settled) settle(false);
+    }
+    function onEnd(): void {
       if (settled) return;
       cleanup();
       // unshift() after 'end' is an error: the whole (short) body is served from memory instead.
       const head = Buffer.concat(chunks, size);
-      resolve({ head, body: Readable.from(head.length > 0 ? [head] : []) });
-    };
-    const onError = (err: Error): void => {
+      resolve({ head, body: Readable.from(head.length > 0 ? [head] : []), ended: true });
+    }
+    function onError(err: Error): void {
       if (settled) return;
       cleanup();
       reject(err);
-    };
-    const onClose = (): void => onError(Object.assign(new Error('Upstream body closed early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    }
+    function onClose(): void {
+      onError(Object.assign(new Error('Upstream body closed early'), { code: 'ERR_STREAM_PREMATURE_CLOSE' }));
+    }
+    if (opts.signal?.aborted === true) {
+      resolve({ head: Buffer.alloc(0), body: stream, ended: false });
+      return;
+    }
+    if (isComplete(stream)) {
+      // The whole body is buffered already: decide now, without the 'readable' machinery.
+      drain();
+      if (settled) return;
+    }
+    opts.signal?.addEventListener('abort', onStop, { once: true });
+    if (opts.timeoutMs !== undefined) {
+      timer = setTimeout(onStop, opts.timeoutMs);
+      timer.unref();
+    }
     stream.on('readable', onReadable);
     stream.once('end', onEnd);
     stream.once('error', onError);
     stream.once('close', onClose);
   });
+}
+
+/** Encoded bytes read at most to judge a body: a compressed playlist's first KiB of text fits in far less. */
+const SNIFF_MAX_BYTES = 4096;
+
+/**
+ * What an upstream response body is, judged from its first bytes (decoded from a copy when the origin compressed
+ * it), without consuming them: the response stays readable from its first byte. Waits at most `timeoutMs` for
+ * those bytes, then judges what it has. A body that errors before it was judged is 'unknown' (its reader sees why).
+ */
+export async function sniffResponse(up: IncomingMessage, opts: PeekOptions & { timeoutMs: number }): Promise<BodyKind> {
+  const encodings = parseContentEncoding(Array.isArray(up.headers['content-encoding']) ? up.headers['content-encoding'][0] : up.headers['content-encoding']);
+  const plain = (head: Buffer): Buffer | undefined => (encodings.length === 0 ? head : decodeHead(head, encodings));
+  let peeked: Peeked;
+  try {
+    peeked = await peekBody(up, (h) => {
+      const decoded = plain(h);
+      return decoded === undefined || sniffBody(decoded) !== 'undecided';
+    }, SNIFF_MAX_BYTES, opts);
+  } catch (err) {
+    // The body failed or was destroyed while being judged: whoever reads it next sees the same failure.
+    if (up.destroyed) return 'unknown';
+    throw err;
+  }
+  const decoded = plain(peeked.head);
+  if (decoded === undefined) return 'unknown';
+  const kind = sniffBody(decoded, true);
+  return kind === 'undecided' ? 'unknown' : kind;
+}
+
+export interface MediaCheckOptions extends PeekOptions {
+  timeoutMs: number;
+  /** A HEAD request: no body reaches the player, so there is nothing to judge. */
+  head?: boolean;
+  /** The player's response: its 'close' (the player left) ends the wait, as `signal` would. */
+  player?: Pick<ServerResponse, 'once' | 'off' | 'destroyed'>;
+}
+
+/**
+ * True when a 200/206 answer to a media request (a segment URL, /stream) is really a playlist (issues 12.2, 14.2):
+ * relayed raw, it would hand the player every provider URL in it. The body stays unread either way.
+ */
+export async function isPlaylistBody(up: IncomingMessage, opts: MediaCheckOptions): Promise<boolean> {
+  if (opts.head === true || (up.statusCode !== 200 && up.statusCode !== 206)) return false;
+  const player = opts.player;
+  if (player === undefined) return (await sniffResponse(up, opts)) === 'playlist';
+  if (player.destroyed) return false;
+  const gone = new AbortController();
+  const onClose = (): void => gone.abort();
+  player.once('close', onClose);
+  try {
+    const signal = opts.signal === undefined ? gone.signal : AbortSignal.any([opts.signal, gone.signal]);
+    return (await sniffResponse(up, { ...opts, signal })) === 'playlist';
+  } finally {
+    player.off('close', onClose);
+  }
+}
+
+/** The single check of the segment route: a playlist body is refused with a JSON 502 (its response destroyed). */
+export async function refusePlaylistBody(up: IncomingMessage, opts: MediaCheckOptions): Promise<void> {
+  if (!(await isPlaylistBody(up, opts))) return;
+  up.destroy();
+  throw new PlaylistAsMediaError();
 }

@@ -12,8 +12,9 @@ import {
   parseContentRange,
   pickPlayerHeaders,
 } from '../../core/upstream/headers.ts';
+import { isPlaylistBody } from '../../core/upstream/peek.ts';
 import { isPlaylistPath, isVodPath } from '../../core/url.ts';
-import { type AppError, UpstreamStatusError } from '../../errors.ts';
+import { type AppError, PlaylistAsMediaError, UpstreamStatusError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import { roundsFor } from '../upstream/failover.ts';
@@ -96,6 +97,8 @@ export function createStreamProxy(deps: StreamProxyDeps) {
   async function serveOpened(p: PlaybackRequest, opened: OpenedUpstream): Promise<void> {
     const { res, stream } = p;
     const up = opened.res;
+    // Judged from the bytes too, not only the type (issue 14.2): a playlist body is never relayed raw.
+    const playlistBody = await isPlaylistBody(up, { timeoutMs: config.readTimeoutMs, head: p.head, player: res });
     if (!stillWanted(res, up, registry, stream)) return;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
@@ -104,11 +107,15 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     }
 
     const status = up.statusCode ?? 502;
-    if (p.hlsUrl !== undefined && (status === 200 || status === 206) && isPlaylistResponse(up, opened.finalUrl)) {
+    if (p.hlsUrl !== undefined && (status === 200 || status === 206) && (playlistBody || isPlaylistResponse(up, opened.finalUrl))) {
       up.destroy();
       res.writeHead(302, { location: p.hlsUrl, 'cache-control': 'no-cache' });
       res.end();
       return;
+    }
+    if (playlistBody) {
+      up.destroy();
+      throw new PlaylistAsMediaError();
     }
     const plan = bodyPlanOf(up);
     if (status === 200 || status === 206) {

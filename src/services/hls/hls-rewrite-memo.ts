@@ -20,6 +20,9 @@ class PlaylistMemo implements RewriteMemo {
   /** Lookups since the last begin(): the size of the playlist's last fetch. */
   lookups = 0;
 
+  /** `maxYoung` bounds a generation within one fetch too (issue 14.3): a huge or endless playlist rotates it. */
+  constructor(readonly maxYoung: number) {}
+
   begin(): void {
     if (this.young.p.size + this.young.s.size > 2 * Math.max(this.lookups, MIN_GENERATION)) {
       this.old = this.young;
@@ -39,6 +42,10 @@ class PlaylistMemo implements RewriteMemo {
   }
 
   set(kind: UriKind, ref: string, uri: string): void {
+    if (this.young.p.size + this.young.s.size >= this.maxYoung) {
+      this.old = this.young;
+      this.young = { p: new Map(), s: new Map() };
+    }
     this.young[kind].set(ref, uri);
   }
 
@@ -72,7 +79,7 @@ export function createRewriteMemoStore(opts: { maxContexts?: number; maxEntries?
       const key = `${streamId.length}:${clientId.length}:${streamId}${clientId}${baseUrl}`;
       let memo = contexts.get(key);
       if (memo) contexts.delete(key);
-      else memo = new PlaylistMemo();
+      else memo = new PlaylistMemo(Math.max(MIN_GENERATION, Math.floor(maxEntries / 2)));
       memo.begin();
       contexts.set(key, memo);
       // The bound is checked per request, not per entry: a single playlist may overshoot it until the next request.

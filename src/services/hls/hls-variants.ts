@@ -11,6 +11,8 @@ export interface VariantPlace {
 
 interface Book {
   places: Map<string, VariantPlace>;
+  /** EXT-X-DEFINE variables of the master at each ring position, for its media playlists' IMPORT (rfc8216bis §4.4.2.3). */
+  defines: Map<number, ReadonlyMap<string, string>>;
   /** A variant that failed → the one that replaced it; followed on the player's next reload. */
   replaced: Map<string, string>;
 }
@@ -26,18 +28,27 @@ export function createVariantBook() {
   function bookOf(stream: StreamRecord): Book {
     let book = books.get(stream);
     if (!book) {
-      book = { places: new Map(), replaced: new Map() };
+      book = { places: new Map(), defines: new Map(), replaced: new Map() };
       books.set(stream, book);
     }
     return book;
   }
 
   return {
-    /** Records the playlist URIs of the master at ring position `ring`, as a rewrite just saw them. */
-    recordMaster(stream: StreamRecord, ring: number, uris: readonly string[]): void {
+    /** Records the playlist URIs (and variables, when known) of the master at ring position `ring`, as a rewrite just saw them. */
+    recordMaster(stream: StreamRecord, ring: number, uris: readonly string[], defines?: ReadonlyMap<string, string>): void {
       const book = bookOf(stream);
       if (book.places.size + uris.length > MAX_PLACES) book.places.clear();
       uris.forEach((url, ordinal) => book.places.set(url, { ring, ordinal }));
+      if (defines !== undefined) book.defines.set(ring, defines);
+    },
+
+    /** The variables a media playlist at `url` may IMPORT: its master's, else those of the stream's current master. */
+    importsFor(stream: StreamRecord, url: string): ReadonlyMap<string, string> | undefined {
+      const book = books.get(stream);
+      if (book === undefined) return undefined;
+      const ring = book.places.get(book.replaced.get(url) ?? url)?.ring ?? stream.currentIndex;
+      return book.defines.get(ring);
     },
 
     placeOf(stream: StreamRecord, url: string): VariantPlace | undefined {

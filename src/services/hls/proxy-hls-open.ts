@@ -90,10 +90,18 @@ export function createPlaylistOpener(deps: HlsDeps) {
 
   /** The playlist URIs of the master at ring position `index`, fetched now; a media playlist has none. */
   async function masterUris(stream: StreamRecord, index: number, signal: AbortSignal): Promise<string[]> {
-    const { body, finalUrl } = await fetchPlaylist(stream, urlRing(stream)[index] ?? stream.url, signal);
+    const url = urlRing(stream)[index] ?? stream.url;
+    const { body, finalUrl } = await fetchPlaylist(stream, url, signal);
     const uris: string[] = [];
-    rewritePlaylist(body, { baseUrl: finalUrl, proxify: (_kind, u) => u, onPlaylistUri: (u) => uris.push(u) });
-    variants.recordMaster(stream, index, uris);
+    const defines = new Map<string, string>();
+    rewritePlaylist(body, {
+      baseUrl: finalUrl,
+      queryUrl: url,
+      proxify: (_kind, u) => u,
+      onPlaylistUri: (u) => uris.push(u),
+      onDefine: (name, value) => defines.set(name, value),
+    });
+    variants.recordMaster(stream, index, uris, defines);
     return uris;
   }
 

@@ -5,8 +5,10 @@
 import type { ServerResponse } from 'node:http';
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createRewriteStream, rewritePlaylist, sniffPlaylist } from '../../core/m3u8/rewrite.ts';
-import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding } from '../../core/upstream/decode.ts';
+import { createRewriteStream, rewritePlaylist, type RewriteContext } from '../../core/m3u8/rewrite.ts';
+import { urlRing, type StreamRecord } from '../../core/registry.ts';
+import { sniffBody, type SniffResult } from '../../core/sniff.ts';
+import { createDecoder, decodeHead, parseContentEncoding } from '../../core/upstream/decode.ts';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
 import { peekBody } from '../../core/upstream/peek.ts';
 import { AppError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
@@ -38,6 +40,15 @@ const PLAYLIST_HEADERS = { 'content-type': 'application/vnd.apple.mpegurl', 'cac
 function isPlaylistType(type: string | undefined): boolean {
   const t = (type ?? '').toLowerCase();
   return t.includes('mpegurl') || t.startsWith('text/');
+}
+
+/** Encoded bytes read at most to judge a body (core/sniff.ts reads the first KiB of its decoded text). */
+const SNIFF_MAX_BYTES = 4096;
+
+/** What the first bytes are, decoded from a copy when the origin compressed them; undefined when they do not decode. */
+function sniffHead(head: Buffer, encodings: readonly string[], final: boolean): SniffResult | undefined {
+  const plain = encodings.length === 0 ? head : decodeHead(head, encodings);
+  return plain === undefined ? undefined : sniffBody(plain, final);
 }
 
 /** Maps a failure of the playlist body to the answer a player should get (when headers are not yet sent). */
@@ -138,16 +149,32 @@ export function createPlaylistProxy(deps: HlsDeps) {
     }
   }
 
+  const limits = { maxLines: config.hlsMaxPlaylistLines, maxBytes: config.hlsMaxPlaylistBytes };
+
+  /** How one viewer's answer is rewritten, whether its upstream body was fetched for it or for another viewer. */
+  function rewriteContext(p: PlaylistRequest, finalUrl: string, index: number): RewriteContext {
+    const { stream } = p;
+    // LL-HLS directives change on every reload but never how a relative URI resolves: keep them out of the memo key.
+    // The memo holds whole URIs, which are relative to the request's directory: that is part of its key.
+    const memoKey = `${p.path.slice(0, p.path.lastIndexOf('/') + 1)} ${finalUrl.replace(DIRECTIVE_PARAMS, '')}`;
+    return {
+      baseUrl: finalUrl,
+      queryUrl: p.url ?? urlRing(stream)[index],
+      proxify: deps.urls(stream.id, p.clientId, p.path),
+      memo: deps.memos.memoFor(stream.id, p.clientId, memoKey),
+      imports: p.variant ? deps.variants.importsFor(stream, p.url ?? stream.url) : undefined,
+    };
+  }
+
   /** Answers a playlist from an upstream body another viewer's request fetched. */
   function serveAnswer(p: PlaylistRequest, answer: PlaylistAnswer): void {
     const { res, stream } = p;
     if (res.destroyed) return;
     if (registry.getStream(stream.id) !== stream) throw new NotFoundError(`Stream ${stream.id}`);
     const client = streams.touchHlsClient(stream, p.clientId, p.info);
-    const memo = deps.memos.memoFor(stream.id, p.clientId, answer.finalUrl.replace(DIRECTIVE_PARAMS, ''));
     let body: Buffer;
     try {
-      body = rewritePlaylist(answer.body, { baseUrl: answer.finalUrl, proxify: deps.urls(stream.id, p.clientId, p.path), memo });
+      body = rewritePlaylist(answer.body, rewriteContext(p, answer.finalUrl, answer.index), limits);
     } catch (err) {
       throw bodyFailure(err, false);
     }
@@ -194,11 +221,14 @@ export function createPlaylistProxy(deps: HlsDeps) {
     let unregister: (() => void) | undefined;
     try {
       const encodings = parseContentEncoding(first(up.headers['content-encoding']));
-      const peeked = await peekBody(up, encodings.length > 0 ? (h) => h.length >= DEFLATE_SNIFF_BYTES : (h) => sniffPlaylist(h) !== 'undecided');
+      const peeked = await peekBody(up, (h) => sniffHead(h, encodings, false) !== 'undecided', SNIFF_MAX_BYTES);
       if (peeked.head.length === 0) throw new UpstreamError('Upstream sent an empty playlist');
-      if (encodings.length === 0 && sniffPlaylist(peeked.head) === 'media' && !isPlaylistType(first(up.headers['content-type']))) {
+      const kind = sniffHead(peeked.head, encodings, true) ?? 'unknown';
+      // Media signatures win over the label (issue 14.4: live TS labelled as a playlist); text that is neither is
+      // still a playlist when the origin says so.
+      if (kind === 'media' || (kind === 'unknown' && !isPlaylistType(first(up.headers['content-type'])))) {
         // A short body that is neither a playlist nor a stream: nothing a player could use.
-        if (peeked.body !== up) throw new UpstreamError('Upstream answered something that is not a playlist');
+        if (peeked.ended && kind !== 'media') throw new UpstreamError('Upstream answered something that is not a playlist');
         // Media behind a playlist URL (an IPTV link with no extension): the continuous path takes over this response.
         idle.stop();
         res.off('close', onPlayerClose);
@@ -210,24 +240,25 @@ export function createPlaylistProxy(deps: HlsDeps) {
       stream.observedType = 'HLS';
       const client = streams.touchHlsClient(stream, p.clientId, p.info);
       unregister = deps.connections.add({ client, abort: () => ac.abort() });
-      // LL-HLS directives change on every reload but never how a relative URI resolves: keep them out of the memo key.
-      // The memo holds whole URIs, which are relative to the request's directory: that is part of its key.
-      const memo = deps.memos.memoFor(stream.id, p.clientId, `${p.path.slice(0, p.path.lastIndexOf('/') + 1)} ${opened.finalUrl.replace(DIRECTIVE_PARAMS, '')}`);
-      // A master fetched over the ring: note its variants, so that they can follow a failover (hls-variants.ts).
+      // A master fetched over the ring: note its variants, so that they can follow a failover (hls-variants.ts), and
+      // its EXT-X-DEFINE variables, which its media playlists may IMPORT (rfc8216bis §4.4.2.3).
       const fromRing = p.url === undefined;
       const playlistUris: string[] = [];
-      const rewriter = createRewriteStream({
-        baseUrl: opened.finalUrl,
-        proxify: deps.urls(stream.id, p.clientId, p.path),
-        memo,
-        onPlaylistUri: fromRing ? (u) => playlistUris.push(u) : undefined,
-      });
+      const defines = new Map<string, string>();
+      const rewriter = createRewriteStream(
+        {
+          ...rewriteContext(p, opened.finalUrl, opened.index),
+          onPlaylistUri: fromRing ? (u) => playlistUris.push(u) : undefined,
+          onDefine: fromRing ? (name, value) => defines.set(name, value) : undefined,
+        },
+        limits,
+      );
       const headers = { ...PLAYLIST_HEADERS, 'x-stream-id': stream.id, 'x-client-id': p.clientId };
       const sink = createPlaylistSink(res, headers, (n) => registry.addBytes(client, stream, n));
       sinkWaiting = sink.waiting;
       const capture = createBodyCapture(CAPTURE_BYTES);
       await pipeline([peeked.body, ...decoders, capture, rewriter, sink], { signal: ac.signal });
-      if (fromRing && playlistUris.length > 0) deps.variants.recordMaster(stream, opened.index, playlistUris);
+      if (fromRing && playlistUris.length > 0) deps.variants.recordMaster(stream, opened.index, playlistUris, defines);
       const body = capture.captured();
       if (body === undefined) return undefined;
       // Where its segments came from, for segment failover (segment-book.ts); a master has none, and costs little.
@@ -243,7 +274,8 @@ export function createPlaylistProxy(deps: HlsDeps) {
       streams.recordError(stream);
       stats.recordError(stalled ? 'stall' : upstreamErrorKind(failure));
       if (!res.headersSent) throw failure;
-      logger.warn('playlist failed after its answer started', { stream: stream.id, code: failure.code });
+      // One line per cut playlist; a bound (PLAYLIST_TOO_LARGE) says which one in its message.
+      logger.warn('playlist failed after its answer started', { stream: stream.id, code: failure.code, reason: failure.message });
       res.destroy();
       return undefined;
     } finally {

@@ -6,6 +6,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
 import type { StreamRecord } from '../../core/registry.ts';
 import { buildUpstreamHeaders, isConditional, isUsableMediaStatus, mirrorResponseHeaders, parseContentLength, pickPlayerHeaders } from '../../core/upstream/headers.ts';
+import { refusePlaylistBody } from '../../core/upstream/peek.ts';
 import { NotFoundError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
 import type { HlsDeps, HlsRequest } from './hls-context.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
@@ -41,6 +42,11 @@ export function createSegmentProxy(deps: HlsDeps) {
     const headers = buildUpstreamHeaders({ userAgent: streams.userAgentOf(stream), custom: stream.headers, forwarded: player });
     try {
       const opened = await failover.openSegment({ stream, clientId: p.clientId, url: p.url, headers, accept, signal: ac.signal });
+      // Before anything is shared or sent: a playlist where media belongs is a 502, for every viewer alike (issue 14.4).
+      await refusePlaylistBody(opened.res, { signal: ac.signal, timeoutMs: config.readTimeoutMs, head: p.head }).catch((err: unknown) => {
+        opened.res.destroy();
+        throw err;
+      });
       return stillWanted(res, opened.res, registry, stream) ? opened : undefined;
     } catch (err) {
       if (ac.signal.aborted) return undefined;

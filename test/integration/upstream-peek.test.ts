@@ -1,0 +1,78 @@
+// core/upstream/peek.ts against real IncomingMessages: judging a body never loses a byte or its 'end', whether the body
+// is empty, shorter than the peek, compressed, endless, or trickling.
+import assert from 'node:assert/strict';
+import { get, type IncomingMessage } from 'node:http';
+import { test, type TestContext } from 'node:test';
+import { gzipSync } from 'node:zlib';
+import { sniffResponse } from '../../src/core/upstream/peek.ts';
+import { startOrigin } from '../helpers/origin.ts';
+
+function open(t: TestContext, url: string): Promise<IncomingMessage> {
+  return new Promise((resolve, reject) => {
+    const req = get(url, { agent: false }, (res) => {
+      t.after(() => res.destroy());
+      resolve(res);
+    });
+    req.once('error', reject);
+  });
+}
+
+function readAll(res: IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    res.on('data', (c: Buffer) => chunks.push(c));
+    res.once('end', () => resolve(Buffer.concat(chunks)));
+    res.once('error', reject);
+  });
+}
+
+test('a short complete body is judged and then read whole, with its end', async (t) => {
+  const origin = await startOrigin(t, { '/a': { kind: 'file', body: Buffer.from('0123456789') } });
+  const res = await open(t, origin.url('/a'));
+  // Let the whole body arrive before judging: the case where 'end' could be emitted before anyone listens.
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await sniffResponse(res, { timeoutMs: 2_000 }), 'unknown');
+  assert.equal((await readAll(res)).toString(), '0123456789');
+});
+
+test('an empty body is judged without losing its end', async (t) => {
+  const origin = await startOrigin(t, { '/e': { kind: 'file', body: Buffer.alloc(0) } });
+  const res = await open(t, origin.url('/e'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(await sniffResponse(res, { timeoutMs: 2_000 }), 'unknown');
+  assert.equal((await readAll(res)).length, 0);
+});
+
+test('a gzipped playlist is judged from a decoded copy; the body stays compressed', async (t) => {
+  const text = '# made by a panel\n\n#EXTM3U\n' + '#EXTINF:4,\nhttp://provider.example/a.ts?user=u&pass=p\n'.repeat(200);
+  const gz = gzipSync(text);
+  const origin = await startOrigin(t, { '/p': { kind: 'file', body: gz, contentType: 'application/octet-stream', headers: { 'content-encoding': 'gzip' } } });
+  const res = await open(t, origin.url('/p'));
+  assert.equal(await sniffResponse(res, { timeoutMs: 2_000 }), 'playlist');
+  assert.deepEqual(await readAll(res), gz);
+});
+
+test('an endless TS stream is judged media from its first packets, and keeps flowing', async (t) => {
+  const origin = await startOrigin(t, { '/live': { kind: 'live', contentType: 'application/vnd.apple.mpegurl' } });
+  const res = await open(t, origin.url('/live'));
+  assert.equal(await sniffResponse(res, { timeoutMs: 2_000 }), 'media');
+  const first = await new Promise<Buffer>((resolve) => res.once('data', resolve));
+  assert.equal(first[0], 0x47, 'the body starts at its first byte');
+  assert.equal(first[188], 0x47);
+});
+
+test('an origin that sends headers and then nothing is judged when the wait ends', async (t) => {
+  const origin = await startOrigin(t, {
+    '/slow': {
+      kind: 'handler',
+      handle(_req, res) {
+        res.writeHead(200, { 'content-type': 'text/plain' });
+        res.write('# a');
+      },
+    },
+  });
+  const res = await open(t, origin.url('/slow'));
+  assert.equal(await sniffResponse(res, { timeoutMs: 50 }), 'unknown');
+  const first = await new Promise<Buffer>((resolve) => res.once('data', resolve));
+  assert.equal(first.toString(), '# a', 'the bytes read while waiting are still there');
+});
