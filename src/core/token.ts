@@ -1,5 +1,5 @@
 // Opaque playback tokens (SPEC §5.4): an upstream URL sealed with AES-256-GCM for one stream and one client.
-import { createCipheriv, createDecipheriv, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
 import { BadTokenError } from '../errors.ts';
 import type { UriKind } from './m3u8/rewrite.ts';
 
@@ -7,19 +7,26 @@ export interface TokenFields {
   url: string;
   streamId: string;
   clientId: string;
+  /** `p` (playlist) or `s` (segment): sealed in, so a token only opens under its own kind (issue 14 item 1). */
+  kind: UriKind;
 }
 
 export interface TokenSealer {
   /** Seals the fields under a fresh random IV; memoised, so equal fields give the same token while remembered. */
   seal(fields: TokenFields): string;
-  /** Opens a token for `expectedStreamId`; throws BadTokenError when it was tampered with, is garbage, or is foreign. */
-  open(token: string, expectedStreamId: string): TokenFields;
+  /**
+   * Opens a token for `expectedStreamId` used under `expectedKind`; throws BadTokenError when it was tampered with,
+   * is garbage, is foreign, or was sealed for the other kind.
+   */
+  open(token: string, expectedStreamId: string, expectedKind: UriKind): TokenFields;
 }
 
 // Token bytes: VERSION(1) | IV(12) | ciphertext | GCM tag(16), base64url-encoded.
-// Plaintext: clientId byte length (u16 BE) | clientId | url. The stream id is not in the plaintext but in the GCM
-// additional data: it costs no space, and a token sealed for another stream fails authentication by construction.
-const VERSION = 1;
+// Plaintext: clientId byte length (u16 BE) | clientId | url. The kind and the stream id are not in the plaintext but
+// in the GCM additional data: they cost no space, and a token sealed for another stream or used under the other kind
+// (a variant playlist's p/ token replayed as s/, which would relay the raw upstream playlist) fails authentication.
+// Version 2: version 1 tokens did not bind the kind, so they are refused.
+const VERSION = 2;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + IV_BYTES;
@@ -32,10 +39,12 @@ export const DEFAULT_TOKEN_CACHE_SIZE = 50_000;
 
 interface Keys {
   enc: KeyObject;
+  /** HMAC key for the synthetic IVs of playlist tokens; independent of `enc` (separate HKDF info). */
+  siv: KeyObject;
   /** Random IVs, drawn from a pool so that a 20,000-segment playlist costs one CSPRNG call per 1,024 tokens. */
   nextIv(): Buffer;
   /** The GCM additional data for a stream; a playlist seals thousands of tokens for one stream in a row. */
-  aad(streamId: string): Buffer;
+  aad(kind: UriKind, streamId: string): Buffer;
 }
 
 const IV_POOL_COUNT = 1024;
@@ -57,30 +66,34 @@ function createIvSource(): () => Buffer {
 function deriveKeys(secret: Buffer): Keys {
   if (secret.length < 32) throw new RangeError('token secret must be at least 32 bytes');
   const enc = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token enc v1', 32)));
-  let last = { streamId: '', aad: aadFor('') };
-  const aad = (streamId: string): Buffer => {
-    if (last.streamId !== streamId) last = { streamId, aad: aadFor(streamId) };
+  const siv = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token siv v2', 32)));
+  let last = { key: '', aad: aadFor('s', '') };
+  const aad = (kind: UriKind, streamId: string): Buffer => {
+    const key = kind + streamId;
+    if (last.key !== key) last = { key, aad: aadFor(kind, streamId) };
     return last.aad;
   };
-  return { enc, nextIv: createIvSource(), aad };
+  return { enc, siv, nextIv: createIvSource(), aad };
 }
 
-function aadFor(streamId: string): Buffer {
-  return Buffer.from(`${String.fromCharCode(VERSION)}${streamId}`, 'utf8');
+function aadFor(kind: UriKind, streamId: string): Buffer {
+  return Buffer.from(`${String.fromCharCode(VERSION)}${kind}${streamId}`, 'utf8');
 }
 
-function sealWith(keys: Keys, { url, streamId, clientId }: TokenFields): string {
+function sealWith(keys: Keys, { url, streamId, clientId, kind }: TokenFields): string {
   const clientBytes = Buffer.byteLength(clientId, 'utf8');
   if (clientBytes > MAX_CLIENT_ID_BYTES) throw new RangeError('client id too long for a token');
   const plaintext = Buffer.allocUnsafe(2 + clientBytes + Buffer.byteLength(url, 'utf8'));
   plaintext.writeUInt16BE(clientBytes, 0);
   plaintext.write(clientId, 2, 'utf8');
   plaintext.write(url, 2 + clientBytes, 'utf8');
-  const aad = keys.aad(streamId);
-  // A random 96-bit IV per token, the usage NIST SP 800-38D §8.2.2 allows: unique with overwhelming probability
-  // across restarts and replicas sharing URL_SECRET. (An HMAC-derived IV made tokens deterministic but doubled the
-  // cost of a cold 20,000-segment playlist; the sealer's memo gives repeated fetches the same tokens anyway.)
-  const iv = keys.nextIv();
+  const aad = keys.aad(kind, streamId);
+  // Segments: a random 96-bit IV per token, the usage NIST SP 800-38D §8.2.2 allows, cheap for 20,000-segment
+  // playlists. Playlists: a synthetic IV, HMAC(siv key, aad | plaintext) truncated (the SIV construction, RFC 5297
+  // §1.3.4), so one (stream, client, URL) always gives the same URI and LL-HLS rendition reports match the master's
+  // variant URIs (issue 12 item 4). Distinct plaintexts get distinct IVs up to HMAC collisions, so GCM's nonce rule
+  // holds; equal plaintexts reveal only that they are equal, which the URI being stable says anyway.
+  const iv = kind === 'p' ? createHmac('sha256', keys.siv).update(aad).update(plaintext).digest().subarray(0, IV_BYTES) : keys.nextIv();
   const cipher = createCipheriv('aes-256-gcm', keys.enc, iv);
   cipher.setAAD(aad);
   const out = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length + TAG_BYTES);
@@ -93,14 +106,14 @@ function sealWith(keys: Keys, { url, streamId, clientId }: TokenFields): string 
   return out.toString('base64url');
 }
 
-function openWith(keys: Keys, token: string, expectedStreamId: string): TokenFields {
+function openWith(keys: Keys, token: string, expectedStreamId: string, expectedKind: UriKind): TokenFields {
   if (token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) throw new BadTokenError();
   const raw = Buffer.from(token, 'base64url');
   if (raw.length < MIN_TOKEN_BYTES || raw[0] !== VERSION) throw new BadTokenError();
   // base64url has several spellings of the same bytes (unused trailing bits); only the canonical one is valid.
   if (raw.toString('base64url') !== token) throw new BadTokenError();
   const decipher = createDecipheriv('aes-256-gcm', keys.enc, raw.subarray(1, HEADER_BYTES), { authTagLength: TAG_BYTES });
-  decipher.setAAD(aadFor(expectedStreamId));
+  decipher.setAAD(aadFor(expectedKind, expectedStreamId));
   decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
   let plaintext: Buffer;
   try {
@@ -117,6 +130,7 @@ function openWith(keys: Keys, token: string, expectedStreamId: string): TokenFie
     url: plaintext.toString('utf8', 2 + clientBytes),
     streamId: expectedStreamId,
     clientId: plaintext.toString('utf8', 2, 2 + clientBytes),
+    kind: expectedKind,
   };
 }
 
@@ -164,7 +178,7 @@ export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; se
     seal(fields) {
       if (sealSize <= 0) return sealWith(keys, fields);
       // Lengths first, so that no two different field triples can share a key.
-      const key = `${fields.streamId.length}:${fields.clientId.length}:${fields.streamId}${fields.clientId}${fields.url}`;
+      const key = `${fields.kind}${fields.streamId.length}:${fields.clientId.length}:${fields.streamId}${fields.clientId}${fields.url}`;
       let token = sealed.get(key);
       if (token === undefined) {
         token = sealWith(keys, fields);
@@ -172,12 +186,12 @@ export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; se
       }
       return token;
     },
-    open(token, expectedStreamId) {
+    open(token, expectedStreamId, expectedKind) {
       // A token never contains ':', so this key is unambiguous. Only successful opens are remembered.
-      const key = `${token}:${expectedStreamId}`;
+      const key = `${token}:${expectedKind}${expectedStreamId}`;
       const hit = opened.get(key);
       if (hit !== undefined) return { ...hit };
-      const fields = openWith(keys, token, expectedStreamId);
+      const fields = openWith(keys, token, expectedStreamId, expectedKind);
       opened.set(key, fields);
       return { ...fields };
     },
@@ -190,8 +204,8 @@ export function sealToken(secret: Buffer, fields: TokenFields): string {
 }
 
 /** One-shot open; throws BadTokenError for tampered, garbage, foreign-stream or other-secret tokens. */
-export function openToken(secret: Buffer, token: string, expectedStreamId: string): TokenFields {
-  return openWith(deriveKeys(secret), token, expectedStreamId);
+export function openToken(secret: Buffer, token: string, expectedStreamId: string, expectedKind: UriKind): TokenFields {
+  return openWith(deriveKeys(secret), token, expectedStreamId, expectedKind);
 }
 
 const MAX_EXTENSION_CHARS = 5;

@@ -55,6 +55,44 @@ test('§5.4 tampered, foreign-stream, other-secret and garbage tokens: 403 BAD_T
   assertJsonError(await get(proxyUrl(proxy, (seg ?? '').replace(a.stream_id, unknown))), 404, 'NOT_FOUND');
 });
 
+test('§5.4 issue 14: a p/ token replayed under s/ (and s/ under p/) is 403, never the raw upstream playlist', async (t) => {
+  const secretVariant = '#EXTM3U\n#EXTINF:2,\nhttp://user:pass@provider.invalid/seg.ts?token=SECRET\n';
+  const tpl = m3u8`#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n${p('v.m3u8')}\n#EXTINF:2,\n${s('seg.ts')}\n`;
+  const origin = await startOrigin(t, {
+    '/a/index.m3u8': playlist(tpl.body),
+    '/a/v.m3u8': playlist(secretVariant),
+    '/a/seg.ts': { kind: 'file', body: randomBytes(100) },
+  });
+  const proxy = await startProxy(t);
+  const a = await createHlsStream(proxy, origin.url('/a/index.m3u8'));
+  const [variant, seg] = matchRewritten((await get(proxyUrl(proxy, a.playlist_url))).text, tpl, '', a.stream_id);
+  const swappedToSegment = (variant ?? '').replace('/p/', '/s/');
+  const swappedToPlaylist = (seg ?? '').replace('/s/', '/p/');
+  assert.notEqual(swappedToSegment, variant);
+  const before = origin.requests.length;
+  const r = await get(proxyUrl(proxy, swappedToSegment));
+  assert.ok(!r.text.includes('SECRET') && !r.text.includes('provider.invalid'), 'no upstream playlist relayed raw');
+  assertJsonError(r, 403, 'BAD_TOKEN');
+  assertJsonError(await get(proxyUrl(proxy, swappedToPlaylist)), 403, 'BAD_TOKEN');
+  assert.equal(origin.requests.length, before, 'a swapped token made the proxy fetch nothing');
+  assert.equal((await get(proxyUrl(proxy, variant ?? ''))).status, 200, 'the token under its own kind works');
+});
+
+test('§5.4 issue 12: a variant keeps the same proxy URI on every fetch of the master (LL-HLS rendition reports match)', async (t) => {
+  const tpl = m3u8`#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\n${p('v.m3u8')}\n`;
+  const origin = await startOrigin(t, { '/a/index.m3u8': playlist(tpl.body), '/a/v.m3u8': playlist('#EXTM3U\n') });
+  const first = await startProxy(t);
+  const st = await createHlsStream(first, origin.url('/a/index.m3u8'));
+  const uris = new Set<string>();
+  for (let i = 0; i < 3; i++) {
+    const [variant] = matchRewritten((await get(proxyUrl(first, `${st.playlist_url}?client_id=c1`))).text, tpl, '', st.stream_id);
+    uris.add(variant ?? '');
+  }
+  assert.equal(uris.size, 1, `one URI across fetches: ${[...uris].join(' ')}`);
+  const [otherClient] = matchRewritten((await get(proxyUrl(first, `${st.playlist_url}?client_id=c2`))).text, tpl, '', st.stream_id);
+  assert.ok(!uris.has(otherClient ?? ''), 'another client gets its own URI');
+});
+
 test('§5.4 the ?url= reference forms are refused with 403 when no API token is configured', async (t) => {
   const origin = await startOrigin(t, { '/a/index.m3u8': playlist('#EXTM3U\n'), '/other.m3u8': playlist('#EXTM3U\n'), '/other.ts': { kind: 'file', body: Buffer.alloc(10) } });
   const proxy = await startProxy(t);

@@ -21,14 +21,14 @@ export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'co
   // The client id travels inside the token, so a client keeps it through every URL its playlists handed out.
   const variant: Handler = async ({ req, res, path, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
-    const sealed = hls.openFile(stream.id, params['file'] ?? '');
+    const sealed = hls.openFile(stream.id, 'p', params['file'] ?? '');
     const { info } = identifyClient(req, query, stream.id, config.trustProxy);
     await hls.servePlaylist({ req, res, path, stream, clientId: sealed.clientId, info, url: sealed.url, variant: true, directives: deliveryDirectives(query) });
   };
 
   const segment: Handler = async ({ req, res, method, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
-    const sealed = hls.openFile(stream.id, params['file'] ?? '');
+    const sealed = hls.openFile(stream.id, 's', params['file'] ?? '');
     const { info } = identifyClient(req, query, stream.id, config.trustProxy);
     await hls.serveSegment({ req, res, stream, clientId: sealed.clientId, info, url: sealed.url, head: method === 'HEAD' });
   };

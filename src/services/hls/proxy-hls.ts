@@ -1,6 +1,7 @@
 // HLS playback (SPEC §5.2, §5.4): wires the playlist and segment proxies and owns the opaque playback URLs they hand
 // out. The only place a token is sealed or opened, so no request can name an upstream URL a playlist did not give.
 import { playbackDirs } from '../../core/relative-uri.ts';
+import type { UriKind } from '../../core/m3u8/rewrite.ts';
 import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../../core/token.ts';
 import { BadTokenError } from '../../errors.ts';
 import type { HlsDeps } from './hls-context.ts';
@@ -30,7 +31,7 @@ export function createHlsProxy(deps: HlsProxyDeps) {
   const { tokens, publicUrl } = deps;
   const urls: HlsDeps['urls'] = (streamId, clientId, requestPath) => {
     const dirs = playbackDirs(publicUrl, streamId, requestPath);
-    return (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId })}.${extensionFor(url, kind)}`;
+    return (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId, kind })}.${extensionFor(url, kind)}`;
   };
   const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore(), variants: createVariantBook(), ...createHlsSharing(deps) };
   const playlists = createPlaylistProxy(full);
@@ -38,11 +39,15 @@ export function createHlsProxy(deps: HlsProxyDeps) {
   return {
     servePlaylist: (p: PlaylistRequest): Promise<void> => playlists.serve(p),
     serveSegment: (p: SegmentRequest): Promise<void> => segments.serve(p),
-    /** `{token}.{ext}` of a p/ or s/ URL → the sealed fields; 403 BadTokenError when tampered, foreign or garbage. */
-    openFile(streamId: string, file: string): TokenFields {
+    /**
+     * `{token}.{ext}` of a p/ or s/ URL → the sealed fields; 403 BadTokenError when tampered, foreign, garbage, or
+     * sealed for the other kind than the route's (a p/ token replayed under s/ would relay the raw playlist).
+     */
+    openFile(streamId: string, kind: UriKind, file: string): TokenFields {
       const parts = splitTokenFile(file);
       if (!parts) throw new BadTokenError();
-      return tokens.open(parts.token, streamId);
+      return tokens.open(parts.token, streamId, kind);
     },
   };
 }
+
