@@ -44,7 +44,9 @@ async function main(argv: string[]): Promise<number | undefined> {
     logger.info('m3u-proxy listening', { host: config.host, port, root_path: config.rootPath || undefined });
     if (config.urlSecretRandom) logger.info('URL_SECRET not set: playback URLs will not survive a restart');
   } catch (err) {
-    logger.error('cannot listen', { host: config.host, port: config.port, error: describe(err) });
+    // A busy or forbidden port is an operator's mistake, not a bug: one line that says what to change, no stack.
+    process.stderr.write(`m3u-proxy: cannot listen on ${config.host}:${config.port}: ${listenFailure(err)}\n`);
+    await app.close(0);
     return 1;
   }
 
@@ -67,6 +69,21 @@ async function main(argv: string[]): Promise<number | undefined> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return undefined;
+}
+
+/** The reason a listen() failed, in words, for the one line on stderr. */
+function listenFailure(err: unknown): string {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'the port is already in use (EADDRINUSE); stop the other process or choose another --port';
+    case 'EACCES':
+      return 'permission denied (EACCES); ports below 1024 need privileges, choose another --port';
+    case 'EADDRNOTAVAIL':
+      return 'the address is not available on this machine (EADDRNOTAVAIL); check --host';
+    default:
+      return err instanceof Error ? err.message.split('\n')[0] ?? String(err) : String(err);
+  }
 }
 
 function describe(err: unknown): string {
