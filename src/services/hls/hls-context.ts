@@ -14,7 +14,7 @@ import type { RingOpener } from '../upstream/upstream-open.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
 
 export interface HlsDeps {
-  config: Pick<Config, 'readTimeoutMs'>;
+  config: Pick<Config, 'readTimeoutMs' | 'connectTimeoutMs'>;
   registry: Registry;
   streams: StreamService;
   connections: ConnectionTracker;

@@ -100,17 +100,36 @@ export function createPlaylistProxy(deps: HlsDeps) {
       if (!res.writableFinished) ac.abort();
     };
     res.once('close', onPlayerClose);
+    // Issue 14: an origin trickling a byte a second never trips the idle watch, and the player would wait for headers
+    // without end. The whole answer gets one deadline: connect plus read timeout, then 504.
+    let overdue = false;
+    const deadline = setTimeout(() => {
+      overdue = true;
+      ac.abort();
+    }, config.connectTimeoutMs + config.readTimeoutMs).unref();
     let opened: OpenedUpstream;
     try {
       opened = await opener.open(p, ac.signal);
     } catch (err) {
+      clearTimeout(deadline);
       res.off('close', onPlayerClose);
+      if (overdue) throw new UpstreamTimeoutError('Upstream playlist did not arrive in time');
       if (ac.signal.aborted) return;
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
     res.off('close', onPlayerClose);
-    if (!stillWanted(res, up, registry, stream)) return;
+    let wanted = false;
+    try {
+      wanted = !overdue && stillWanted(res, up, registry, stream);
+    } finally {
+      if (!wanted) clearTimeout(deadline);
+    }
+    if (!wanted) {
+      up.destroy();
+      if (overdue && !res.destroyed) throw new UpstreamTimeoutError('Upstream playlist did not arrive in time');
+      return;
+    }
     res.once('close', onPlayerClose);
     ac.signal.addEventListener('abort', () => up.destroy(), { once: true });
     let stalled = false;
@@ -136,6 +155,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
         if (peeked.body !== up) throw new UpstreamError('Upstream answered something that is not a playlist');
         // Media behind a playlist URL (an IPTV link with no extension): the continuous path takes over this response.
         idle.stop();
+        clearTimeout(deadline);
         res.off('close', onPlayerClose);
         await deps.streamProxy.serveOpened({ ...p, head: false, overrideUrl: p.url }, opened);
         return;
@@ -161,6 +181,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
       await pipeline([peeked.body, ...decoders, rewriter, sink], { signal: ac.signal });
       if (fromRing && playlistUris.length > 0) deps.variants.recordMaster(stream, opened.index, playlistUris);
     } catch (err) {
+      stalled ||= overdue;
       if (ac.signal.aborted && !stalled) {
         // The player left, or the stream was deleted: nothing to answer.
         if (!res.destroyed) res.destroy();
@@ -174,6 +195,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
       res.destroy();
     } finally {
       idle.stop();
+      clearTimeout(deadline);
       unregister?.();
       res.off('close', onPlayerClose);
     }
