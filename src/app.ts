@@ -54,7 +54,7 @@ export interface App {
 
 export function createApp(config: Config, options: AppOptions): App {
   const { logger } = options;
-  const registry = new MemoryRegistry(options.now);
+  const registry = new MemoryRegistry(options.now, { perStream: config.maxClientsPerStream, total: config.maxClients });
   const startedAt = registry.now();
   const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
   const connections = new ConnectionTracker();
@@ -84,7 +84,7 @@ export function createApp(config: Config, options: AppOptions): App {
     version: VERSION,
     secret: config.webhookSecret,
     retryBaseMs: options.webhookRetryBaseMs,
-    maxQueue: options.webhookMaxQueue,
+    maxQueue: options.webhookMaxQueue ?? config.webhookQueueSize,
   });
   const sweeper = new Sweeper({
     registry,

@@ -32,6 +32,11 @@ export interface Config {
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
   readonly webhookSecret: string | undefined;
+  /** Client records kept per stream / in all; past them the least recently active HLS client is evicted (issue 14). */
+  readonly maxClientsPerStream: number;
+  readonly maxClients: number;
+  /** Events waiting per webhook before the oldest are dropped. */
+  readonly webhookQueueSize: number;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -72,6 +77,9 @@ const OPTIONS = {
   trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
   urlSecret: { env: ['URL_SECRET'], def: 'random', help: 'key for playback URLs; set it so they survive restarts', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
+  maxClientsPerStream: { env: ['MAX_CLIENTS_PER_STREAM'], def: '1000', help: 'client records per stream; past it idle HLS clients are evicted' },
+  maxClients: { env: ['MAX_CLIENTS'], def: '10000', help: 'client records in all; past it idle HLS clients are evicted' },
+  webhookQueueSize: { env: ['WEBHOOK_QUEUE_SIZE'], def: '10000', help: 'events waiting per webhook before the oldest are dropped' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -151,6 +159,9 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
+    maxClientsPerStream: parseCount(raw('maxClientsPerStream'), 1000, (r, why) => fail('maxClientsPerStream', r, why)),
+    maxClients: parseCount(raw('maxClients'), 10_000, (r, why) => fail('maxClients', r, why)),
+    webhookQueueSize: parseCount(raw('webhookQueueSize'), 10_000, (r, why) => fail('webhookQueueSize', r, why)),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }
@@ -218,6 +229,14 @@ function parseRetries(r: Raw | undefined, fail: Fail): number {
   if (r === undefined) return 3;
   const v = r.value.trim();
   if (!/^\d{1,6}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
+  return Number(v);
+}
+
+/** A bound on a number of things: a positive integer. */
+function parseCount(r: Raw | undefined, def: number, fail: Fail): number {
+  if (r === undefined) return def;
+  const v = r.value.trim();
+  if (!/^\d{1,9}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
   return Number(v);
 }
 

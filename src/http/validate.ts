@@ -104,3 +104,16 @@ export function parseMetadataFilter(query: URLSearchParams, body: unknown): Meta
     activeOnly: parseBool(pick('active_only')),
   };
 }
+
+/** `limit` and `offset` of a paged list answer (issue 14); absent: the first DEFAULT_PAGE_LIMIT records. */
+export function parsePage(query: URLSearchParams, defaultLimit: number, maxLimit: number): { limit: number; offset: number } {
+  const count = (name: string, def: number, min: number, max: number): number => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return def;
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new ValidationError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return Number(raw);
+  };
+  return { limit: count('limit', defaultLimit, 1, maxLimit), offset: count('offset', 0, 0, 999_999_999) };
+}

@@ -6,7 +6,7 @@ import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './upstream/connections.ts';
 import { createHash } from 'node:crypto';
 
-export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown';
+export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown' | 'evicted';
 
 export interface StreamServiceDeps {
   registry: Registry;
@@ -53,6 +53,11 @@ export function createStreamService(deps: StreamServiceDeps) {
       reason,
       bytes: removed.bytesServed,
     });
+  }
+
+  /** Issue 14: a new client past the client limits first ends the least recently active idle HLS clients. */
+  function makeRoom(streamId: string, hlsClientId: string | null): void {
+    for (const victim of registry.evictionsFor(streamId, hlsClientId)) endClient(victim, 'evicted');
   }
 
   function removeStream(id: string, reason: 'deleted' | 'timeout' | 'shutdown'): boolean {
@@ -159,6 +164,7 @@ export function createStreamService(deps: StreamServiceDeps) {
 
     /** HLS: a client's first request emits client_connected; later ones only refresh last_access. */
     touchHlsClient(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord {
+      makeRoom(stream.id, clientId);
       const { client, created } = registry.touchHlsClient(stream, clientId, info);
       if (created) {
         emit('client_connected', stream, clientData(client));
@@ -168,6 +174,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     },
 
     openSession(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord {
+      makeRoom(stream.id, null);
       const client = registry.openSession(stream, clientId, info);
       emit('client_connected', stream, clientData(client));
       logger.info('client connected', { stream: stream.id, client: clientId, kind: 'continuous' });

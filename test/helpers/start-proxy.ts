@@ -25,6 +25,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     urlSecret: randomBytes(32),
     urlSecretRandom: true,
     webhookSecret: undefined,
+    maxClientsPerStream: 1000,
+    maxClients: 10_000,
+    webhookQueueSize: 10_000,
     ...overrides,
   };
 }

@@ -1,17 +1,22 @@
 // Health, info and stats endpoints (SPEC §7): read-only views over the registry.
 import { VERSION } from '../../config.ts';
 import { NotFoundError } from '../../errors.ts';
-import { allClientStats, allStreamStats, proxyStats, toClientStat } from '../../services/stats.ts';
+import { proxyStats, toClientStat } from '../../services/stats.ts';
+import { clientStatsPage, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageInfo, streamStatsPage } from '../../services/stats-page.ts';
 import { sendJson } from '../respond.ts';
+import { parsePage } from '../validate.ts';
 import type { Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
 export function adminRoutes(deps: RouteDeps): Route[] {
   const { registry, config, startedAt } = deps;
   const stats = () => proxyStats(registry, startedAt);
-  const clientsBody = () => {
-    const clients = allClientStats(registry);
-    return { total_clients: clients.length, clients };
+  // Lists are paged (issue 14): `total_*` stays the whole count, `truncated` says whether more records follow.
+  const pageOf = (query: URLSearchParams) => parsePage(query, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
+  const clientsBody = (query: URLSearchParams) => {
+    const page = pageOf(query);
+    const { clients, total } = clientStatsPage(registry, page);
+    return { total_clients: total, clients, ...pageInfo(page, clients.length, total) };
   };
 
   return [
@@ -95,25 +100,27 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       path: '/stats',
       auth: true,
-      handler({ res }) {
-        sendJson(res, 200, {
-          ...stats(),
-          streams: allStreamStats(registry, config.defaultUserAgent),
-          clients: allClientStats(registry),
-        });
+      handler({ res, query }) {
+        const page = pageOf(query);
+        const streams = streamStatsPage(registry, config.defaultUserAgent, page);
+        const clients = clientStatsPage(registry, page);
+        const s = pageInfo(page, streams.streams.length, streams.total);
+        const c = pageInfo(page, clients.clients.length, clients.total);
+        sendJson(res, 200, { ...stats(), streams: streams.streams, clients: clients.clients, ...c, truncated: s.truncated || c.truncated });
       },
     },
     {
       method: 'GET',
       path: '/stats/streams',
       auth: true,
-      handler({ res }) {
-        const streams = allStreamStats(registry, config.defaultUserAgent);
-        sendJson(res, 200, { total_streams: streams.length, streams });
+      handler({ res, query }) {
+        const page = pageOf(query);
+        const { streams, total } = streamStatsPage(registry, config.defaultUserAgent, page);
+        sendJson(res, 200, { total_streams: total, streams, ...pageInfo(page, streams.length, total) });
       },
     },
-    { method: 'GET', path: '/stats/clients', auth: true, handler: ({ res }) => sendJson(res, 200, clientsBody()) },
-    { method: 'GET', path: '/clients', auth: true, handler: ({ res }) => sendJson(res, 200, clientsBody()) },
+    { method: 'GET', path: '/stats/clients', auth: true, handler: ({ res, query }) => sendJson(res, 200, clientsBody(query)) },
+    { method: 'GET', path: '/clients', auth: true, handler: ({ res, query }) => sendJson(res, 200, clientsBody(query)) },
     {
       method: 'GET',
       path: '/clients/:clientId',
