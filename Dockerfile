@@ -18,12 +18,17 @@ FROM node:${NODE_VERSION}-bookworm-slim AS runtime
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=8085 \
-    LOG_LEVEL=info
+    LOG_LEVEL=info \
+    STATE_FILE=/data/state.json
 WORKDIR /app
 # package.json marks dist/*.js as ES modules; files stay root-owned and read-only for the runtime user.
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/dist ./dist
-# The node image's unprivileged user (uid 1000); the proxy writes nothing to disk.
+# SPEC §12: streams, webhooks and the generated URL_SECRET live in /data; owned by the runtime user, so a fresh named
+# volume (which copies this directory's ownership) is writable. Mount a volume there to keep them across containers.
+RUN mkdir -p /data && chown node:node /data
+VOLUME ["/data"]
+# The node image's unprivileged user (uid 1000); it writes only the state file in /data.
 USER node
 EXPOSE 8085
 # /livez never needs the API token; no curl in slim images, so Node's own fetch does the probe.

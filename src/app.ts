@@ -26,6 +26,13 @@ import { createRingOpener } from './services/upstream/upstream-open.ts';
 import { createUpstreamStats } from './services/upstream/upstream-stats.ts';
 import { Sweeper } from './services/sweeper.ts';
 import { createWebhookService, type WebhookService } from './services/events/webhooks.ts';
+import { chooseUrlSecret, type StateSnapshot } from './core/state/state-file.ts';
+import { parseStreamInput } from './http/validate.ts';
+import { parseWebhookInput } from './http/routes/webhooks.ts';
+import { createStateKeeper, type StateKeeper } from './services/state/keeper.ts';
+import type { StateStore } from './services/state/store.ts';
+import { createFileStateStore } from './services/state/file-store.ts';
+import { NO_STATE } from './services/state/sync.ts';
 
 export interface AppOptions {
   logger: Logger;
@@ -34,6 +41,8 @@ export interface AppOptions {
   /** Webhook retry back-off base and queue bound (tests shrink them). */
   webhookRetryBaseMs?: number;
   webhookMaxQueue?: number;
+  /** Durable state (SPEC §12): the store and what it held at start-up; absent: memory only. */
+  state?: { store: StateStore; loaded: StateSnapshot | undefined };
 }
 
 export interface App {
@@ -46,19 +55,37 @@ export interface App {
   readonly metrics: MetricsService;
   readonly webhooks: WebhookService;
   readonly sweeper: Sweeper;
-  /** Listens and resolves the bound port. */
+  /** Durable state, or undefined when memory only. */
+  readonly state: StateKeeper | undefined;
+  /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
   close(graceMs?: number): Promise<void>;
 }
 
-export function createApp(config: Config, options: AppOptions): App {
+/** The durable state STATE_FILE names, read once at start-up; undefined when memory only. StateError when unusable. */
+export async function loadState(config: Config): Promise<AppOptions['state']> {
+  if (config.stateFile === undefined) return undefined;
+  const store = createFileStateStore(config.stateFile);
+  return { store, loaded: await store.load() };
+}
+
+export function createApp(baseConfig: Config, options: AppOptions): App {
   const { logger } = options;
+  // URL_SECRET: configured, else kept in the state file, else generated now and kept from now on (SPEC §2, §12).
+  const secret = chooseUrlSecret({ key: baseConfig.urlSecret, random: baseConfig.urlSecretRandom }, options.state?.loaded?.urlSecret);
+  const config: Config =
+    options.state === undefined || secret.source === 'configured' ? baseConfig : Object.freeze({ ...baseConfig, urlSecret: secret.key, urlSecretRandom: false });
   const registry = new MemoryRegistry(options.now, { perStream: config.maxClientsPerStream, total: config.maxClients });
   const startedAt = registry.now();
   const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
   const connections = new ConnectionTracker();
-  const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent });
+  const keeper =
+    options.state === undefined
+      ? undefined
+      : createStateKeeper({ store: options.state.store, registry, webhookTargets: () => webhooks.targets(), urlSecret: secret.keep, logger });
+  const state = keeper ?? NO_STATE;
+  const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent, state });
   const auth = createTokenChecker(config.apiToken);
   // Upstream pools and client: shared by every upstream request (continuous, VOD, HLS).
   const agents = createAgents();
@@ -85,7 +112,19 @@ export function createApp(config: Config, options: AppOptions): App {
     secret: config.webhookSecret,
     retryBaseMs: options.webhookRetryBaseMs,
     maxQueue: options.webhookMaxQueue ?? config.webhookQueueSize,
+    state,
   });
+  const loaded = options.state?.loaded;
+  if (keeper !== undefined && loaded !== undefined) {
+    // Before any request: the streams are back with no clients, and no stream_started is emitted for them.
+    const restored = keeper.restore(loaded, {
+      parseStream: parseStreamInput,
+      restoreStream: (id, input, saved) => streams.restore(id, input, saved),
+      parseWebhook: parseWebhookInput,
+      addWebhook: (target) => void webhooks.add(target),
+    });
+    logger.info('state restored', { state: keeper.where, ...restored });
+  }
   const sweeper = new Sweeper({
     registry,
     streams,
@@ -94,7 +133,7 @@ export function createApp(config: Config, options: AppOptions): App {
     streamTimeoutMs: config.streamTimeoutMs,
     intervalMs: config.cleanupIntervalMs,
   });
-  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks });
+  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks, state: keeper });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
@@ -127,7 +166,10 @@ export function createApp(config: Config, options: AppOptions): App {
     metrics,
     webhooks,
     sweeper,
-    listen(port = config.port, host = config.host) {
+    state: keeper,
+    async listen(port = config.port, host = config.host) {
+      // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
+      await keeper?.saveNow();
       metrics.start();
       sweeper.start();
       return new Promise((resolve, reject) => {
@@ -159,6 +201,8 @@ export function createApp(config: Config, options: AppOptions): App {
       await closed;
       // Events of the connections just ended are queued by now: give webhooks a short, bounded flush.
       await webhooks.close(Math.min(2_000, graceMs));
+      // Changes made without a waiting request (automatic failovers, the sweeper) reach the disk before exit.
+      await state.saved().catch((err: unknown) => logger.error('state not saved at shutdown', { error: String(err) }));
       agents.destroy();
       metrics.stop();
     },

@@ -37,6 +37,8 @@ export interface Config {
   readonly maxClients: number;
   /** Events waiting per webhook before the oldest are dropped. */
   readonly webhookQueueSize: number;
+  /** Where streams, webhooks and a generated URL_SECRET are kept (SPEC §12); undefined: memory only. */
+  readonly stateFile: string | undefined;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -44,6 +46,9 @@ export const VERSION = '1.0.0';
 
 export const DEFAULT_USER_AGENT =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/115.0.0.0 Safari/537.36';
+
+/** SPEC §2: relative to the working directory; the container and the systemd unit point it into their volumes. */
+export const DEFAULT_STATE_FILE = './data/state.json';
 
 export type StartCommand = { kind: 'run'; config: Config } | { kind: 'help'; text: string } | { kind: 'version'; text: string };
 
@@ -75,11 +80,12 @@ const OPTIONS = {
   readTimeout: { env: ['DEFAULT_READ_TIMEOUT'], def: '30', help: 'upstream idle-read (stall) timeout, seconds' },
   maxRetries: { env: ['DEFAULT_MAX_RETRIES'], def: '3', help: 'rounds over all URLs without a byte before giving up' },
   trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
-  urlSecret: { env: ['URL_SECRET'], def: 'random', help: 'key for playback URLs; set it so they survive restarts', secret: true },
+  urlSecret: { env: ['URL_SECRET'], def: 'generated', help: 'key for playback URLs; when unset, generated once and kept in the state file', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
   maxClientsPerStream: { env: ['MAX_CLIENTS_PER_STREAM'], def: '1000', help: 'client records per stream; past it idle HLS clients are evicted' },
   maxClients: { env: ['MAX_CLIENTS'], def: '10000', help: 'client records in all; past it idle HLS clients are evicted' },
   webhookQueueSize: { env: ['WEBHOOK_QUEUE_SIZE'], def: '10000', help: 'events waiting per webhook before the oldest are dropped' },
+  stateFile: { flag: 'state-file', env: ['STATE_FILE'], def: DEFAULT_STATE_FILE, help: 'streams, webhooks and URL_SECRET kept across restarts; empty: memory only' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -107,17 +113,18 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
   const dotenv = dotenvText === undefined ? {} : parseDotenv(dotenvText);
 
   // Layers, strongest first: flags, the environment, .env. An empty env value counts as unset (compose files pass `X=`).
-  const raw = (key: Key): Raw | undefined => {
+  // `keepEmpty`: for the one setting where empty is a value (STATE_FILE= means memory only).
+  const raw = (key: Key, keepEmpty = false): Raw | undefined => {
     const spec: OptionSpec = OPTIONS[key];
     const flagValue = spec.flag === undefined ? undefined : flags.get(spec.flag);
     if (flagValue !== undefined) return { value: flagValue, from: `--${spec.flag}` };
     for (const name of spec.env) {
       const v = env[name];
-      if (v !== undefined && v !== '') return { value: v, from: name };
+      if (v !== undefined && (v !== '' || keepEmpty)) return { value: v, from: name };
     }
     for (const name of spec.env) {
       const v = dotenv[name];
-      if (v !== undefined && v !== '') return { value: v, from: `${name} in .env` };
+      if (v !== undefined && (v !== '' || keepEmpty)) return { value: v, from: `${name} in .env` };
     }
     return undefined;
   };
@@ -162,6 +169,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     maxClientsPerStream: parseCount(raw('maxClientsPerStream'), 1000, (r, why) => fail('maxClientsPerStream', r, why)),
     maxClients: parseCount(raw('maxClients'), 10_000, (r, why) => fail('maxClients', r, why)),
     webhookQueueSize: parseCount(raw('webhookQueueSize'), 10_000, (r, why) => fail('webhookQueueSize', r, why)),
+    stateFile: parseStateFile(raw('stateFile', true)),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }
@@ -173,6 +181,12 @@ function parseHost(r: Raw | undefined, fail: Fail): string {
   const v = r.value.trim();
   if (v === '' || /\s/.test(v)) return fail(r, 'must be a host name or IP address');
   return v;
+}
+
+function parseStateFile(r: Raw | undefined): string | undefined {
+  if (r === undefined) return DEFAULT_STATE_FILE;
+  const v = r.value.trim();
+  return v === '' ? undefined : v;
 }
 
 function parsePort(r: Raw | undefined, fail: Fail): number {

@@ -127,6 +127,25 @@ export class ConfigError extends Error {
   }
 }
 
+/** A change was applied in memory but the state file could not be written (SPEC §12): no 2xx may be answered. */
+export class StateWriteError extends AppError {
+  constructor(options?: ErrorOptions) {
+    super(500, 'STATE_WRITE_FAILED', 'The change could not be saved to the state file; it would be lost on restart', options);
+  }
+}
+
+/** The state file cannot be used at start-up (SPEC §12): one line on stderr, exit code 2. Not an HTTP error. */
+export class StateError extends Error {
+  constructor(
+    readonly code: 'STATE_CORRUPT' | 'STATE_NEWER' | 'STATE_UNREADABLE' | 'STATE_UNWRITABLE',
+    message: string,
+    options?: ErrorOptions,
+  ) {
+    super(message, options);
+    this.name = 'StateError';
+  }
+}
+
 export interface ErrorBody {
   detail: string;
   code: string;

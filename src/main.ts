@@ -1,9 +1,9 @@
 // Entry point: runs a CLI command against a server, or loads the config and runs the server; the only process.exit.
 import { existsSync, readFileSync } from 'node:fs';
-import { createApp } from './app.ts';
+import { createApp, loadState } from './app.ts';
 import { isClientCommand, runClientCommand } from './cli/index.ts';
 import { parseServerArgs } from './config.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, StateError } from './errors.ts';
 import { createLogger } from './log.ts';
 
 /** SPEC §8: in-flight playlists and segments get this long after SIGTERM. */
@@ -38,12 +38,19 @@ async function main(argv: string[]): Promise<number | undefined> {
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: describe(reason) }));
   process.on('uncaughtException', (err) => logger.error('uncaught exception', { error: describe(err) }));
 
-  const app = createApp(config, { logger });
+  let app;
   try {
+    // SPEC §12: a state file that cannot be read, parsed or written stops start-up here, with one line and exit 2.
+    app = createApp(config, { logger, state: await loadState(config) });
     const port = await app.listen(config.port, config.host);
-    logger.info('m3u-proxy listening', { host: config.host, port, root_path: config.rootPath || undefined });
-    if (config.urlSecretRandom) logger.info('URL_SECRET not set: playback URLs will not survive a restart');
+    logger.info('m3u-proxy listening', { host: config.host, port, root_path: config.rootPath || undefined, state: app.state?.where ?? 'memory only' });
+    if (app.config.urlSecretRandom) logger.info('URL_SECRET not set and no state file: playback URLs will not survive a restart');
   } catch (err) {
+    if (err instanceof StateError) {
+      process.stderr.write(`m3u-proxy: ${err.message}\n`);
+      return 2;
+    }
+    if (app === undefined) throw err; // not a listen failure: a bug, reported with its stack by the caller
     // A busy or forbidden port is an operator's mistake, not a bug: one line that says what to change, no stack.
     process.stderr.write(`m3u-proxy: cannot listen on ${config.host}:${config.port}: ${listenFailure(err)}\n`);
     await app.close(0);

@@ -89,6 +89,8 @@ export interface Registry {
   readonly clientEvictions: number;
   now(): number;
   upsertStream(id: string, input: StreamInput): { stream: StreamRecord; created: boolean };
+  /** Start-up (SPEC §12): a saved stream comes back with its URL position and creation time, and no clients. */
+  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord;
   getStream(id: string): StreamRecord | undefined;
   streams(): IterableIterator<StreamRecord>;
   streamCount(): number;
@@ -180,6 +182,15 @@ export class MemoryRegistry implements Registry {
     this.#streams.set(id, stream);
     this.#byStream.set(id, new Set());
     return { stream, created: true };
+  }
+
+  restoreStream(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord {
+    const { stream } = this.upsertStream(id, input);
+    const restored: StreamRecord = { ...stream, createdAt: saved.createdAt };
+    // An index past the end of the ring (a hand-edited file) starts from the primary, as an update would.
+    restored.currentIndex = saved.currentIndex <= input.failoverUrls.length ? saved.currentIndex : 0;
+    this.#streams.set(id, restored);
+    return restored;
   }
 
   getStream(id: string): StreamRecord | undefined {

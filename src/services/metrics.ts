@@ -41,6 +41,8 @@ export interface MetricsDeps {
   connectionCount?: () => number;
   upstream?: UpstreamMetricsSource;
   webhooks?: WebhookMetricsSource;
+  /** Durable state writes (SPEC §12), when a state file is kept. */
+  state?: { stats(): { writes: number; failures: number } };
   /** Epoch ms the app started. */
   startedAt: number;
 }
@@ -149,6 +151,15 @@ export function createMetrics(deps: MetricsDeps): MetricsService {
     return families;
   }
 
+  function stateFamilies(): MetricFamily[] {
+    const s = deps.state?.stats();
+    if (s === undefined) return [];
+    return [
+      counter('m3u_proxy_state_writes_total', 'State file writes (each one fsynced; concurrent changes share one).', [{ value: s.writes }]),
+      counter('m3u_proxy_state_write_failures_total', 'State file writes that failed (the changes they carried were answered with an error).', [{ value: s.failures }]),
+    ];
+  }
+
   function requestFamily(): MetricFamily {
     const series: HistogramSeries[] = [...requests.values()].map((r) => ({
       labels: { route: r.route, code: r.code },
@@ -195,7 +206,7 @@ export function createMetrics(deps: MetricsDeps): MetricsService {
   }
 
   function collect(): MetricFamily[] {
-    return [...registryFamilies(), ...upstreamFamilies(), ...webhookFamilies(), requestFamily(), ...processFamilies()];
+    return [...registryFamilies(), ...upstreamFamilies(), ...webhookFamilies(), ...stateFamilies(), requestFamily(), ...processFamilies()];
   }
 
   return {

@@ -4,6 +4,7 @@ import { type ClientInfo, type ClientRecord, type Registry, type StreamInput, ty
 import { ConflictError, NotFoundError } from '../errors.ts';
 import type { Logger } from '../log.ts';
 import type { ConnectionTracker } from './upstream/connections.ts';
+import { NO_STATE, type StateSync } from './state/sync.ts';
 import { createHash } from 'node:crypto';
 
 export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown' | 'evicted';
@@ -14,6 +15,8 @@ export interface StreamServiceDeps {
   connections: ConnectionTracker;
   logger: Logger;
   defaultUserAgent: string;
+  /** Durable state (SPEC §12): told of every change to a stream's definition or URL position. */
+  state?: StateSync;
 }
 
 export type StreamService = ReturnType<typeof createStreamService>;
@@ -25,6 +28,7 @@ export function streamIdFor(url: string): string {
 
 export function createStreamService(deps: StreamServiceDeps) {
   const { registry, bus, connections, logger } = deps;
+  const state = deps.state ?? NO_STATE;
 
   function emit(type: EventType, stream: StreamRecord, data: Record<string, unknown> = {}): void {
     bus.emit(type, stream.id, { ...data, metadata: { ...stream.metadata } });
@@ -67,6 +71,8 @@ export function createStreamService(deps: StreamServiceDeps) {
     connections.abortStream(id, reason);
     const removed = registry.deleteStream(id);
     if (!removed) return false;
+    // A shutdown ends streams only for this process: the saved state keeps them for the next one.
+    if (reason !== 'shutdown') state.changed();
     for (const c of removed.clients) {
       emit('client_disconnected', stream, {
         ...clientData(c),
@@ -90,6 +96,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     create(input: StreamInput): { stream: StreamRecord; created: boolean } {
       const id = streamIdFor(input.url);
       const result = registry.upsertStream(id, input);
+      state.changed();
       if (result.created) {
         emit('stream_started', result.stream, {
           primary_url: input.url,
@@ -100,6 +107,16 @@ export function createStreamService(deps: StreamServiceDeps) {
         logger.info('stream created', { stream: id, kind: input.kind });
       }
       return result;
+    },
+
+    /** Start-up (SPEC §12): a saved stream comes back as it was, with no clients and no stream_started. */
+    restore(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number }): StreamRecord {
+      return registry.restoreStream(id, input, saved);
+    },
+
+    /** Resolves once every change made so far is on disk (SPEC §12: a 2xx means saved); rejects with StateWriteError. */
+    saved(): Promise<void> {
+      return state.saved();
     },
 
     get(id: string): StreamRecord {
@@ -130,6 +147,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       const index = (stream.currentIndex + 1) % ring.length;
       const newUrl = ring[index] ?? stream.url;
       stream.currentIndex = index;
+      state.changed();
       stream.failoverCount += 1;
       emit('failover_triggered', stream, { old_url: oldUrl, new_url: newUrl, failover_index: index, reason: 'manual', client_id: null });
       const moved = connections.switchStream(id, 'manual');
@@ -141,7 +159,10 @@ export function createStreamService(deps: StreamServiceDeps) {
     recordFailover(stream: StreamRecord, fromIndex: number, toIndex: number, reason: string, clientId: string | null): void {
       const ring = urlRing(stream);
       stream.failoverCount += 1;
-      if (stream.currentIndex === fromIndex) stream.currentIndex = toIndex;
+      if (stream.currentIndex === fromIndex && fromIndex !== toIndex) {
+        stream.currentIndex = toIndex;
+        state.changed();
+      }
       emit('failover_triggered', stream, {
         old_url: ring[fromIndex] ?? null,
         new_url: ring[toIndex] ?? null,

@@ -62,10 +62,13 @@ function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void
   };
 }
 
-/** Starts `node --import tsx src/main.ts` with a raised fd limit and waits until /livez answers. */
-export async function startProxy(): Promise<ProxyProcess> {
+/**
+ * Starts `node --import tsx src/main.ts` with a raised fd limit and waits until /livez answers. Memory only unless
+ * `extraEnv` names a STATE_FILE: the bench never writes ./data in the repository.
+ */
+export async function startProxy(extraEnv: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
   const port = await freePort();
-  const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'error' };
+  const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'error', STATE_FILE: '', ...extraEnv };
   for (const key of ['PATH', 'HOME', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
   // Extra node flags for the proxy alone, e.g. BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it.
   const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');

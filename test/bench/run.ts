@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small.
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small,state.
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -12,12 +12,13 @@ import { LIVE_RATE_BPS, paced } from './paced.ts';
 import { createStream, freePort, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
 import { createResults, log, missingRoute, NAMES, rotated, type Name, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
+import { benchState } from './state.ts';
 import { renderTable, type Row } from './table.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** Players of the small-writes scenario: fewer than 500, since every 1316-byte write costs the origin too. */
 const SMALL_WRITE_PLAYERS = 100;
-/** --only=tput,ttfb,disc,hls,paced,small: run those sections alone (for working on one figure). */
+/** --only=tput,ttfb,disc,hls,paced,small,state: run those sections alone (for working on one figure). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section);
 const P = QUICK
@@ -320,7 +321,7 @@ async function main(): Promise<void> {
       await paced(results, children, { ...t, pids }, urls, run);
     }
 
-    printReport(loadBefore);
+    printReport(loadBefore, want('state') ? await benchState(QUICK) : []);
   } finally {
     await cleanup();
   }
@@ -331,7 +332,7 @@ async function load(children: Children, urls: string[]): Promise<void> {
   await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
 }
 
-function printReport(loadBefore: number): void {
+function printReport(loadBefore: number, stateLines: string[]): void {
   const p95 = (xs: number[]): number => percentile(xs, 95);
   const max = (xs: number[]): number => Math.max(...xs);
   const row = (metric: string, key: string, digits: number, target: Row['target'], reduce?: (xs: number[]) => number): Row => ({
@@ -369,13 +370,11 @@ function printReport(loadBefore: number): void {
     row(`HLS 1 MiB segments, ${SEGMENT_CLIENTS} clients (req/s)`, 'seg', 0, geNginx),
     row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none),
   ];
-  const ttfbCount = results.samplesOf('ttfb', 'proxy').length;
-  const discCount = results.samplesOf('disc', 'proxy').length;
   const lines = [
     '',
     `m3u-proxy bench${QUICK ? ' (--quick)' : ''}: node ${process.version}, ${os.cpus().length} CPUs (${os.cpus()[0]?.model ?? '?'}), load avg ${loadBefore.toFixed(2)} before / ${(os.loadavg()[0] ?? 0).toFixed(2)} after`,
     `figures: median of ${P.reps} run(s) per cell, targets rotated between runs; throughput windows ${P.tputMs / 1000} s over a 128 MiB VOD body;`,
-    `  TTFB over ${ttfbCount} probes of a 16 KiB file; disconnect over ${discCount} trials (live 4 Mbit/s, abort after 64 KiB, miss = no close in ${CLOSE_WAIT_MS} ms);`,
+    `  TTFB over ${results.samplesOf('ttfb', 'proxy').length} probes of a 16 KiB file; disconnect over ${results.samplesOf('disc', 'proxy').length} trials (live 4 Mbit/s, abort after 64 KiB, miss = no close in ${CLOSE_WAIT_MS} ms);`,
     `  ${P.paced} players: ${P.pacedWarmMs / 1000} s warm-up then ${P.pacedMeasureMs / 1000} s measured, on a fresh proxy (RSS per player = (median RSS during the window − RSS before connecting) / players answered 200;
     per added player = (median RSS in the window − median RSS while holding the first half) / players added);`,
     `  HLS: ${HLS_SEGMENTS} segments, first fetch on a new stream, then ${P.playlistRepeats} repeats; segments: ${SEGMENT_CLIENTS} clients over ${SEGMENT_URLS} rewritten segment URLs.`,
@@ -385,6 +384,7 @@ function printReport(loadBefore: number): void {
     '',
     renderTable(rows),
     '',
+    ...(stateLines.length > 0 ? [...stateLines, ''] : []),
   ];
   process.stdout.write(lines.join('\n'));
 }

@@ -73,7 +73,10 @@ test('the single executable runs the server and the CLI with nothing beside it',
 
   const movie = randomBytes(1024 * 1024 + 17);
   const originBase = await startOrigin(t, movie);
-  const proxy = await spawnProxy(t, exe, [], { cwd: dir });
+  // The default STATE_FILE: ./data/state.json in the working directory (SPEC §12), here the temporary one.
+  const stateEnv = cleanEnv();
+  delete stateEnv['STATE_FILE'];
+  const proxy = await spawnProxy(t, exe, [], { cwd: dir, env: stateEnv });
 
   const livez = await fetch(`${proxy.base}/livez`);
   assert.equal(livez.status, 200);
@@ -104,4 +107,10 @@ test('the single executable runs the server and the CLI with nothing beside it',
   proxy.child.kill('SIGTERM');
   await playerGone;
   assert.deepEqual(await proxy.exited, { code: 0, signal: null });
+
+  // Started again: both streams are back from ./data/state.json.
+  assert.ok(existsSync(join(dir, 'data', 'state.json')), 'the state file is in ./data');
+  const again = await spawnProxy(t, exe, [], { cwd: dir, env: stateEnv });
+  const relisted = await run(exe, ['list', '--url', again.base, '--json'], { cwd: dir, env: cleanEnv() });
+  assert.ok(relisted.stdout.includes(vod.stream_id) && relisted.stdout.includes(live.stream_id), 'the streams came back');
 });

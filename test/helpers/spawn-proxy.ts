@@ -18,7 +18,8 @@ export interface SpawnedProxy {
 export function cleanEnv(extra: Record<string, string> = {}): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const key of ['PATH', 'HOME', 'TMPDIR', 'SYSTEMROOT']) if (process.env[key] !== undefined) env[key] = process.env[key];
-  return { ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'text', ...extra };
+  // STATE_FILE empty: memory only, so a spawned proxy never writes ./data in the repo; state tests pass their own file.
+  return { ...env, LOG_LEVEL: 'info', LOG_FORMAT: 'text', STATE_FILE: '', ...extra };
 }
 
 /**

@@ -295,3 +295,14 @@ test('--version prints VERSION, which equals package.json', () => {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
   assert.equal(VERSION, pkg.version);
 });
+
+test('STATE_FILE (SPEC §2, §12): ./data/state.json by default; an empty value, even in the environment, means memory only', () => {
+  assert.equal(run().stateFile, './data/state.json');
+  assert.equal(run([], { STATE_FILE: '/var/lib/m3u-proxy/state.json' }).stateFile, '/var/lib/m3u-proxy/state.json');
+  assert.equal(run([], { STATE_FILE: '' }).stateFile, undefined);
+  assert.equal(run([], {}, 'STATE_FILE=\n').stateFile, undefined);
+  assert.equal(run(['--state-file', 'x.json'], { STATE_FILE: '' }).stateFile, 'x.json');
+  assert.equal(run(['--state-file='], { STATE_FILE: 'y.json' }).stateFile, undefined);
+  const help = parseServerArgs(['--help'], {});
+  assert.ok(help.kind === 'help' && /--state-file V\s+STATE_FILE/.test(help.text));
+});

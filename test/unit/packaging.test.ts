@@ -61,7 +61,7 @@ function parseUnit(text: string): Map<string, Map<string, string[]>> {
   return sections;
 }
 
-const KNOWN = new Set(['FROM', 'ARG', 'ENV', 'WORKDIR', 'COPY', 'RUN', 'USER', 'EXPOSE', 'HEALTHCHECK', 'STOPSIGNAL', 'ENTRYPOINT', 'CMD', 'LABEL']);
+const KNOWN = new Set(['FROM', 'ARG', 'ENV', 'WORKDIR', 'COPY', 'RUN', 'USER', 'EXPOSE', 'HEALTHCHECK', 'STOPSIGNAL', 'ENTRYPOINT', 'CMD', 'LABEL', 'VOLUME']);
 
 test('Dockerfile: multi-stage, non-root, EXPOSE 8085, HEALTHCHECK on /livez, exec-form entrypoint', () => {
   const ins = parseDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'));
@@ -88,6 +88,13 @@ test('Dockerfile: multi-stage, non-root, EXPOSE 8085, HEALTHCHECK on /livez, exe
   const entry = runtime.find((i) => i.keyword === 'ENTRYPOINT');
   assert.ok(entry, 'ENTRYPOINT present');
   assert.ok(Array.isArray(JSON.parse(entry.args) as unknown), 'ENTRYPOINT uses the exec form (PID 1 gets SIGTERM)');
+
+  // SPEC §11/§12: the state file lives in a declared volume.
+  const volume = runtime.find((i) => i.keyword === 'VOLUME');
+  assert.ok(volume, 'VOLUME for the state');
+  const volumes = (volume.args.startsWith('[') ? (JSON.parse(volume.args) as string[]) : volume.args.split(/\s+/)).map((v) => v.replace(/\/+$/, ''));
+  const stateFile = /\bSTATE_FILE=(\S+)/.exec(runtime.filter((i) => i.keyword === 'ENV').map((i) => i.args).join(' '))?.[1];
+  assert.ok(stateFile && volumes.some((v) => stateFile.startsWith(`${v}/`)), `STATE_FILE (${stateFile}) is inside a VOLUME (${volumes.join(', ')})`);
 
   // COPY sources from the build context must exist in the repository.
   for (const c of ins.filter((i) => i.keyword === 'COPY' && !i.args.includes('--from='))) {
@@ -119,9 +126,12 @@ test('systemd unit: sandboxing, EnvironmentFile, restart and stop policy', () =>
     Restart: 'on-failure',
     KillSignal: 'SIGTERM',
     TimeoutStopSec: '15',
+    StateDirectory: 'm3u-proxy',
   };
   for (const [key, value] of Object.entries(expected)) assert.deepEqual(service.get(key), [value], key);
   assert.match(service.get('ExecStart')?.[0] ?? '', /^\/\S+m3u-proxy$/);
+  // SPEC §12: the state file is in the StateDirectory systemd creates and keeps for the dynamic user.
+  assert.ok(service.get('Environment')?.includes('STATE_FILE=/var/lib/m3u-proxy/state.json'), 'STATE_FILE points into StateDirectory');
 });
 
 test('systemd unit: systemd-analyze verify accepts it and rates its exposure OK or better', async (t) => {

@@ -81,6 +81,8 @@ export function adminRoutes(deps: RouteDeps): Route[] {
             default_read_timeout: config.readTimeoutMs / 1000,
             default_max_retries: config.maxRetries,
             trust_proxy: config.trustProxy,
+            // SPEC §12: null when memory only. The path is the operator's own setting, not a secret.
+            state_file: config.stateFile ?? null,
           },
           capabilities: {
             hls: true,

@@ -36,6 +36,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       async handler({ req, res }) {
         const input = parseStreamInput(await readJson(req));
         const { stream, created } = streams.create(input);
+        await streams.saved();
         const endpoint = endpointFor(config.rootPath, stream);
         const body: Record<string, unknown> = {
           stream_id: stream.id,
@@ -99,6 +100,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
         const filter = parseMetadataFilter(query, await readJson(req));
         const ids = matching(filter).map((s) => s.id);
         for (const id of ids) streams.expireStream(id, 'deleted');
+        await streams.saved();
         sendJson(res, 200, {
           deleted_count: ids.length,
           deleted_streams: ids,
@@ -127,6 +129,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
         }
         const age = Math.max(0, (registry.now() - oldest.createdAt) / 1000);
         streams.expireStream(oldest.id, 'deleted');
+        await streams.saved();
         sendJson(res, 200, {
           deleted_count: 1,
           deleted_stream: oldest.id,
@@ -149,9 +152,10 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       method: 'DELETE',
       path: '/streams/:id',
       auth: true,
-      handler({ res, params }) {
+      async handler({ res, params }) {
         const id = params['id'] ?? '';
         streams.delete(id);
+        await streams.saved();
         sendJson(res, 200, { message: `Stream ${id} deleted` });
       },
     },
@@ -159,8 +163,9 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       method: 'POST',
       path: '/streams/:id/failover',
       auth: true,
-      handler({ res, params }) {
+      async handler({ res, params }) {
         const { newUrl, index } = streams.failover(params['id'] ?? '');
+        await streams.saved();
         sendJson(res, 200, { message: 'Failover successful', new_url: newUrl, failover_index: index });
       },
     },

@@ -86,6 +86,7 @@ export function webhookRoutes(webhooks: WebhookService): Route[] {
       async handler({ req, res }) {
         const target = parseWebhookInput(await readJson(req));
         const { created } = webhooks.add(target);
+        await webhooks.saved();
         // The reference's message is kept for both cases so existing scripts match it; `updated` tells them apart.
         sendJson(res, 200, { message: 'Webhook added successfully', webhook_url: target.url, events: target.events, updated: !created });
       },
@@ -105,6 +106,7 @@ export function webhookRoutes(webhooks: WebhookService): Route[] {
       async handler({ req, res, query }) {
         const url = await webhookUrlOf(req, query);
         if (!webhooks.remove(url)) throw new NotFoundError('Webhook');
+        await webhooks.saved();
         sendJson(res, 200, { message: 'Webhook removed successfully', webhook_url: url });
       },
     },

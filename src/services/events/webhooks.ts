@@ -6,6 +6,7 @@ import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { EventBus, EventType, ProxyEvent } from '../../core/events.ts';
 import { redactUrl } from '../../core/url.ts';
 import type { Logger } from '../../log.ts';
+import { NO_STATE, type StateSync } from '../state/sync.ts';
 import { DEFAULT_CONCURRENCY, type QueueCounters, type SendAttempt, WebhookQueue, type WebhookTarget } from './webhook-queue.ts';
 
 export type { WebhookTarget } from './webhook-queue.ts';
@@ -32,6 +33,8 @@ export interface WebhookServiceDeps {
   now?: () => number;
   /** Replaces the HTTP attempt (tests); the default POSTs with node:http/https. */
   send?: SendAttempt;
+  /** Durable state (SPEC §12): told when a webhook is added, changed or removed. */
+  state?: StateSync;
 }
 
 export interface WebhookStats extends QueueCounters {
@@ -53,6 +56,10 @@ export interface WebhookService {
   add(target: WebhookTarget): { created: boolean };
   remove(url: string): boolean;
   has(url: string): boolean;
+  /** The webhooks as configured, header values included (the state file keeps them). */
+  targets(): WebhookTarget[];
+  /** Resolves once every add and remove so far is on disk; rejects with StateWriteError. */
+  saved(): Promise<void>;
   list(): WebhookView[];
   /** Queues a test stream_started event for that webhook only and returns its event_id, or undefined when unknown. */
   test(url: string): string | undefined;
@@ -109,6 +116,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const { bus, logger, version, secret } = deps;
   const now = deps.now ?? Date.now;
   const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
+  const state = deps.state ?? NO_STATE;
   const queues = new Map<string, WebhookQueue>();
   /**
    * Kept-alive pools per webhook, one socket per lane: deliveries reuse connections instead of a handshake each, one
@@ -199,6 +207,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   return {
     add(target) {
       const existing = queues.get(target.url);
+      state.changed();
       if (existing) {
         existing.target = target;
         return { created: false };
@@ -212,6 +221,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       const q = queues.get(url);
       if (!q) return false;
       queues.delete(url);
+      state.changed();
       q.close();
       dropPool(url);
       addCounters(retired, q.counters);
@@ -221,6 +231,14 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
 
     has(url) {
       return queues.has(url);
+    },
+
+    targets() {
+      return [...queues.values()].map((q) => q.target);
+    },
+
+    saved() {
+      return state.saved();
     },
 
     list() {
