@@ -5,6 +5,7 @@
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { log, type Results } from './results.ts';
+import type { Row } from './table.ts';
 
 /** Events per run: far below the default queue bound (nothing may be dropped), enough for a steady rate. */
 export const HOOK_EVENTS = 2000;
@@ -118,4 +119,10 @@ export async function benchWebhooks(results: Results, base: string | undefined, 
       log(`webhooks, receiver ${delayMs} ms: ${typeof r === 'string' ? r : `${r.toFixed(0)} deliveries/s`}`);
     }
   }
+}
+
+/** The report rows of this section (proxy only: the origin and nginx deliver no webhooks). */
+export function webhookRows(results: Results): Row[] {
+  const rowOf = (metric: string, key: string): Row => ({ metric, direct: undefined, proxy: results.cell(key, 'proxy'), nginx: undefined, target: { kind: 'none' }, digits: 0 });
+  return [rowOf('webhook deliveries/s, receiver answers at once', 'hook0'), rowOf('webhook deliveries/s, receiver takes 10 ms', 'hook10')];
 }
