@@ -81,6 +81,9 @@ export function adminRoutes(deps: RouteDeps): Route[] {
             default_read_timeout: config.readTimeoutMs / 1000,
             default_max_retries: config.maxRetries,
             trust_proxy: config.trustProxy,
+            max_clients_per_stream: config.maxClientsPerStream,
+            max_clients: config.maxClients,
+            webhook_queue_size: config.webhookQueueSize,
             // SPEC §12: null when memory only. The path is the operator's own setting, not a secret.
             state_file: config.stateFile ?? null,
           },
