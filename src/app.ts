@@ -83,7 +83,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   const secret = chooseUrlSecret({ key: baseConfig.urlSecret, random: baseConfig.urlSecretRandom }, options.state?.loaded?.urlSecret);
   const config: Config =
     options.state === undefined || secret.source === 'configured' ? baseConfig : Object.freeze({ ...baseConfig, urlSecret: secret.key, urlSecretRandom: false });
-  const registry = new MemoryRegistry(options.now);
+  const registry = new MemoryRegistry(options.now, { perStream: config.maxClientsPerStream, total: config.maxClients });
   const startedAt = registry.now();
   const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
   const connections = new ConnectionTracker();
@@ -129,7 +129,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     version: VERSION,
     secret: config.webhookSecret,
     retryBaseMs: options.webhookRetryBaseMs,
-    maxQueue: options.webhookMaxQueue,
+    maxQueue: options.webhookMaxQueue ?? config.webhookQueueSize,
     state,
   });
   const loaded = options.state?.loaded;

@@ -37,6 +37,11 @@ export interface Config {
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
   readonly webhookSecret: string | undefined;
+  /** Client records kept per stream / in all; past them the least recently active HLS client is evicted (issue 14). */
+  readonly maxClientsPerStream: number;
+  readonly maxClients: number;
+  /** Events waiting per webhook before the oldest are dropped. */
+  readonly webhookQueueSize: number;
   /** Where streams, webhooks and a generated URL_SECRET are kept (SPEC §12); undefined: memory only. */
   readonly stateFile: string | undefined;
   /** Bytes of recent HLS segments kept for a stream's other viewers (0: none); default 64 MiB. */
@@ -98,6 +103,9 @@ const OPTIONS = {
   allowedHosts: { env: ['ALLOWED_HOSTS'], def: 'unset', help: 'comma-separated host names the API answers without API_TOKEN (beside IPs, localhost, single labels)' },
   urlSecret: { env: ['URL_SECRET'], def: 'generated', help: 'key for playback URLs; when unset, generated once and kept in the state file', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
+  maxClientsPerStream: { env: ['MAX_CLIENTS_PER_STREAM'], def: '1000', help: 'client records per stream; past it idle HLS clients are evicted' },
+  maxClients: { env: ['MAX_CLIENTS'], def: '10000', help: 'client records in all; past it idle HLS clients are evicted' },
+  webhookQueueSize: { env: ['WEBHOOK_QUEUE_SIZE'], def: '10000', help: 'events waiting per webhook before the oldest are dropped' },
   stateFile: { flag: 'state-file', env: ['STATE_FILE'], def: DEFAULT_STATE_FILE, help: 'streams, webhooks and URL_SECRET kept across restarts; empty: memory only' },
   hlsSegmentCache: { env: ['HLS_SEGMENT_CACHE_MB'], def: '64', help: 'MiB of recent HLS segments shared by viewers (0: off)' },
   shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
@@ -192,6 +200,9 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
+    maxClientsPerStream: parseCount(raw('maxClientsPerStream'), 1000, (r, why) => fail('maxClientsPerStream', r, why)),
+    maxClients: parseCount(raw('maxClients'), 10_000, (r, why) => fail('maxClients', r, why)),
+    webhookQueueSize: parseCount(raw('webhookQueueSize'), 10_000, (r, why) => fail('webhookQueueSize', r, why)),
     stateFile: parseStateFile(raw('stateFile', true)),
     hlsSegmentCacheBytes: parseMebibytes(raw('hlsSegmentCache'), 64, (r, why) => fail('hlsSegmentCache', r, why)),
     shareLiveUpstream: raw('shareLiveUpstream') === undefined ? true : parseBool(raw('shareLiveUpstream'), (r, why) => fail('shareLiveUpstream', r, why)),
@@ -276,6 +287,14 @@ function parseRetries(r: Raw | undefined, fail: Fail): number {
   if (r === undefined) return 3;
   const v = r.value.trim();
   if (!/^\d{1,6}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
+  return Number(v);
+}
+
+/** A bound on a number of things: a positive integer. */
+function parseCount(r: Raw | undefined, def: number, fail: Fail): number {
+  if (r === undefined) return def;
+  const v = r.value.trim();
+  if (!/^\d{1,9}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
   return Number(v);
 }
 

@@ -26,10 +26,20 @@ export class InvalidJsonError extends AppError {
   }
 }
 
+/** Longest piece of client input an error message echoes (issue 14: a 422 echoed a 900 KB field name). */
+export const MAX_ECHO_CHARS = 64;
+/** Whole-message bound for messages that may carry client input, whatever the caller built. */
+const MAX_INPUT_MESSAGE_CHARS = 512;
+
+/** Client input as an error message may quote it: a short prefix, with the full length said when cut. */
+export function echoInput(value: string, max = MAX_ECHO_CHARS): string {
+  return value.length <= max ? value : `${value.slice(0, max)}… (${value.length} chars)`;
+}
+
 /** Well-formed input that breaks a rule of the contract (SPEC §3.1: 422). */
 export class ValidationError extends AppError {
   constructor(message: string) {
-    super(422, 'VALIDATION_ERROR', message);
+    super(422, 'VALIDATION_ERROR', echoInput(message, MAX_INPUT_MESSAGE_CHARS));
   }
 }
 
@@ -54,7 +64,8 @@ export class BadTokenError extends AppError {
 
 export class NotFoundError extends AppError {
   constructor(what: string) {
-    super(404, 'NOT_FOUND', `${what} not found`);
+    // `what` may name an id from the request path: bounded like any other echoed input.
+    super(404, 'NOT_FOUND', `${echoInput(what, MAX_INPUT_MESSAGE_CHARS)} not found`);
   }
 }
 

@@ -54,7 +54,10 @@ async function main(argv: string[]): Promise<number | undefined> {
       process.stderr.write(`m3u-proxy: ${err.message}\n`);
       return 2;
     }
-    logger.error('cannot listen', { host: config.host, port: config.port, error: describe(err) });
+    if (app === undefined) throw err; // not a listen failure: a bug, reported with its stack by the caller
+    // A busy or forbidden port is an operator's mistake, not a bug: one line that says what to change, no stack.
+    process.stderr.write(`m3u-proxy: cannot listen on ${config.host}:${config.port}: ${listenFailure(err)}\n`);
+    await app.close(0);
     return 1;
   }
 
@@ -77,6 +80,21 @@ async function main(argv: string[]): Promise<number | undefined> {
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.on('SIGINT', () => stop('SIGINT'));
   return undefined;
+}
+
+/** The reason a listen() failed, in words, for the one line on stderr. */
+function listenFailure(err: unknown): string {
+  const code = err instanceof Error ? (err as NodeJS.ErrnoException).code : undefined;
+  switch (code) {
+    case 'EADDRINUSE':
+      return 'the port is already in use (EADDRINUSE); stop the other process or choose another --port';
+    case 'EACCES':
+      return 'permission denied (EACCES); ports below 1024 need privileges, choose another --port';
+    case 'EADDRNOTAVAIL':
+      return 'the address is not available on this machine (EADDRNOTAVAIL); check --host';
+    default:
+      return err instanceof Error ? err.message.split('\n')[0] ?? String(err) : String(err);
+  }
 }
 
 function describe(err: unknown): string {

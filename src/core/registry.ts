@@ -84,6 +84,29 @@ export interface ClientRecord extends ClientInfo {
   bytesAtRefresh: number;
 }
 
+/** Bounds on client records (issue 14: a flood of fresh client ids must not grow memory without end). */
+export interface ClientLimits {
+  /** Records per stream; at the bound a new client evicts the stream's least recently active HLS client. */
+  perStream: number;
+  /** Records in all; at the bound a new client evicts the least recently active HLS client anywhere. */
+  total: number;
+}
+
+/** Longest stored User-Agent and username, in UTF-8 bytes: what a player sends is shown, not kept whole. */
+export const MAX_CLIENT_TEXT_BYTES = 512;
+
+/** `value` cut to at most MAX_CLIENT_TEXT_BYTES of UTF-8, never in the middle of a character. */
+export function capClientText(value: string): string {
+  // Up to a quarter of the bound in UTF-16 units cannot exceed it in bytes (4 bytes per code point at most): no encode.
+  if (value.length <= MAX_CLIENT_TEXT_BYTES / 4) return value;
+  const bytes = Buffer.from(value, 'utf8');
+  if (bytes.length <= MAX_CLIENT_TEXT_BYTES) return value;
+  let end = MAX_CLIENT_TEXT_BYTES;
+  // Back off continuation bytes (10xxxxxx) so the cut falls on a character boundary.
+  while (end > 0 && ((bytes[end] ?? 0) & 0xc0) === 0x80) end--;
+  return bytes.subarray(0, end).toString('utf8');
+}
+
 export interface ExpiredSet {
   clients: ClientRecord[];
   streams: StreamRecord[];
@@ -93,6 +116,8 @@ export interface ExpiredSet {
 export interface Registry {
   readonly totalBytesServed: number;
   readonly totalSegmentsServed: number;
+  /** Client records evicted to stay within the client limits, since start. */
+  readonly clientEvictions: number;
   now(): number;
   upsertStream(id: string, input: StreamInput): { stream: StreamRecord; created: boolean };
   /** Start-up (SPEC §12): a saved stream comes back with its URL position and creation time, and no clients. */
@@ -106,6 +131,12 @@ export interface Registry {
   touchHlsClient(stream: StreamRecord, clientId: string, info: ClientInfo): { client: ClientRecord; created: boolean };
   /** Continuous: every connection is its own session, so two connections with one id never remove each other. */
   openSession(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord;
+  /**
+   * The idle HLS sessions that must go before a new client of `streamId` is added, so the records stay within the
+   * limits; counted as evictions, and the caller must remove them (endClient). [] when `hlsClientId` names an HLS
+   * client the stream already has, or when there is room. Continuous sessions hold a live connection: never chosen.
+   */
+  evictionsFor(streamId: string, hlsClientId: string | null): ClientRecord[];
   getClient(key: string): ClientRecord | undefined;
   findClient(streamId: string, clientId: string): ClientRecord[];
   removeClient(key: string): ClientRecord | undefined;
@@ -130,10 +161,17 @@ export class MemoryRegistry implements Registry {
   #sessionSeq = 0;
   #bytes = 0;
   #segments = 0;
+  #evictions = 0;
+  readonly #limits: ClientLimits;
   readonly now: () => number;
 
-  constructor(now: () => number = Date.now) {
+  constructor(now: () => number = Date.now, limits: ClientLimits = { perStream: Infinity, total: Infinity }) {
     this.now = now;
+    this.#limits = limits;
+  }
+
+  get clientEvictions(): number {
+    return this.#evictions;
   }
 
   get totalBytesServed(): number {
@@ -230,7 +268,8 @@ export class MemoryRegistry implements Registry {
     stream.lastAccess = t;
     if (existing) {
       existing.lastAccess = t;
-      if (info.username !== null) existing.username = info.username;
+      if (info.username !== null) existing.username = capClientText(info.username);
+      this.#markRecent(existing);
       return { client: existing, created: false };
     }
     const client = this.#add(key, stream, clientId, 'hls', info, t);
@@ -243,15 +282,53 @@ export class MemoryRegistry implements Registry {
     return this.#add(`${stream.id}/ts/${clientId}/${++this.#sessionSeq}`, stream, clientId, 'continuous', info, t);
   }
 
+  /**
+   * Map and Set keep insertion order: moving a touched session to the end keeps both in least-recently-active order,
+   * so the first HLS session met is the one to evict, found without sorting.
+   */
+  #markRecent(client: ClientRecord): void {
+    this.#clients.delete(client.key);
+    this.#clients.set(client.key, client);
+    const keys = this.#byStream.get(client.streamId);
+    if (keys) {
+      keys.delete(client.key);
+      keys.add(client.key);
+    }
+  }
+
+  evictionsFor(streamId: string, hlsClientId: string | null): ClientRecord[] {
+    if (hlsClientId !== null && this.#clients.has(`${streamId}/hls/${hlsClientId}`)) return [];
+    const victims: ClientRecord[] = [];
+    if (this.clientCount(streamId) >= this.#limits.perStream) {
+      for (const key of this.#byStream.get(streamId) ?? []) {
+        const c = this.#clients.get(key);
+        if (c?.kind === 'hls') {
+          victims.push(c);
+          break;
+        }
+      }
+    }
+    if (this.#clients.size - victims.length >= this.#limits.total) {
+      for (const c of this.#clients.values()) {
+        if (c.kind === 'hls' && c !== victims[0]) {
+          victims.push(c);
+          break;
+        }
+      }
+    }
+    this.#evictions += victims.length;
+    return victims;
+  }
+
   #add(key: string, stream: StreamRecord, clientId: string, kind: ClientKind, info: ClientInfo, t: number): ClientRecord {
     const client: ClientRecord = {
       key,
       clientId,
       streamId: stream.id,
       kind,
-      userAgent: info.userAgent,
-      ip: info.ip,
-      username: info.username,
+      userAgent: capClientText(info.userAgent),
+      ip: capClientText(info.ip),
+      username: info.username === null ? null : capClientText(info.username),
       bytesServed: 0,
       segmentsServed: 0,
       createdAt: t,

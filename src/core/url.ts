@@ -64,3 +64,31 @@ export function redactUrl(value: string): string {
   const url = new URL(value);
   return `${url.protocol}//${url.host}${url.pathname}`;
 }
+
+/**
+ * Query parameters whose values are never logged: the API token (SPEC §4), and URLs that may carry provider or receiver
+ * credentials (the reference's `?url=` forms, `webhook_url`).
+ */
+const SECRET_PARAMS: ReadonlySet<string> = new Set(['api_token', 'token', 'url', 'webhook_url', 'password']);
+
+/**
+ * A request target (`/path?query`) safe to log: the value of every secret parameter becomes `***`. Names are matched
+ * after the same decoding the server applies when it reads them (URLSearchParams: percent-escapes and `+`), so
+ * `api%5Ftoken=` or `%75rl=` cannot slip through; the raw name is kept so the log still shows what was sent.
+ */
+export function redactRequestTarget(target: string): string {
+  const q = target.indexOf('?');
+  if (q < 0) return target;
+  const pairs = target.slice(q + 1).split('&');
+  for (let i = 0; i < pairs.length; i++) {
+    const pair = pairs[i] ?? '';
+    if (pair === '') continue;
+    // One pair parsed on its own: exactly the name the route's URLSearchParams will see.
+    const name = new URLSearchParams(pair).keys().next().value;
+    if (name !== undefined && SECRET_PARAMS.has(name.toLowerCase())) {
+      const eq = pair.indexOf('=');
+      pairs[i] = `${eq < 0 ? pair : pair.slice(0, eq)}=***`;
+    }
+  }
+  return `${target.slice(0, q)}?${pairs.join('&')}`;
+}

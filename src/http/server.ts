@@ -7,6 +7,7 @@ import { createHostCheck } from './host-check.ts';
 import { afterAnswer, lingerUnreadBody } from './linger.ts';
 import { sendError } from './respond.ts';
 import type { Router } from './router.ts';
+import { redactRequestTarget } from '../core/url.ts';
 import { AppError, MethodNotAllowedError, NotFoundError, ShuttingDownError, isClientGone } from '../errors.ts';
 import type { Logger } from '../log.ts';
 
@@ -66,9 +67,9 @@ function clientErrorResponse(err: NodeJS.ErrnoException): string {
   return `HTTP/1.1 ${status}\r\nConnection: close\r\n\r\n`;
 }
 
-/** Strips api_token from a URL before it is logged (SPEC §4: never log the token). */
+/** Masks api_token and URL-valued parameters before a request target is logged (SPEC §4: never log the token). */
 export function loggableUrl(rawUrl: string): string {
-  return rawUrl.replace(/([?&])(api_token)=[^&]*/gi, '$1$2=***');
+  return redactRequestTarget(rawUrl);
 }
 
 /** The browser-facing protections of SPEC §4, built once per server. */

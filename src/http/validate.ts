@@ -1,7 +1,7 @@
 // Edge validation: unknown JSON from a request becomes typed input here, or a 422 naming the field (SPEC §3.1).
 import type { SilenceSettings, StreamInput } from '../core/registry.ts';
 import { parseHttpUrl, streamKindOf } from '../core/url.ts';
-import { ValidationError } from '../errors.ts';
+import { echoInput, ValidationError } from '../errors.ts';
 import { isPlainObject } from './body.ts';
 
 const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
@@ -19,7 +19,7 @@ export function metadataValue(value: unknown, key: string): string {
   if (typeof value === 'string') return value;
   if (typeof value === 'boolean') return value ? 'True' : 'False';
   if (typeof value === 'number' && Number.isFinite(value)) return String(value);
-  throw new ValidationError(`metadata.${key} must be a string, number or boolean`);
+  throw new ValidationError(`metadata.${echoInput(key)} must be a string, number or boolean`);
 }
 
 function parseMetadata(value: unknown): Record<string, string> {
@@ -35,10 +35,10 @@ function parseHeaders(value: unknown): Record<string, string> {
   if (!isPlainObject(value)) throw new ValidationError('headers must be an object of strings');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (!HEADER_NAME.test(k)) throw new ValidationError(`headers: invalid header name ${JSON.stringify(k)}`);
-    if (typeof v !== 'string') throw new ValidationError(`headers.${k} must be a string`);
+    if (!HEADER_NAME.test(k)) throw new ValidationError(`headers: invalid header name ${JSON.stringify(echoInput(k))}`);
+    if (typeof v !== 'string') throw new ValidationError(`headers.${echoInput(k)} must be a string`);
     // CR/LF would let a caller smuggle extra upstream headers or requests.
-    if (/[\r\n\0]/.test(v)) throw new ValidationError(`headers.${k} contains a line break`);
+    if (/[\r\n\0]/.test(v)) throw new ValidationError(`headers.${echoInput(k)} contains a line break`);
     out[k] = v;
   }
   return out;
@@ -169,4 +169,17 @@ export function parseCountsQuery(query: URLSearchParams): { field: string; value
   if (values === null) throw new ValidationError('values is required');
   const list = values.split(',').map((v) => v.trim()).filter((v) => v !== '');
   return { field, values: [...new Set(list)], activeOnly: parseBool(query.get('active_only') ?? undefined, 'active_only', true) };
+}
+
+/** `limit` and `offset` of a paged list answer (issue 14); absent: the first DEFAULT_PAGE_LIMIT records. */
+export function parsePage(query: URLSearchParams, defaultLimit: number, maxLimit: number): { limit: number; offset: number } {
+  const count = (name: string, def: number, min: number, max: number): number => {
+    const raw = query.get(name);
+    if (raw === null || raw === '') return def;
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < min || Number(raw) > max) {
+      throw new ValidationError(`${name} must be an integer from ${min} to ${max}`);
+    }
+    return Number(raw);
+  };
+  return { limit: count('limit', defaultLimit, 1, maxLimit), offset: count('offset', 0, 0, 999_999_999) };
 }

@@ -105,6 +105,9 @@ export function createMetrics(deps: MetricsDeps): MetricsService {
         { labels: { kind: 'hls' }, value: byKind.hls },
         { labels: { kind: 'continuous' }, value: byKind.continuous },
       ]),
+      counter('m3u_proxy_client_evictions_total', 'Idle HLS client records evicted to stay within MAX_CLIENTS_PER_STREAM / MAX_CLIENTS.', [
+        { value: registry.clientEvictions },
+      ]),
       counter('m3u_proxy_bytes_served_total', 'Bytes written to players.', [{ value: registry.totalBytesServed }]),
       counter('m3u_proxy_segments_served_total', 'HLS segments served to players.', [{ value: registry.totalSegmentsServed }]),
       counter(

@@ -8,7 +8,7 @@ import { NO_STATE, type StateSync } from './state/sync.ts';
 import type { FailoverResolver } from './upstream/resolver.ts';
 import { createHash } from 'node:crypto';
 
-export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown';
+export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown' | 'evicted';
 
 /** stream_stopped's data.reason, the reference's words (SPEC §6). */
 export type StopReason =
@@ -95,6 +95,11 @@ export function createStreamService(deps: StreamServiceDeps) {
     });
     // The editor counts provider connections by these events: the last viewer gone stops the stream at once.
     if (stream && registry.clientCount(stream.id) === 0) markStopped(stream, 'last_client_disconnected');
+  }
+
+  /** Issue 14: a new client past the client limits first ends the least recently active idle HLS clients. */
+  function makeRoom(streamId: string, hlsClientId: string | null): void {
+    for (const victim of registry.evictionsFor(streamId, hlsClientId)) endClient(victim, 'evicted');
   }
 
   function removeStream(id: string, reason: StopReason): boolean {
@@ -240,6 +245,7 @@ export function createStreamService(deps: StreamServiceDeps) {
 
     /** HLS: a client's first request emits client_connected; later ones only refresh last_access. */
     touchHlsClient(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord {
+      makeRoom(stream.id, clientId);
       const { client, created } = registry.touchHlsClient(stream, clientId, info);
       if (created) {
         markStarted(stream);
@@ -250,6 +256,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     },
 
     openSession(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord {
+      makeRoom(stream.id, null);
       const client = registry.openSession(stream, clientId, info);
       markStarted(stream);
       emit('client_connected', stream, clientData(client));

@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small,state.
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small,state,hooks.
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -14,12 +14,13 @@ import { createStream, freePort, startChildren, startProxy, statusOf, type Child
 import { createResults, log, missingRoute, NAMES, rotated, type Name, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 import { benchState } from './state.ts';
+import { benchWebhooks, webhookRows } from './webhooks.ts';
 import { renderTable, type Row } from './table.ts';
 
 const QUICK = process.argv.includes('--quick');
 /** Players of the small-writes scenario: fewer than 500, since every 1316-byte write costs the origin too. */
 const SMALL_WRITE_PLAYERS = 100;
-/** --only=tput,ttfb,disc,hls,paced,small,state: run those sections alone (for working on one figure). */
+/** --only=tput,ttfb,disc,hls,paced,small,state,hooks: run those sections alone (for working on one figure). */
 const ONLY = process.argv.find((a) => a.startsWith('--only='))?.slice('--only='.length).split(',');
 const want = (section: string): boolean => ONLY === undefined || ONLY.includes(section);
 const P = QUICK
@@ -190,8 +191,7 @@ async function main(): Promise<void> {
     log('interrupted: cleaning up');
     void cleanup().then(() => process.exit(130));
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, onSignal);
 
   const loadBefore = os.loadavg()[0] ?? 0;
   try {
@@ -323,6 +323,7 @@ async function main(): Promise<void> {
       await paced(results, children, { ...t, pids }, urls, run);
     }
 
+    if (want('hooks')) await benchWebhooks(results, proxy?.base, P.reps);
     printReport(loadBefore, want('state') ? await benchState(QUICK) : [], viewersTable);
   } finally {
     await cleanup();
@@ -365,7 +366,7 @@ function printReport(loadBefore: number, stateLines: string[], viewersTable: str
     row(`HLS ${HLS_SEGMENTS / 1000}k-segment playlist, first (ms)`, 'plFirst', 1, { kind: 'absolute', op: '<=', value: 100, unit: 'ms' }),
     row(`HLS ${HLS_SEGMENTS / 1000}k-segment playlist, repeated (ms)`, 'plRepeat', 1, { kind: 'absolute', op: '<=', value: 10, unit: 'ms' }),
     row(`HLS 1 MiB segments, ${SEGMENT_CLIENTS} clients (req/s)`, 'seg', 0, geNginx),
-    row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none),
+    row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none), ...webhookRows(results),
   ];
   const lines = [
     '',

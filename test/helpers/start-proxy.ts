@@ -27,6 +27,9 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     urlSecret: randomBytes(32),
     urlSecretRandom: true,
     webhookSecret: undefined,
+    maxClientsPerStream: 1000,
+    maxClients: 10_000,
+    webhookQueueSize: 10_000,
     // Memory only: a test that wants durable state passes a store of its own (tests never write ./data in the repo).
     stateFile: undefined,
     shareLiveUpstream: true,

@@ -5,6 +5,8 @@ import { test } from 'node:test';
 import { createApp, type App, type AppOptions } from '../../src/app.ts';
 import { VERSION, type Config } from '../../src/config.ts';
 import { silentLogger } from '../../src/log.ts';
+import { DEFAULT_CONCURRENCY, laneOf } from '../../src/services/events/webhook-queue.ts';
+import { streamIdFor } from '../../src/services/streams.ts';
 import { startOrigin, waitFor } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { api, testConfig } from '../helpers/start-proxy.ts';
@@ -124,15 +126,15 @@ test('§6 lifecycle: every event once per transition, with its payload, signed',
   assert.deepEqual(h.app.sweeper.sweep(), { clients: 1, streams: 0 });
   h.advance(h.app.config.streamTimeoutMs);
   assert.deepEqual(h.app.sweeper.sweep(), { clients: 0, streams: 2 });
-  await rx.until(() => rx.ofType('stream_stopped').length === 4, 'stream_stopped by the sweeper');
-  const swept = rx.ofType('client_disconnected')[2]?.event;
-  assert.equal(swept?.stream_id, hlsId);
+  await rx.until(() => rx.ofType('stream_stopped').length === 4 && rx.ofType('client_disconnected').length === 3, 'the sweeper\'s events');
+  // Events of one stream arrive in order; two streams' events go over separate lanes, so they are matched by stream.
+  const swept = rx.ofType('client_disconnected').find((d) => d.event.stream_id === hlsId)?.event;
   assert.equal(swept?.data['reason'], 'timeout');
-  const [hlsStop, idleStop] = rx.ofType('stream_stopped').slice(2).map((d) => d.event);
-  assert.deepEqual([hlsStop?.stream_id, hlsStop?.data['reason']], [hlsId, 'last_client_disconnected']);
-  assert.deepEqual([idleStop?.stream_id, idleStop?.data['reason']], [idleId, 'inactive_timeout']);
+  const stopOf = (streamId: string): unknown => rx.ofType('stream_stopped').find((d) => d.event.stream_id === streamId)?.event.data['reason'];
+  assert.equal(stopOf(hlsId), 'last_client_disconnected');
+  assert.equal(stopOf(idleId), 'inactive_timeout');
 
-  // One webhook is one FIFO lane: once the last event is in, every earlier one is too, so the counts are final.
+  // Every transition has been delivered by now (the waits above), and none twice.
   assert.deepEqual(counts(rx), {
     stream_started: 4,
     client_connected: 3,
@@ -201,15 +203,17 @@ test('§6 a never-answering webhook does not delay a healthy one, requests, or s
   const h = await start(t);
   await addWebhook(h.base, { url: stuck.url, timeout: 300 });
   await addWebhook(h.base, { url: healthy.url });
-  for (let i = 0; i < 5; i++) await createStream(h.base, { url: `http://127.0.0.1:9/${i}.ts` });
+  const urls = Array.from({ length: 5 }, (_, i) => `http://127.0.0.1:9/${i}.ts`);
+  for (const url of urls) await createStream(h.base, { url });
   await healthy.until(() => healthy.accepted().length === 5, 'all five events at the healthy webhook');
-  // The stuck lane is still on its first event: the healthy one got everything while it waited.
-  assert.equal(stuck.deliveries.length, 1);
-  assert.equal(stuck.deliveries[0]?.status, 'held');
+  // Each stuck lane is still on its first event (one lane per stream id hash): the healthy one got everything meanwhile.
+  const lanes = new Set(urls.map((u) => laneOf(streamIdFor(u), DEFAULT_CONCURRENCY))).size;
+  await stuck.until(() => stuck.deliveries.length === lanes, 'one held attempt per busy lane');
+  assert.ok(stuck.deliveries.every((d) => d.status === 'held'));
   const list = await api(h.base, 'GET', '/webhooks');
   assert.equal(list.status, 200, 'management requests are answered meanwhile');
   const stuckView = (list.body as { webhooks: Array<{ url: string; stats: { queued: number } }> }).webhooks.find((w) => w.url === stuck.url);
-  assert.equal(stuckView?.stats.queued, 4);
+  assert.equal(stuckView?.stats.queued, 5 - lanes);
   // Shutdown aborts the stuck delivery instead of waiting 300 s for it.
   await h.app.close(50);
   assert.equal(h.app.webhooks.stats().delivered, 5);
@@ -219,11 +223,15 @@ test('§6 each queue is bounded: the oldest events are dropped and counted', asy
   const stuck = await startReceiver(t, { kind: 'hang' });
   const h = await start(t, {}, { webhookMaxQueue: 3 });
   await addWebhook(h.base, { url: stuck.url, timeout: 300 });
-  for (let i = 0; i < 10; i++) h.app.streams.create({ url: `http://127.0.0.1:9/${i}.ts`, failoverUrls: [], userAgent: null, headers: {}, metadata: {}, kind: 'direct' });
-  // The first event went on the wire at once; of the nine behind it only the newest three are kept.
-  assert.deepEqual(h.app.webhooks.stats(), { delivered: 0, failed: 0, dropped: 6, retries: 0, queued: 3, webhooks: 1 });
+  const urls = Array.from({ length: 10 }, (_, i) => `http://127.0.0.1:9/${i}.ts`);
+  for (const url of urls) h.app.streams.create({ url, failoverUrls: [], userAgent: null, headers: {}, metadata: {}, kind: 'direct' });
+  // The first event of each busy lane went on the wire at once; of the rest only the newest three are kept.
+  const lanes = new Set(urls.map((u) => laneOf(streamIdFor(u), DEFAULT_CONCURRENCY))).size;
+  const dropped = 10 - lanes - 3;
+  assert.ok(dropped > 0, 'the test needs more events than lanes plus the queue');
+  assert.deepEqual(h.app.webhooks.stats(), { delivered: 0, failed: 0, dropped, retries: 0, queued: 3, webhooks: 1 });
   const metrics = await api(h.base, 'GET', '/metrics');
-  assert.match(String(metrics.body), /^m3u_proxy_webhook_dropped_total 6$/m);
+  assert.match(String(metrics.body), new RegExp(`^m3u_proxy_webhook_dropped_total ${dropped}$`, 'm'));
 });
 
 test('§6 routes: add, update, list without header values, test event, delete', async (t) => {

@@ -3,7 +3,7 @@ import { test } from 'node:test';
 import {
   AppError, BadTokenError, BodyTooLargeError, ConflictError, ForbiddenError, InvalidJsonError, MethodNotAllowedError,
   NotFoundError, ShuttingDownError, UnauthorizedError, UpstreamError, UpstreamStatusError, UpstreamTimeoutError,
-  ValidationError, isClientGone, toBody,
+  ValidationError, echoInput, isClientGone, toBody,
 } from '../../src/errors.ts';
 import { createLogger } from '../../src/log.ts';
 import { loggableUrl } from '../../src/http/server.ts';
@@ -63,4 +63,25 @@ test('§4 api_token is masked in logged URLs', () => {
   assert.equal(loggableUrl('/streams?api_token=s3cret&x=1'), '/streams?api_token=***&x=1');
   assert.equal(loggableUrl('/streams?x=1&API_TOKEN=s3cret'), '/streams?x=1&API_TOKEN=***');
   assert.equal(loggableUrl('/streams'), '/streams');
+});
+
+test('issue 14: percent-encoded names and ?url= values are masked too', () => {
+  assert.equal(loggableUrl('/streams?api%5Ftoken=s3cret'), '/streams?api%5Ftoken=***');
+  assert.equal(loggableUrl('/streams?%61pi_token=s3cret&b=2'), '/streams?%61pi_token=***&b=2');
+  assert.equal(loggableUrl('/stream/x?url=http%3A%2F%2Fu%3Ap%40h%2Fa&client_id=c'), '/stream/x?url=***&client_id=c');
+  assert.equal(loggableUrl('/hls/x/playlist.m3u8?%75rl=http://u:p@h/a.m3u8'), '/hls/x/playlist.m3u8?%75rl=***');
+  assert.equal(loggableUrl('/webhooks?webhook_url=http://h/?k=1'), '/webhooks?webhook_url=***');
+  assert.equal(loggableUrl('/x?api_token'), '/x?api_token=***');
+  // Not a secret: kept as sent, malformed escapes included.
+  assert.equal(loggableUrl('/x?username=al%ZZice&a=&&b'), '/x?username=al%ZZice&a=&&b');
+});
+
+test('issue 14: echoed client input is cut to a short prefix', () => {
+  assert.equal(echoInput('short'), 'short');
+  const long = 'x'.repeat(900_000);
+  const cut = echoInput(long);
+  assert.ok(cut.length < 100, cut);
+  assert.match(cut, /^x{64}… \(900000 chars\)$/);
+  assert.ok(new ValidationError(long).message.length <= 600);
+  assert.ok(new NotFoundError(`Client ${long}`).message.length <= 600);
 });

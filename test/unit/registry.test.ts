@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { MemoryRegistry, type StreamInput } from '../../src/core/registry.ts';
+import { capClientText, MAX_CLIENT_TEXT_BYTES, MemoryRegistry, type StreamInput } from '../../src/core/registry.ts';
 
 function input(url: string): StreamInput {
   return { url, failoverUrls: [], userAgent: null, headers: {}, metadata: {}, kind: 'hls' };
@@ -90,4 +90,51 @@ test('findExpired: idle HLS clients, then client-less idle streams; continuous s
   assert.deepEqual(later.streams.map((s) => s.id).sort(), ['e', 'h']);
   assert.ok(!later.streams.includes(ts));
   assert.ok(later.streams.includes(empty));
+});
+
+test('issue 14: stored User-Agent, username and address are capped at 512 UTF-8 bytes, on a character boundary', () => {
+  const r = new MemoryRegistry(clock().now);
+  const { stream } = r.upsertStream('s', input('http://a/x.m3u8'));
+  const long = { userAgent: 'é'.repeat(5000), ip: '1'.repeat(9000), username: 'x'.repeat(7000) };
+  const c = r.touchHlsClient(stream, 'c1', long).client;
+  assert.equal(Buffer.byteLength(c.userAgent), MAX_CLIENT_TEXT_BYTES);
+  assert.ok(!c.userAgent.includes('\uFFFD'));
+  assert.equal(c.username?.length, MAX_CLIENT_TEXT_BYTES);
+  assert.equal(c.ip.length, MAX_CLIENT_TEXT_BYTES);
+  r.touchHlsClient(stream, 'c1', { ...info, username: '🙂'.repeat(300) });
+  assert.equal(Buffer.byteLength(c.username ?? ''), MAX_CLIENT_TEXT_BYTES);
+  assert.equal(capClientText('short'), 'short');
+  assert.equal(capClientText('a' + '🙂'.repeat(200)).length, 1 + 2 * 127, 'a 4-byte character is never split');
+});
+
+test('issue 14: past the per-stream limit the least recently active HLS client is chosen, never a continuous one', () => {
+  const c = clock();
+  const r = new MemoryRegistry(c.now, { perStream: 3, total: 100 });
+  const { stream } = r.upsertStream('s', input('http://a/x.m3u8'));
+  r.openSession(stream, 'live', info);
+  r.touchHlsClient(stream, 'h1', info);
+  r.touchHlsClient(stream, 'h2', info);
+  // h1 is touched again: h2 is now the least recently active.
+  r.touchHlsClient(stream, 'h1', info);
+  assert.deepEqual(r.evictionsFor('s', 'h1'), [], 'a known client needs no room');
+  const victims = r.evictionsFor('s', 'h3');
+  assert.deepEqual(victims.map((v) => v.clientId), ['h2']);
+  assert.equal(r.clientEvictions, 1);
+  for (const v of victims) r.removeClient(v.key);
+  r.touchHlsClient(stream, 'h3', info);
+  // Only continuous sessions left to choose from: nothing is evicted (each holds a live connection).
+  const only = new MemoryRegistry(c.now, { perStream: 1, total: 100 });
+  const s2 = only.upsertStream('t', input('http://a/y.ts')).stream;
+  only.openSession(s2, 'live', info);
+  assert.deepEqual(only.evictionsFor('t', null), []);
+});
+
+test('issue 14: past the total limit the least recently active HLS client of any stream is chosen', () => {
+  const r = new MemoryRegistry(clock().now, { perStream: 100, total: 2 });
+  const a = r.upsertStream('a', input('http://a/x.m3u8')).stream;
+  const b = r.upsertStream('b', input('http://b/x.m3u8')).stream;
+  r.touchHlsClient(a, 'a1', info);
+  r.touchHlsClient(b, 'b1', info);
+  r.touchHlsClient(a, 'a1', info);
+  assert.deepEqual(r.evictionsFor('a', 'a2').map((v) => v.clientId), ['b1']);
 });

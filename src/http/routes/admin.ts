@@ -1,9 +1,11 @@
 // Health, info and stats endpoints (SPEC §7): read-only views over the registry.
 import { VERSION } from '../../config.ts';
 import { NotFoundError } from '../../errors.ts';
-import { allClientStats, allStreamStats, proxyStats, toClientStat } from '../../services/stats.ts';
+import { proxyStats, toClientStat } from '../../services/stats.ts';
+import { clientStatsPage, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageInfo, streamStatsPage } from '../../services/stats-page.ts';
 import { SILENCE_FIELDS } from '../validate.ts';
 import { sendJson } from '../respond.ts';
+import { parsePage } from '../validate.ts';
 import type { Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
@@ -11,9 +13,12 @@ export function adminRoutes(deps: RouteDeps): Route[] {
   const { registry, config, startedAt, connections } = deps;
   const upstreamCount = (id: string): number => connections.countOf(id);
   const stats = () => proxyStats(registry, startedAt);
-  const clientsBody = () => {
-    const clients = allClientStats(registry);
-    return { total_clients: clients.length, clients };
+  // Lists are paged (issue 14): `total_*` stays the whole count, `truncated` says whether more records follow.
+  const pageOf = (query: URLSearchParams) => parsePage(query, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
+  const clientsBody = (query: URLSearchParams) => {
+    const page = pageOf(query);
+    const { clients, total } = clientStatsPage(registry, page);
+    return { total_clients: total, clients, ...pageInfo(page, clients.length, total) };
   };
 
   return [
@@ -79,6 +84,9 @@ export function adminRoutes(deps: RouteDeps): Route[] {
             default_read_timeout: config.readTimeoutMs / 1000,
             default_max_retries: config.maxRetries,
             trust_proxy: config.trustProxy,
+            max_clients_per_stream: config.maxClientsPerStream,
+            max_clients: config.maxClients,
+            webhook_queue_size: config.webhookQueueSize,
             // SPEC §12: null when memory only. The path is the operator's own setting, not a secret.
             state_file: config.stateFile ?? null,
             share_live_upstream: config.shareLiveUpstream,
@@ -125,25 +133,27 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       path: '/stats',
       auth: true,
-      handler({ res }) {
-        sendJson(res, 200, {
-          ...stats(),
-          streams: allStreamStats(registry, config.defaultUserAgent, upstreamCount),
-          clients: allClientStats(registry),
-        });
+      handler({ res, query }) {
+        const page = pageOf(query);
+        const streams = streamStatsPage(registry, config.defaultUserAgent, page, upstreamCount);
+        const clients = clientStatsPage(registry, page);
+        const s = pageInfo(page, streams.streams.length, streams.total);
+        const c = pageInfo(page, clients.clients.length, clients.total);
+        sendJson(res, 200, { ...stats(), streams: streams.streams, clients: clients.clients, ...c, truncated: s.truncated || c.truncated });
       },
     },
     {
       method: 'GET',
       path: '/stats/streams',
       auth: true,
-      handler({ res }) {
-        const streams = allStreamStats(registry, config.defaultUserAgent, upstreamCount);
-        sendJson(res, 200, { total_streams: streams.length, streams });
+      handler({ res, query }) {
+        const page = pageOf(query);
+        const { streams, total } = streamStatsPage(registry, config.defaultUserAgent, page, upstreamCount);
+        sendJson(res, 200, { total_streams: total, streams, ...pageInfo(page, streams.length, total) });
       },
     },
-    { method: 'GET', path: '/stats/clients', auth: true, handler: ({ res }) => sendJson(res, 200, clientsBody()) },
-    { method: 'GET', path: '/clients', auth: true, handler: ({ res }) => sendJson(res, 200, clientsBody()) },
+    { method: 'GET', path: '/stats/clients', auth: true, handler: ({ res, query }) => sendJson(res, 200, clientsBody(query)) },
+    { method: 'GET', path: '/clients', auth: true, handler: ({ res, query }) => sendJson(res, 200, clientsBody(query)) },
     {
       method: 'GET',
       path: '/clients/:clientId',

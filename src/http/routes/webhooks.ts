@@ -1,7 +1,7 @@
 // Webhook management API (SPEC §6): validate input, call the webhook service, answer. Every route needs the token.
 import type { IncomingMessage } from 'node:http';
 import { EVENT_TYPES, isEventType, type EventType } from '../../core/events.ts';
-import { NotFoundError, ValidationError } from '../../errors.ts';
+import { echoInput, NotFoundError, ValidationError } from '../../errors.ts';
 import type { WebhookService, WebhookTarget } from '../../services/events/webhooks.ts';
 import { isPlainObject, readJson } from '../body.ts';
 import { sendJson } from '../respond.ts';
@@ -30,10 +30,10 @@ function parseHeaders(value: unknown): Record<string, string> {
   if (!isPlainObject(value)) throw new ValidationError('headers must be an object of strings');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
-    if (!HEADER_NAME.test(k)) throw new ValidationError(`headers: invalid header name ${JSON.stringify(k)}`);
-    if (typeof v !== 'string') throw new ValidationError(`headers.${k} must be a string`);
+    if (!HEADER_NAME.test(k)) throw new ValidationError(`headers: invalid header name ${JSON.stringify(echoInput(k))}`);
+    if (typeof v !== 'string') throw new ValidationError(`headers.${echoInput(k)} must be a string`);
     // CR/LF would let a caller smuggle extra headers into every delivery.
-    if (/[\r\n\0]/.test(v)) throw new ValidationError(`headers.${k} contains a line break`);
+    if (/[\r\n\0]/.test(v)) throw new ValidationError(`headers.${echoInput(k)} contains a line break`);
     out[k] = v;
   }
   return out;

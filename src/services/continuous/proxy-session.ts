@@ -26,6 +26,8 @@ export interface SessionDeps {
   logger: Logger;
   stats: UpstreamStats;
   readTimeoutMs: number;
+  /** DEFAULT_MAX_RETRIES: rounds over the ring of reconnects in a row that deliver no byte before the session gives up. */
+  maxRetries: number;
 }
 
 export interface SessionInput {
@@ -203,11 +205,18 @@ export async function runSession(s: SessionInput): Promise<void> {
     }
   }
 
+  /**
+   * Upstream answers in a row that ended without a byte (issue 14: an origin that answers and then stalls was reconnected
+   * forever). SPEC §2 DEFAULT_MAX_RETRIES: that many rounds over the ring, then the player is let go; a byte resets it.
+   */
+  let barren = 0;
+
   try {
     let current: OpenedUpstream = s.first;
     for (;;) {
       up = current.res;
       upIndex = current.index;
+      const deliveredBefore = delivered;
       const o = await pump(up);
       if (o.kind === 'stop' || stopped) return;
       if (o.kind === 'end' && (plan.kind === 'live' ? !plan.closeDelimited : vodDone())) {
@@ -217,6 +226,13 @@ export async function runSession(s: SessionInput): Promise<void> {
         return;
       }
       releaseUpstream();
+      if (o.kind !== 'switch') barren = delivered > deliveredBefore ? 0 : barren + 1;
+      if (barren >= Math.max(1, deps.maxRetries) * s.ring().length) {
+        logger.warn('upstream answers but sends nothing, giving up', { stream: stream.id, client: client.clientId, attempts: barren });
+        streams.recordError(stream);
+        stop('error');
+        return;
+      }
       let reason: 'switch' | UpstreamErrorKind = 'switch';
       if (o.kind !== 'switch') {
         reason = o.kind === 'idle' ? 'stall' : o.kind === 'end' ? 'early_end' : upstreamErrorKind(o.err);

@@ -131,7 +131,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const client = streams.openSession(stream, p.clientId, p.info);
     res.writeHead(status, outHeaders);
     await runSession({
-      deps: { registry, streams, connections: deps.connections, logger, stats, readTimeoutMs: config.readTimeoutMs },
+      deps: { registry, streams, connections: deps.connections, logger, stats, readTimeoutMs: config.readTimeoutMs, maxRetries: config.maxRetries },
       res,
       stream,
       client,

@@ -7,12 +7,12 @@ import type { EventBus, EventType, ProxyEvent } from '../../core/events.ts';
 import { redactUrl } from '../../core/url.ts';
 import type { Logger } from '../../log.ts';
 import { NO_STATE, type StateSync } from '../state/sync.ts';
-import { type QueueCounters, type SendAttempt, WebhookQueue, type WebhookTarget } from './webhook-queue.ts';
+import { DEFAULT_CONCURRENCY, type QueueCounters, type SendAttempt, WebhookQueue, type WebhookTarget } from './webhook-queue.ts';
 
 export type { WebhookTarget } from './webhook-queue.ts';
 
-/** Events waiting per webhook before the oldest are dropped. */
-export const DEFAULT_MAX_QUEUE = 1000;
+/** Events waiting per webhook before the oldest are dropped (WEBHOOK_QUEUE_SIZE overrides it). */
+export const DEFAULT_MAX_QUEUE = 10_000;
 /** The first retry waits about 1 s, then 2 s, 4 s... */
 export const DEFAULT_RETRY_BASE_MS = 1000;
 /** close() waits at most this long for queued events when the caller names no bound. */
@@ -26,6 +26,8 @@ export interface WebhookServiceDeps {
   /** WEBHOOK_SECRET: when set, every body is signed with HMAC-SHA256. */
   secret: string | undefined;
   maxQueue?: number;
+  /** Attempts in flight per webhook (lanes; one stream's events keep their order). */
+  concurrency?: number;
   retryBaseMs?: number;
   random?: () => number;
   now?: () => number;
@@ -113,11 +115,29 @@ function addCounters(into: QueueCounters, from: QueueCounters): void {
 export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const { bus, logger, version, secret } = deps;
   const now = deps.now ?? Date.now;
+  const concurrency = deps.concurrency ?? DEFAULT_CONCURRENCY;
   const state = deps.state ?? NO_STATE;
-  // Own pools, so close() can destroy every socket this service opened and none of the proxy's upstream ones.
-  const httpAgent = new HttpAgent({ keepAlive: true, maxSockets: 4 });
-  const httpsAgent = new HttpsAgent({ keepAlive: true, maxSockets: 4 });
   const queues = new Map<string, WebhookQueue>();
+  /**
+   * Kept-alive pools per webhook, one socket per lane: deliveries reuse connections instead of a handshake each, one
+   * webhook never waits for another's sockets, and close()/remove() destroy exactly the sockets this service opened.
+   */
+  const pools = new Map<string, { http: HttpAgent; https: HttpsAgent }>();
+  const poolFor = (url: string): { http: HttpAgent; https: HttpsAgent } => {
+    let pool = pools.get(url);
+    if (!pool) {
+      const options = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
+      pool = { http: new HttpAgent(options), https: new HttpsAgent(options) };
+      pools.set(url, pool);
+    }
+    return pool;
+  };
+  const dropPool = (url: string): void => {
+    const pool = pools.get(url);
+    pools.delete(url);
+    pool?.http.destroy();
+    pool?.https.destroy();
+  };
   /** Counters of removed webhooks, so totals stay monotonic for /metrics. */
   const retired = zeroCounters();
   let closing = false;
@@ -126,14 +146,16 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     deps.send ??
     ((target, event, signal) => {
       const body = Buffer.from(JSON.stringify(event));
-      return postOnce(new URL(target.url), body, deliveryHeaders(target, event, body, version, secret), signal);
+      return postOnce(target.url, body, deliveryHeaders(target, event, body, version, secret), signal);
     });
 
-  function postOnce(url: URL, body: Buffer, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<number> {
+  function postOnce(target: string, body: Buffer, headers: OutgoingHttpHeaders, signal: AbortSignal): Promise<number> {
+    const url = new URL(target);
     const https = url.protocol === 'https:';
     const request = https ? httpsRequest : httpRequest;
+    const pool = poolFor(target);
     return new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers, agent: https ? httpsAgent : httpAgent, signal }, (res) => {
+      const req = request(url, { method: 'POST', headers, agent: https ? pool.https : pool.http, signal }, (res) => {
         // The answer's body means nothing to us; read it to the end so the socket can go back to the pool.
         res.resume();
         res.once('end', () => resolve(res.statusCode ?? 0));
@@ -151,6 +173,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     return new WebhookQueue(target, {
       send,
       maxQueue: deps.maxQueue ?? DEFAULT_MAX_QUEUE,
+      concurrency,
       baseDelayMs: deps.retryBaseMs ?? DEFAULT_RETRY_BASE_MS,
       random: deps.random ?? Math.random,
       onFailure(t, event, reason, attempts) {
@@ -200,6 +223,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       queues.delete(url);
       state.changed();
       q.close();
+      dropPool(url);
       addCounters(retired, q.counters);
       logger.info('webhook removed', { webhook: redactUrl(url) });
       return true;
@@ -264,8 +288,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       clearTimeout(timer);
       // Past the bound nothing waits: whatever is still queued or on the wire is abandoned.
       for (const q of queues.values()) q.close();
-      httpAgent.destroy();
-      httpsAgent.destroy();
+      for (const url of [...pools.keys()]) dropPool(url);
     },
   };
 }

@@ -16,7 +16,7 @@ import type { RingOpener } from '../upstream/upstream-open.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
 
 export interface HlsDeps {
-  config: Pick<Config, 'readTimeoutMs' | 'hlsMaxPlaylistLines' | 'hlsMaxPlaylistBytes'>;
+  config: Pick<Config, 'readTimeoutMs' | 'connectTimeoutMs' | 'hlsMaxPlaylistLines' | 'hlsMaxPlaylistBytes'>;
   registry: Registry;
   streams: StreamService;
   connections: ConnectionTracker;

@@ -192,17 +192,36 @@ export function createPlaylistProxy(deps: HlsDeps) {
       if (!res.writableFinished) ac.abort();
     };
     res.once('close', onPlayerClose);
+    // Issue 14: an origin trickling a byte a second never trips the idle watch, and the player would wait for headers
+    // without end. The whole answer gets one deadline: connect plus read timeout, then 504.
+    let overdue = false;
+    const deadline = setTimeout(() => {
+      overdue = true;
+      ac.abort();
+    }, config.connectTimeoutMs + config.readTimeoutMs).unref();
     let opened: OpenedPlaylist;
     try {
       opened = await opener.open(p, ac.signal);
     } catch (err) {
+      clearTimeout(deadline);
       res.off('close', onPlayerClose);
+      if (overdue) throw new UpstreamTimeoutError('Upstream playlist did not arrive in time');
       if (ac.signal.aborted) return undefined;
       throw err; // answered and logged once, by the error boundary
     }
     const up = opened.res;
     res.off('close', onPlayerClose);
-    if (!stillWanted(res, up, registry, stream)) return undefined;
+    let wanted = false;
+    try {
+      wanted = !overdue && stillWanted(res, up, registry, stream);
+    } finally {
+      if (!wanted) clearTimeout(deadline);
+    }
+    if (!wanted) {
+      up.destroy();
+      if (overdue && !res.destroyed) throw new UpstreamTimeoutError('Upstream playlist did not arrive in time');
+      return undefined;
+    }
     res.once('close', onPlayerClose);
     ac.signal.addEventListener('abort', () => up.destroy(), { once: true });
     let stalled = false;
@@ -231,6 +250,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
         if (peeked.ended && kind !== 'media') throw new UpstreamError('Upstream answered something that is not a playlist');
         // Media behind a playlist URL (an IPTV link with no extension): the continuous path takes over this response.
         idle.stop();
+        clearTimeout(deadline);
         res.off('close', onPlayerClose);
         settle?.(undefined);
         await deps.streamProxy.serveOpened({ ...p, head: false, overrideUrl: p.url }, opened);
@@ -265,6 +285,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
       if (opened.place !== undefined) deps.book.record(stream, opened.place, opened.finalUrl.replace(DIRECTIVE_PARAMS, ''), body);
       return { body, finalUrl: opened.finalUrl, index: opened.index, place: opened.place, clientId: p.clientId };
     } catch (err) {
+      stalled ||= overdue;
       if (ac.signal.aborted && !stalled) {
         // The player left, or the stream was deleted: nothing to answer.
         if (!res.destroyed) res.destroy();
@@ -280,6 +301,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
       return undefined;
     } finally {
       idle.stop();
+      clearTimeout(deadline);
       unregister?.();
       res.off('close', onPlayerClose);
     }
