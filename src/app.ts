@@ -22,6 +22,7 @@ import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
 import { createHlsProxy } from './services/hls/proxy-hls.ts';
 import { createStreamProxy } from './services/continuous/proxy-stream.ts';
+import { createLiveShare } from './services/sharing/live-share.ts';
 import { createRingOpener } from './services/upstream/upstream-open.ts';
 import { createUpstreamStats } from './services/upstream/upstream-stats.ts';
 import { Sweeper } from './services/sweeper.ts';
@@ -58,13 +59,22 @@ export function createApp(config: Config, options: AppOptions): App {
   const startedAt = registry.now();
   const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
   const connections = new ConnectionTracker();
-  const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent });
+  const streams = createStreamService({ registry, bus, connections, logger, defaultUserAgent: config.defaultUserAgent, shareLiveUpstream: config.shareLiveUpstream });
   const auth = createTokenChecker(config.apiToken);
   // Upstream pools and client: shared by every upstream request (continuous, VOD, HLS).
   const agents = createAgents();
   const upstreamClient = createUpstreamClient(agents);
   const upstreamStats = createUpstreamStats({ sockets: agents.snapshot, totalBytes: () => registry.totalBytesServed, now: registry.now });
-  const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats });
+  const share = createLiveShare({
+    registry,
+    streams,
+    connections,
+    logger,
+    stats: upstreamStats,
+    readTimeoutMs: config.readTimeoutMs,
+    maxQueueBytes: config.shareQueueBytes,
+  });
+  const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats, share });
   const hlsProxy = createHlsProxy({
     config,
     registry,
@@ -97,7 +107,7 @@ export function createApp(config: Config, options: AppOptions): App {
   const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks });
   let shuttingDown = false;
 
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     ...streamRoutes(routeDeps),

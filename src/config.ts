@@ -32,6 +32,10 @@ export interface Config {
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
   readonly webhookSecret: string | undefined;
+  /** SPEC §5.5: the default of a stream's share_upstream. */
+  readonly shareLiveUpstream: boolean;
+  /** SPEC §5.5: bytes a shared live stream keeps behind its live edge; a viewer further behind jumps. */
+  readonly shareQueueBytes: number;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -72,6 +76,8 @@ const OPTIONS = {
   trustProxy: { env: ['TRUST_PROXY'], def: 'false', help: 'honour X-Forwarded-For/-Proto/-Host (true/false/1/0/yes/no)' },
   urlSecret: { env: ['URL_SECRET'], def: 'random', help: 'key for playback URLs; set it so they survive restarts', secret: true },
   webhookSecret: { env: ['WEBHOOK_SECRET'], def: 'unset', help: 'HMAC-SHA256 key for X-M3U-Proxy-Signature', secret: true },
+  shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
+  shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -151,6 +157,8 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
+    shareLiveUpstream: raw('shareLiveUpstream') === undefined ? true : parseBool(raw('shareLiveUpstream'), (r, why) => fail('shareLiveUpstream', r, why)),
+    shareQueueBytes: parseQueueBytes(raw('shareQueueBytes'), (r, why) => fail('shareQueueBytes', r, why)),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }
@@ -218,6 +226,14 @@ function parseRetries(r: Raw | undefined, fail: Fail): number {
   if (r === undefined) return 3;
   const v = r.value.trim();
   if (!/^\d{1,6}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
+  return Number(v);
+}
+
+/** SHARE_QUEUE_BYTES: from 64 KiB (a few packets would make every viewer jump) to 1 GiB. */
+function parseQueueBytes(r: Raw | undefined, fail: Fail): number {
+  if (r === undefined) return 4 * 1024 * 1024;
+  const v = r.value.trim();
+  if (!/^\d{1,10}$/.test(v) || Number(v) < 65_536 || Number(v) > 2 ** 30) return fail(r, 'must be a number of bytes from 65536 to 1073741824');
   return Number(v);
 }
 

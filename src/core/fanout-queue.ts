@@ -9,7 +9,7 @@ export interface FanoutSink {
 }
 
 /** One reader's position and counters. Owned by the queue; the caller keeps it to call drained()/remove(). */
-export class FanoutReader {
+export class FanoutReader<S extends FanoutSink = FanoutSink> {
   /** Next chunk to write, and the offset inside it (non-zero only right after a join or a jump). */
   seq = 0;
   off = 0;
@@ -25,24 +25,24 @@ export class FanoutReader {
   /** Position in the queue's reader array (swap-remove). */
   index = -1;
 
-  constructor(readonly sink: FanoutSink) {}
+  constructor(readonly sink: S) {}
 }
 
-export interface FanoutOptions {
+export interface FanoutOptions<S extends FanoutSink> {
   /** Bytes kept behind the live edge; a reader further behind than this jumps. */
   maxQueueBytes: number;
   /** Called after a reader jumped (counters, logs). */
-  onJump?(reader: FanoutReader, skippedBytes: number): void;
+  onJump?(reader: FanoutReader<S>, skippedBytes: number): void;
 }
 
 const COMPACT_AT = 1024;
 
-export class FanoutQueue {
+export class FanoutQueue<S extends FanoutSink = FanoutSink> {
   readonly scanner = new TsScanner();
   /** Coarse clock advanced by the owner's timer; compared with FanoutReader.blockedTick. */
   tick = 0;
   readonly #max: number;
-  readonly #onJump: FanoutOptions['onJump'];
+  readonly #onJump: FanoutOptions<S>['onJump'];
   // Retained chunks [#first, #next) live at array index (seq - #origin); parallel arrays avoid an object per chunk.
   #chunks: Buffer[] = [];
   #starts: number[] = [];
@@ -52,10 +52,10 @@ export class FanoutQueue {
   #next = 0;
   /** Stream byte offset after the newest chunk. */
   #end = 0;
-  #readers: FanoutReader[] = [];
+  #readers: FanoutReader<S>[] = [];
   #ready = 0;
 
-  constructor(options: FanoutOptions) {
+  constructor(options: FanoutOptions<S>) {
     this.#max = Math.max(1, options.maxQueueBytes);
     this.#onJump = options.onJump;
   }
@@ -79,7 +79,7 @@ export class FanoutQueue {
     return this.#end;
   }
 
-  readers(): readonly FanoutReader[] {
+  readers(): readonly FanoutReader<S>[] {
     return this.#readers;
   }
 
@@ -111,7 +111,7 @@ export class FanoutQueue {
   }
 
   /** Adds a reader at the join point (a recent decodable start) and writes what it can take now. */
-  add(sink: FanoutSink): FanoutReader {
+  add(sink: S): FanoutReader<S> {
     const r = new FanoutReader(sink);
     const at = this.#joinPoint();
     r.seq = at.seq;
@@ -125,7 +125,7 @@ export class FanoutQueue {
   }
 
   /** The reader's sink drained: write on from its position (it may jump first if it fell out of the ring). */
-  drained(r: FanoutReader): void {
+  drained(r: FanoutReader<S>): void {
     if (!r.blocked || r.index < 0) return;
     r.blocked = false;
     this.#ready++;
@@ -133,7 +133,7 @@ export class FanoutQueue {
     this.#writeFrom(r);
   }
 
-  remove(r: FanoutReader): void {
+  remove(r: FanoutReader<S>): void {
     const i = r.index;
     if (i < 0) return;
     const last = this.#readers.pop()!;
@@ -151,7 +151,7 @@ export class FanoutQueue {
     this.#evictBefore(this.#next, this.#end);
   }
 
-  #writeFrom(r: FanoutReader): void {
+  #writeFrom(r: FanoutReader<S>): void {
     while (r.seq < this.#next) {
       const c = this.#chunks[r.seq - this.#origin]!;
       const piece = r.off === 0 ? c : c.subarray(r.off);
@@ -171,7 +171,7 @@ export class FanoutQueue {
     }
   }
 
-  #jump(r: FanoutReader): void {
+  #jump(r: FanoutReader<S>): void {
     const to = this.#joinPoint();
     const at = this.#offsetOf(to.seq, to.off);
     const skipped = Math.max(0, at - r.pos);

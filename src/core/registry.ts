@@ -12,6 +12,8 @@ export interface StreamInput {
   headers: Record<string, string>;
   metadata: Record<string, string>;
   kind: StreamKind;
+  /** SPEC §5.5; absent means the default (SHARE_LIVE_UPSTREAM). */
+  shareUpstream?: boolean;
 }
 
 export interface StreamRecord {
@@ -33,6 +35,8 @@ export interface StreamRecord {
   segmentsServed: number;
   readonly createdAt: number;
   lastAccess: number;
+  /** SPEC §5.5: live continuous viewers share one upstream connection. */
+  shareUpstream: boolean;
 }
 
 export interface ClientInfo {
@@ -117,6 +121,7 @@ export class MemoryRegistry implements Registry {
       existing.userAgent = input.userAgent;
       existing.headers = input.headers;
       existing.metadata = input.metadata;
+      existing.shareUpstream = input.shareUpstream ?? true;
       // The ring changed length: keep the index valid.
       if (existing.currentIndex > existing.failoverUrls.length) existing.currentIndex = 0;
       existing.lastAccess = t;
@@ -138,6 +143,7 @@ export class MemoryRegistry implements Registry {
       segmentsServed: 0,
       createdAt: t,
       lastAccess: t,
+      shareUpstream: input.shareUpstream ?? true,
     };
     this.#streams.set(id, stream);
     this.#byStream.set(id, new Set());

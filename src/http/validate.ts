@@ -61,7 +61,7 @@ function parseUserAgent(value: unknown): string | null {
 export function parseStreamInput(body: unknown): StreamInput {
   if (!isPlainObject(body)) throw new ValidationError('Body must be a JSON object with a url');
   const url = requireHttpUrl(body['url'], 'url');
-  return {
+  const input: StreamInput = {
     url,
     failoverUrls: parseFailoverUrls(body['failover_urls']),
     userAgent: parseUserAgent(body['user_agent']),
@@ -69,6 +69,11 @@ export function parseStreamInput(body: unknown): StreamInput {
     metadata: parseMetadata(body['metadata']),
     kind: streamKindOf(url),
   };
+  const share = body['share_upstream'];
+  if (share !== undefined && share !== null && typeof share !== 'boolean') throw new ValidationError('share_upstream must be a boolean');
+  // Absent: the service applies SHARE_LIVE_UPSTREAM.
+  if (typeof share === 'boolean') input.shareUpstream = share;
+  return input;
 }
 
 export interface MetadataFilter {

@@ -21,6 +21,11 @@ export interface StreamStat {
   failover_urls: string[];
   current_failover_index: number;
   failover_count: number;
+  /** Upstream sockets this stream holds open now (live player connections). */
+  upstream_connections: number;
+  share_upstream: boolean;
+  /** SPEC §5.5: viewers fed by the stream's shared live upstream now. */
+  shared_viewers: number;
 }
 
 export interface ClientStat {
@@ -33,6 +38,9 @@ export interface ClientStat {
   segments_served: number;
   created_at: string;
   last_access: string;
+  /** SPEC §5.5: bytes a viewer of a shared live stream passed over by jumping to the live edge, and how often. */
+  skipped_bytes?: number;
+  jumps?: number;
 }
 
 export interface ProxyStats {
@@ -57,7 +65,17 @@ export function streamTypeOf(stream: StreamRecord): ObservedType {
   return 'Live Continuous';
 }
 
-export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string): StreamStat {
+/** Upstream sockets a stream holds now; the shared live upstream (SPEC §5.5) reports its own count here. */
+export type UpstreamCount = (streamId: string) => number;
+
+/** What the shared live upstream knows per stream and per viewer (SPEC §5.5); absent when sharing is not wired. */
+export interface SharingView {
+  upstreamCount: UpstreamCount;
+  viewers(streamId: string): number;
+  viewerOf(client: ClientRecord): { skippedBytes: number; jumps: number } | undefined;
+}
+
+export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string, sharing?: SharingView): StreamStat {
   const clientCount = registry.clientCount(stream.id);
   return {
     stream_id: stream.id,
@@ -77,10 +95,14 @@ export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUs
     failover_urls: [...stream.failoverUrls],
     current_failover_index: stream.currentIndex,
     failover_count: stream.failoverCount,
+    upstream_connections: sharing ? sharing.upstreamCount(stream.id) : 0,
+    share_upstream: stream.shareUpstream,
+    shared_viewers: sharing ? sharing.viewers(stream.id) : 0,
   };
 }
 
-export function toClientStat(client: ClientRecord): ClientStat {
+export function toClientStat(client: ClientRecord, sharing?: SharingView): ClientStat {
+  const shared = sharing?.viewerOf(client);
   return {
     client_id: client.clientId,
     stream_id: client.streamId,
@@ -91,6 +113,7 @@ export function toClientStat(client: ClientRecord): ClientStat {
     segments_served: client.segmentsServed,
     created_at: isoTime(client.createdAt),
     last_access: isoTime(client.lastAccess),
+    ...(shared ? { skipped_bytes: shared.skippedBytes, jumps: shared.jumps } : {}),
   };
 }
 
@@ -109,10 +132,10 @@ export function proxyStats(registry: Registry, startedAt: number): ProxyStats {
   };
 }
 
-export function allStreamStats(registry: Registry, defaultUserAgent: string): StreamStat[] {
-  return [...registry.streams()].map((s) => toStreamStat(registry, s, defaultUserAgent));
+export function allStreamStats(registry: Registry, defaultUserAgent: string, sharing?: SharingView): StreamStat[] {
+  return [...registry.streams()].map((s) => toStreamStat(registry, s, defaultUserAgent, sharing));
 }
 
-export function allClientStats(registry: Registry): ClientStat[] {
-  return [...registry.clients()].map(toClientStat);
+export function allClientStats(registry: Registry, sharing?: SharingView): ClientStat[] {
+  return [...registry.clients()].map((c) => toClientStat(c, sharing));
 }

@@ -14,6 +14,8 @@ export interface StreamServiceDeps {
   connections: ConnectionTracker;
   logger: Logger;
   defaultUserAgent: string;
+  /** SHARE_LIVE_UPSTREAM: a stream's share_upstream when its create names none (default true). */
+  shareLiveUpstream?: boolean;
 }
 
 export type StreamService = ReturnType<typeof createStreamService>;
@@ -84,7 +86,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     /** Idempotent: the same URL updates the stored fields; synchronous, so concurrent creates make one stream. */
     create(input: StreamInput): { stream: StreamRecord; created: boolean } {
       const id = streamIdFor(input.url);
-      const result = registry.upsertStream(id, input);
+      const result = registry.upsertStream(id, { ...input, shareUpstream: input.shareUpstream ?? deps.shareLiveUpstream ?? true });
       if (result.created) {
         emit('stream_started', result.stream, {
           primary_url: input.url,

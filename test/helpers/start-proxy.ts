@@ -25,6 +25,8 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     urlSecret: randomBytes(32),
     urlSecretRandom: true,
     webhookSecret: undefined,
+    shareLiveUpstream: true,
+    shareQueueBytes: 4 * 1024 * 1024,
     ...overrides,
   };
 }

@@ -10,7 +10,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
   const { registry, config, startedAt } = deps;
   const stats = () => proxyStats(registry, startedAt);
   const clientsBody = () => {
-    const clients = allClientStats(registry);
+    const clients = allClientStats(registry, deps.sharing);
     return { total_clients: clients.length, clients };
   };
 
@@ -98,8 +98,8 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       handler({ res }) {
         sendJson(res, 200, {
           ...stats(),
-          streams: allStreamStats(registry, config.defaultUserAgent),
-          clients: allClientStats(registry),
+          streams: allStreamStats(registry, config.defaultUserAgent, deps.sharing),
+          clients: allClientStats(registry, deps.sharing),
         });
       },
     },
@@ -108,7 +108,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       path: '/stats/streams',
       auth: true,
       handler({ res }) {
-        const streams = allStreamStats(registry, config.defaultUserAgent);
+        const streams = allStreamStats(registry, config.defaultUserAgent, deps.sharing);
         sendJson(res, 200, { total_streams: streams.length, streams });
       },
     },
@@ -120,7 +120,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       auth: true,
       handler({ res, params }) {
         const id = params['clientId'] ?? '';
-        const sessions = [...registry.clients()].filter((c) => c.clientId === id).map(toClientStat);
+        const sessions = [...registry.clients()].filter((c) => c.clientId === id).map((c) => toClientStat(c, deps.sharing));
         if (sessions.length === 0) throw new NotFoundError(`Client ${id}`);
         sendJson(res, 200, { client: sessions[0], sessions });
       },

@@ -15,7 +15,7 @@ export function endpointFor(rootPath: string, stream: StreamRecord): string {
 
 export function streamRoutes(deps: RouteDeps): Route[] {
   const { registry, streams, config } = deps;
-  const stat = (s: StreamRecord) => toStreamStat(registry, s, config.defaultUserAgent);
+  const stat = (s: StreamRecord) => toStreamStat(registry, s, config.defaultUserAgent, deps.sharing);
 
   function matching(filter: MetadataFilter): StreamRecord[] {
     const out: StreamRecord[] = [];
@@ -57,7 +57,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       path: '/streams',
       auth: true,
       handler({ res }) {
-        const list = allStreamStats(registry, config.defaultUserAgent);
+        const list = allStreamStats(registry, config.defaultUserAgent, deps.sharing);
         sendJson(res, 200, { streams: list, total: list.length });
       },
     },
@@ -141,7 +141,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       auth: true,
       handler({ res, params }) {
         const stream = streams.get(params['id'] ?? '');
-        const clients = registry.clientsOf(stream.id).map(toClientStat);
+        const clients = registry.clientsOf(stream.id).map((c) => toClientStat(c, deps.sharing));
         sendJson(res, 200, { stream: stat(stream), clients, client_count: clients.length });
       },
     },
