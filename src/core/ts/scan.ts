@@ -1,6 +1,6 @@
 // MPEG-TS entry-point scanner (ISO/IEC 13818-1 §2.4.3): follows packet boundaries through a byte stream cut into
 // arbitrary chunks and remembers where a decoder can start: the newest PAT, and the newest PAT that came before a
-// video keyframe. It reads a few header bytes per packet and copies nothing.
+// video keyframe. It reads a few header bytes per packet and copies only a packet cut by a chunk edge (≤ 187 bytes).
 
 export const TS_PACKET_BYTES = 188;
 export const TS_SYNC_BYTE = 0x47;
@@ -23,10 +23,16 @@ export class TsScanner {
   #next = -1;
   /** True once the PAT in `pat` has been promoted to `entry` (a keyframe came after it). */
   #patUsed = false;
+  /** The head of a packet cut by the previous chunk's edge, and where that packet starts. */
+  readonly #carry = Buffer.alloc(TS_PACKET_BYTES);
+  #carried = 0;
+  #carrySeq = 0;
+  #carryOff = 0;
 
   /** Forget the packet phase: the next chunk starts a new byte stream (another upstream connection). */
   resync(): void {
     this.#next = -1;
+    this.#carried = 0;
     this.pat = null;
     this.#patUsed = false;
   }
@@ -35,6 +41,19 @@ export class TsScanner {
   scan(chunk: Buffer, seq: number): number {
     const len = chunk.length;
     let p = this.#next;
+    if (this.#carried > 0 && p > 0) {
+      // The packet cut by a chunk edge: complete it in the carry buffer and inspect it whole.
+      const take = Math.min(p, len);
+      this.#carried += chunk.copy(this.#carry, this.#carried, 0, take);
+      if (p > len) {
+        this.#next = p - len; // a chunk shorter than the rest of the packet: no boundary in it
+        return -1;
+      }
+      if (this.#carried === TS_PACKET_BYTES && (p === len || chunk[p] === TS_SYNC_BYTE)) {
+        this.#inspect(this.#carry, 0, this.#carrySeq, this.#carryOff);
+      }
+    }
+    this.#carried = 0;
     if (p < 0 || p >= len || chunk[p] !== TS_SYNC_BYTE) p = findSync(chunk, p < 0 || p >= len ? 0 : p);
     if (p < 0) {
       this.#next = -1;
@@ -50,22 +69,31 @@ export class TsScanner {
           return first;
         }
       }
-      // Only packets whose whole header lies in this chunk are inspected; one cut by the chunk edge is skipped.
-      if (p + 6 > len) continue;
-      const b1 = chunk[p + 1] ?? 0;
-      const pusi = (b1 & 0x40) !== 0;
-      if (!pusi) continue;
-      const pid = ((b1 & 0x1f) << 8) | (chunk[p + 2] ?? 0);
-      if (pid === 0) {
-        this.pat = { seq, off: p };
-        this.#patUsed = false;
-      } else if (this.pat !== null && !this.#patUsed && p + TS_PACKET_BYTES <= len && isVideoKeyframeStart(chunk, p)) {
-        this.entry = this.pat;
-        this.#patUsed = true;
+      if (p + TS_PACKET_BYTES <= len) {
+        this.#inspect(chunk, p, seq, p);
+      } else {
+        // Cut by the chunk edge: keep its head (at most 187 bytes, into a buffer owned by the scanner).
+        this.#carried = chunk.copy(this.#carry, 0, p, len);
+        this.#carrySeq = seq;
+        this.#carryOff = p;
       }
     }
     this.#next = p - len;
     return first;
+  }
+
+  /** One whole packet at `buf[p]`, which sits in the stream at (seq, off). */
+  #inspect(buf: Buffer, p: number, seq: number, off: number): void {
+    const b1 = buf[p + 1] ?? 0;
+    if ((b1 & 0x40) === 0) return; // payload_unit_start_indicator: only a PAT or PES start matters
+    const pid = ((b1 & 0x1f) << 8) | (buf[p + 2] ?? 0);
+    if (pid === 0) {
+      this.pat = { seq, off };
+      this.#patUsed = false;
+    } else if (this.pat !== null && !this.#patUsed && isVideoKeyframeStart(buf, p)) {
+      this.entry = this.pat;
+      this.#patUsed = true;
+    }
   }
 }
 
