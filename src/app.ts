@@ -22,7 +22,7 @@ import { createMetrics, type MetricsService } from './services/metrics.ts';
 import { createStreamService, type StreamService } from './services/streams.ts';
 import { createHlsProxy } from './services/hls/proxy-hls.ts';
 import { createStreamProxy } from './services/continuous/proxy-stream.ts';
-import { createLiveShare } from './services/sharing/live-share.ts';
+import { createLiveShare, type LiveShare } from './services/sharing/live-share.ts';
 import { createRingOpener } from './services/upstream/upstream-open.ts';
 import { createUpstreamStats } from './services/upstream/upstream-stats.ts';
 import { Sweeper } from './services/sweeper.ts';
@@ -47,6 +47,8 @@ export interface App {
   readonly metrics: MetricsService;
   readonly webhooks: WebhookService;
   readonly sweeper: Sweeper;
+  /** SPEC §5.5: the shared live upstreams. */
+  readonly share: LiveShare;
   /** Listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -104,7 +106,7 @@ export function createApp(config: Config, options: AppOptions): App {
     streamTimeoutMs: config.streamTimeoutMs,
     intervalMs: config.cleanupIntervalMs,
   });
-  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks });
+  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks, sharing: share });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
@@ -114,7 +116,7 @@ export function createApp(config: Config, options: AppOptions): App {
     ...metricsRoutes(metrics),
     ...playbackStreamRoutes(routeDeps, streamProxy),
     ...playbackHlsRoutes(routeDeps, hlsProxy),
-    ...statsDetailedRoutes(routeDeps, upstreamStats),
+    ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
   ];
   const router = createRouter(routes);
@@ -137,6 +139,7 @@ export function createApp(config: Config, options: AppOptions): App {
     metrics,
     webhooks,
     sweeper,
+    share,
     listen(port = config.port, host = config.host) {
       metrics.start();
       sweeper.start();
