@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small.
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,paced,small,shared.
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -10,6 +10,7 @@ import { findNginx, NGINX_SETUP, startNginx, type Nginx } from './nginx.ts';
 import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
 import { LIVE_RATE_BPS, paced } from './paced.ts';
 import { createStream, freePort, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
+import { SHARED_METRICS, sharedChannel, sharedChannelRows } from './shared-channel.ts';
 import { createResults, log, missingRoute, NAMES, rotated, type Name, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 import { renderTable, type Row } from './table.ts';
@@ -24,6 +25,8 @@ const P = QUICK
   ? { reps: 1, tputMs: 1500, ttfbCount: 60, discTrials: 6, paced: 500, pacedWarmMs: 2500, pacedMeasureMs: 5000, playlistRepeats: 10, segMs: 1500 }
   : { reps: 3, tputMs: 3000, ttfbCount: 200, discTrials: 15, paced: 500, pacedWarmMs: 3000, pacedMeasureMs: 10_000, playlistRepeats: 20, segMs: 3000 };
 const CONCURRENCIES = [1, 10, 100] as const;
+/** SPEC §5.5: viewers of one live channel (the proxy shares one upstream among them). */
+const SHARED = { viewers: 200, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, joinProbes: QUICK ? 5 : 10 };
 const SEGMENT_CLIENTS = 10;
 const SEGMENT_URLS = 200;
 
@@ -235,7 +238,7 @@ async function main(): Promise<void> {
     const live = targets.filter((t) => t.missing === undefined);
     for (const t of targets) {
       if (t.missing === undefined) continue;
-      for (const m of ['tput1', 'tput10', 'tput100', 'cpu1', 'cpu10', 'cpu100', 'ttfb', 'disc', 'plFirst', 'plRepeat', 'seg', 'segCpu', 'pacedOk', 'pacedRate', 'pacedMin', 'rss', 'rssMarginal', 'pacedCpu']) {
+      for (const m of ['tput1', 'tput10', 'tput100', 'cpu1', 'cpu10', 'cpu100', 'ttfb', 'disc', 'plFirst', 'plRepeat', 'seg', 'segCpu', 'pacedOk', 'pacedRate', 'pacedMin', 'rss', 'rssMarginal', 'pacedCpu', ...SHARED_METRICS]) {
         note(m, t.name, t.missing);
       }
     }
@@ -256,7 +259,7 @@ async function main(): Promise<void> {
       // Warm-up: JIT and connection pools, not measured.
       for (const t of live) {
         const urls = vodUrls(t);
-        if (typeof urls !== 'string') await load(children, urls);
+        if (typeof urls !== 'string') await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
       }
       log('throughput…');
       await throughput(children, live, vodUrls);
@@ -320,15 +323,12 @@ async function main(): Promise<void> {
       await paced(results, children, { ...t, pids }, urls, run);
     }
 
+    if (want('shared')) log(`1 channel × ${SHARED.viewers} viewers…`);
+    for (let rep = 0; want('shared') && rep < P.reps; rep++) for (const t of rotated(live, rep)) await sharedChannel(results, children, t, originBase, proxy?.base, SHARED, rep);
     printReport(loadBefore);
   } finally {
     await cleanup();
   }
-}
-
-/** Warm-up read of one second with ten readers. */
-async function load(children: Children, urls: string[]): Promise<void> {
-  await children.run({ kind: 'throughput', urls, readers: 10, durationMs: 1000 });
 }
 
 function printReport(loadBefore: number): void {
@@ -368,6 +368,7 @@ function printReport(loadBefore: number): void {
     row(`HLS ${HLS_SEGMENTS / 1000}k-segment playlist, repeated (ms)`, 'plRepeat', 1, { kind: 'absolute', op: '<=', value: 10, unit: 'ms' }),
     row(`HLS 1 MiB segments, ${SEGMENT_CLIENTS} clients (req/s)`, 'seg', 0, geNginx),
     row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none),
+    ...sharedChannelRows(SHARED.viewers, row),
   ];
   const ttfbCount = results.samplesOf('ttfb', 'proxy').length;
   const discCount = results.samplesOf('disc', 'proxy').length;

@@ -16,8 +16,6 @@ function openStuckPlayer(url: string): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
     const req = request(url, { agent: false }, (res) => {
       res.pause();
-      // Keep the kernel's receive buffer small, so the proxy sees a full socket after a few hundred KiB, not MiBs.
-      res.socket.setRecvBufferSize?.(4096);
       resolve(res);
     });
     req.once('error', reject);

@@ -4,6 +4,7 @@
 
 export const TS_PACKET_BYTES = 188;
 export const TS_SYNC_BYTE = 0x47;
+const MAX_MISSES = 16;
 
 /** A place in a chunked byte stream: chunk sequence number and byte offset inside that chunk. */
 export interface StreamPoint {
@@ -28,11 +29,14 @@ export class TsScanner {
   #carried = 0;
   #carrySeq = 0;
   #carryOff = 0;
+  /** Chunks in a row without a packet boundary: after MAX_MISSES the bytes are taken not to be MPEG-TS. */
+  #misses = 0;
 
   /** Forget the packet phase: the next chunk starts a new byte stream (another upstream connection). */
   resync(): void {
     this.#next = -1;
     this.#carried = 0;
+    this.#misses = 0;
     this.pat = null;
     this.#patUsed = false;
   }
@@ -54,11 +58,17 @@ export class TsScanner {
       }
     }
     this.#carried = 0;
-    if (p < 0 || p >= len || chunk[p] !== TS_SYNC_BYTE) p = findSync(chunk, p < 0 || p >= len ? 0 : p);
+    if (p < 0 || p >= len || chunk[p] !== TS_SYNC_BYTE) {
+      // Not MPEG-TS (an audio stream, or garbage): stop searching every chunk for a sync byte until resync().
+      if (this.#misses >= MAX_MISSES) return -1;
+      p = findSync(chunk, p < 0 || p >= len ? 0 : p);
+    }
     if (p < 0) {
       this.#next = -1;
+      this.#misses++;
       return -1;
     }
+    this.#misses = 0;
     const first = p;
     for (; p < len; p += TS_PACKET_BYTES) {
       if (chunk[p] !== TS_SYNC_BYTE) {
