@@ -27,6 +27,7 @@ import { createHlsProxy } from './services/hls/proxy-hls.ts';
 import { createStreamProxy } from './services/continuous/proxy-stream.ts';
 import { createConnectionTester } from './services/connection-test.ts';
 import { createFailoverResolver } from './services/upstream/resolver.ts';
+import { createLiveShare, type LiveShare } from './services/sharing/live-share.ts';
 import { createRingOpener } from './services/upstream/upstream-open.ts';
 import { createUpstreamStats } from './services/upstream/upstream-stats.ts';
 import { Sweeper } from './services/sweeper.ts';
@@ -64,6 +65,8 @@ export interface App {
   readonly sweeper: Sweeper;
   /** Durable state, or undefined when memory only. */
   readonly state: StateKeeper | undefined;
+  /** SPEC §5.5: the shared live upstreams. */
+  readonly share: LiveShare;
   /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -108,7 +111,17 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   const agents = createAgents();
   const upstreamClient = createUpstreamClient(agents);
   const upstreamStats = createUpstreamStats({ sockets: agents.snapshot, totalBytes: () => registry.totalBytesServed, now: registry.now });
-  const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats });
+  const share = createLiveShare({
+    registry,
+    streams,
+    connections,
+    logger,
+    stats: upstreamStats,
+    readTimeoutMs: config.readTimeoutMs,
+    maxRetries: config.maxRetries,
+    maxQueueBytes: config.shareQueueBytes,
+  });
+  const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats, share });
   const hlsProxy = createHlsProxy({
     config,
     registry,
@@ -151,10 +164,20 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     streamTimeoutMs: config.streamTimeoutMs,
     intervalMs: config.cleanupIntervalMs,
   });
-  const metrics = createMetrics({ registry, bus, version: VERSION, startedAt, connectionCount: () => connections.count(), upstream: upstreamStats, webhooks, state: keeper });
+  const metrics = createMetrics({
+    registry,
+    bus,
+    version: VERSION,
+    startedAt,
+    connectionCount: () => connections.count(),
+    upstream: upstreamStats,
+    webhooks,
+    state: keeper,
+    sharing: share,
+  });
   let shuttingDown = false;
 
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt };
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.
@@ -167,7 +190,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...metricsRoutes(metrics),
     ...playbackStreamRoutes(routeDeps, streamProxy),
     ...playbackHlsRoutes(routeDeps, hlsProxy),
-    ...statsDetailedRoutes(routeDeps, upstreamStats),
+    ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
   ];
   const router = createRouter(routes);
@@ -193,6 +216,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     webhooks,
     sweeper,
     state: keeper,
+    share,
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();

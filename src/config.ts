@@ -52,6 +52,8 @@ export interface Config {
   readonly hlsMaxPlaylistLines: number;
   /** Bytes (decoded) one rewritten playlist may have before it is cut (issue 14.3). */
   readonly hlsMaxPlaylistBytes: number;
+  /** SPEC §5.5: bytes a shared live stream keeps behind its live edge; a viewer further behind jumps. */
+  readonly shareQueueBytes: number;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -111,6 +113,7 @@ const OPTIONS = {
   shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
   hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
   hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
+  shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -208,6 +211,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     shareLiveUpstream: raw('shareLiveUpstream') === undefined ? true : parseBool(raw('shareLiveUpstream'), (r, why) => fail('shareLiveUpstream', r, why)),
     hlsMaxPlaylistLines: count('hlsMaxPlaylistLines', DEFAULT_HLS_MAX_PLAYLIST_LINES),
     hlsMaxPlaylistBytes: count('hlsMaxPlaylistBytes', DEFAULT_HLS_MAX_PLAYLIST_BYTES),
+    shareQueueBytes: parseQueueBytes(raw('shareQueueBytes'), (r, why) => fail('shareQueueBytes', r, why)),
   };
   return { kind: 'run', config: Object.freeze(config) };
 }
@@ -295,6 +299,14 @@ function parseCount(r: Raw | undefined, def: number, fail: Fail): number {
   if (r === undefined) return def;
   const v = r.value.trim();
   if (!/^\d{1,9}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
+  return Number(v);
+}
+
+/** SHARE_QUEUE_BYTES: from 64 KiB (a few packets would make every viewer jump) to 1 GiB. */
+function parseQueueBytes(r: Raw | undefined, fail: Fail): number {
+  if (r === undefined) return 4 * 1024 * 1024;
+  const v = r.value.trim();
+  if (!/^\d{1,10}$/.test(v) || Number(v) < 65_536 || Number(v) > 2 ** 30) return fail(r, 'must be a number of bytes from 65536 to 1073741824');
   return Number(v);
 }
 

@@ -33,6 +33,15 @@ export interface WebhookMetricsSource {
   metrics(): WebhookMetrics;
 }
 
+/** SPEC §5.5 figures of the shared live upstreams; implemented by sharing/live-share.ts. */
+export interface SharingMetricsSource {
+  /** Streams with a shared upstream now: its viewers and the bytes its ring holds. */
+  figures(): readonly { streamId: string; viewers: number; retainedBytes: number }[];
+  /** Upstream connections a stream holds now (shared or per player). */
+  upstreamCount(streamId: string): number;
+  totals(): Readonly<{ jumps: number; skippedBytes: number; viewerTimeouts: number; opened: number }>;
+}
+
 export interface MetricsDeps {
   registry: Registry;
   bus: EventBus;
@@ -43,6 +52,7 @@ export interface MetricsDeps {
   webhooks?: WebhookMetricsSource;
   /** Durable state writes (SPEC §12), when a state file is kept. */
   state?: { stats(): { writes: number; failures: number } };
+  sharing?: SharingMetricsSource;
   /** Epoch ms the app started. */
   startedAt: number;
 }
@@ -140,6 +150,29 @@ export function createMetrics(deps: MetricsDeps): MetricsService {
     ];
   }
 
+  function sharingFamilies(): MetricFamily[] {
+    const s = deps.sharing;
+    if (!s) return [];
+    const totals = s.totals();
+    const figures = s.figures();
+    const perStream: Sample[] = [];
+    // Every stream with a client: its provider connections (SPEC §5.5: one for all viewers of a shared live stream).
+    for (const stream of registry.streams()) {
+      if (registry.clientCount(stream.id) > 0) perStream.push({ labels: { stream_id: stream.id }, value: s.upstreamCount(stream.id) });
+    }
+    return [
+      gauge('m3u_proxy_stream_upstream_connections', 'Upstream connections a stream with clients holds now.', perStream),
+      gauge('m3u_proxy_shared_stream_viewers', 'Viewers fed by a stream\'s shared live upstream now.',
+        figures.map((f) => ({ labels: { stream_id: f.streamId }, value: f.viewers }))),
+      gauge('m3u_proxy_shared_queue_bytes', 'Bytes held by a shared live upstream\'s ring (the join buffer and slow viewers\' backlog).',
+        figures.map((f) => ({ labels: { stream_id: f.streamId }, value: f.retainedBytes }))),
+      counter('m3u_proxy_shared_upstreams_opened_total', 'Shared live upstreams opened.', [{ value: totals.opened }]),
+      counter('m3u_proxy_shared_viewer_jumps_total', 'Viewers that fell behind the queue bound and jumped to the live edge.', [{ value: totals.jumps }]),
+      counter('m3u_proxy_shared_skipped_bytes_total', 'Bytes passed over by those jumps.', [{ value: totals.skippedBytes }]),
+      counter('m3u_proxy_shared_viewer_timeouts_total', 'Viewers cut because they read nothing for the read timeout.', [{ value: totals.viewerTimeouts }]),
+    ];
+  }
+
   function webhookFamilies(): MetricFamily[] {
     const w = deps.webhooks?.metrics();
     const families = [
@@ -206,7 +239,7 @@ export function createMetrics(deps: MetricsDeps): MetricsService {
   }
 
   function collect(): MetricFamily[] {
-    return [...registryFamilies(), ...upstreamFamilies(), ...webhookFamilies(), ...stateFamilies(), requestFamily(), ...processFamilies()];
+    return [...registryFamilies(), ...upstreamFamilies(), ...sharingFamilies(), ...webhookFamilies(), ...stateFamilies(), requestFamily(), ...processFamilies()];
   }
 
   return {

@@ -1,7 +1,7 @@
 // Pages of the stats lists (issue 14): /stats, /stats/streams, /stats/clients and /clients answer at most `limit` records,
 // built without materialising the rest, so a flood of client records cannot make each call huge and slow.
 import type { Registry } from '../core/registry.ts';
-import { type ClientStat, type StreamStat, toClientStat, toStreamStat, type UpstreamCount } from './stats.ts';
+import { type ClientStat, type SharingView, type StreamStat, toClientStat, toStreamStat } from './stats.ts';
 
 /** A window over a list: skip `offset` records, then return at most `limit`. */
 export interface Page {
@@ -37,16 +37,16 @@ export function pageInfo(page: Page, returned: number, total: number): PageInfo 
   return { limit: page.limit, offset: page.offset, truncated: page.offset + returned < total };
 }
 
-export function clientStatsPage(registry: Registry, page: Page): { clients: ClientStat[]; total: number } {
-  return { clients: window(registry.clients(), page, toClientStat), total: registry.clientCount() };
+export function clientStatsPage(registry: Registry, page: Page, sharing?: SharingView): { clients: ClientStat[]; total: number } {
+  return { clients: window(registry.clients(), page, (c) => toClientStat(c, sharing)), total: registry.clientCount() };
 }
 
 export function streamStatsPage(
   registry: Registry,
   defaultUserAgent: string,
   page: Page,
-  upstreamCount?: UpstreamCount,
+  sharing?: SharingView,
 ): { streams: StreamStat[]; total: number } {
-  const streams = window(registry.streams(), page, (s) => toStreamStat(registry, s, defaultUserAgent, upstreamCount));
+  const streams = window(registry.streams(), page, (s) => toStreamStat(registry, s, defaultUserAgent, sharing));
   return { streams, total: registry.streamCount() };
 }

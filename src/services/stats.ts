@@ -24,11 +24,13 @@ export interface StreamStat {
   failover_count: number;
   failover_attempts: number;
   last_failover_time: string | null;
-  /** Upstream sockets this stream holds open now (live player connections). */
+  /** Upstream sockets this stream holds open now: the shared live upstream counts once (SPEC §5.5). */
   upstream_connections: number;
   strict_live_ts: boolean;
   use_sticky_session: boolean;
   share_upstream: boolean;
+  /** SPEC §5.5: viewers fed by the stream's shared live upstream now. */
+  shared_viewers: number;
   /** The reference's silence-detection fields, answered back as given (they have no effect here). */
   enable_silence_detection?: boolean | null;
   silence_threshold_db?: number | null;
@@ -50,6 +52,9 @@ export interface ClientStat {
   last_access: string;
   /** Listed clients are connected: a session is removed when its player leaves or times out. */
   is_connected: boolean;
+  /** SPEC §5.5: bytes a viewer of a shared live stream passed over by jumping to the live edge, and how often. */
+  skipped_bytes?: number;
+  jumps?: number;
 }
 
 export interface ProxyStats {
@@ -74,10 +79,17 @@ export function streamTypeOf(stream: StreamRecord): ObservedType {
   return 'Live Continuous';
 }
 
-/** Upstream sockets a stream holds now; the shared live upstream (SPEC §5.5) will report its own count here. */
+/** Upstream sockets a stream holds now; the shared live upstream (SPEC §5.5) reports its own count here. */
 export type UpstreamCount = (streamId: string) => number;
 
-export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string, upstreamCount?: UpstreamCount): StreamStat {
+/** What the shared live upstream knows per stream and per viewer (SPEC §5.5); absent when sharing is not wired. */
+export interface SharingView {
+  upstreamCount: UpstreamCount;
+  viewers(streamId: string): number;
+  viewerOf(client: ClientRecord): { skippedBytes: number; jumps: number } | undefined;
+}
+
+export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string, sharing?: SharingView): StreamStat {
   const clientCount = registry.clientCount(stream.id);
   return {
     stream_id: stream.id,
@@ -100,15 +112,17 @@ export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUs
     failover_count: stream.failoverCount,
     failover_attempts: stream.failoverAttempts,
     last_failover_time: stream.lastFailoverAt === null ? null : isoTime(stream.lastFailoverAt),
-    upstream_connections: upstreamCount ? upstreamCount(stream.id) : 0,
+    upstream_connections: sharing ? sharing.upstreamCount(stream.id) : 0,
     strict_live_ts: stream.strictLiveTs,
     use_sticky_session: stream.useStickySession,
     share_upstream: stream.shareUpstream,
+    shared_viewers: sharing ? sharing.viewers(stream.id) : 0,
     ...stream.silence,
   };
 }
 
-export function toClientStat(client: ClientRecord): ClientStat {
+export function toClientStat(client: ClientRecord, sharing?: SharingView): ClientStat {
+  const shared = sharing?.viewerOf(client);
   return {
     client_id: client.clientId,
     stream_id: client.streamId,
@@ -120,6 +134,7 @@ export function toClientStat(client: ClientRecord): ClientStat {
     created_at: isoTime(client.createdAt),
     last_access: isoTime(client.lastAccess),
     is_connected: true,
+    ...(shared ? { skipped_bytes: shared.skippedBytes, jumps: shared.jumps } : {}),
   };
 }
 
@@ -138,10 +153,10 @@ export function proxyStats(registry: Registry, startedAt: number): ProxyStats {
   };
 }
 
-export function allStreamStats(registry: Registry, defaultUserAgent: string, upstreamCount?: UpstreamCount): StreamStat[] {
-  return [...registry.streams()].map((s) => toStreamStat(registry, s, defaultUserAgent, upstreamCount));
+export function allStreamStats(registry: Registry, defaultUserAgent: string, sharing?: SharingView): StreamStat[] {
+  return [...registry.streams()].map((s) => toStreamStat(registry, s, defaultUserAgent, sharing));
 }
 
-export function allClientStats(registry: Registry): ClientStat[] {
-  return [...registry.clients()].map(toClientStat);
+export function allClientStats(registry: Registry, sharing?: SharingView): ClientStat[] {
+  return [...registry.clients()].map((c) => toClientStat(c, sharing));
 }

@@ -93,8 +93,9 @@ export function createStreamService(deps: StreamServiceDeps) {
       reason,
       bytes: removed.bytesServed,
     });
-    // The editor counts provider connections by these events: the last viewer gone stops the stream at once.
-    if (stream && registry.clientCount(stream.id) === 0) markStopped(stream, 'last_client_disconnected');
+    // The editor counts provider connections by these events: the last viewer gone stops the stream at once. A stream
+    // being removed stops with the removal's reason instead (its viewers may end synchronously while it is aborted).
+    if (stream && !removing.has(stream.id) && registry.clientCount(stream.id) === 0) markStopped(stream, 'last_client_disconnected');
   }
 
   /** Issue 14: a new client past the client limits first ends the least recently active idle HLS clients. */
@@ -102,9 +103,21 @@ export function createStreamService(deps: StreamServiceDeps) {
     for (const victim of registry.evictionsFor(streamId, hlsClientId)) endClient(victim, 'evicted');
   }
 
+  /** Streams inside removeStream(): their stream_stopped carries the removal's reason. */
+  const removing = new Set<string>();
+
   function removeStream(id: string, reason: StopReason): boolean {
     const stream = registry.getStream(id);
     if (!stream) return false;
+    removing.add(id);
+    try {
+      return removeNow(id, stream, reason);
+    } finally {
+      removing.delete(id);
+    }
+  }
+
+  function removeNow(id: string, stream: StreamRecord, reason: StopReason): boolean {
     const clientReason: DisconnectReason = reason === 'inactive_timeout' ? 'timeout' : reason === 'shutdown' ? 'shutdown' : 'deleted';
     // Abort first: the connections' own cleanup then finds their sessions already gone and emits nothing twice.
     connections.abortStream(id, clientReason);
@@ -167,7 +180,7 @@ export function createStreamService(deps: StreamServiceDeps) {
 
     /** Start-up (SPEC §12): a saved stream comes back as it was, with no clients and no stream_started. */
     restore(id: string, input: StreamInput, saved: { currentIndex: number; createdAt: number; running: boolean }): StreamRecord {
-      return registry.restoreStream(id, input, saved);
+      return registry.restoreStream(id, { ...input, shareUpstream: input.shareUpstream ?? deps.shareLiveUpstream ?? true }, saved);
     },
 
     /** Resolves once every change made so far is on disk (SPEC §12: a 2xx means saved); rejects with StateWriteError. */

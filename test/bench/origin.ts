@@ -54,6 +54,8 @@ interface Paced {
   sent: number;
   /** Largest single write: 7 × 188 = 1316 mimics an IPTV panel relaying UDP packets (each write one HTTP chunk). */
   writeBytes: number;
+  /** The channel's tag (`/live/<tag>.ts`): GET /stats/live counts open responses by tag (provider connections). */
+  tag: string;
 }
 
 export async function startOrigin(): Promise<Origin> {
@@ -109,6 +111,28 @@ export async function startOrigin(): Promise<Origin> {
     if (path.startsWith('/small/')) return sendBody(req, res, small, 'video/mp2t');
     if (path === '/hls/vod.m3u8') return sendBody(req, res, playlist, 'application/vnd.apple.mpegurl');
     if (path.startsWith('/hls/seg/')) return sendBody(req, res, segment, 'video/mp2t');
+    if (path === '/stats/live') {
+      const open: Record<string, number> = {};
+      for (const p of paced) if (!p.res.destroyed) open[p.tag] = (open[p.tag] ?? 0) + 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify(open));
+      return undefined;
+    }
+    if (path.startsWith('/unthrottled/')) {
+      // A live channel with no pacing: chunked, endless, as fast as the reader drains (64 KiB writes).
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      let off = 0;
+      const pump = (): void => {
+        while (!res.destroyed) {
+          const n = Math.min(64 * 1024, live.length - off);
+          const more = res.write(live.subarray(off, off + n));
+          off = (off + n) % live.length;
+          if (!more) return void res.once('drain', pump);
+        }
+      };
+      pump();
+      return undefined;
+    }
     const liveMatch = /^\/live\/([\w.-]+)\.ts$/.exec(path);
     if (liveMatch !== null) {
       // A live MPEG-TS channel: no Content-Length (chunked), `rate` bits/s for `ms` milliseconds, `write` bytes a write at most.
@@ -119,7 +143,7 @@ export async function startOrigin(): Promise<Origin> {
       res.writeHead(200, { 'content-type': 'video/mp2t' });
       const now = performance.now();
       const writeBytes = Number(url.searchParams.get('write') ?? live.length);
-      paced.add({ res, startMs: now, endMs: now + ms, bytesPerMs: rate / 8 / 1000, sent: 0, writeBytes });
+      paced.add({ res, startMs: now, endMs: now + ms, bytesPerMs: rate / 8 / 1000, sent: 0, writeBytes, tag });
       return undefined;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

@@ -70,6 +70,10 @@ export async function startProxy(extraEnv: NodeJS.ProcessEnv = {}): Promise<Prox
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'error', STATE_FILE: '', ...extraEnv };
   for (const key of ['PATH', 'HOME', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
+  // Settings for the proxy alone, e.g. BENCH_PROXY_ENV='SHARE_LIVE_UPSTREAM=false' to compare a setting's cost.
+  for (const kv of (process.env['BENCH_PROXY_ENV'] ?? '').split(',').filter((x) => x.includes('='))) {
+    env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
+  }
   // Extra node flags for the proxy alone, e.g. BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it.
   const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
   // `exec` keeps the pid, so /proc/<pid> is the proxy's node process itself, not the shell.

@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small,state,hooks.
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,hlsviewers,paced,small,shared,state,hooks.
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
 import { performance } from 'node:perf_hooks';
@@ -11,6 +11,7 @@ import { findNginx, NGINX_SETUP, startNginx, type Nginx } from './nginx.ts';
 import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
 import { LIVE_RATE_BPS, paced } from './paced.ts';
 import { createStream, freePort, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
+import { SHARED_METRICS, sharedChannel, sharedChannelRows } from './shared-channel.ts';
 import { createResults, log, missingRoute, NAMES, rotated, type Name, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 import { benchState } from './state.ts';
@@ -27,6 +28,8 @@ const P = QUICK
   ? { reps: 1, tputMs: 1500, ttfbCount: 60, discTrials: 6, paced: 500, pacedWarmMs: 2500, pacedMeasureMs: 5000, playlistRepeats: 10, segMs: 1500 }
   : { reps: 3, tputMs: 3000, ttfbCount: 200, discTrials: 15, paced: 500, pacedWarmMs: 3000, pacedMeasureMs: 10_000, playlistRepeats: 20, segMs: 3000 };
 const CONCURRENCIES = [1, 10, 100] as const;
+/** SPEC §5.5: viewers of one live channel (the proxy shares one upstream among them). */
+const SHARED = { viewers: 200, warmupMs: P.pacedWarmMs, measureMs: P.pacedMeasureMs, joinProbes: QUICK ? 5 : 10 };
 const SEGMENT_CLIENTS = 10;
 const SEGMENT_URLS = 200;
 
@@ -237,7 +240,7 @@ async function main(): Promise<void> {
     const live = targets.filter((t) => t.missing === undefined);
     for (const t of targets) {
       if (t.missing === undefined) continue;
-      for (const m of ['tput1', 'tput10', 'tput100', 'cpu1', 'cpu10', 'cpu100', 'ttfb', 'disc', 'plFirst', 'plRepeat', 'seg', 'segCpu', 'pacedOk', 'pacedRate', 'pacedMin', 'rss', 'rssMarginal', 'pacedCpu']) {
+      for (const m of ['tput1', 'tput10', 'tput100', 'cpu1', 'cpu10', 'cpu100', 'ttfb', 'disc', 'plFirst', 'plRepeat', 'seg', 'segCpu', 'pacedOk', 'pacedRate', 'pacedMin', 'rss', 'rssMarginal', 'pacedCpu', ...SHARED_METRICS]) {
         note(m, t.name, t.missing);
       }
     }
@@ -323,6 +326,8 @@ async function main(): Promise<void> {
       await paced(results, children, { ...t, pids }, urls, run);
     }
 
+    if (want('shared')) log(`1 channel × ${SHARED.viewers} viewers…`);
+    for (let rep = 0; want('shared') && rep < P.reps; rep++) for (const t of rotated(live, rep)) await sharedChannel(results, children, t, originBase, proxy?.base, SHARED, rep);
     if (want('hooks')) await benchWebhooks(results, proxy?.base, P.reps);
     printReport(loadBefore, want('state') ? await benchState(QUICK) : [], viewersTable);
   } finally {
@@ -366,7 +371,9 @@ function printReport(loadBefore: number, stateLines: string[], viewersTable: str
     row(`HLS ${HLS_SEGMENTS / 1000}k-segment playlist, first (ms)`, 'plFirst', 1, { kind: 'absolute', op: '<=', value: 100, unit: 'ms' }),
     row(`HLS ${HLS_SEGMENTS / 1000}k-segment playlist, repeated (ms)`, 'plRepeat', 1, { kind: 'absolute', op: '<=', value: 10, unit: 'ms' }),
     row(`HLS 1 MiB segments, ${SEGMENT_CLIENTS} clients (req/s)`, 'seg', 0, geNginx),
-    row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none), ...webhookRows(results),
+    row('HLS 1 MiB segments, CPU ms/request', 'segCpu', 2, none),
+    ...sharedChannelRows(SHARED.viewers, row),
+    ...webhookRows(results),
   ];
   const lines = [
     '',

@@ -35,6 +35,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     shareLiveUpstream: true,
     hlsMaxPlaylistLines: DEFAULT_HLS_MAX_PLAYLIST_LINES,
     hlsMaxPlaylistBytes: DEFAULT_HLS_MAX_PLAYLIST_BYTES,
+    shareQueueBytes: 4 * 1024 * 1024,
     ...overrides,
   };
 }

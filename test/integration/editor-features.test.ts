@@ -42,6 +42,11 @@ test('strict_live_ts: a 2 s stall fails over at once (the read timeout is a minu
   await waitFor(() => player.lastByte === 0x22, 10_000, 'the strict stall timeout moved the player to b');
   assert.equal(player.res.destroyed, false);
 
+  // The player leaves, so the stream's shared upstream closes and the next player opens one of its own.
+  player.leave();
+  const upstreams = async (): Promise<unknown> => ((await api(base, 'GET', `/streams/${id}`)).body as { stream: Json }).stream['upstream_connections'];
+  for (let i = 0; i < 100 && (await upstreams()) !== 0; i++) await new Promise((r) => setTimeout(r, 50));
+  assert.equal(await upstreams(), 0, 'the shared upstream closed with its last viewer');
   // b goes down: a is healthy again but still cooling down, so a new player is not sent back to it.
   origin.set('/a.ts', { kind: 'live', fill: 0x11 });
   origin.set('/b.ts', { kind: 'status', status: 503, body: 'down' });

@@ -3,21 +3,19 @@ import { VERSION } from '../../config.ts';
 import { NotFoundError } from '../../errors.ts';
 import { proxyStats, toClientStat } from '../../services/stats.ts';
 import { clientStatsPage, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT, pageInfo, streamStatsPage } from '../../services/stats-page.ts';
-import { SILENCE_FIELDS } from '../validate.ts';
 import { sendJson } from '../respond.ts';
-import { parsePage } from '../validate.ts';
+import { parsePage, SILENCE_FIELDS } from '../validate.ts';
 import type { Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
 export function adminRoutes(deps: RouteDeps): Route[] {
-  const { registry, config, startedAt, connections } = deps;
-  const upstreamCount = (id: string): number => connections.countOf(id);
+  const { registry, config, startedAt } = deps;
   const stats = () => proxyStats(registry, startedAt);
   // Lists are paged (issue 14): `total_*` stays the whole count, `truncated` says whether more records follow.
   const pageOf = (query: URLSearchParams) => parsePage(query, DEFAULT_PAGE_LIMIT, MAX_PAGE_LIMIT);
   const clientsBody = (query: URLSearchParams) => {
     const page = pageOf(query);
-    const { clients, total } = clientStatsPage(registry, page);
+    const { clients, total } = clientStatsPage(registry, page, deps.sharing);
     return { total_clients: total, clients, ...pageInfo(page, clients.length, total) };
   };
 
@@ -135,8 +133,8 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       auth: true,
       handler({ res, query }) {
         const page = pageOf(query);
-        const streams = streamStatsPage(registry, config.defaultUserAgent, page, upstreamCount);
-        const clients = clientStatsPage(registry, page);
+        const streams = streamStatsPage(registry, config.defaultUserAgent, page, deps.sharing);
+        const clients = clientStatsPage(registry, page, deps.sharing);
         const s = pageInfo(page, streams.streams.length, streams.total);
         const c = pageInfo(page, clients.clients.length, clients.total);
         sendJson(res, 200, { ...stats(), streams: streams.streams, clients: clients.clients, ...c, truncated: s.truncated || c.truncated });
@@ -148,7 +146,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       auth: true,
       handler({ res, query }) {
         const page = pageOf(query);
-        const { streams, total } = streamStatsPage(registry, config.defaultUserAgent, page, upstreamCount);
+        const { streams, total } = streamStatsPage(registry, config.defaultUserAgent, page, deps.sharing);
         sendJson(res, 200, { total_streams: total, streams, ...pageInfo(page, streams.length, total) });
       },
     },
@@ -160,7 +158,7 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       auth: true,
       handler({ res, params }) {
         const id = params['clientId'] ?? '';
-        const sessions = [...registry.clients()].filter((c) => c.clientId === id).map(toClientStat);
+        const sessions = [...registry.clients()].filter((c) => c.clientId === id).map((c) => toClientStat(c, deps.sharing));
         if (sessions.length === 0) throw new NotFoundError(`Client ${id}`);
         sendJson(res, 200, { client: sessions[0], sessions });
       },

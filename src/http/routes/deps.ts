@@ -3,6 +3,7 @@ import type { Config } from '../../config.ts';
 import type { Registry } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../../services/upstream/connections.ts';
+import type { SharingView } from '../../services/stats.ts';
 import type { StreamService } from '../../services/streams.ts';
 import type { TokenChecker } from '../auth.ts';
 
@@ -15,4 +16,6 @@ export interface RouteDeps {
   auth: TokenChecker;
   /** Epoch ms of process start, for uptime. */
   startedAt: number;
+  /** SPEC §5.5 figures (upstream connections, viewers, jumps) for the stats views. */
+  sharing?: SharingView;
 }

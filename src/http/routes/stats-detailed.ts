@@ -1,12 +1,34 @@
 // GET /stats/detailed and /stats/performance (SPEC §7): upstream pool sockets, failovers, errors by kind, throughput.
 import { proxyStats } from '../../services/stats.ts';
+import type { SharingMetricsSource } from '../../services/metrics.ts';
 import type { UpstreamStats } from '../../services/upstream/upstream-stats.ts';
 import { sendJson } from '../respond.ts';
 import type { Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
-export function statsDetailedRoutes(deps: Pick<RouteDeps, 'registry' | 'connections' | 'startedAt'>, upstream: UpstreamStats): Route[] {
+export function statsDetailedRoutes(deps: Pick<RouteDeps, 'registry' | 'connections' | 'startedAt'>, upstream: UpstreamStats, sharing?: SharingMetricsSource): Route[] {
   const { registry, connections } = deps;
+
+  /** SPEC §5.5: per stream with clients, its upstream connections and viewers; plus the jump counters. */
+  function sharingBody() {
+    if (!sharing) return {};
+    const viewers = new Map(sharing.figures().map((f) => [f.streamId, f]));
+    const streams = [];
+    for (const s of registry.streams()) {
+      const clients = registry.clientCount(s.id);
+      if (clients === 0) continue;
+      const f = viewers.get(s.id);
+      streams.push({ stream_id: s.id, upstream_connections: sharing.upstreamCount(s.id), clients, shared_viewers: f?.viewers ?? 0, shared_queue_bytes: f?.retainedBytes ?? 0 });
+    }
+    const t = sharing.totals();
+    return {
+      upstream_connections_by_stream: streams,
+      shared_upstreams: viewers.size,
+      shared_viewer_jumps: t.jumps,
+      shared_skipped_bytes: t.skippedBytes,
+      shared_viewer_timeouts: t.viewerTimeouts,
+    };
+  }
 
   function upstreamBody() {
     const sockets = upstream.sockets();
@@ -52,7 +74,7 @@ export function statsDetailedRoutes(deps: Pick<RouteDeps, 'registry' | 'connecti
       path: '/stats/detailed',
       auth: true,
       handler({ res }) {
-        sendJson(res, 200, { ...proxyStats(registry, deps.startedAt), ...upstreamBody(), performance: performanceBody() });
+        sendJson(res, 200, { ...proxyStats(registry, deps.startedAt), ...upstreamBody(), ...sharingBody(), performance: performanceBody() });
       },
     },
     {

@@ -14,9 +14,8 @@ export function endpointFor(rootPath: string, stream: StreamRecord): string {
 }
 
 export function streamRoutes(deps: RouteDeps): Route[] {
-  const { registry, streams, config, connections } = deps;
-  const upstreamCount = (id: string): number => connections.countOf(id);
-  const stat = (s: StreamRecord) => toStreamStat(registry, s, config.defaultUserAgent, upstreamCount);
+  const { registry, streams, config } = deps;
+  const stat = (s: StreamRecord) => toStreamStat(registry, s, config.defaultUserAgent, deps.sharing);
 
   return [
     {
@@ -48,7 +47,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       path: '/streams',
       auth: true,
       handler({ res }) {
-        const list = allStreamStats(registry, config.defaultUserAgent, upstreamCount);
+        const list = allStreamStats(registry, config.defaultUserAgent, deps.sharing);
         sendJson(res, 200, { streams: list, total: list.length });
       },
     },
@@ -58,7 +57,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       auth: true,
       handler({ res, params }) {
         const stream = streams.get(params['id'] ?? '');
-        const clients = registry.clientsOf(stream.id).map(toClientStat);
+        const clients = registry.clientsOf(stream.id).map((c) => toClientStat(c, deps.sharing));
         sendJson(res, 200, { stream: stat(stream), clients, client_count: clients.length });
       },
     },

@@ -23,6 +23,7 @@ import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.t
 import type { StreamService } from '../streams.ts';
 import { answerHeadersOnly, createRingOpener, stillWanted } from '../upstream/upstream-open.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
+import type { LiveShare } from '../sharing/live-share.ts';
 
 export interface StreamProxyDeps {
   config: Pick<Config, 'connectTimeoutMs' | 'readTimeoutMs' | 'maxRetries'>;
@@ -32,6 +33,8 @@ export interface StreamProxyDeps {
   logger: Logger;
   upstream: UpstreamClient;
   stats: UpstreamStats;
+  /** SPEC §5.5: live streams share one upstream; absent, every player opens its own. */
+  share?: LiveShare;
 }
 
 export interface PlaybackRequest {
@@ -66,6 +69,31 @@ export function createStreamProxy(deps: StreamProxyDeps) {
 
   async function serve(p: PlaybackRequest): Promise<void> {
     const { res, stream } = p;
+    const share = deps.share;
+    // SPEC §5.5: a running shared upstream serves this viewer without another upstream request.
+    let settleClaim: (() => void) | undefined;
+    if (share && share.mayShare(stream, p.req.headers, p.head, p.overrideUrl !== undefined)) {
+      const hub = await share.find(stream.id);
+      if (hub) {
+        if (res.destroyed) return;
+        const client = streams.openSession(stream, p.clientId, p.info);
+        res.writeHead(hub.status, hub.headers);
+        await share.join(hub, res, client);
+        return;
+      }
+      // This viewer opens it; viewers arriving meanwhile wait for its answer instead of opening their own.
+      settleClaim = share.claim(stream.id);
+    }
+    try {
+      await openAndServe(p, settleClaim);
+    } finally {
+      settleClaim?.();
+    }
+  }
+
+  /** `settleClaim`: this request may start the stream's shared upstream; called once the answer is known. */
+  async function openAndServe(p: PlaybackRequest, settleClaim: (() => void) | undefined): Promise<void> {
+    const { res, stream } = p;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     const startIndex = p.overrideUrl !== undefined ? 0 : Math.min(stream.currentIndex, ring.length - 1);
     // Until the session owns the response, a vanished player aborts the opening walk.
@@ -87,14 +115,14 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     } finally {
       res.off('close', onEarlyClose);
     }
-    await serveOpened(p, opened);
+    await serveOpened(p, opened, settleClaim);
   }
 
   /**
    * Answers the player from an upstream response already opened and accepted (by serve(), or by the HLS route when a
    * "playlist" URL turned out to be media), then keeps the session alive across upstream failures.
    */
-  async function serveOpened(p: PlaybackRequest, opened: OpenedUpstream): Promise<void> {
+  async function serveOpened(p: PlaybackRequest, opened: OpenedUpstream, settleClaim?: () => void): Promise<void> {
     const { res, stream } = p;
     const up = opened.res;
     // Judged from the bytes too, not only the type (issue 14.2): a playlist body is never relayed raw.
@@ -130,6 +158,28 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const { userAgent } = requestHeaders(p);
     const client = streams.openSession(stream, p.clientId, p.info);
     res.writeHead(status, outHeaders);
+    if (settleClaim && deps.share && plan.kind === 'live' && status === 200) {
+      // The first viewer's answer becomes the stream's: the feed below belongs to the stream, not to this viewer.
+      const hub = deps.share.start({
+        stream,
+        status,
+        headers: outHeaders,
+        feed: {
+          ring: () => urlRing(stream),
+          userAgent,
+          plan,
+          first: opened,
+          openRing: (ringNow, startAt, hdrs, signal, acceptNext) =>
+            openFromRing({ stream, ring: ringNow, startIndex: startAt, headers: hdrs, signal, accept: acceptNext, rounds }),
+        },
+      });
+      const joined = deps.share.join(hub, res, client);
+      settleClaim(); // viewers waiting for this answer join now
+      await joined;
+      return;
+    }
+    // Not shareable after all (a file, a Range answer): viewers waiting for this answer open their own.
+    settleClaim?.();
     await runSession({
       deps: { registry, streams, connections: deps.connections, logger, stats, readTimeoutMs: config.readTimeoutMs, maxRetries: config.maxRetries },
       res,

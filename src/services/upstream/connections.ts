@@ -7,6 +7,8 @@ export interface LiveConnection {
   abort(reason: string): void;
   /** Moves the connection to the stream's current URL without closing the player's side (continuous only). */
   switchUrl?(reason: string): void;
+  /** A viewer of a stream's shared live upstream (SPEC §5.5): it holds no upstream socket of its own. */
+  readonly shared?: boolean;
 }
 
 export class ConnectionTracker {

@@ -1,0 +1,110 @@
+// Which player requests share a stream's live upstream, and the shared upstreams by stream (SPEC §5.5): the only
+// place that creates or forgets one. Concurrent first viewers wait for the one upstream being opened instead of
+// opening their own; an answer that turns out not to be live (a file with Content-Length) sends them their own way.
+import type { IncomingHttpHeaders, ServerResponse } from 'node:http';
+import type { ClientRecord, StreamRecord } from '../../core/registry.ts';
+import { isVodPath } from '../../core/url.ts';
+import type { ConnectionTracker } from '../upstream/connections.ts';
+import { createSharingCounters, type SharingTotals } from './sharing-counters.ts';
+import { createSharedUpstream, type SharedUpstream, type SharedUpstreamDeps, type SharedUpstreamInput } from './shared-upstream.ts';
+
+export type LiveShareDeps = Omit<SharedUpstreamDeps, 'counters'>;
+
+/** Per stream, for /stats/detailed and /metrics. */
+export interface SharedStreamFigures {
+  streamId: string;
+  viewers: number;
+  retainedBytes: number;
+}
+
+export type LiveShare = ReturnType<typeof createLiveShare>;
+
+export function createLiveShare(deps: LiveShareDeps & { connections: ConnectionTracker }) {
+  const counters = createSharingCounters();
+  const running = new Map<string, SharedUpstream>();
+  /** Streams whose first shareable upstream is being opened; resolves when that answer is known. */
+  const opening = new Map<string, Promise<void>>();
+
+  /**
+   * A request that may share: sharing on for the stream, a GET without the `?url=` form, and no Range other than
+   * `bytes=0-` (a real Range is a seek in a file). Whether the answer is live is known only once it arrives.
+   */
+  function mayShare(stream: StreamRecord, headers: IncomingHttpHeaders, head: boolean, override: boolean): boolean {
+    if (!stream.shareUpstream || head || override) return false;
+    const range = headers.range;
+    if (range !== undefined && range.replace(/\s+/g, '').toLowerCase() !== 'bytes=0-') return false;
+    if (headers['if-range'] !== undefined) return false;
+    return stream.observedType !== 'VOD' && stream.observedType !== 'HLS' && !isVodPath(stream.url);
+  }
+
+  /**
+   * The running shared upstream of a stream, after waiting for one being opened by another viewer; undefined when
+   * there is none. `claim` is then the caller's turn to open it: call it and later settle() with the outcome.
+   */
+  async function find(streamId: string): Promise<SharedUpstream | undefined> {
+    for (let i = 0; i < 2; i++) {
+      const hub = running.get(streamId);
+      if (hub && !hub.closed) return hub;
+      const pending = opening.get(streamId);
+      if (!pending) return undefined;
+      await pending;
+    }
+    const hub = running.get(streamId);
+    return hub && !hub.closed ? hub : undefined;
+  }
+
+  /** Marks the stream as being opened; the returned function must be called once the answer is known (idempotent). */
+  function claim(streamId: string): () => void {
+    let settle!: () => void;
+    const pending = new Promise<void>((resolve) => (settle = resolve));
+    opening.set(streamId, pending);
+    let done = false;
+    return () => {
+      if (done) return;
+      done = true;
+      if (opening.get(streamId) === pending) opening.delete(streamId);
+      settle();
+    };
+  }
+
+  /** Creates the stream's shared upstream from the first viewer's accepted live answer. */
+  function start(input: Omit<SharedUpstreamInput, 'deps' | 'onClosed'>): SharedUpstream {
+    const id = input.stream.id;
+    const hub: SharedUpstream = createSharedUpstream({
+      ...input,
+      deps: { ...deps, counters },
+      onClosed: () => {
+        if (running.get(id) === hub) running.delete(id);
+      },
+    });
+    running.set(id, hub);
+    counters.recordOpened();
+    return hub;
+  }
+
+  return {
+    mayShare,
+    find,
+    claim,
+    start,
+    join: (hub: SharedUpstream, res: ServerResponse, client: ClientRecord) => hub.join(res, client),
+    /** StreamStat upstream_connections: the shared upstream, plus players that hold their own (VOD, Range, opt-out). */
+    upstreamCount(streamId: string): number {
+      let n = running.has(streamId) ? 1 : 0;
+      for (const c of deps.connections.ofStream(streamId)) if (!c.shared && c.client.kind === 'continuous') n++;
+      return n;
+    },
+    viewers: (streamId: string): number => running.get(streamId)?.viewerCount() ?? 0,
+    viewerOf(client: Pick<ClientRecord, 'key' | 'streamId'>): { skippedBytes: number; jumps: number } | undefined {
+      return running.get(client.streamId)?.viewerOf(client.key);
+    },
+    figures(): SharedStreamFigures[] {
+      return [...running].map(([streamId, hub]) => ({ streamId, viewers: hub.viewerCount(), retainedBytes: hub.retainedBytes() }));
+    },
+    totals: (): Readonly<SharingTotals> => counters.snapshot(),
+    /** Shutdown: every shared upstream ends now. */
+    closeAll(): void {
+      for (const hub of [...running.values()]) hub.close('shutdown');
+    },
+  };
+}

@@ -1,0 +1,113 @@
+// The live byte path against the floor (SPEC §5.1, issue 10 item 8): N players of N different unthrottled live
+// channels through m3u-proxy's /stream/{id} and through a minimal Node proxy (http.request + pipe, keep-alive Agent),
+// same origin and load client, each server in its own process. Not run by CI.
+// Usage: node --import tsx test/bench/live-floor.ts [--players=100] [--runs=3] [--ms=3000]
+import { spawn, type ChildProcess } from 'node:child_process';
+import { setTimeout as sleep } from 'node:timers/promises';
+import type { ThroughputResult } from './load.ts';
+import { createStream, freePort, startChildren, startProxy, type Children } from './proxy.ts';
+import { cpuSecondsOf, median } from './stats.ts';
+
+const arg = (name: string, def: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
+
+/** The floor for a live body: no Content-Length, so the answer is chunked on both sides. */
+export const LIVE_FLOOR_SOURCE = `
+const http = require('node:http');
+const [upstream, port] = process.argv.slice(1).map(Number);
+const agent = new http.Agent({ keepAlive: true, maxSockets: 4096 });
+http.createServer((req, res) => {
+  const up = http.request({ host: '127.0.0.1', port: upstream, path: req.url, agent }, (r) => {
+    res.writeHead(r.statusCode, { 'content-type': r.headers['content-type'] });
+    r.on('error', () => res.destroy());
+    r.pipe(res);
+  });
+  up.on('error', () => res.destroy());
+  res.on('close', () => up.destroy());
+  up.end();
+}).listen(port, '127.0.0.1');
+process.on('SIGTERM', () => process.exit(0));
+`;
+
+export interface LiveFloorFigures {
+  players: number;
+  floorMBs: number;
+  proxyMBs: number;
+  floorCpuSPerGB: number;
+  proxyCpuSPerGB: number;
+}
+
+async function measure(children: Children, urls: string[], pid: number, ms: number): Promise<{ mbs: number; cpuSPerGB: number }> {
+  const cpu0 = cpuSecondsOf(pid);
+  const r = (await children.run({ kind: 'throughput', urls, readers: urls.length, durationMs: ms })) as ThroughputResult;
+  const cpu = cpuSecondsOf(pid) - cpu0;
+  return { mbs: r.bytes / 1e6 / (r.elapsedMs / 1000), cpuSPerGB: r.bytes > 0 ? cpu / (r.bytes / 1e9) : Infinity };
+}
+
+/** Medians of `runs` alternating runs of each server, for each player count. */
+export async function liveFloor(children: Children, playerCounts: readonly number[], runs: number, ms: number): Promise<LiveFloorFigures[]> {
+  const floorPort = await freePort();
+  const floor: ChildProcess = spawn(process.execPath, ['-e', LIVE_FLOOR_SOURCE, String(children.originPort), String(floorPort)], { stdio: 'ignore' });
+  const proxy = await startProxy();
+  try {
+    await sleep(300);
+    const max = Math.max(...playerCounts);
+    const endpoints: string[] = [];
+    for (let k = 0; k < max; k++) {
+      const s = await createStream(proxy.base, `http://127.0.0.1:${children.originPort}/unthrottled/c${k}.ts`);
+      if ('error' in s) throw new Error(s.error);
+      endpoints.push(proxy.base + s.endpoint);
+    }
+    const out: LiveFloorFigures[] = [];
+    for (const n of playerCounts) {
+      const floorUrls = Array.from({ length: n }, (_, k) => `http://127.0.0.1:${floorPort}/unthrottled/c${k}.ts`);
+      const proxyUrls = endpoints.slice(0, n);
+      // Warm-up: JIT and pools, not measured.
+      await measure(children, floorUrls, floor.pid ?? 0, 500);
+      await measure(children, proxyUrls, proxy.pid, 500);
+      const f: { mbs: number; cpuSPerGB: number }[] = [];
+      const p: { mbs: number; cpuSPerGB: number }[] = [];
+      for (let run = 0; run < runs; run++) {
+        // Alternate the order, so neither server always runs on a machine warmed (or tired) by the other.
+        if (run % 2 === 0) {
+          f.push(await measure(children, floorUrls, floor.pid ?? 0, ms));
+          p.push(await measure(children, proxyUrls, proxy.pid, ms));
+        } else {
+          p.push(await measure(children, proxyUrls, proxy.pid, ms));
+          f.push(await measure(children, floorUrls, floor.pid ?? 0, ms));
+        }
+      }
+      out.push({
+        players: n,
+        floorMBs: median(f.map((x) => x.mbs)),
+        proxyMBs: median(p.map((x) => x.mbs)),
+        floorCpuSPerGB: median(f.map((x) => x.cpuSPerGB)),
+        proxyCpuSPerGB: median(p.map((x) => x.cpuSPerGB)),
+      });
+    }
+    return out;
+  } finally {
+    floor.kill('SIGTERM');
+    await proxy.stop();
+  }
+}
+
+export function formatLiveFloor(rows: readonly LiveFloorFigures[]): string {
+  const lines = ['players  floor MB/s  proxy MB/s  ratio   floor CPU s/GB  proxy CPU s/GB  ratio'];
+  for (const r of rows) {
+    lines.push(
+      `${String(r.players).padStart(7)}  ${r.floorMBs.toFixed(0).padStart(10)}  ${r.proxyMBs.toFixed(0).padStart(10)}  ${(r.proxyMBs / r.floorMBs).toFixed(2).padStart(5)}×  ` +
+        `${r.floorCpuSPerGB.toFixed(2).padStart(14)}  ${r.proxyCpuSPerGB.toFixed(2).padStart(14)}  ${(r.proxyCpuSPerGB / r.floorCpuSPerGB).toFixed(2).padStart(5)}×`,
+    );
+  }
+  return lines.join('\n');
+}
+
+if (import.meta.url === `file://${process.argv[1]}`) {
+  const children = await startChildren();
+  try {
+    const rows = await liveFloor(children, [1, arg('players', 100)], arg('runs', 3), arg('ms', 3000));
+    process.stdout.write(`unthrottled live channels, one player each, medians of ${arg('runs', 3)} × ${arg('ms', 3000) / 1000} s\n${formatLiveFloor(rows)}\n`);
+  } finally {
+    await children.stop();
+  }
+}

@@ -1,0 +1,115 @@
+// core/fanout-queue.ts: one upstream's chunks to many readers by reference, bounded memory, jumps for laggards.
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { FanoutQueue, type FanoutSink } from '../../src/core/fanout-queue.ts';
+import { TS_PACKET_BYTES } from '../../src/core/ts/scan.ts';
+import { packet } from '../helpers/ts-packets.ts';
+
+/** A sink that takes `room` writes before it reports full; drain() makes room again. */
+class Sink implements FanoutSink {
+  chunks: Buffer[] = [];
+  room: number;
+  constructor(room = Infinity) {
+    this.room = room;
+  }
+  write(chunk: Buffer): boolean {
+    this.chunks.push(chunk);
+    this.room--;
+    return this.room > 0;
+  }
+  get bytes(): number {
+    return this.chunks.reduce((n, c) => n + c.length, 0);
+  }
+}
+
+const chunkOf = (n: number, fill: number): Buffer => Buffer.alloc(n, fill);
+
+test('every ready reader gets the same chunk objects, never copies', () => {
+  const q = new FanoutQueue({ maxQueueBytes: 1 << 20 });
+  const a = new Sink();
+  const b = new Sink();
+  q.add(a);
+  q.add(b);
+  const c = chunkOf(1000, 1);
+  q.append(c);
+  assert.equal(a.chunks[0], c);
+  assert.equal(b.chunks[0], c);
+  assert.equal(q.ready, 2);
+});
+
+test('a blocked reader does not hold back the others, and memory stays within the bound', () => {
+  const bound = 64 * 1024;
+  let jumps = 0;
+  const q = new FanoutQueue({ maxQueueBytes: bound, onJump: () => jumps++ });
+  const fast = new Sink();
+  const stuck = new Sink(1); // full after its first write, never drains
+  q.add(fast);
+  const stuckReader = q.add(stuck);
+  for (let i = 0; i < 1000; i++) {
+    q.append(chunkOf(1316, i & 0xff));
+    assert.ok(q.retainedBytes <= bound + 1316, `retained ${q.retainedBytes} at chunk ${i}`);
+  }
+  assert.equal(fast.bytes, 1000 * 1316, 'the fast reader got everything');
+  assert.equal(stuck.bytes, 1316, 'the stuck reader got what it took');
+  assert.ok(stuckReader.jumps > 0 && jumps === stuckReader.jumps, 'the laggard jumped and the jumps were reported');
+  assert.ok(stuckReader.skippedBytes > 0);
+  assert.equal(q.ready, 1);
+});
+
+test('a drained reader continues from its position, or from the live edge after falling out of the ring', () => {
+  const q = new FanoutQueue({ maxQueueBytes: 10_000 });
+  const s = new Sink(1);
+  const r = q.add(s);
+  q.append(chunkOf(1000, 1)); // taken, then full
+  q.append(chunkOf(1000, 2));
+  s.room = Infinity;
+  q.drained(r);
+  assert.deepEqual(s.chunks.map((c) => c[0]), [1, 2], 'no byte lost within the bound');
+  s.room = 1;
+  q.append(chunkOf(1000, 3)); // taken, then full again
+  for (let i = 0; i < 30; i++) q.append(chunkOf(1000, 4 + i));
+  s.room = Infinity;
+  q.drained(r);
+  assert.ok(r.jumps >= 1);
+  assert.equal(s.chunks.at(-1)?.[0], 4 + 29, 'caught up to the live edge');
+  // Bytes received + bytes skipped = bytes of the stream from where it started.
+  assert.equal(s.bytes + r.skippedBytes, q.endOffset);
+});
+
+test('a late joiner starts at the PAT before the newest keyframe, on a packet boundary', () => {
+  const q = new FanoutQueue({ maxQueueBytes: 1 << 20 });
+  const video = [0, 0, 1, 0xe0, 0, 0, 0x80, 0, 0, 0, 0, 0, 1, 0x65];
+  const pat = packet({ pid: 0, pusi: true });
+  const key = packet({ pid: 0x100, pusi: true, rai: true, payload: video });
+  const fill = packet({ pid: 0x100 });
+  const stream = Buffer.concat([fill, fill, pat, key, fill, fill, fill, pat, fill, fill]);
+  // Cut at odd places: 300-byte chunks.
+  for (let off = 0; off < stream.length; off += 300) q.append(stream.subarray(off, off + 300));
+  const s = new Sink();
+  q.add(s);
+  const got = Buffer.concat(s.chunks);
+  assert.deepEqual(got, stream.subarray(2 * TS_PACKET_BYTES), 'from the PAT before the keyframe to the live edge');
+});
+
+test('a joiner of a stream that is not TS starts with the newest chunk', () => {
+  const q = new FanoutQueue({ maxQueueBytes: 1 << 20 });
+  q.add(new Sink());
+  for (let i = 0; i < 10; i++) q.append(chunkOf(500, i));
+  const s = new Sink();
+  q.add(s);
+  assert.deepEqual(s.chunks.map((c) => c[0]), [9]);
+  assert.ok(q.retainedBytes <= 500, 'nothing kept that no reader needs');
+});
+
+test('removing readers keeps the ready count right', () => {
+  const q = new FanoutQueue({ maxQueueBytes: 1 << 20 });
+  const a = q.add(new Sink(1));
+  const b = q.add(new Sink());
+  q.append(chunkOf(10, 1));
+  assert.equal(q.ready, 1);
+  q.remove(a);
+  assert.equal(q.ready, 1);
+  q.remove(b);
+  assert.equal(q.ready, 0);
+  assert.equal(q.readerCount, 0);
+});
