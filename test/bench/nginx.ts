@@ -29,6 +29,12 @@ export function findNginx(): string | undefined {
   return r.status === 0 && path !== '' ? path : undefined;
 }
 
+/** Every temp directory below the prefix, so that nginx writes nothing outside it (it runs unprivileged, in a temp dir). */
+export function tempPaths(prefix: string): string {
+  const dirs = { client_body_temp_path: 'client_body', proxy_temp_path: 'proxy_temp', fastcgi_temp_path: 'fastcgi_temp', uwsgi_temp_path: 'uwsgi_temp', scgi_temp_path: 'scgi_temp' };
+  return Object.entries(dirs).map(([directive, dir]) => `  ${directive} ${join(prefix, dir)};`).join('\n');
+}
+
 function configText(prefix: string, port: number, originPort: number, localPort: number): string {
   const user = userInfo();
   const group = spawnSync('id', ['-gn'], { encoding: 'utf8' }).stdout.trim() || user.username;
@@ -43,11 +49,7 @@ error_log ${join(prefix, 'error.log')} error;
 events { worker_connections 8192; }
 http {
   access_log off;
-  client_body_temp_path ${join(prefix, 'client_body')};
-  proxy_temp_path ${join(prefix, 'proxy_temp')};
-  fastcgi_temp_path ${join(prefix, 'fastcgi_temp')};
-  uwsgi_temp_path ${join(prefix, 'uwsgi_temp')};
-  scgi_temp_path ${join(prefix, 'scgi_temp')};
+${tempPaths(prefix)}
   keepalive_requests 100000;
   proxy_cache_path ${join(prefix, 'cache')} levels=1:2 keys_zone=hls:10m max_size=256m inactive=60s use_temp_path=off;
   upstream origin {

@@ -8,7 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
-import { findNginx } from '../bench/nginx.ts';
+import { findNginx, tempPaths } from '../bench/nginx.ts';
 import { waitFor } from './origin.ts';
 
 /** The nginx binary; skips the test with the reason when it is absent, except on CI where that is a failure. */
@@ -41,11 +41,7 @@ error_log ${join(prefix, 'error.log')} warn;
 events { worker_connections 256; }
 http {
   access_log off;
-  client_body_temp_path ${join(prefix, 'client_body')};
-  proxy_temp_path ${join(prefix, 'proxy_temp')};
-  fastcgi_temp_path ${join(prefix, 'fastcgi_temp')};
-  uwsgi_temp_path ${join(prefix, 'uwsgi_temp')};
-  scgi_temp_path ${join(prefix, 'scgi_temp')};
+${tempPaths(prefix)}
   server {
     listen 127.0.0.1:${port};
     # m3u-editor's block: the player links carry /m3u-proxy, which this strips.
