@@ -70,3 +70,26 @@ test('the sweeper removal of an idle stream is saved; a shutdown keeps the strea
   await p.app.close(100);
   assert.deepEqual(p.store.last?.streams.map((s) => s.definition['url']), ['http://o.test/kept.ts']);
 });
+
+test('started and stopped alternate across a restart: a running stream sends no second stream_started, a stopped one starts again', async (t) => {
+  const first = await startWithStore(t);
+  const created = async (base: string, url: string): Promise<string> => ((await api(base, 'POST', '/streams', { url })).body as { stream_id: string }).stream_id;
+  const playing = await created(first.base, 'http://o.test/playing.m3u8');
+  const idle = await created(first.base, 'http://o.test/idle.m3u8');
+  const info = { userAgent: 'VLC/3.0', ip: '127.0.0.1', username: null };
+  first.app.streams.touchHlsClient(first.app.streams.get(playing), 'viewer', info);
+  // The idle stream's only viewer leaves: its stream_stopped is sent before the restart.
+  const leaving = first.app.streams.touchHlsClient(first.app.streams.get(idle), 'gone', info);
+  first.app.streams.endClient(leaving, 'closed');
+  await first.app.streams.saved();
+  const saved = first.store.last;
+  assert.ok(saved);
+  assert.deepEqual(Object.fromEntries(saved.streams.map((s) => [s.id, s.running])), { [playing]: true, [idle]: false });
+
+  const second = await startWithStore(t, saved);
+  const events: string[] = [];
+  second.app.bus.subscribe((e) => events.push(`${e.event_type}:${e.stream_id === playing ? 'playing' : 'idle'}`));
+  second.app.streams.touchHlsClient(second.app.streams.get(playing), 'viewer', info);
+  second.app.streams.touchHlsClient(second.app.streams.get(idle), 'back', info);
+  assert.deepEqual(events.filter((e) => e.startsWith('stream_')), ['stream_started:idle']);
+});
