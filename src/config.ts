@@ -1,8 +1,31 @@
 // Configuration: the Config type and its defaults, merged from .env, the environment and flags (SPEC §2); frozen once built.
 import { createHash, randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import {
+  parseBool,
+  parseCount,
+  parseHost,
+  parseHostList,
+  parseLogFormat,
+  parseLogLevel,
+  parseMebibytes,
+  parseOrigins,
+  parsePort,
+  parsePublicUrl,
+  parseQueueBytes,
+  parseRetries,
+  parseRootPath,
+  parseStateFile,
+  parseTrustProxy,
+  type Raw,
+  type TrustProxy,
+} from './config-values.ts';
+import { parseDotenv } from './dotenv.ts';
 import { ConfigError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
+
+export type { TrustProxy } from './config-values.ts';
+export { parseDotenv } from './dotenv.ts';
 
 export interface Config {
   readonly host: string;
@@ -60,7 +83,6 @@ export interface Config {
 export const VERSION = '1.0.0';
 
 /** TRUST_PROXY: `true` any peer, `false` none, `'private'` loopback, private and unique-local peers. */
-export type TrustProxy = boolean | 'private';
 
 export const DEFAULT_USER_AGENT =
   'Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/115.0.0.0 Safari/537.36';
@@ -128,11 +150,6 @@ const SWITCHES = [
 /** setTimeout clamps anything larger to 1 ms, so a longer "timeout" would fire at once. */
 const MAX_SECONDS = Math.floor(2_147_483_647 / 1000);
 
-/** A raw value and where it came from, for error messages ("--port", "PORT", "PORT in .env"). */
-interface Raw {
-  value: string;
-  from: string;
-}
 
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined>, dotenvText?: string): StartCommand {
   const flags = readFlags(argv);
@@ -206,7 +223,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     maxClientsPerStream: parseCount(raw('maxClientsPerStream'), 1000, (r, why) => fail('maxClientsPerStream', r, why)),
     maxClients: parseCount(raw('maxClients'), 10_000, (r, why) => fail('maxClients', r, why)),
     webhookQueueSize: parseCount(raw('webhookQueueSize'), 10_000, (r, why) => fail('webhookQueueSize', r, why)),
-    stateFile: parseStateFile(raw('stateFile', true)),
+    stateFile: parseStateFile(raw('stateFile', true), DEFAULT_STATE_FILE),
     hlsSegmentCacheBytes: parseMebibytes(raw('hlsSegmentCache'), 64, (r, why) => fail('hlsSegmentCache', r, why)),
     shareLiveUpstream: raw('shareLiveUpstream') === undefined ? true : parseBool(raw('shareLiveUpstream'), (r, why) => fail('shareLiveUpstream', r, why)),
     hlsMaxPlaylistLines: count('hlsMaxPlaylistLines', DEFAULT_HLS_MAX_PLAYLIST_LINES),
@@ -214,145 +231,6 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     shareQueueBytes: parseQueueBytes(raw('shareQueueBytes'), (r, why) => fail('shareQueueBytes', r, why)),
   };
   return { kind: 'run', config: Object.freeze(config) };
-}
-
-type Fail = (r: Raw, why: string) => never;
-
-function parseHost(r: Raw | undefined, fail: Fail): string {
-  if (r === undefined) return '0.0.0.0';
-  const v = r.value.trim();
-  if (v === '' || /\s/.test(v)) return fail(r, 'must be a host name or IP address');
-  return v;
-}
-
-function parseStateFile(r: Raw | undefined): string | undefined {
-  if (r === undefined) return DEFAULT_STATE_FILE;
-  const v = r.value.trim();
-  return v === '' ? undefined : v;
-}
-
-function parseMebibytes(r: Raw | undefined, def: number, fail: Fail): number {
-  const v = r === undefined ? String(def) : r.value.trim();
-  if (r !== undefined && (!/^\d{1,7}$/.test(v))) return fail(r, 'must be a whole number of MiB, 0 or more');
-  return Number(v) * 1024 * 1024;
-}
-
-function parsePort(r: Raw | undefined, fail: Fail): number {
-  if (r === undefined) return 8085;
-  const v = r.value.trim();
-  if (!/^\d{1,5}$/.test(v) || Number(v) > 65535) return fail(r, 'must be an integer from 0 to 65535');
-  return Number(v);
-}
-
-/** Python's level names (the reference's LOG_LEVEL=INFO, WARNING, CRITICAL) are accepted for drop-in compatibility. */
-const LEVEL_NAMES: Record<string, LogLevel> = { error: 'error', critical: 'error', warn: 'warn', warning: 'warn', info: 'info', debug: 'debug' };
-
-function parseLogLevel(r: Raw | undefined, fail: Fail): LogLevel {
-  if (r === undefined) return 'info';
-  return LEVEL_NAMES[r.value.trim().toLowerCase()] ?? fail(r, 'must be error, warn, info or debug');
-}
-
-function parseLogFormat(r: Raw | undefined, fail: Fail): LogFormat {
-  if (r === undefined) return 'text';
-  const v = r.value.trim().toLowerCase();
-  if (v === 'text' || v === 'json') return v;
-  return fail(r, 'must be text or json');
-}
-
-/** '' or '/a/b': leading slash added, trailing slashes dropped; segments limited to RFC 3986 unreserved characters. */
-function parseRootPath(r: Raw | undefined, fail: Fail): string {
-  if (r === undefined) return '';
-  let v = r.value.trim().replace(/\/+$/, '');
-  if (v === '') return '';
-  if (!v.startsWith('/')) v = '/' + v;
-  const segments = v.slice(1).split('/');
-  const ok = segments.every((s) => /^[A-Za-z0-9._~-]+$/.test(s) && s !== '.' && s !== '..');
-  if (!ok) return fail(r, 'must be a path like /m3u-proxy (letters, digits, . _ ~ -)');
-  return v;
-}
-
-function parsePublicUrl(r: Raw | undefined, fail: Fail): string | undefined {
-  if (r === undefined) return undefined;
-  let url: URL;
-  try {
-    url = new URL(r.value.trim());
-  } catch (err) {
-    if (!(err instanceof TypeError)) throw err; // URL parse failures are TypeErrors; anything else is a bug
-    return fail(r, 'must be an absolute http(s) URL');
-  }
-  if ((url.protocol !== 'http:' && url.protocol !== 'https:') || url.hostname === '') return fail(r, 'must be an absolute http(s) URL');
-  if (url.search !== '' || url.hash !== '' || url.username !== '' || url.password !== '') {
-    return fail(r, 'must not carry a query, fragment or credentials');
-  }
-  return (url.origin + url.pathname).replace(/\/+$/, '');
-}
-
-function parseRetries(r: Raw | undefined, fail: Fail): number {
-  if (r === undefined) return 3;
-  const v = r.value.trim();
-  if (!/^\d{1,6}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
-  return Number(v);
-}
-
-/** A bound on a number of things: a positive integer. */
-function parseCount(r: Raw | undefined, def: number, fail: Fail): number {
-  if (r === undefined) return def;
-  const v = r.value.trim();
-  if (!/^\d{1,9}$/.test(v) || Number(v) < 1) return fail(r, 'must be an integer of at least 1');
-  return Number(v);
-}
-
-/** SHARE_QUEUE_BYTES: from 64 KiB (a few packets would make every viewer jump) to 1 GiB. */
-function parseQueueBytes(r: Raw | undefined, fail: Fail): number {
-  if (r === undefined) return 4 * 1024 * 1024;
-  const v = r.value.trim();
-  if (!/^\d{1,10}$/.test(v) || Number(v) < 65_536 || Number(v) > 2 ** 30) return fail(r, 'must be a number of bytes from 65536 to 1073741824');
-  return Number(v);
-}
-
-const TRUE_WORDS = new Set(['true', '1', 'yes', 'on']);
-const FALSE_WORDS = new Set(['false', '0', 'no', 'off']);
-
-function parseBool(r: Raw | undefined, fail: Fail): boolean {
-  if (r === undefined) return false;
-  const v = r.value.trim().toLowerCase();
-  if (TRUE_WORDS.has(v)) return true;
-  if (FALSE_WORDS.has(v)) return false;
-  return fail(r, 'must be true or false (also 1/0, yes/no, on/off)');
-}
-
-function parseTrustProxy(r: Raw | undefined, fail: Fail): TrustProxy {
-  if (r === undefined) return 'private';
-  const v = r.value.trim().toLowerCase();
-  if (v === 'private') return 'private';
-  if (TRUE_WORDS.has(v)) return true;
-  if (FALSE_WORDS.has(v)) return false;
-  return fail(r, 'must be private, true or false (also 1/0, yes/no, on/off)');
-}
-
-function listOf(r: Raw): string[] {
-  return r.value.split(',').map((s) => s.trim()).filter((s) => s !== '');
-}
-
-/** `https://editor.example.com, http://10.0.0.5:8080` → their origins (scheme://host[:port], lower case). */
-function parseOrigins(r: Raw | undefined, fail: Fail): readonly string[] {
-  if (r === undefined) return [];
-  return listOf(r).map((item) => {
-    const url = URL.canParse(item) ? new URL(item) : undefined;
-    if (url === undefined || (url.protocol !== 'http:' && url.protocol !== 'https:') || url.origin + '/' !== url.href.replace(/\/?$/, '/')) {
-      return fail(r, `'${item}' is not an origin like https://editor.example.com`);
-    }
-    return url.origin;
-  });
-}
-
-function parseHostList(r: Raw | undefined, fail: Fail): readonly string[] {
-  if (r === undefined) return [];
-  return listOf(r).map((item) => {
-    const v = item.toLowerCase();
-    if (!/^[a-z0-9.-]+$/.test(v)) return fail(r, `'${item}' is not a host name`);
-    return v;
-  });
 }
 
 /** util.parseArgs over the table; its errors (unknown flag, missing value) become one-line ConfigErrors. */
@@ -388,57 +266,6 @@ function describeArgError(err: unknown): string {
   const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(first);
   if (ambiguous !== null) return `option '${ambiguous[1]}' needs a value (write ${ambiguous[1]}=VALUE for one starting with '-')`;
   return `${first.replace(/\.$/, '')} (see --help)`;
-}
-
-/** KEY=VALUE lines; `#` comments; optional `export `; single quotes literal, double quotes with \n \t \" \\ escapes (may span lines). */
-export function parseDotenv(text: string): Record<string, string> {
-  const out: Record<string, string> = {};
-  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
-  for (let i = 0; i < lines.length; i++) {
-    const lineNo = i + 1;
-    const line = (lines[i] ?? '').trim();
-    if (line === '' || line.startsWith('#')) continue;
-    const m = /^(?:export\s+)?([A-Za-z_][A-Za-z0-9_.]*)\s*=\s*(.*)$/.exec(line);
-    if (m === null) throw new ConfigError(`.env line ${lineNo}: expected KEY=VALUE`);
-    const key = m[1] ?? '';
-    let rest = m[2] ?? '';
-    const quote = rest[0];
-    if (quote === '"' || quote === "'") {
-      // A quoted value ends at the matching unescaped quote, possibly on a later line.
-      let body = rest.slice(1);
-      let end = findClosingQuote(body, quote);
-      while (end < 0 && quote === '"' && i + 1 < lines.length) {
-        i++;
-        body += '\n' + (lines[i] ?? '');
-        end = findClosingQuote(body, quote);
-      }
-      if (end < 0) throw new ConfigError(`.env line ${lineNo}: unterminated ${quote} quote for ${key}`);
-      const after = body.slice(end + 1).trim();
-      if (after !== '' && !after.startsWith('#')) throw new ConfigError(`.env line ${lineNo}: unexpected text after the quoted value of ${key}`);
-      const inner = body.slice(0, end);
-      out[key] = quote === "'" ? inner : unescapeDouble(inner);
-      continue;
-    }
-    // Unquoted: an inline comment starts at ' #'; surrounding spaces are not part of the value.
-    const hash = rest.search(/\s#/);
-    if (hash >= 0) rest = rest.slice(0, hash);
-    out[key] = rest.trim();
-  }
-  return out;
-}
-
-function findClosingQuote(s: string, quote: string): number {
-  for (let i = 0; i < s.length; i++) {
-    if (s[i] === '\\' && quote === '"') i++;
-    else if (s[i] === quote) return i;
-  }
-  return -1;
-}
-
-const ESCAPES: Record<string, string> = { n: '\n', r: '\r', t: '\t', '"': '"', '\\': '\\' };
-
-function unescapeDouble(s: string): string {
-  return s.replace(/\\(.)/g, (all, c: string) => ESCAPES[c] ?? all);
 }
 
 /** --help: generated from the option table so that no setting can be missing from it. */
