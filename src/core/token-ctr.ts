@@ -111,23 +111,25 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
   const poolBlocks = Math.min(MAX_POOL_BLOCKS, Math.max(1, Math.floor(opts.poolBlocks ?? DEFAULT_POOL_BLOCKS)));
   const key = polyKey(r);
   const keystream = createKeystreamSource(ctrKey, poolBlocks);
-  // Two MAC-input buffers, alternating, so each seal can see where it first differs from the previous one; states[j]
-  // (LIMBS numbers from j·LIMBS) is the hash state after the first j blocks of the previous input, valid for any
-  // input with the same first 16·j bytes.
-  let macs = [Buffer.alloc(1024), Buffer.alloc(1024)];
-  let aadIn: (Buffer | undefined)[] = [undefined, undefined];
-  let cur = 0;
-  let prevLen = 0;
+  // The MAC input of the previous seal stays in `mac`, and states[j] (LIMBS numbers from j·LIMBS) is the hash state
+  // after its first j blocks, valid for any input with the same first 16·j bytes. A seal with the same aad and client
+  // id rewrites only from the first URL character that differs (when the URL's bytes up to it are ASCII, one byte
+  // per character) and hashes only from the block holding it.
+  let mac = Buffer.alloc(1024);
   let states = new Float64Array((1024 / BLOCK + 1) * LIMBS);
   let out = Buffer.alloc(1024);
+  let prevAad: Buffer | undefined;
+  let prevClient = '';
+  let prevClientBytes = 0;
+  let prevUrl = '';
+  let prevAsciiChars = 0;
 
   const grow = (bytes: number): void => {
-    const size = Math.max(bytes, macs[0]!.length * 2);
-    macs = [Buffer.alloc(size), Buffer.alloc(size)];
-    aadIn = [undefined, undefined];
-    prevLen = 0;
+    const size = Math.max(bytes, mac.length * 2);
+    mac = Buffer.alloc(size);
     states = new Float64Array((size / BLOCK + 1) * LIMBS);
     out = Buffer.alloc(size);
+    prevAad = undefined;
   };
 
   return {
@@ -135,30 +137,44 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
       const ptStart = pad16(aad.length);
       // UTF-8 takes at most 3 bytes per UTF-16 unit; +64 for the header, pads, lengths and tag.
       const worst = ptStart + 2 + 3 * (clientId.length + url.length) + 64;
-      if (worst > macs[0]!.length) grow(pad16(worst));
-      const mac = macs[cur]!;
-      const prev = macs[cur ^ 1]!;
-      if (aadIn[cur] !== aad) {
+      if (worst > mac.length) grow(pad16(worst));
+      let clientBytes: number;
+      let urlFrom = 0;
+      if (aad === prevAad && clientId === prevClient) {
+        clientBytes = prevClientBytes;
+        const max = Math.min(url.length, prevAsciiChars);
+        while (urlFrom < max && url.charCodeAt(urlFrom) === prevUrl.charCodeAt(urlFrom)) urlFrom++;
+      } else {
+        prevAad = undefined; // `mac` no longer holds the previous input
         aad.copy(mac, 0);
         mac.fill(0, aad.length, ptStart);
-        aadIn[cur] = aad;
+        clientBytes = mac.write(clientId, ptStart + 2, 'utf8');
+        if (clientBytes > 0xffff) throw new RangeError('client id too long for a token');
+        mac.writeUInt16BE(clientBytes, ptStart);
       }
-      const clientBytes = mac.write(clientId, ptStart + 2, 'utf8');
-      if (clientBytes > 0xffff) throw new RangeError('client id too long for a token');
-      mac.writeUInt16BE(clientBytes, ptStart);
-      const ptLen = 2 + clientBytes + mac.write(url, ptStart + 2 + clientBytes, 'utf8');
+      const urlStart = ptStart + 2 + clientBytes;
+      // Bytes [0, same) are those of the previous input: its blocks up to there need no hashing again.
+      const same = prevAad === undefined ? 0 : urlStart + urlFrom;
+      let at = urlStart + urlFrom;
+      let ascii = urlFrom;
+      for (; ascii < url.length; ascii++) {
+        const c = url.charCodeAt(ascii);
+        if (c >= 0x80) break;
+        mac[at++] = c;
+      }
+      if (ascii < url.length) at += mac.write(url.slice(ascii), at, 'utf8');
+      const ptLen = at - ptStart;
       const len = writeLengths(mac, aad.length, ptStart, ptLen);
-      // Resume the hash after the blocks this input shares with the previous one.
-      const common = Math.min(len, prevLen);
-      let same = 0;
-      while (same < common && mac[same] === prev[same]) same++;
       const blocks = len / BLOCK;
       for (let j = same >>> 4; j < blocks; j++) {
         copyState(states, (j + 1) * LIMBS, states, j * LIMBS);
         polyBlock(key, states, (j + 1) * LIMBS, mac, j * BLOCK, true);
       }
-      prevLen = len;
-      cur ^= 1;
+      prevAad = aad;
+      prevClient = clientId;
+      prevClientBytes = clientBytes;
+      prevUrl = url;
+      prevAsciiChars = ascii;
       const ks = keystream(1 + Math.ceil(ptLen / BLOCK));
       out[0] = version;
       ks.iv.copy(out, 1);
