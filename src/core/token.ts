@@ -62,10 +62,10 @@ function deriveKeys(secret: Buffer, poolBlocks?: number): Keys {
   const ctrKey = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token ctr v3', 32)));
   const polyR = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token poly1305 r v3', 16));
   const ctr = createCtrSealer(ctrKey, polyR, { poolBlocks });
-  let last = { key: '', aad: aadFor('s', '') };
+  // Compared field by field: a concatenated key would be a new string to flatten on every token.
+  let last = { kind: 's' as UriKind, streamId: '', aad: aadFor('s', '') };
   const aad = (kind: UriKind, streamId: string): Buffer => {
-    const key = kind + streamId;
-    if (last.key !== key) last = { key, aad: aadFor(kind, streamId) };
+    if (last.kind !== kind || last.streamId !== streamId) last = { kind, streamId, aad: aadFor(kind, streamId) };
     return last.aad;
   };
   return { enc, siv, ctr, aad };
