@@ -90,6 +90,8 @@ const HASH = 0x23;
 // path of a 20,000-segment VOD playlist). No segment can be empty or a dot segment (none starts with '.' or '%',
 // so neither `..` nor `%2e%2e`), none can hold a scheme, and no byte is one URL would escape.
 const SIMPLE_REF = /^(?:[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*\/)*[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/;
+// The same after an absolute reference's `http(s)://host/` (sticky: tested from lastIndex, no slice).
+const SIMPLE_PATH_AT = /(?:[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*\/)*[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/y;
 const NON_ASCII_BINARY = /[\x80-\xff]/g;
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -97,17 +99,20 @@ interface Resolver {
   ctx: RewriteContext;
   /** Base URL up to and including the last '/' of its path; null when unusable for the fast path; computed lazily. */
   dir: string | null | undefined;
+  /** `scheme://host[:port]/` of the base as WHATWG serialises it (with `dir`): absolute URIs on it skip parsing. */
+  root: string | null;
 }
 
 // One resolver per playlist: the base is parsed once, not once per line.
 function createResolver(ctx: RewriteContext): Resolver {
-  return { ctx, dir: undefined };
+  return { ctx, dir: undefined, root: null };
 }
 
-function baseDirectory(baseUrl: string): string | null {
+function baseDirectory(r: Resolver, baseUrl: string): string | null {
   if (!URL.canParse(baseUrl)) return null;
   const base = new URL(baseUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') return null;
+  r.root = `${base.protocol}//${base.host}/`;
   const href = base.href;
   const noQuery = href.slice(0, href.length - base.search.length - base.hash.length);
   // The query/fragment is gone and special URLs always have a path starting with '/', so this '/' is in the path.
@@ -152,9 +157,13 @@ function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: bool
   // to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
   if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   let absolute: string;
-  if (r.dir === undefined) r.dir = baseDirectory(r.ctx.baseUrl);
+  if (r.dir === undefined) r.dir = baseDirectory(r, r.ctx.baseUrl);
   if (r.dir !== null && SIMPLE_REF.test(ref)) {
     absolute = r.dir + ref;
+  } else if (r.root !== null && isSimpleOnRoot(ref, r.root)) {
+    // An absolute URL on the base's own scheme and host with a plain path: WHATWG parsing gives it back unchanged
+    // (scheme and host are in serialised form, and nothing in the rest is escaped or a dot segment).
+    absolute = ref;
   } else {
     let url: URL;
     try {
@@ -170,6 +179,12 @@ function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: bool
   if (kind === 'p') r.ctx.onPlaylistUri?.(absolute);
   const out = r.ctx.proxify(kind, absolute);
   return binary && NON_ASCII.test(out) ? Buffer.from(out, 'utf8').toString('latin1') : out;
+}
+
+function isSimpleOnRoot(ref: string, root: string): boolean {
+  if (!ref.startsWith(root)) return false;
+  SIMPLE_PATH_AT.lastIndex = root.length;
+  return SIMPLE_PATH_AT.test(ref);
 }
 
 function isBlank(code: number): boolean {
@@ -245,6 +260,41 @@ export interface RewriteLimits {
   maxBytes?: number;
 }
 
+/**
+ * Output bytes written line by line into one growing Buffer: a string of all the lines, built by `+=`, is a rope of
+ * tens of thousands of pieces that Buffer.from() must flatten, which cost more than the rewriting (issue 12 item 7).
+ */
+function createOutput() {
+  let buf = Buffer.alloc(0);
+  let at = 0;
+  const room = (bytes: number): void => {
+    if (at + bytes <= buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * buf.length, at + bytes));
+    buf.copy(next, 0, 0, at);
+    buf = next;
+  };
+  return {
+    /** Appends a binary string (one char per byte) and a line ending. */
+    line(text: string, eol: LineEnding): void {
+      room(text.length + 2);
+      at += buf.write(text, at, 'latin1');
+      if (eol === '\n') buf[at++] = 0x0a;
+      else if (eol === '\r\n') {
+        buf[at++] = 0x0d;
+        buf[at++] = 0x0a;
+      }
+    },
+    /** The bytes so far, handed over: the next line starts a new Buffer, so they are never overwritten. */
+    take(): Buffer | undefined {
+      if (at === 0) return undefined;
+      const bytes = buf.subarray(0, at);
+      buf = Buffer.alloc(0);
+      at = 0;
+      return bytes;
+    },
+  };
+}
+
 function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const state = createRewriteState();
   const r = createResolver(ctx);
@@ -252,11 +302,11 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const maxBytes = limits.maxBytes ?? Infinity;
   let lines = 0;
   let bytes = 0;
-  let out = '';
+  const out = createOutput();
   const lineDecoder = createLineDecoder((line, eol: LineEnding, bom) => {
     if (++lines > maxLines) throw new PlaylistTooLargeError(`Upstream playlist has more than ${maxLines} lines`);
     const text = rewrite(line, state, r, true);
-    out += bom ? BOM_BINARY + text + eol : text + eol;
+    out.line(bom ? BOM_BINARY + text : text, eol);
   }, limits.maxLineBytes ?? MAX_LINE_BYTES);
   const decoder = {
     push(chunk: Buffer): void {
@@ -266,13 +316,7 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
     },
     end: (): void => lineDecoder.end(),
   };
-  const take = (): Buffer | undefined => {
-    if (out.length === 0) return undefined;
-    const bytes = Buffer.from(out, 'latin1');
-    out = '';
-    return bytes;
-  };
-  return { decoder, take };
+  return { decoder, take: out.take };
 }
 
 /** Rewrites a whole playlist body. Throws UpstreamError when a line is longer than `maxLineBytes`. */
