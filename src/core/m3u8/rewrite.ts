@@ -274,6 +274,13 @@ function createOutput() {
     buf = next;
   };
   return {
+    /**
+     * Makes room for what one input chunk may become, at once rather than by doublings: proxy URIs are longer than
+     * the references they replace (a 6-byte `seg/1.ts` line becomes a ~130-byte token URI). Capped: beyond it, doubling.
+     */
+    reserve(inputBytes: number): void {
+      room(Math.min(inputBytes * 8, 4 * 1024 * 1024));
+    },
     /** Appends a binary string (one char per byte) and a line ending. */
     line(text: string, eol: LineEnding): void {
       room(text.length + 2);
@@ -312,6 +319,7 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
     push(chunk: Buffer): void {
       bytes += chunk.length;
       if (bytes > maxBytes) throw new PlaylistTooLargeError(`Upstream playlist is larger than ${maxBytes} bytes`);
+      out.reserve(chunk.length);
       lineDecoder.push(chunk);
     },
     end: (): void => lineDecoder.end(),
