@@ -245,6 +245,37 @@ test('RFC 3986 §5.2 the no-parse fast path agrees with WHATWG URL resolution', 
   }
 });
 
+test('issue 12.7: absolute URIs on the base\'s own host skip parsing only when WHATWG URL would give them back unchanged', () => {
+  const bases = [BASE, 'http://127.0.0.1:8080/hls/vod.m3u8', 'https://user:pw@origin.example/x/y.m3u8'];
+  const refs = [
+    'https://origin.example/live/a.ts?t=1',
+    'http://127.0.0.1:8080/hls/seg/1.ts',
+    'https://origin.example/a/./b.ts',
+    'https://origin.example/a/../b.ts',
+    'https://origin.example/a/%2e%2e/b.ts',
+    'https://origin.example//a.ts',
+    'https://ORIGIN.example/a.ts',
+    'HTTPS://origin.example/a.ts',
+    'https://origin.example:443/a.ts',
+    'http://127.0.0.1:80/a.ts',
+    'https://origin.example/a b.ts',
+    "https://origin.example/a.ts?q='x'",
+    'https://origin.example/a.ts?q="x"',
+    'https://origin.example/a.ts#frag',
+    'https://origin.example/é.ts',
+    'https://origin.example/a.ts?x=%zz&y=a/b?c',
+    'https://user:pw@origin.example/a.ts',
+    'https://origin.example.evil/a.ts',
+    'https://origin.example/',
+  ];
+  for (const base of bases) {
+    for (const ref of refs) {
+      const want = new URL(ref, base).href;
+      assert.equal(rw(`#EXTINF:1,\n${ref}\n`, { baseUrl: base, proxify: (_k, u) => `S[${u}]` }), `#EXTINF:1,\nS[${want}]\n`, `${ref} on ${base}`);
+    }
+  }
+});
+
 test('a memo answers segment lines it already rewrote; playlist URIs always reach onPlaylistUri, in order', () => {
   const store = new Map<string, string>();
   let sealed = 0;

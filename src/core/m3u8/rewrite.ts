@@ -153,11 +153,9 @@ function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, va
 }
 
 function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: boolean): string | undefined {
-  // In binary mode the line is one char per byte: percent-encode raw non-ASCII bytes, exactly what URL parsing does
-  // to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
-  if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   let absolute: string;
   if (r.dir === undefined) r.dir = baseDirectory(r, r.ctx.baseUrl);
+  // The two fast paths accept ASCII only, so they need no percent-encoding first.
   if (r.dir !== null && SIMPLE_REF.test(ref)) {
     absolute = r.dir + ref;
   } else if (r.root !== null && isSimpleOnRoot(ref, r.root)) {
@@ -165,6 +163,9 @@ function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: bool
     // (scheme and host are in serialised form, and nothing in the rest is escaped or a dot segment).
     absolute = ref;
   } else {
+    // In binary mode the line is one char per byte: percent-encode raw non-ASCII bytes, exactly what URL parsing
+    // does to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
+    if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     let url: URL;
     try {
       url = new URL(ref, r.ctx.baseUrl);
