@@ -224,14 +224,11 @@ export function extensionFor(url: string, kind: UriKind): string {
   const scheme = url.indexOf('://');
   const pathStart = url.indexOf('/', scheme === -1 ? 0 : scheme + 3);
   if (pathStart === -1) return 'ts';
-  let pathEnd = url.length;
-  for (let i = pathStart; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 0x3f || c === 0x23) {
-      pathEnd = i; // '?' or '#'
-      break;
-    }
-  }
+  // The path ends at the first '?' or '#' (native scans: this runs once per segment URI).
+  let pathEnd = url.indexOf('?', pathStart);
+  if (pathEnd === -1) pathEnd = url.length;
+  const hash = url.indexOf('#', pathStart);
+  if (hash !== -1 && hash < pathEnd) pathEnd = hash;
   let ext = '';
   for (let i = pathEnd - 1; i > pathStart; i--) {
     const c = url.charCodeAt(i) | (url.charCodeAt(i) >= 0x41 && url.charCodeAt(i) <= 0x5a ? 0x20 : 0);
