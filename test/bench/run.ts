@@ -115,7 +115,7 @@ async function disconnects(origin: Origin, proxy: ProxyProcess | undefined, ngin
  * first fetches measure V8 compiling it, not the cost of a new playlist.
  */
 const COLD_REPS = 5;
-const COLD_WARMUPS = 2;
+const COLD_WARMUPS = 4;
 
 async function hls(load: Children, targets: Target[], originBase: string, proxy: ProxyProcess | undefined, reps = P.reps, warmups = 0): Promise<string[] | string> {
   let proxiedSegments: string[] | string = 'n/a (proxy not running)';
