@@ -4,7 +4,7 @@
 //
 // Token bytes: VERSION(1) | IV(16) = nonce(12) ‖ counter(4, BE) | ciphertext | tag(16).
 // Keystream block `counter` is the tag's pad s = AES_k(nonce ‖ counter); blocks counter+1… encrypt the plaintext.
-// tag = (Poly1305_r(le16 |aad| ‖ aad ‖ zeros to a 16-byte boundary ‖ plaintext) + s) mod 2^128, with r a fixed clamped
+// tag = (Poly1305_r(le32 |aad| ‖ aad ‖ zeros to a 16-byte boundary ‖ plaintext) + s) mod 2^128, with r a fixed clamped
 // secret from HKDF (independent of k), as in Poly1305-AES. The hashed string determines aad and plaintext (the aad
 // says its length, the plaintext is the rest, and Poly1305 itself pads a last partial block unambiguously), so it
 // needs no trailing length block as RFC 8439 §2.8 has, and a token hashes one block fewer.
@@ -87,13 +87,13 @@ function createKeystream(key: KeyObject, poolBlocks: number): Keystream {
 
 const pad16 = (n: number): number => (n + 15) & ~15;
 
-/** Where the plaintext starts in the hashed string: after le16 |aad|, aad, and zeros to a block boundary. */
-const plaintextStart = (aadLen: number): number => pad16(2 + aadLen);
+/** Where the plaintext starts in the hashed string: after le32 |aad|, aad, and zeros to a block boundary. */
+const plaintextStart = (aadLen: number): number => pad16(4 + aadLen);
 
 function writeAad(mac: Buffer, aad: Buffer): void {
-  mac.writeUInt16LE(aad.length, 0);
-  aad.copy(mac, 2);
-  mac.fill(0, 2 + aad.length, plaintextStart(aad.length));
+  mac.writeUInt32LE(aad.length, 0);
+  aad.copy(mac, 4);
+  mac.fill(0, 4 + aad.length, plaintextStart(aad.length));
 }
 
 export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks?: number } = {}): CtrSealer {

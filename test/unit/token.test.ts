@@ -200,6 +200,9 @@ test('issue 12.7: a pooled segment token is bound to its kind, stream and client
   const a = sealer.seal({ ...SEG, kind: 's' });
   assert.throws(() => sealer.open(a, SEG.streamId, 'p'), isBadToken, 'kind swap');
   assert.throws(() => sealer.open(a, 'f'.repeat(32), 's'), isBadToken, 'stream swap');
+  assert.throws(() => sealer.open(a, 'f'.repeat(70_000), 's'), isBadToken, 'an absurdly long stream id is only a foreign one');
+  const longId = { ...SEG, streamId: 's'.repeat(70_000), kind: 's' as const };
+  assert.deepEqual(sealer.open(sealer.seal(longId), longId.streamId, 's'), longId);
   assert.throws(() => openToken(randomBytes(32), a, SEG.streamId, 's'), isBadToken, 'other secret');
   assert.ok(!Buffer.from(a, 'base64url').includes(Buffer.from('127.0.0.1')), 'the URL is encrypted');
   // Client swap: the client id is sealed in, so a token only ever opens to its own client; splicing another client's
