@@ -276,6 +276,19 @@ test('issue 12.7: absolute URIs on the base\'s own host skip parsing only when W
   }
 });
 
+test('a proxify result with non-ASCII characters reaches the player as UTF-8: whole lines, indented lines, attributes, memo hits', () => {
+  const store = new Map<string, string>();
+  const memo = { get: (kind: string, ref: string) => store.get(kind + ref), set: (kind: string, ref: string, uri: string) => void store.set(kind + ref, uri) };
+  const c: RewriteContext = { baseUrl: 'http://o.example/v/x.m3u8', proxify: (kind, url) => `https://prøxy.example/${kind}/${url.slice(url.lastIndexOf('/') + 1)}`, memo };
+  const body = '\ufeff#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="k.key"\n#EXTINF:1,ñ\nseg.ts\n#EXTINF:1,\n  seg2.ts \r\n';
+  const want = '\ufeff#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="https://prøxy.example/s/k.key"\n#EXTINF:1,ñ\nhttps://prøxy.example/s/seg.ts\n#EXTINF:1,\n  https://prøxy.example/s/seg2.ts \r\n';
+  assert.equal(rw(body, c), want);
+  assert.ok(store.size >= 2);
+  assert.equal(rw(body, c), want, 'from the memo');
+  // A first line that is a URI, after a BOM.
+  assert.equal(rw('\ufeffseg.ts\n', c), '\ufeffhttps://prøxy.example/s/seg.ts\n');
+});
+
 test('a memo answers segment lines it already rewrote; playlist URIs always reach onPlaylistUri, in order', () => {
   const store = new Map<string, string>();
   let sealed = 0;

@@ -101,11 +101,13 @@ interface Resolver {
   dir: string | null | undefined;
   /** `scheme://host[:port]/` of the base as WHATWG serialises it (with `dir`): absolute URIs on it skip parsing. */
   root: string | null;
+  /** Set by a binary-mode rewrite() whose result is a whole-line proxify result, not a binary string: write it as UTF-8. */
+  wholeUri: boolean;
 }
 
 // One resolver per playlist: the base is parsed once, not once per line.
 function createResolver(ctx: RewriteContext): Resolver {
-  return { ctx, dir: undefined, root: null };
+  return { ctx, dir: undefined, root: null, wholeUri: false };
 }
 
 function baseDirectory(r: Resolver, baseUrl: string): string | null {
@@ -140,7 +142,7 @@ function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, va
   // is the spelling: the same spelling may mean another URL once a variable's value changed.
   const substituted = ref.includes('{$') ? substituteVariables(ref, vars) : ref;
   if (substituted !== ref) return isDataUri(substituted) ? undefined : resolveAndProxify(substituted, kind, r, binary);
-  // The memo holds binary-mode results only (the streaming path); rewriteLine's strings are of another kind. Playlist
+  // The memo holds binary-mode results only (the streaming path), as proxify gave them. Playlist
   // URIs are few and must reach onPlaylistUri resolved, so they always take the full path.
   const memo = binary && kind === 's' ? r.ctx.memo : undefined;
   if (memo !== undefined) {
@@ -179,7 +181,13 @@ function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: bool
   }
   if (kind === 'p') r.ctx.onPlaylistUri?.(absolute);
   const out = r.ctx.proxify(kind, absolute);
-  return binary && NON_ASCII.test(out) ? Buffer.from(out, 'utf8').toString('latin1') : out;
+  // Returned as proxify gave it (not in the binary form): whoever puts it into a binary line converts it.
+  return out;
+}
+
+/** A proxify result in the binary form of the line it goes into (its UTF-8 bytes, one char per byte). */
+function toBinary(uri: string): string {
+  return NON_ASCII.test(uri) ? Buffer.from(uri, 'utf8').toString('latin1') : uri;
 }
 
 function isSimpleOnRoot(ref: string, root: string): boolean {
@@ -228,7 +236,7 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
       // An unquoted URI is not valid RFC 8216 (§4.2: URIs are quoted-strings): left alone.
       if (span === undefined || !span.quoted) continue;
       const replacement = proxifyRef(line.slice(span.start, span.end), kind, r, binary, state.vars);
-      if (replacement !== undefined) out = out.slice(0, span.start) + replacement + out.slice(span.end);
+      if (replacement !== undefined) out = out.slice(0, span.start) + (binary ? toBinary(replacement) : replacement) + out.slice(span.end);
     }
     return out;
   }
@@ -239,7 +247,12 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
   const replacement = proxifyRef(start === 0 && end === n ? line : line.slice(start, end), kind, r, binary, state.vars);
   if (replacement === undefined) return line;
-  return start === 0 && end === n ? replacement : line.slice(0, start) + replacement + line.slice(end);
+  if (start === 0 && end === n) {
+    // The whole line is the URI: the binary rewriter writes it as UTF-8 itself, which spares a scan for non-ASCII.
+    if (binary) r.wholeUri = true;
+    return replacement;
+  }
+  return line.slice(0, start) + (binary ? toBinary(replacement) : replacement) + line.slice(end);
 }
 
 /**
@@ -282,10 +295,11 @@ function createOutput() {
     reserve(inputBytes: number): void {
       room(Math.min(inputBytes * 8, 4 * 1024 * 1024));
     },
-    /** Appends a binary string (one char per byte) and a line ending. */
-    line(text: string, eol: LineEnding): void {
-      room(text.length + 2);
-      at += buf.write(text, at, 'latin1');
+    /** Appends a line and its ending: a binary string (one char per byte), or with `utf8` a string to encode. */
+    line(text: string, eol: LineEnding, bom: boolean, utf8: boolean): void {
+      room((utf8 ? 3 * text.length : text.length) + 5);
+      if (bom) at += buf.write(BOM_BINARY, at, 'latin1');
+      at += buf.write(text, at, utf8 ? 'utf8' : 'latin1');
       if (eol === '\n') buf[at++] = 0x0a;
       else if (eol === '\r\n') {
         buf[at++] = 0x0d;
@@ -313,8 +327,9 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const out = createOutput();
   const lineDecoder = createLineDecoder((line, eol: LineEnding, bom) => {
     if (++lines > maxLines) throw new PlaylistTooLargeError(`Upstream playlist has more than ${maxLines} lines`);
+    r.wholeUri = false;
     const text = rewrite(line, state, r, true);
-    out.line(bom ? BOM_BINARY + text : text, eol);
+    out.line(text, eol, bom, r.wholeUri);
   }, limits.maxLineBytes ?? MAX_LINE_BYTES);
   const decoder = {
     push(chunk: Buffer): void {
