@@ -28,7 +28,7 @@ export interface TokenSealer {
 // VERSION(1) | IV(16) | ciphertext | Poly1305-AES tag(16) (token-ctr.ts). The route says which kind to expect, so the
 // format needs no kind byte; a token opened under the other kind is parsed as the other format and fails to verify.
 // Plaintext (both): clientId byte length (u16 BE) | clientId | url. The kind and the stream id are not in the plaintext but
-// in the GCM additional data: they cost no space, and a token sealed for another stream or used under the other kind
+// in the additional data (GCM's, or the hashed aad of token-ctr.ts): they cost no space, and a token sealed for another stream or used under the other kind
 // (a variant playlist's p/ token replayed as s/, which would relay the raw upstream playlist) fails authentication.
 // Version 2: version 1 tokens did not bind the kind, so they are refused. Version 3: segment tokens changed format
 // (Poly1305-AES), so version 2 ones are refused.
