@@ -1,6 +1,9 @@
-// Opaque playback tokens (SPEC §5.4): an upstream URL sealed with AES-256-GCM for one stream and one client.
-import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, randomFillSync, type KeyObject } from 'node:crypto';
+// Opaque playback tokens (SPEC §5.4): an upstream URL sealed for one stream, one client and one kind. Playlist tokens
+// use AES-256-GCM with a synthetic IV (deterministic); segment tokens, thousands per playlist, use the pooled
+// Poly1305-AES construction of token-ctr.ts, which needs no crypto object per token (issue 12 item 7).
+import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { BadTokenError } from '../errors.ts';
+import { createCtrSealer, CTR_OVERHEAD_BYTES, type CtrSealer } from './token-ctr.ts';
 import type { UriKind } from './m3u8/rewrite.ts';
 
 export interface TokenFields {
@@ -21,16 +24,20 @@ export interface TokenSealer {
   open(token: string, expectedStreamId: string, expectedKind: UriKind): TokenFields;
 }
 
-// Token bytes: VERSION(1) | IV(12) | ciphertext | GCM tag(16), base64url-encoded.
-// Plaintext: clientId byte length (u16 BE) | clientId | url. The kind and the stream id are not in the plaintext but
-// in the GCM additional data: they cost no space, and a token sealed for another stream or used under the other kind
+// Playlist token bytes: VERSION(1) | IV(12) | ciphertext | GCM tag(16), base64url-encoded. Segment token bytes:
+// VERSION(1) | IV(16) | ciphertext | Poly1305-AES tag(16) (token-ctr.ts). The route says which kind to expect, so the
+// format needs no kind byte; a token opened under the other kind is parsed as the other format and fails to verify.
+// Plaintext (both): clientId byte length (u16 BE) | clientId | url. The kind and the stream id are not in the plaintext but
+// in the additional data (GCM's, or the hashed aad of token-ctr.ts): they cost no space, and a token sealed for another stream or used under the other kind
 // (a variant playlist's p/ token replayed as s/, which would relay the raw upstream playlist) fails authentication.
-// Version 2: version 1 tokens did not bind the kind, so they are refused.
-const VERSION = 2;
+// Version 2: version 1 tokens did not bind the kind, so they are refused. Version 3: segment tokens changed format
+// (Poly1305-AES), so version 2 ones are refused.
+const VERSION = 3;
 const IV_BYTES = 12;
 const TAG_BYTES = 16;
 const HEADER_BYTES = 1 + IV_BYTES;
 const MIN_TOKEN_BYTES = HEADER_BYTES + 2 + TAG_BYTES;
+const MIN_CTR_TOKEN_BYTES = CTR_OVERHEAD_BYTES + 2;
 // A cap on what open() will even decode: a request path is short, and this bounds the work garbage can cause.
 const MAX_TOKEN_CHARS = 16_384;
 const MAX_CLIENT_ID_BYTES = 0xffff;
@@ -41,39 +48,27 @@ interface Keys {
   enc: KeyObject;
   /** HMAC key for the synthetic IVs of playlist tokens; independent of `enc` (separate HKDF info). */
   siv: KeyObject;
-  /** Random IVs, drawn from a pool so that a 20,000-segment playlist costs one CSPRNG call per 1,024 tokens. */
-  nextIv(): Buffer;
+  /** Segment tokens: AES-256-CTR key and Poly1305 r, both independent of `enc` (separate HKDF info). */
+  ctr: CtrSealer;
   /** The GCM additional data for a stream; a playlist seals thousands of tokens for one stream in a row. */
   aad(kind: UriKind, streamId: string): Buffer;
 }
 
-const IV_POOL_COUNT = 1024;
-
-function createIvSource(): () => Buffer {
-  const pool = Buffer.allocUnsafe(IV_BYTES * IV_POOL_COUNT);
-  let used = IV_POOL_COUNT;
-  return () => {
-    if (used === IV_POOL_COUNT) {
-      randomFillSync(pool);
-      used = 0;
-    }
-    // A view into the pool: callers copy it at once (into the token and the cipher), before any refill.
-    return pool.subarray(IV_BYTES * used, IV_BYTES * ++used);
-  };
-}
-
 // The encryption key from one secret (RFC 5869 HKDF), so the secret itself is never used as an AES key directly.
-function deriveKeys(secret: Buffer): Keys {
+function deriveKeys(secret: Buffer, poolBlocks?: number): Keys {
   if (secret.length < 32) throw new RangeError('token secret must be at least 32 bytes');
   const enc = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token enc v1', 32)));
   const siv = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token siv v2', 32)));
-  let last = { key: '', aad: aadFor('s', '') };
+  const ctrKey = createSecretKey(Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token ctr v3', 32)));
+  const polyR = Buffer.from(hkdfSync('sha256', secret, Buffer.alloc(0), 'm3u-proxy token poly1305 r v3', 16));
+  const ctr = createCtrSealer(ctrKey, polyR, { poolBlocks });
+  // Compared field by field: a concatenated key would be a new string to flatten on every token.
+  let last = { kind: 's' as UriKind, streamId: '', aad: aadFor('s', '') };
   const aad = (kind: UriKind, streamId: string): Buffer => {
-    const key = kind + streamId;
-    if (last.key !== key) last = { key, aad: aadFor(kind, streamId) };
+    if (last.kind !== kind || last.streamId !== streamId) last = { kind, streamId, aad: aadFor(kind, streamId) };
     return last.aad;
   };
-  return { enc, siv, nextIv: createIvSource(), aad };
+  return { enc, siv, ctr, aad };
 }
 
 function aadFor(kind: UriKind, streamId: string): Buffer {
@@ -81,6 +76,7 @@ function aadFor(kind: UriKind, streamId: string): Buffer {
 }
 
 function sealWith(keys: Keys, { url, streamId, clientId, kind }: TokenFields): string {
+  if (kind === 's') return keys.ctr.seal(VERSION, keys.aad(kind, streamId), clientId, url);
   const clientBytes = Buffer.byteLength(clientId, 'utf8');
   if (clientBytes > MAX_CLIENT_ID_BYTES) throw new RangeError('client id too long for a token');
   const plaintext = Buffer.allocUnsafe(2 + clientBytes + Buffer.byteLength(url, 'utf8'));
@@ -88,12 +84,11 @@ function sealWith(keys: Keys, { url, streamId, clientId, kind }: TokenFields): s
   plaintext.write(clientId, 2, 'utf8');
   plaintext.write(url, 2 + clientBytes, 'utf8');
   const aad = keys.aad(kind, streamId);
-  // Segments: a random 96-bit IV per token, the usage NIST SP 800-38D §8.2.2 allows, cheap for 20,000-segment
-  // playlists. Playlists: a synthetic IV, HMAC(siv key, aad | plaintext) truncated (the SIV construction, RFC 5297
+  // A synthetic IV, HMAC(siv key, aad | plaintext) truncated (the SIV construction, RFC 5297
   // §1.3.4), so one (stream, client, URL) always gives the same URI and LL-HLS rendition reports match the master's
   // variant URIs (issue 12 item 4). Distinct plaintexts get distinct IVs up to HMAC collisions, so GCM's nonce rule
   // holds; equal plaintexts reveal only that they are equal, which the URI being stable says anyway.
-  const iv = kind === 'p' ? createHmac('sha256', keys.siv).update(aad).update(plaintext).digest().subarray(0, IV_BYTES) : keys.nextIv();
+  const iv = createHmac('sha256', keys.siv).update(aad).update(plaintext).digest().subarray(0, IV_BYTES);
   const cipher = createCipheriv('aes-256-gcm', keys.enc, iv);
   cipher.setAAD(aad);
   const out = Buffer.allocUnsafe(HEADER_BYTES + plaintext.length + TAG_BYTES);
@@ -109,21 +104,11 @@ function sealWith(keys: Keys, { url, streamId, clientId, kind }: TokenFields): s
 function openWith(keys: Keys, token: string, expectedStreamId: string, expectedKind: UriKind): TokenFields {
   if (token.length > MAX_TOKEN_CHARS || !BASE64URL.test(token)) throw new BadTokenError();
   const raw = Buffer.from(token, 'base64url');
-  if (raw.length < MIN_TOKEN_BYTES || raw[0] !== VERSION) throw new BadTokenError();
+  if (raw.length < (expectedKind === 's' ? MIN_CTR_TOKEN_BYTES : MIN_TOKEN_BYTES) || raw[0] !== VERSION) throw new BadTokenError();
   // base64url has several spellings of the same bytes (unused trailing bits); only the canonical one is valid.
   if (raw.toString('base64url') !== token) throw new BadTokenError();
-  const decipher = createDecipheriv('aes-256-gcm', keys.enc, raw.subarray(1, HEADER_BYTES), { authTagLength: TAG_BYTES });
-  decipher.setAAD(aadFor(expectedKind, expectedStreamId));
-  decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
-  let plaintext: Buffer;
-  try {
-    plaintext = Buffer.concat([decipher.update(raw.subarray(HEADER_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
-  } catch (err) {
-    // final() throws exactly when the tag does not verify: tampered, foreign stream, or another secret.
-    const bad = new BadTokenError();
-    bad.cause = err;
-    throw bad;
-  }
+  const plaintext = expectedKind === 's' ? keys.ctr.open(raw, aadFor(expectedKind, expectedStreamId)) : openGcm(keys, raw, expectedStreamId, expectedKind);
+  if (plaintext === undefined) throw new BadTokenError();
   const clientBytes = plaintext.readUInt16BE(0);
   if (2 + clientBytes > plaintext.length) throw new BadTokenError();
   return {
@@ -132,6 +117,20 @@ function openWith(keys: Keys, token: string, expectedStreamId: string, expectedK
     clientId: plaintext.toString('utf8', 2, 2 + clientBytes),
     kind: expectedKind,
   };
+}
+
+function openGcm(keys: Keys, raw: Buffer, expectedStreamId: string, expectedKind: UriKind): Buffer {
+  const decipher = createDecipheriv('aes-256-gcm', keys.enc, raw.subarray(1, HEADER_BYTES), { authTagLength: TAG_BYTES });
+  decipher.setAAD(aadFor(expectedKind, expectedStreamId));
+  decipher.setAuthTag(raw.subarray(raw.length - TAG_BYTES));
+  try {
+    return Buffer.concat([decipher.update(raw.subarray(HEADER_BYTES, raw.length - TAG_BYTES)), decipher.final()]);
+  } catch (err) {
+    // final() throws exactly when the tag does not verify: tampered, foreign stream, or another secret.
+    const bad = new BadTokenError();
+    bad.cause = err;
+    throw bad;
+  }
 }
 
 /**
@@ -168,8 +167,8 @@ function createMemo<V>(size: number) {
  * same client costs map lookups instead of crypto. `cacheSize` bounds each memo (entries; 0 disables them);
  * `sealCacheSize` overrides it for seal(), for callers that remember whole rewritten URIs themselves.
  */
-export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; sealCacheSize?: number } = {}): TokenSealer {
-  const keys = deriveKeys(secret);
+export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; sealCacheSize?: number; poolBlocks?: number } = {}): TokenSealer {
+  const keys = deriveKeys(secret, opts.poolBlocks);
   const size = opts.cacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
   const sealSize = opts.sealCacheSize ?? size;
   const sealed = createMemo<string>(sealSize);
@@ -225,14 +224,11 @@ export function extensionFor(url: string, kind: UriKind): string {
   const scheme = url.indexOf('://');
   const pathStart = url.indexOf('/', scheme === -1 ? 0 : scheme + 3);
   if (pathStart === -1) return 'ts';
-  let pathEnd = url.length;
-  for (let i = pathStart; i < url.length; i++) {
-    const c = url.charCodeAt(i);
-    if (c === 0x3f || c === 0x23) {
-      pathEnd = i; // '?' or '#'
-      break;
-    }
-  }
+  // The path ends at the first '?' or '#' (native scans: this runs once per segment URI).
+  let pathEnd = url.indexOf('?', pathStart);
+  if (pathEnd === -1) pathEnd = url.length;
+  const hash = url.indexOf('#', pathStart);
+  if (hash !== -1 && hash < pathEnd) pathEnd = hash;
   let ext = '';
   for (let i = pathEnd - 1; i > pathStart; i--) {
     const c = url.charCodeAt(i) | (url.charCodeAt(i) >= 0x41 && url.charCodeAt(i) <= 0x5a ? 0x20 : 0);

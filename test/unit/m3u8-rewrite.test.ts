@@ -245,6 +245,50 @@ test('RFC 3986 §5.2 the no-parse fast path agrees with WHATWG URL resolution', 
   }
 });
 
+test('issue 12.7: absolute URIs on the base\'s own host skip parsing only when WHATWG URL would give them back unchanged', () => {
+  const bases = [BASE, 'http://127.0.0.1:8080/hls/vod.m3u8', 'https://user:pw@origin.example/x/y.m3u8'];
+  const refs = [
+    'https://origin.example/live/a.ts?t=1',
+    'http://127.0.0.1:8080/hls/seg/1.ts',
+    'https://origin.example/a/./b.ts',
+    'https://origin.example/a/../b.ts',
+    'https://origin.example/a/%2e%2e/b.ts',
+    'https://origin.example//a.ts',
+    'https://ORIGIN.example/a.ts',
+    'HTTPS://origin.example/a.ts',
+    'https://origin.example:443/a.ts',
+    'http://127.0.0.1:80/a.ts',
+    'https://origin.example/a b.ts',
+    "https://origin.example/a.ts?q='x'",
+    'https://origin.example/a.ts?q="x"',
+    'https://origin.example/a.ts#frag',
+    'https://origin.example/é.ts',
+    'https://origin.example/a.ts?x=%zz&y=a/b?c',
+    'https://user:pw@origin.example/a.ts',
+    'https://origin.example.evil/a.ts',
+    'https://origin.example/',
+  ];
+  for (const base of bases) {
+    for (const ref of refs) {
+      const want = new URL(ref, base).href;
+      assert.equal(rw(`#EXTINF:1,\n${ref}\n`, { baseUrl: base, proxify: (_k, u) => `S[${u}]` }), `#EXTINF:1,\nS[${want}]\n`, `${ref} on ${base}`);
+    }
+  }
+});
+
+test('a proxify result with non-ASCII characters reaches the player as UTF-8: whole lines, indented lines, attributes, memo hits', () => {
+  const store = new Map<string, string>();
+  const memo = { get: (kind: string, ref: string) => store.get(kind + ref), set: (kind: string, ref: string, uri: string) => void store.set(kind + ref, uri) };
+  const c: RewriteContext = { baseUrl: 'http://o.example/v/x.m3u8', proxify: (kind, url) => `https://prøxy.example/${kind}/${url.slice(url.lastIndexOf('/') + 1)}`, memo };
+  const body = '\ufeff#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="k.key"\n#EXTINF:1,ñ\nseg.ts\n#EXTINF:1,\n  seg2.ts \r\n';
+  const want = '\ufeff#EXTM3U\n#EXT-X-KEY:METHOD=AES-128,URI="https://prøxy.example/s/k.key"\n#EXTINF:1,ñ\nhttps://prøxy.example/s/seg.ts\n#EXTINF:1,\n  https://prøxy.example/s/seg2.ts \r\n';
+  assert.equal(rw(body, c), want);
+  assert.ok(store.size >= 2);
+  assert.equal(rw(body, c), want, 'from the memo');
+  // A first line that is a URI, after a BOM.
+  assert.equal(rw('\ufeffseg.ts\n', c), '\ufeffhttps://prøxy.example/s/seg.ts\n');
+});
+
 test('a memo answers segment lines it already rewrote; playlist URIs always reach onPlaylistUri, in order', () => {
   const store = new Map<string, string>();
   let sealed = 0;

@@ -159,3 +159,103 @@ test('§5.4 a 20,000-segment playlist sealed twice (memo cold, then warm) gives 
   assert.deepEqual(first, second);
   assert.equal(new Set(first).size, urls.length);
 });
+
+// Issue 12 item 7: segment tokens come from a pooled AES-256-CTR keystream with a Poly1305-AES tag (token-ctr.ts).
+// Token bytes: VERSION(1) | nonce(12) | counter(4, BE) | ciphertext | tag(16).
+const SEG = { ...FIELDS, url: 'http://127.0.0.1:8080/hls/seg/0.ts' };
+const segUrl = (i: number): string => `http://127.0.0.1:8080/hls/seg/${i}.ts`;
+
+test('issue 12.7: version 3 tokens of both kinds; a version 2 token (or any other version byte) gives BadTokenError', () => {
+  for (const kind of ['p', 's'] as const) {
+    const raw = Buffer.from(sealToken(SECRET, { ...FIELDS, kind }), 'base64url');
+    assert.equal(raw[0], 3, kind);
+    for (const version of [1, 2, 4, 0]) {
+      raw[0] = version;
+      assert.throws(() => openToken(SECRET, raw.toString('base64url'), FIELDS.streamId, kind), isBadToken, `${kind} v${version}`);
+    }
+  }
+});
+
+test('issue 12.7: tampering with any byte of a pooled segment token or of a playlist token gives BadTokenError', () => {
+  const sealer = createTokenSealer(SECRET, { cacheSize: 0 });
+  for (const fields of [{ ...SEG, kind: 's' as const }, { ...SEG, kind: 'p' as const }, { ...SEG, url: `${SEG.url}?é=${'x'.repeat(40)}`, kind: 's' as const }]) {
+    const token = sealer.seal(fields);
+    assert.deepEqual(sealer.open(token, fields.streamId, fields.kind), fields);
+    const raw = Buffer.from(token, 'base64url');
+    for (let i = 0; i < raw.length; i++) {
+      for (const bit of [0x01, 0x80]) {
+        const bad = Buffer.from(raw);
+        bad[i] = (bad[i] ?? 0) ^ bit;
+        assert.throws(() => sealer.open(bad.toString('base64url'), fields.streamId, fields.kind), isBadToken, `${fields.kind} byte ${i} bit ${bit}`);
+      }
+    }
+    // Truncated or extended by whole bytes (base64url of other lengths), too.
+    assert.throws(() => sealer.open(raw.subarray(0, raw.length - 1).toString('base64url'), fields.streamId, fields.kind), isBadToken);
+    assert.throws(() => sealer.open(Buffer.concat([raw, Buffer.alloc(1)]).toString('base64url'), fields.streamId, fields.kind), isBadToken);
+  }
+});
+
+test('issue 12.7: a pooled segment token is bound to its kind, stream and client, and does not show the URL', () => {
+  const sealer = createTokenSealer(SECRET, { cacheSize: 0 });
+  const a = sealer.seal({ ...SEG, kind: 's' });
+  assert.throws(() => sealer.open(a, SEG.streamId, 'p'), isBadToken, 'kind swap');
+  assert.throws(() => sealer.open(a, 'f'.repeat(32), 's'), isBadToken, 'stream swap');
+  assert.throws(() => sealer.open(a, 'f'.repeat(70_000), 's'), isBadToken, 'an absurdly long stream id is only a foreign one');
+  const longId = { ...SEG, streamId: 's'.repeat(70_000), kind: 's' as const };
+  assert.deepEqual(sealer.open(sealer.seal(longId), longId.streamId, 's'), longId);
+  assert.throws(() => openToken(randomBytes(32), a, SEG.streamId, 's'), isBadToken, 'other secret');
+  assert.ok(!Buffer.from(a, 'base64url').includes(Buffer.from('127.0.0.1')), 'the URL is encrypted');
+  // Client swap: the client id is sealed in, so a token only ever opens to its own client; splicing another client's
+  // ciphertext (same URL, same length) under this token's header or tag fails.
+  const b = sealer.seal({ ...SEG, clientId: 'client_fedcba9876543210', kind: 's' });
+  assert.equal(sealer.open(b, SEG.streamId, 's').clientId, 'client_fedcba9876543210');
+  const ra = Buffer.from(a, 'base64url');
+  const rb = Buffer.from(b, 'base64url');
+  assert.equal(ra.length, rb.length);
+  const spliced = Buffer.concat([ra.subarray(0, 17), rb.subarray(17, rb.length - 16), ra.subarray(ra.length - 16)]);
+  assert.throws(() => sealer.open(spliced.toString('base64url'), SEG.streamId, 's'), isBadToken, 'client swap');
+  const retagged = Buffer.concat([rb.subarray(0, rb.length - 16), ra.subarray(ra.length - 16)]);
+  assert.throws(() => sealer.open(retagged.toString('base64url'), SEG.streamId, 's'), isBadToken, 'tag of another token');
+});
+
+test('issue 12.7: tokens from one keystream pool and from the pools after refills all open', () => {
+  const sealer = createTokenSealer(SECRET, { cacheSize: 0, poolBlocks: 16 });
+  const tokens = Array.from({ length: 200 }, (_, i) => sealer.seal({ ...SEG, url: segUrl(i) }));
+  const nonces = new Set(tokens.map((t) => Buffer.from(t, 'base64url').subarray(1, 13).toString('hex')));
+  assert.ok(nonces.size > 10, `${nonces.size} pools used`);
+  tokens.forEach((t, i) => assert.equal(openToken(SECRET, t, SEG.streamId, 's').url, segUrl(i), `token ${i}`));
+  // A URL longer than a whole pool gets a keystream of its own, and the pool goes on after it.
+  const long = { ...SEG, url: `${SEG.url}?${'q'.repeat(1000)}` };
+  assert.deepEqual(sealer.open(sealer.seal(long), SEG.streamId, 's'), long);
+  assert.deepEqual(sealer.open(sealer.seal(SEG), SEG.streamId, 's'), SEG);
+});
+
+test('issue 12.7: no keystream block is ever used twice: per nonce, token block ranges are disjoint and increasing', () => {
+  for (const poolBlocks of [7, 64, undefined]) {
+    const sealer = createTokenSealer(SECRET, { cacheSize: 0, poolBlocks });
+    const seen = new Map<string, number>(); // nonce → first counter not yet used
+    for (let i = 0; i < 3000; i++) {
+      const url = i % 100 === 99 ? `${segUrl(i)}?${'z'.repeat(i % 700)}` : segUrl(i);
+      const raw = Buffer.from(sealer.seal({ ...SEG, url, clientId: `c${i % 3}` }), 'base64url');
+      const nonce = raw.subarray(1, 13).toString('hex');
+      const counter = raw.readUInt32BE(13);
+      const blocks = 1 + Math.ceil((raw.length - 33) / 16); // the tag pad, then the ciphertext
+      const next = seen.get(nonce);
+      if (next === undefined) assert.equal(counter, 0, 'a new nonce starts at counter 0');
+      else assert.ok(counter >= next, `block ${counter} of nonce ${nonce} reused (next free ${next})`);
+      seen.set(nonce, counter + blocks);
+    }
+    assert.ok(seen.size >= 1);
+  }
+});
+
+test('issue 12.7: the hash shared between consecutive seals never leaks into another token (mixed streams, clients, URLs)', () => {
+  const sealer = createTokenSealer(SECRET, { cacheSize: 0, poolBlocks: 32 });
+  const cases: (typeof FIELDS)[] = [];
+  const urls = ['http://h/a/seg_1.ts', 'http://h/a/seg_12.ts', 'http://h/a/seg_1.ts?x', 'http://h/a/', 'http://h/a/sé_1.ts', 'http://h/a/sé_2.ts', `http://h/${'a'.repeat(33)}`, `http://h/${'a'.repeat(32)}`];
+  for (let i = 0; i < 400; i++) {
+    cases.push({ url: urls[i % urls.length]! + (i % 5 === 0 ? '' : String(i % 7)), streamId: i % 11 === 0 ? 'other' : FIELDS.streamId, clientId: i % 13 === 0 ? 'ïd' : 'c', kind: 's' });
+  }
+  const tokens = cases.map((f) => sealer.seal(f));
+  cases.forEach((f, i) => assert.deepEqual(openToken(SECRET, tokens[i]!, f.streamId, 's'), f, `case ${i}`));
+});

@@ -90,6 +90,8 @@ const HASH = 0x23;
 // path of a 20,000-segment VOD playlist). No segment can be empty or a dot segment (none starts with '.' or '%',
 // so neither `..` nor `%2e%2e`), none can hold a scheme, and no byte is one URL would escape.
 const SIMPLE_REF = /^(?:[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*\/)*[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/;
+// The same after an absolute reference's `http(s)://host/` (sticky: tested from lastIndex, no slice).
+const SIMPLE_PATH_AT = /(?:[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*\/)*[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/y;
 const NON_ASCII_BINARY = /[\x80-\xff]/g;
 const NON_ASCII = /[^\x00-\x7f]/;
 
@@ -97,17 +99,22 @@ interface Resolver {
   ctx: RewriteContext;
   /** Base URL up to and including the last '/' of its path; null when unusable for the fast path; computed lazily. */
   dir: string | null | undefined;
+  /** `scheme://host[:port]/` of the base as WHATWG serialises it (with `dir`): absolute URIs on it skip parsing. */
+  root: string | null;
+  /** Set by a binary-mode rewrite() whose result is a whole-line proxify result, not a binary string: write it as UTF-8. */
+  wholeUri: boolean;
 }
 
 // One resolver per playlist: the base is parsed once, not once per line.
 function createResolver(ctx: RewriteContext): Resolver {
-  return { ctx, dir: undefined };
+  return { ctx, dir: undefined, root: null, wholeUri: false };
 }
 
-function baseDirectory(baseUrl: string): string | null {
+function baseDirectory(r: Resolver, baseUrl: string): string | null {
   if (!URL.canParse(baseUrl)) return null;
   const base = new URL(baseUrl);
   if (base.protocol !== 'http:' && base.protocol !== 'https:') return null;
+  r.root = `${base.protocol}//${base.host}/`;
   const href = base.href;
   const noQuery = href.slice(0, href.length - base.search.length - base.hash.length);
   // The query/fragment is gone and special URLs always have a path starting with '/', so this '/' is in the path.
@@ -135,7 +142,7 @@ function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, va
   // is the spelling: the same spelling may mean another URL once a variable's value changed.
   const substituted = ref.includes('{$') ? substituteVariables(ref, vars) : ref;
   if (substituted !== ref) return isDataUri(substituted) ? undefined : resolveAndProxify(substituted, kind, r, binary);
-  // The memo holds binary-mode results only (the streaming path); rewriteLine's strings are of another kind. Playlist
+  // The memo holds binary-mode results only (the streaming path), as proxify gave them. Playlist
   // URIs are few and must reach onPlaylistUri resolved, so they always take the full path.
   const memo = binary && kind === 's' ? r.ctx.memo : undefined;
   if (memo !== undefined) {
@@ -148,14 +155,19 @@ function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, va
 }
 
 function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: boolean): string | undefined {
-  // In binary mode the line is one char per byte: percent-encode raw non-ASCII bytes, exactly what URL parsing does
-  // to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
-  if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   let absolute: string;
-  if (r.dir === undefined) r.dir = baseDirectory(r.ctx.baseUrl);
+  if (r.dir === undefined) r.dir = baseDirectory(r, r.ctx.baseUrl);
+  // The two fast paths accept ASCII only, so they need no percent-encoding first.
   if (r.dir !== null && SIMPLE_REF.test(ref)) {
     absolute = r.dir + ref;
+  } else if (r.root !== null && isSimpleOnRoot(ref, r.root)) {
+    // An absolute URL on the base's own scheme and host with a plain path: WHATWG parsing gives it back unchanged
+    // (scheme and host are in serialised form, and nothing in the rest is escaped or a dot segment).
+    absolute = ref;
   } else {
+    // In binary mode the line is one char per byte: percent-encode raw non-ASCII bytes, exactly what URL parsing
+    // does to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
+    if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
     let url: URL;
     try {
       url = new URL(ref, r.ctx.baseUrl);
@@ -169,7 +181,19 @@ function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: bool
   }
   if (kind === 'p') r.ctx.onPlaylistUri?.(absolute);
   const out = r.ctx.proxify(kind, absolute);
-  return binary && NON_ASCII.test(out) ? Buffer.from(out, 'utf8').toString('latin1') : out;
+  // Returned as proxify gave it (not in the binary form): whoever puts it into a binary line converts it.
+  return out;
+}
+
+/** A proxify result in the binary form of the line it goes into (its UTF-8 bytes, one char per byte). */
+function toBinary(uri: string): string {
+  return NON_ASCII.test(uri) ? Buffer.from(uri, 'utf8').toString('latin1') : uri;
+}
+
+function isSimpleOnRoot(ref: string, root: string): boolean {
+  if (!ref.startsWith(root)) return false;
+  SIMPLE_PATH_AT.lastIndex = root.length;
+  return SIMPLE_PATH_AT.test(ref);
 }
 
 function isBlank(code: number): boolean {
@@ -212,7 +236,7 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
       // An unquoted URI is not valid RFC 8216 (§4.2: URIs are quoted-strings): left alone.
       if (span === undefined || !span.quoted) continue;
       const replacement = proxifyRef(line.slice(span.start, span.end), kind, r, binary, state.vars);
-      if (replacement !== undefined) out = out.slice(0, span.start) + replacement + out.slice(span.end);
+      if (replacement !== undefined) out = out.slice(0, span.start) + (binary ? toBinary(replacement) : replacement) + out.slice(span.end);
     }
     return out;
   }
@@ -223,7 +247,12 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
   const replacement = proxifyRef(start === 0 && end === n ? line : line.slice(start, end), kind, r, binary, state.vars);
   if (replacement === undefined) return line;
-  return start === 0 && end === n ? replacement : line.slice(0, start) + replacement + line.slice(end);
+  if (start === 0 && end === n) {
+    // The whole line is the URI: the binary rewriter writes it as UTF-8 itself, which spares a scan for non-ASCII.
+    if (binary) r.wholeUri = true;
+    return replacement;
+  }
+  return line.slice(0, start) + (binary ? toBinary(replacement) : replacement) + line.slice(end);
 }
 
 /**
@@ -245,6 +274,49 @@ export interface RewriteLimits {
   maxBytes?: number;
 }
 
+/**
+ * Output bytes written line by line into one growing Buffer: a string of all the lines, built by `+=`, is a rope of
+ * tens of thousands of pieces that Buffer.from() must flatten, which cost more than the rewriting (issue 12 item 7).
+ */
+function createOutput() {
+  let buf = Buffer.alloc(0);
+  let at = 0;
+  const room = (bytes: number): void => {
+    if (at + bytes <= buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * buf.length, at + bytes));
+    buf.copy(next, 0, 0, at);
+    buf = next;
+  };
+  return {
+    /**
+     * Makes room for what one input chunk may become, at once rather than by doublings: proxy URIs are longer than
+     * the references they replace (a 6-byte `seg/1.ts` line becomes a ~130-byte token URI). Capped: beyond it, doubling.
+     */
+    reserve(inputBytes: number): void {
+      room(Math.min(inputBytes * 8, 4 * 1024 * 1024));
+    },
+    /** Appends a line and its ending: a binary string (one char per byte), or with `utf8` a string to encode. */
+    line(text: string, eol: LineEnding, bom: boolean, utf8: boolean): void {
+      room((utf8 ? 3 * text.length : text.length) + 5);
+      if (bom) at += buf.write(BOM_BINARY, at, 'latin1');
+      at += buf.write(text, at, utf8 ? 'utf8' : 'latin1');
+      if (eol === '\n') buf[at++] = 0x0a;
+      else if (eol === '\r\n') {
+        buf[at++] = 0x0d;
+        buf[at++] = 0x0a;
+      }
+    },
+    /** The bytes so far, handed over: the next line starts a new Buffer, so they are never overwritten. */
+    take(): Buffer | undefined {
+      if (at === 0) return undefined;
+      const bytes = buf.subarray(0, at);
+      buf = Buffer.alloc(0);
+      at = 0;
+      return bytes;
+    },
+  };
+}
+
 function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const state = createRewriteState();
   const r = createResolver(ctx);
@@ -252,27 +324,23 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const maxBytes = limits.maxBytes ?? Infinity;
   let lines = 0;
   let bytes = 0;
-  let out = '';
+  const out = createOutput();
   const lineDecoder = createLineDecoder((line, eol: LineEnding, bom) => {
     if (++lines > maxLines) throw new PlaylistTooLargeError(`Upstream playlist has more than ${maxLines} lines`);
+    r.wholeUri = false;
     const text = rewrite(line, state, r, true);
-    out += bom ? BOM_BINARY + text + eol : text + eol;
+    out.line(text, eol, bom, r.wholeUri);
   }, limits.maxLineBytes ?? MAX_LINE_BYTES);
   const decoder = {
     push(chunk: Buffer): void {
       bytes += chunk.length;
       if (bytes > maxBytes) throw new PlaylistTooLargeError(`Upstream playlist is larger than ${maxBytes} bytes`);
+      out.reserve(chunk.length);
       lineDecoder.push(chunk);
     },
     end: (): void => lineDecoder.end(),
   };
-  const take = (): Buffer | undefined => {
-    if (out.length === 0) return undefined;
-    const bytes = Buffer.from(out, 'latin1');
-    out = '';
-    return bytes;
-  };
-  return { decoder, take };
+  return { decoder, take: out.take };
 }
 
 /** Rewrites a whole playlist body. Throws UpstreamError when a line is longer than `maxLineBytes`. */
