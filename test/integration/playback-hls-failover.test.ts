@@ -11,7 +11,10 @@ const MPEGURL = 'application/vnd.apple.mpegurl';
 const playlist = (body: string): Behaviour => ({ kind: 'file', body: Buffer.from(body), contentType: MPEGURL });
 const master = (low: string, high: string): string =>
   `#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=800000\n${low}\n#EXT-X-STREAM-INF:BANDWIDTH=3000000\n${high}\n`;
-const media = (segment: string): string => `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:4.0,\n${segment}\n`;
+// Live windows from media sequence 7; the backup is one segment ahead, and that newer segment (a number the player
+// has not been given yet) is the one whose bytes say who answered: the ones it already knows keep their URIs (§5.3).
+const media = (...segments: string[]): string =>
+  `#EXTM3U\n#EXT-X-TARGETDURATION:4\n#EXT-X-MEDIA-SEQUENCE:7\n${segments.map((s) => `#EXTINF:4.0,\n${s}\n`).join('')}`;
 
 /** Two copies of a channel with two variants each; the backup spells its URLs differently. */
 async function twoOrigins(t: TestContext): Promise<Origin> {
@@ -20,12 +23,14 @@ async function twoOrigins(t: TestContext): Promise<Origin> {
     '/a/low/index.m3u8': playlist(media('a-low.ts')),
     '/a/high/index.m3u8': playlist(media('a-high.ts')),
     '/b/master.m3u8': playlist(master('b-low.m3u8', 'b-high.m3u8')),
-    '/b/b-low.m3u8': playlist(media('b-low.ts')),
-    '/b/b-high.m3u8': playlist(media('b-high.ts')),
+    '/b/b-low.m3u8': playlist(media('b-low-7.ts', 'b-low.ts')),
+    '/b/b-high.m3u8': playlist(media('b-high-7.ts', 'b-high.ts')),
     '/a/low/a-low.ts': { kind: 'file', body: Buffer.from('primary low'), contentType: 'video/mp2t' },
     '/a/high/a-high.ts': { kind: 'file', body: Buffer.from('primary high'), contentType: 'video/mp2t' },
     '/b/b-low.ts': { kind: 'file', body: Buffer.from('backup low'), contentType: 'video/mp2t' },
     '/b/b-high.ts': { kind: 'file', body: Buffer.from('backup high'), contentType: 'video/mp2t' },
+    '/b/b-low-7.ts': { kind: 'file', body: Buffer.from('backup low 7'), contentType: 'video/mp2t' },
+    '/b/b-high-7.ts': { kind: 'file', body: Buffer.from('backup high 7'), contentType: 'video/mp2t' },
   });
 }
 
@@ -40,12 +45,12 @@ async function tuneIn(proxy: RunningProxy, origin: Origin): Promise<{ id: string
   return { id: created.stream_id, low: proxyUrl(proxy, low, masterUrl), high: proxyUrl(proxy, high, masterUrl) };
 }
 
-/** Reloads a variant and follows its one segment: the bytes say which origin and which variant answered. */
+/** Reloads a variant and follows its newest segment: the bytes say which origin and which variant answered. */
 async function play(proxy: RunningProxy, variantUrl: string): Promise<string> {
   const v = await get(variantUrl);
   assert.equal(v.status, 200, v.text);
   assert.match(v.text, /#EXT-X-MEDIA-SEQUENCE:7/);
-  const [segment] = playlistUris(v.text);
+  const segment = playlistUris(v.text).at(-1);
   const s = await get(proxyUrl(proxy, segment ?? '', variantUrl));
   assert.equal(s.status, 200);
   return s.text;
@@ -56,9 +61,13 @@ test('§5.3 a failing variant is served from the same variant of the next URL, a
   const proxy = await startProxy(t);
   const { id, low, high } = await tuneIn(proxy, origin);
   assert.equal(await play(proxy, high), 'primary high');
+  const before = playlistUris((await get(high)).text);
 
   origin.set('/a/high/index.m3u8', { kind: 'status', status: 503 });
   assert.equal(await play(proxy, high), 'backup high', 'the second variant maps to the second variant');
+  const after = playlistUris((await get(high)).text);
+  assert.equal(after[0], before[0], 'media sequence 7 keeps its URI across the failover (hls.js matches them)');
+  assert.notEqual(after[1], undefined);
   const stat = (await api(proxy.base, 'GET', `/streams/${id}`)).body as { stream: { current_url: string; failover_count: number } };
   assert.equal(stat.stream.current_url, origin.url('/b/master.m3u8'));
   assert.equal(stat.stream.failover_count, 1);

@@ -29,6 +29,17 @@ export interface RewriteContext {
   onDefine?(name: string, value: string): void;
   /** The URL the playlist was requested with, whose query EXT-X-DEFINE:QUERYPARAM reads; default `baseUrl`. */
   queryUrl?: string;
+  /**
+   * Media segment URIs already handed out, by media sequence number (§4.3.3.2): a URI it returns for a segment wins
+   * over a new one, so a segment keeps its URI when the same playlist comes from another upstream (a failover).
+   */
+  bySequence?: SequenceUris;
+}
+
+/** Proxy URIs of media segments by media sequence number; `get` decides whether a kept one still applies. */
+export interface SequenceUris {
+  get(msn: number): string | undefined;
+  set(msn: number, uri: string): void;
 }
 
 /** What createRewriteStream and rewritePlaylist may remember between reloads of one playlist. */
@@ -43,12 +54,14 @@ export interface RewriteMemo {
  */
 export interface RewriteState {
   nextUriIsPlaylist: boolean;
+  /** The media sequence number of the next media segment URI line (§4.3.3.2: EXT-X-MEDIA-SEQUENCE, then +1 each). */
+  msn: number;
   /** Variable name → value, in the line's own form (latin1 bytes on the streaming path). */
   vars: Map<string, string>;
 }
 
 export function createRewriteState(): RewriteState {
-  return { nextUriIsPlaylist: false, vars: new Map() };
+  return { nextUriIsPlaylist: false, msn: 0, vars: new Map() };
 }
 
 /** One URI-bearing attribute of a tag, and what its URI is. */
@@ -77,6 +90,7 @@ const URI_TAGS: ReadonlyMap<string, readonly UriAttribute[]> = new Map<string, r
 ]);
 
 const DEFINE = '#EXT-X-DEFINE';
+const MEDIA_SEQUENCE = '#EXT-X-MEDIA-SEQUENCE';
 
 const STREAM_INF = '#EXT-X-STREAM-INF';
 const BOM_BINARY = '\xef\xbb\xbf';
@@ -185,6 +199,17 @@ function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: bool
   return out;
 }
 
+/** A media segment's URI: the one already handed out for its media sequence number, when the context keeps one. */
+function segmentUri(ref: string, msn: number, r: Resolver, binary: boolean, vars: ReadonlyMap<string, string>): string | undefined {
+  const kept = r.ctx.bySequence;
+  if (kept === undefined) return proxifyRef(ref, 's', r, binary, vars);
+  const uri = kept.get(msn);
+  if (uri !== undefined) return uri;
+  const fresh = proxifyRef(ref, 's', r, binary, vars);
+  if (fresh !== undefined) kept.set(msn, fresh);
+  return fresh;
+}
+
 /** A proxify result in the binary form of the line it goes into (its UTF-8 bytes, one char per byte). */
 function toBinary(uri: string): string {
   return NON_ASCII.test(uri) ? Buffer.from(uri, 'utf8').toString('latin1') : uri;
@@ -225,6 +250,11 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
       applyDefine(line, colon + 1, state.vars, r.ctx, binary);
       return line;
     }
+    if (tag === MEDIA_SEQUENCE) {
+      const msn = Number.parseInt(line.slice(colon + 1).trim(), 10);
+      if (Number.isSafeInteger(msn) && msn >= 0) state.msn = msn;
+      return line;
+    }
     const attrs = URI_TAGS.get(tag);
     if (attrs === undefined) return line;
     // §4.3.2.4: METHOD=NONE means no key at all; there is nothing to fetch.
@@ -245,7 +275,8 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
   state.nextUriIsPlaylist = false;
   let end = n;
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
-  const replacement = proxifyRef(start === 0 && end === n ? line : line.slice(start, end), kind, r, binary, state.vars);
+  const ref = start === 0 && end === n ? line : line.slice(start, end);
+  const replacement = kind === 's' ? segmentUri(ref, state.msn++, r, binary, state.vars) : proxifyRef(ref, kind, r, binary, state.vars);
   if (replacement === undefined) return line;
   if (start === 0 && end === n) {
     // The whole line is the URI: the binary rewriter writes it as UTF-8 itself, which spares a scan for non-ASCII.

@@ -9,6 +9,7 @@ import type { ConnectionTracker } from '../upstream/connections.ts';
 import type { RewriteMemoStore } from './hls-rewrite-memo.ts';
 import type { VariantBook } from './hls-variants.ts';
 import type { SegmentBook } from './segment-book.ts';
+import type { SegmentUriBook } from './segment-uris.ts';
 import type { HlsShare } from './hls-share.ts';
 import type { StreamProxy } from '../continuous/proxy-stream.ts';
 import type { StreamService } from '../streams.ts';
@@ -25,6 +26,8 @@ export interface HlsDeps {
   openFromRing: RingOpener;
   streamProxy: StreamProxy;
   memos: RewriteMemoStore;
+  /** Segment URIs by media sequence number, kept across a failover. */
+  segmentUris: SegmentUriBook;
   variants: VariantBook;
   /** Where served segments came from, for segment failover. */
   book: SegmentBook;

@@ -14,6 +14,7 @@ import { peekBody } from '../../core/upstream/peek.ts';
 import { AppError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
 import { createBodyCapture } from './body-capture.ts';
 import type { PlaylistAnswer } from './hls-share.ts';
+import type { VariantPlace } from './hls-variants.ts';
 import { readTargetDurationS } from './media-playlist.ts';
 import { flightKey } from './single-flight.ts';
 import { createPlaylistOpener, type OpenedPlaylist, type PlaylistOpenRequest } from './proxy-hls-open.ts';
@@ -152,12 +153,15 @@ export function createPlaylistProxy(deps: HlsDeps) {
   const limits = { maxLines: config.hlsMaxPlaylistLines, maxBytes: config.hlsMaxPlaylistBytes };
 
   /** How one viewer's answer is rewritten, whether its upstream body was fetched for it or for another viewer. */
-  function rewriteContext(p: PlaylistRequest, finalUrl: string, index: number): RewriteContext {
+  function rewriteContext(p: PlaylistRequest, from: { finalUrl: string; index: number; place?: VariantPlace | undefined }): RewriteContext {
     const { stream } = p;
+    const { finalUrl, index } = from;
     // LL-HLS directives change on every reload but never how a relative URI resolves: keep them out of the memo key.
     // The memo holds whole URIs, which are relative to the request's directory: that is part of its key.
-    const memoKey = `${p.path.slice(0, p.path.lastIndexOf('/') + 1)} ${finalUrl.replace(DIRECTIVE_PARAMS, '')}`;
+    const dir = p.path.slice(0, p.path.lastIndexOf('/') + 1);
+    const memoKey = `${dir} ${finalUrl.replace(DIRECTIVE_PARAMS, '')}`;
     return {
+      bySequence: deps.segmentUris.forAnswer(stream.id, p.clientId, dir, from.place, urlRing(stream).length),
       baseUrl: finalUrl,
       queryUrl: p.url ?? urlRing(stream)[index],
       proxify: deps.urls(stream.id, p.clientId, p.path),
@@ -174,7 +178,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
     const client = streams.touchHlsClient(stream, p.clientId, p.info);
     let body: Buffer;
     try {
-      body = rewritePlaylist(answer.body, rewriteContext(p, answer.finalUrl, answer.index), limits);
+      body = rewritePlaylist(answer.body, rewriteContext(p, answer), limits);
     } catch (err) {
       throw bodyFailure(err, false);
     }
@@ -267,7 +271,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
       const defines = new Map<string, string>();
       const rewriter = createRewriteStream(
         {
-          ...rewriteContext(p, opened.finalUrl, opened.index),
+          ...rewriteContext(p, opened),
           onPlaylistUri: fromRing ? (u) => playlistUris.push(u) : undefined,
           onDefine: fromRing ? (name, value) => defines.set(name, value) : undefined,
         },

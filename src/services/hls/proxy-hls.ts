@@ -5,6 +5,7 @@ import type { UriKind } from '../../core/m3u8/rewrite.ts';
 import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../../core/token.ts';
 import { BadTokenError } from '../../errors.ts';
 import type { HlsDeps } from './hls-context.ts';
+import { createSegmentUriBook } from './segment-uris.ts';
 import { createRewriteMemoStore } from './hls-rewrite-memo.ts';
 import { createVariantBook } from './hls-variants.ts';
 import { createSegmentBook } from './segment-book.ts';
@@ -12,7 +13,7 @@ import { createHlsShare } from './hls-share.ts';
 import { createPlaylistProxy, type PlaylistRequest } from './proxy-hls-playlist.ts';
 import { createSegmentProxy, type SegmentRequest } from './proxy-hls-segment.ts';
 
-export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos' | 'variants' | 'book' | 'share'> {
+export interface HlsProxyDeps extends Omit<HlsDeps, 'urls' | 'memos' | 'segmentUris' | 'variants' | 'book' | 'share'> {
   /** Bytes of the HLS segment cache (0: off). */
   segmentCacheBytes?: number;
   tokens: TokenSealer;
@@ -33,7 +34,14 @@ export function createHlsProxy(deps: HlsProxyDeps) {
     const dirs = playbackDirs(publicUrl, streamId, requestPath);
     return (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId, kind })}.${extensionFor(url, kind)}`;
   };
-  const full: HlsDeps = { ...deps, urls, memos: createRewriteMemoStore(), variants: createVariantBook(), ...createHlsSharing(deps) };
+  const full: HlsDeps = {
+    ...deps,
+    urls,
+    memos: createRewriteMemoStore(),
+    segmentUris: createSegmentUriBook(),
+    variants: createVariantBook(),
+    ...createHlsSharing(deps),
+  };
   const playlists = createPlaylistProxy(full);
   const segments = createSegmentProxy(full);
   return {
