@@ -4,7 +4,6 @@
 // (cold: only the HLS playlist rows, first fetch on a new stream, median of COLD_REPS runs).
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
-import { performance } from 'node:perf_hooks';
 import { CLOSE_WAIT_MS, disconnectTrial } from './disconnect.ts';
 import type { PlaylistResult, SegmentsResult, ThroughputResult, TtfbResult } from './load.ts';
 import { hlsViewers } from './hls-viewers.ts';
@@ -13,7 +12,7 @@ import { HLS_SEGMENTS, startOrigin, type Origin } from './origin.ts';
 import { LIVE_RATE_BPS, paced } from './paced.ts';
 import { createStream, freePort, startChildren, startProxy, statusOf, type Children, type ProxyProcess } from './proxy.ts';
 import { SHARED_METRICS, sharedChannel, sharedChannelRows } from './shared-channel.ts';
-import { createResults, log, missingRoute, NAMES, rotated, type Name, type Target } from './results.ts';
+import { createResults, log, missingRoute, rotated, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 import { benchState } from './state.ts';
 import { benchWebhooks, webhookRows } from './webhooks.ts';

@@ -22,7 +22,7 @@ test('§4.3.3.2 the rewriter numbers segment lines from EXT-X-MEDIA-SEQUENCE; ke
   assert.deepEqual([...seq.kept.keys()].sort(), [40, 41, 42], 'fresh URIs are kept for next time');
   assert.match(out, /URI="s:http:\/\/o\.test\/x\/k\.key"/);
   const noSequence = recording();
-  rewritePlaylist('#EXTM3U\n#EXTINF:2,\na.ts\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n', { baseUrl: 'http://o.test/', proxify: (k, u) => u, bySequence: noSequence });
+  rewritePlaylist('#EXTM3U\n#EXTINF:2,\na.ts\n#EXT-X-STREAM-INF:BANDWIDTH=1\nv.m3u8\n', { baseUrl: 'http://o.test/', proxify: (_kind, u) => u, bySequence: noSequence });
   assert.deepEqual(noSequence.asked, [0], 'numbered from 0 without the tag; a variant line is not a segment');
 });
 

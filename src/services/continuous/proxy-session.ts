@@ -6,8 +6,7 @@ import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
-import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
-import { type BodyPlan, createFeed } from './upstream-feed.ts';
+import { createFeed, type FeedInput } from './upstream-feed.ts';
 
 export type { BodyPlan } from './upstream-feed.ts';
 
@@ -22,19 +21,12 @@ export interface SessionDeps {
   maxRetries: number;
 }
 
-export interface SessionInput {
+/** A player's session: its response and client, and the upstream side its feed reads (upstream-feed.ts). */
+export interface SessionInput extends Pick<FeedInput, 'ring' | 'fixedRing' | 'userAgent' | 'plan' | 'first' | 'openRing'> {
   deps: SessionDeps;
   res: ServerResponse;
   stream: StreamRecord;
   client: ClientRecord;
-  /** The URL ring now: read at every reconnect, since re-creating a stream may change its failover URLs. */
-  ring(): readonly string[];
-  /** The `?url=` form: one URL, never a failover event. */
-  fixedRing: boolean;
-  userAgent: string;
-  plan: BodyPlan;
-  first: OpenedUpstream;
-  openRing(ring: readonly string[], startIndex: number, headers: Record<string, string>, signal: AbortSignal, accept: AcceptResponse): Promise<OpenedUpstream>;
 }
 
 export const DISCONNECT_REASONS: ReadonlySet<string> = new Set(['closed', 'deleted', 'kicked', 'timeout', 'error', 'shutdown']);

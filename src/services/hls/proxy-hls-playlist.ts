@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createRewriteStream, rewritePlaylist, type RewriteContext } from '../../core/m3u8/rewrite.ts';
-import { urlRing, type StreamRecord } from '../../core/registry.ts';
+import { urlRing } from '../../core/registry.ts';
 import { sniffBody, type SniffResult } from '../../core/sniff.ts';
 import { createDecoder, decodeHead, parseContentEncoding } from '../../core/upstream/decode.ts';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
