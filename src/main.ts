@@ -4,6 +4,7 @@ import { createApp, loadState } from './app.ts';
 import { isClientCommand, programHelp, runClientCommand } from './cli/index.ts';
 import { parseServerArgs } from './config.ts';
 import { ConfigError, StateError } from './errors.ts';
+import { tuneHeapForRelay } from './gc-tuning.ts';
 import { createLogger } from './log.ts';
 
 /** SPEC §8: in-flight playlists and segments get this long after SIGTERM. */
@@ -37,6 +38,8 @@ async function main(argv: string[]): Promise<number | undefined> {
     return 0;
   }
   const { config } = start;
+  // The server only (not CLI commands): many players' in-flight chunks otherwise cost back-to-back full GCs (gc-tuning.ts).
+  tuneHeapForRelay();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
   // SPEC §8: nothing unexpected may take the process down; log it once and keep serving.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: describe(reason) }));

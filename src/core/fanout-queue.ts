@@ -10,7 +10,10 @@ export interface FanoutSink {
 
 /** One reader's position and counters. Owned by the queue; the caller keeps it to call drained()/remove(). */
 export class FanoutReader<S extends FanoutSink = FanoutSink> {
-  /** Next chunk to write, and the offset inside it (non-zero only right after a join or a jump). */
+  /**
+   * Next chunk to write, and the offset inside it (non-zero only right after a join or a jump; AT_FIRST_BOUNDARY when
+   * the reader waits for a chunk not yet appended and starts at its first packet boundary).
+   */
   seq = 0;
   off = 0;
   /** Stream byte offset of the reader's next byte. */
@@ -36,6 +39,8 @@ export interface FanoutOptions<S extends FanoutSink> {
 }
 
 const COMPACT_AT = 1024;
+/** FanoutReader.off of a reader placed on a chunk not yet appended: start at that chunk's first packet boundary. */
+const AT_FIRST_BOUNDARY = -1;
 
 export class FanoutQueue<S extends FanoutSink = FanoutSink> {
   readonly scanner = new TsScanner();
@@ -97,7 +102,10 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
     this.#boundaries.push(boundary);
     this.#end += chunk.length;
     const limit = this.#end - this.#max;
-    let floor = seq;
+    // Not `seq`: pinning the newest chunk until the next one arrives (for a joiner) kept every stream's last 64 KiB
+    // alive across scavenges; with 100 streams V8 promoted them and ran twice the full GCs (issue 10 item 8). A joiner
+    // that finds no decodable start waits for the next chunk instead (#joinPoint).
+    let floor = this.#next;
     const readers = this.#readers;
     for (let i = 0; i < readers.length; i++) {
       const r = readers[i]!;
@@ -154,6 +162,12 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
   #writeFrom(r: FanoutReader<S>): void {
     while (r.seq < this.#next) {
       const c = this.#chunks[r.seq - this.#origin]!;
+      if (r.off === AT_FIRST_BOUNDARY) {
+        const b = this.#boundaries[r.seq - this.#origin] ?? -1;
+        r.off = b > 0 ? b : 0;
+        r.pos += r.off;
+        if (r.jumps > 0) r.skippedBytes += r.off;
+      }
       const piece = r.off === 0 ? c : c.subarray(r.off);
       r.seq++;
       r.off = 0;
@@ -196,12 +210,15 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
     return null;
   }
 
-  /** Where a new or jumping reader starts: the keep point, else the newest chunk's first packet boundary. */
+  /**
+   * Where a new or jumping reader starts: the keep point, else the newest chunk's first packet boundary while it is
+   * still held, else the next chunk's first packet boundary (the very first reader: the stream's first byte).
+   */
   #joinPoint(): StreamPoint {
     const keep = this.#keepPoint(this.#end - this.#max);
     if (keep !== null) return keep;
     const newest = this.#next - 1;
-    if (newest < this.#first) return { seq: this.#next, off: 0 };
+    if (newest < this.#first) return { seq: this.#next, off: this.#next === 0 ? 0 : AT_FIRST_BOUNDARY };
     const b = this.#boundaries[newest - this.#origin] ?? -1;
     return { seq: newest, off: b > 0 ? b : 0 };
   }
@@ -216,7 +233,8 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
       this.#first++;
     }
     const dead = this.#first - this.#origin;
-    if (dead >= COMPACT_AT || (dead > 0 && this.#first === this.#next)) {
+    // Compacting an emptied ring at once would allocate per chunk now that the ring is empty after most appends.
+    if (dead >= COMPACT_AT) {
       this.#chunks.splice(0, dead);
       this.#starts.splice(0, dead);
       this.#boundaries.splice(0, dead);

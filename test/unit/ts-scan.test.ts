@@ -65,3 +65,24 @@ test('resync after a splice: the packet phase of the new stream is found again',
   assert.equal(s.scan(next, 1), 50);
   assert.deepEqual(s.entry, { seq: 1, off: 50 });
 });
+
+test('random bytes stop the search after a few chunks, though they often end in a 0x47', () => {
+  // A fixed xorshift sequence: the same bytes on every run. Half of these 64 KiB chunks end in a 0x47 that the
+  // chunk cannot confirm; such a guess must not count as a boundary seen, or the scanner searches forever.
+  let x = 0x2545f491;
+  const chunk = (): Buffer => {
+    const b = Buffer.allocUnsafe(64 * 1024);
+    for (let i = 0; i < b.length; i++) {
+      x ^= x << 13;
+      x ^= x >>> 17;
+      x ^= x << 5;
+      b[i] = x & 0xff;
+    }
+    return b;
+  };
+  const s = new TsScanner();
+  const firsts: number[] = [];
+  for (let seq = 0; seq < 40; seq++) firsts.push(s.scan(chunk(), seq));
+  assert.deepEqual(firsts.slice(20), new Array(20).fill(-1), 'no boundary claimed once the scanner gave up');
+  assert.equal(s.pat, null);
+});

@@ -60,15 +60,22 @@ export class TsScanner {
     this.#carried = 0;
     if (p < 0 || p >= len || chunk[p] !== TS_SYNC_BYTE) {
       // Not MPEG-TS (an audio stream, or garbage): stop searching every chunk for a sync byte until resync().
-      if (this.#misses >= MAX_MISSES) return -1;
+      if (this.#misses >= MAX_MISSES) {
+        this.#next = -1; // a stale phase would hit a 0x47 by chance once in 256 chunks and start searching again
+        return -1;
+      }
       p = findSync(chunk, p < 0 || p >= len ? 0 : p);
+      // A sync found where the chunk cannot show the next packet's sync byte is a guess, not a boundary seen twice:
+      // random bytes end in a 0x47 about every other 64 KiB chunk, which kept a non-TS stream searching every chunk
+      // (issue 10 item 8). Such a guess counts as a miss; the next chunk continuing its phase confirms it.
+      this.#misses = p >= 0 && p + TS_PACKET_BYTES < len ? 0 : this.#misses + 1;
+    } else {
+      this.#misses = 0;
     }
     if (p < 0) {
       this.#next = -1;
-      this.#misses++;
       return -1;
     }
-    this.#misses = 0;
     const first = p;
     for (; p < len; p += TS_PACKET_BYTES) {
       if (chunk[p] !== TS_SYNC_BYTE) {
