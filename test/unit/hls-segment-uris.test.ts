@@ -26,6 +26,13 @@ test('§4.3.3.2 the rewriter numbers segment lines from EXT-X-MEDIA-SEQUENCE; ke
   assert.deepEqual(noSequence.asked, [0], 'numbered from 0 without the tag; a variant line is not a segment');
 });
 
+test('rfc8216bis §4.4.5.2 a delta update numbers its first segment after the skipped ones', () => {
+  const seq = recording();
+  const text = '#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:100\n#EXT-X-SKIP:SKIPPED-SEGMENTS=12\n#EXTINF:2,\na.ts\n#EXTINF:2,\nb.ts\n';
+  rewritePlaylist(text, { baseUrl: 'http://o.test/', proxify: (_kind, u) => u, bySequence: seq });
+  assert.deepEqual(seq.asked, [112, 113]);
+});
+
 test('a kept URI comes back only after the variant came from another ring position, and then for good', () => {
   const book = createSegmentUriBook();
   const place = (ring: number) => ({ ring, ordinal: 1 });

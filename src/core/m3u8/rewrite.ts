@@ -91,6 +91,7 @@ const URI_TAGS: ReadonlyMap<string, readonly UriAttribute[]> = new Map<string, r
 
 const DEFINE = '#EXT-X-DEFINE';
 const MEDIA_SEQUENCE = '#EXT-X-MEDIA-SEQUENCE';
+const SKIP = '#EXT-X-SKIP';
 
 const STREAM_INF = '#EXT-X-STREAM-INF';
 const BOM_BINARY = '\xef\xbb\xbf';
@@ -253,6 +254,12 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
     if (tag === MEDIA_SEQUENCE) {
       const msn = Number.parseInt(line.slice(colon + 1).trim(), 10);
       if (Number.isSafeInteger(msn) && msn >= 0) state.msn = msn;
+      return line;
+    }
+    if (tag === SKIP) {
+      // rfc8216bis §4.4.5.2: a delta update leaves out its first SKIPPED-SEGMENTS segments, which keep their numbers.
+      const skipped = Number(/(?:^|,)\s*SKIPPED-SEGMENTS=(\d+)/.exec(line.slice(colon + 1))?.[1] ?? 0);
+      if (Number.isSafeInteger(skipped)) state.msn += skipped;
       return line;
     }
     const attrs = URI_TAGS.get(tag);
