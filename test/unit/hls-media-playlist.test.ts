@@ -32,3 +32,9 @@ test('RFC 8216 §4.3.3.1 the target duration is read from the head of the body',
   assert.equal(readTargetDurationS(Buffer.from('#EXTM3U\r\n#EXT-X-TARGETDURATION:10\r\n')), 10);
   assert.equal(readTargetDurationS(Buffer.from('#EXTM3U\n#EXT-X-STREAM-INF:BANDWIDTH=1\nlow.m3u8\n')), undefined);
 });
+
+test('rfc8216bis §4.4.5.2 a delta update: the first segment listed is numbered after the skipped ones', () => {
+  const delta = indexMediaPlaylist('#EXTM3U\n#EXT-X-MEDIA-SEQUENCE:100\n#EXT-X-SKIP:SKIPPED-SEGMENTS=12\n#EXTINF:2,\na.ts\n', 'http://o/l.m3u8');
+  assert.equal(delta.mediaSequence, 112);
+  assert.deepEqual(delta.segments, ['http://o/a.ts']);
+});

@@ -26,6 +26,8 @@ const TARGET_DURATION = '#EXT-X-TARGETDURATION:';
 export function indexMediaPlaylist(text: string, baseUrl: string): MediaPlaylistIndex {
   const out: MediaPlaylistIndex = { mediaSequence: 0, targetDurationS: undefined, ended: false, segments: [] };
   let variantNext = false;
+  // rfc8216bis §4.4.5.2: a delta update leaves out its first SKIPPED-SEGMENTS segments; the first one listed comes after.
+  let skipped = 0;
   for (const raw of text.split('\n')) {
     const line = raw.trim();
     if (line === '') continue;
@@ -34,6 +36,7 @@ export function indexMediaPlaylist(text: string, baseUrl: string): MediaPlaylist
       else if (line.startsWith(TARGET_DURATION)) out.targetDurationS = toInt(line.slice(TARGET_DURATION.length));
       else if (line === '#EXT-X-ENDLIST') out.ended = true;
       else if (line.startsWith('#EXT-X-STREAM-INF')) variantNext = true;
+      else if (line.startsWith('#EXT-X-SKIP:')) skipped = toInt(/SKIPPED-SEGMENTS=(\d+)/.exec(line)?.[1] ?? '0') ?? 0;
       continue;
     }
     // §4.3.4.2: the URI after EXT-X-STREAM-INF is a variant playlist, not a segment; a master has no segments.
@@ -44,6 +47,7 @@ export function indexMediaPlaylist(text: string, baseUrl: string): MediaPlaylist
     const url = resolve(line, baseUrl);
     if (url !== undefined) out.segments.push(url);
   }
+  out.mediaSequence += skipped;
   return out;
 }
 
