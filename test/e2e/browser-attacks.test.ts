@@ -5,44 +5,10 @@
 // must work. hls.js itself is not used: this project installs no dependencies, so the page performs those fetches.
 // DNS rebinding is shown by Chromium resolving an attacker's name to the proxy and sending that Host.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { spawnSync } from 'node:child_process';
-import { runTool } from '../helpers/ffmpeg.ts';
+import { test } from 'node:test';
+import { dumpDom, requireChromium, startPageServer } from '../helpers/chromium.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
-
-function findChromium(): string | undefined {
-  for (const candidate of ['/usr/bin/chromium', '/usr/bin/chromium-browser']) if (existsSync(candidate)) return candidate;
-  const r = spawnSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' });
-  return r.status === 0 && r.stdout.trim() !== '' ? r.stdout.trim() : undefined;
-}
-
-function requireChromium(t: TestContext): string | undefined {
-  const binary = findChromium();
-  if (binary !== undefined) return binary;
-  const reason = 'chromium not installed (apt-get install chromium)';
-  assert.ok(!process.env['CI'], `${reason}: required on CI`);
-  console.log(`# skipping: ${reason}`);
-  t.skip(reason);
-  return undefined;
-}
-
-/** Headless Chromium with a fresh profile and nothing talking to the network but the page; prints the DOM after load. */
-async function dumpDom(t: TestContext, binary: string, url: string, extra: string[] = []): Promise<string> {
-  const profile = mkdtempSync(join(tmpdir(), 'm3u-e2e-chromium-'));
-  t.after(() => rmSync(profile, { recursive: true, force: true }));
-  const args = [
-    '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-    '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage', `--user-data-dir=${profile}`, ...extra, '--dump-dom', url,
-  ];
-  const r = await runTool(t, binary, args, { timeoutMs: 60_000 });
-  assert.ok(!r.timedOut && r.code === 0, `chromium ${r.timedOut ? 'timed out' : `exited ${r.code ?? r.signal}`}:\n${r.stderr.slice(-2000)}`);
-  return r.stdout;
-}
 
 /** The attack page; it reports its results back and its load event waits for that (an <img> held by the server). */
 function attackPage(proxy: string, master: string): string {
@@ -73,42 +39,6 @@ async function play() {
 </script><img src="/wait" alt=""></body></html>`;
 }
 
-/** The attacker's web server: the page, /report from its script, and /wait held until the report came. */
-async function startAttacker(t: TestContext, page: () => string): Promise<{ port: number; reported: () => string | undefined }> {
-  let report: string | undefined;
-  const waiting: (() => void)[] = [];
-  const server: Server = createServer((req, res) => {
-    if (req.url === '/report') {
-      let text = '';
-      req.setEncoding('utf8');
-      req.on('data', (c: string) => (text += c));
-      req.on('end', () => {
-        report = text;
-        res.end('ok');
-        for (const release of waiting.splice(0)) release();
-      });
-      return;
-    }
-    if (req.url === '/wait') {
-      const release = (): void => {
-        res.writeHead(204).end();
-      };
-      if (report !== undefined) release();
-      else waiting.push(release);
-      return;
-    }
-    res.writeHead(200, { 'content-type': 'text/html' }).end(page());
-  });
-  t.after(() => {
-    server.closeAllConnections();
-    server.close();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const address = server.address();
-  assert.ok(address && typeof address === 'object');
-  return { port: address.port, reported: () => report };
-}
-
 test('§4 in headless Chromium a foreign page cannot read or drive the API, and can still play HLS from the proxy', async (t) => {
   const binary = requireChromium(t);
   if (binary === undefined) return;
@@ -123,7 +53,7 @@ test('§4 in headless Chromium a foreign page cannot read or drive the API, and 
   const created = await api(proxy.base, 'POST', '/streams', { url: origin.url('/live/master.m3u8') });
   assert.equal(created.status, 200);
   const master = proxy.base + (created.body as { stream_endpoint: string }).stream_endpoint;
-  const attacker = await startAttacker(t, () => attackPage(proxy.base, master));
+  const attacker = await startPageServer(t, () => attackPage(proxy.base, master));
 
   const dom = await dumpDom(t, binary, `http://127.0.0.1:${attacker.port}/`);
   const shown = /<pre id="results">([^<]*)<\/pre>/.exec(dom)?.[1] ?? '';
