@@ -11,6 +11,8 @@
 //   waking and synchronising that thread cost more than the sweep (~0.3 ms more per scavenge done inline). Measured
 //   against the build without it, interleaved: 0.82–0.84× the CPU per GB, 1.1× the bytes per second (medians of 10–12
 //   runs). `--single-threaded-gc` did as well (0.87×) but cannot be set once V8 runs: it crashed cppgc's marker.
+//   One channel with 200 viewers (few buffers, many writes) showed no clear change: 0.75–1.01 CPU s/GB with it, 0.71–0.96
+//   without, over 5 and 4 noisy runs (`npm run bench -- --only=shared`).
 import { setFlagsFromString } from 'node:v8';
 
 /** Old-generation growth after a full GC: limit = live heap × (1 + this / 100). V8 picks 10–300 % by itself. */
