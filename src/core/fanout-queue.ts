@@ -38,7 +38,8 @@ export interface FanoutOptions<S extends FanoutSink> {
   onJump?(reader: FanoutReader<S>, skippedBytes: number): void;
 }
 
-const COMPACT_AT = 1024;
+/** Ring slots to start with (a power of two); the ring doubles when a stream keeps more chunks than it has slots. */
+const INITIAL_SLOTS = 64;
 /** FanoutReader.off of a reader placed on a chunk not yet appended: start at that chunk's first packet boundary. */
 const AT_FIRST_BOUNDARY = -1;
 
@@ -48,11 +49,15 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
   tick = 0;
   readonly #max: number;
   readonly #onJump: FanoutOptions<S>['onJump'];
-  // Retained chunks [#first, #next) live at array index (seq - #origin); parallel arrays avoid an object per chunk.
-  #chunks: Buffer[] = [];
-  #starts: number[] = [];
-  #boundaries: number[] = [];
-  #origin = 0;
+  // Retained chunks [#first, #next) live in a circular buffer at index (seq & #mask): parallel arrays allocated once
+  // (grown by doubling, never per chunk). Arrays that grew and were compacted as chunks came and went kept
+  // reallocating their backing stores; with 100 channels those survived scavenges and were promoted (issue 10.8).
+  #mask = INITIAL_SLOTS - 1;
+  #chunks: Buffer[] = new Array<Buffer>(INITIAL_SLOTS).fill(EMPTY);
+  /** Stream byte offset of each chunk's first byte (a double: a long-running channel passes 2^31 bytes). */
+  #starts = new Float64Array(INITIAL_SLOTS);
+  /** Offset of each chunk's first packet boundary, -1 when none. */
+  #boundaries = new Int32Array(INITIAL_SLOTS);
   #first = 0;
   #next = 0;
   /** Stream byte offset after the newest chunk. */
@@ -76,7 +81,7 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
 
   /** Bytes held in the ring (shared by every reader). */
   get retainedBytes(): number {
-    return this.#chunks.length === 0 ? 0 : this.#end - (this.#starts[this.#first - this.#origin] ?? this.#end);
+    return this.#first === this.#next ? 0 : this.#end - this.#starts[this.#first & this.#mask]!;
   }
 
   /** Total bytes appended so far. */
@@ -95,11 +100,12 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
 
   /** Hot path: one upstream chunk to every reader that can take it; lagging readers jump; old chunks are dropped. */
   append(chunk: Buffer): void {
+    if (this.#next - this.#first > this.#mask) this.#grow();
     const seq = this.#next++;
-    const boundary = this.scanner.scan(chunk, seq);
-    this.#chunks.push(chunk);
-    this.#starts.push(this.#end);
-    this.#boundaries.push(boundary);
+    const slot = seq & this.#mask;
+    this.#chunks[slot] = chunk;
+    this.#starts[slot] = this.#end;
+    this.#boundaries[slot] = this.scanner.scan(chunk, seq);
     this.#end += chunk.length;
     const limit = this.#end - this.#max;
     // Not `seq`: pinning the newest chunk until the next one arrives (for a joiner) kept every stream's last 64 KiB
@@ -161,9 +167,10 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
 
   #writeFrom(r: FanoutReader<S>): void {
     while (r.seq < this.#next) {
-      const c = this.#chunks[r.seq - this.#origin]!;
+      const slot = r.seq & this.#mask;
+      const c = this.#chunks[slot]!;
       if (r.off === AT_FIRST_BOUNDARY) {
-        const b = this.#boundaries[r.seq - this.#origin] ?? -1;
+        const b = this.#boundaries[slot]!;
         r.off = b > 0 ? b : 0;
         r.pos += r.off;
         if (r.jumps > 0) r.skippedBytes += r.off;
@@ -199,7 +206,7 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
 
   #offsetOf(seq: number, off: number): number {
     if (seq >= this.#next) return this.#end;
-    return (this.#starts[seq - this.#origin] ?? this.#end) + off;
+    return this.#starts[seq & this.#mask]! + off;
   }
 
   /** The newest decodable start still within the bound (PAT before a keyframe, else a PAT), or null. */
@@ -219,30 +226,38 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
     if (keep !== null) return keep;
     const newest = this.#next - 1;
     if (newest < this.#first) return { seq: this.#next, off: this.#next === 0 ? 0 : AT_FIRST_BOUNDARY };
-    const b = this.#boundaries[newest - this.#origin] ?? -1;
+    const b = this.#boundaries[newest & this.#mask]!;
     return { seq: newest, off: b > 0 ? b : 0 };
   }
 
   /** Drops chunks before `floor`, and any chunk that ends at or before `limit` (the bound). */
   #evictBefore(floor: number, limit: number): void {
     while (this.#first < this.#next) {
-      const i = this.#first - this.#origin;
-      const c = this.#chunks[i]!;
-      const end = (this.#starts[i] ?? 0) + c.length;
-      if (this.#first >= floor && end > limit) break;
+      const slot = this.#first & this.#mask;
+      if (this.#first >= floor && this.#starts[slot]! + this.#chunks[slot]!.length > limit) break;
+      // Released now, so retained memory is what the ring holds, not what it once held.
+      this.#chunks[slot] = EMPTY;
       this.#first++;
     }
-    const dead = this.#first - this.#origin;
-    // Compacting an emptied ring at once would allocate per chunk now that the ring is empty after most appends.
-    if (dead >= COMPACT_AT) {
-      this.#chunks.splice(0, dead);
-      this.#starts.splice(0, dead);
-      this.#boundaries.splice(0, dead);
-      this.#origin = this.#first;
-    } else if (dead > 0) {
-      // Release the dropped chunks now, so retained memory is what the ring holds, not what it once held.
-      for (let k = dead - 1; k >= 0 && this.#chunks[k]!.length > 0; k--) this.#chunks[k] = EMPTY;
+  }
+
+  /** Twice the slots, the retained chunks moved to their new places (rare: only a stream keeping more chunks). */
+  #grow(): void {
+    const size = (this.#mask + 1) * 2;
+    const chunks = new Array<Buffer>(size).fill(EMPTY);
+    const starts = new Float64Array(size);
+    const boundaries = new Int32Array(size);
+    for (let seq = this.#first; seq < this.#next; seq++) {
+      const from = seq & this.#mask;
+      const to = seq & (size - 1);
+      chunks[to] = this.#chunks[from]!;
+      starts[to] = this.#starts[from]!;
+      boundaries[to] = this.#boundaries[from]!;
     }
+    this.#chunks = chunks;
+    this.#starts = starts;
+    this.#boundaries = boundaries;
+    this.#mask = size - 1;
   }
 }
 

@@ -1,6 +1,7 @@
 // Child processes of the bench: the proxy under test (its own process, so /proc gives its CPU and RSS alone), the
 // forked origin and load client, free ports, and the management calls the bench makes (POST /streams).
 import { execFileSync, fork, spawn, type ChildProcess } from 'node:child_process';
+import { closeSync, openSync } from 'node:fs';
 import http from 'node:http';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -66,7 +67,14 @@ function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void
  * Starts `node --import tsx src/main.ts` with a raised fd limit and waits until /livez answers. Memory only unless
  * `extraEnv` names a STATE_FILE: the bench never writes ./data in the repository.
  */
-export async function startProxy(extraEnv: NodeJS.ProcessEnv = {}): Promise<ProxyProcess> {
+export interface ProxyVariant {
+  /** A compiled main.js to run instead of this checkout's (e.g. another commit's build, for an A/B in one run). */
+  entry?: string;
+  /** Node flags instead of BENCH_PROXY_NODE_ARGS. */
+  nodeArgs?: string;
+}
+
+export async function startProxy(extraEnv: NodeJS.ProcessEnv = {}, variant: ProxyVariant = {}): Promise<ProxyProcess> {
   const port = await freePort();
   const env: NodeJS.ProcessEnv = { LOG_LEVEL: 'error', STATE_FILE: '', ...extraEnv };
   for (const key of ['PATH', 'HOME', 'TMPDIR']) if (process.env[key] !== undefined) env[key] = process.env[key];
@@ -75,14 +83,18 @@ export async function startProxy(extraEnv: NodeJS.ProcessEnv = {}): Promise<Prox
     env[kv.slice(0, kv.indexOf('='))] = kv.slice(kv.indexOf('=') + 1);
   }
   // Extra node flags for the proxy alone, e.g. BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile it.
-  const nodeArgs = (process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
+  const nodeArgs = (variant.nodeArgs ?? process.env['BENCH_PROXY_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
   // `exec` keeps the pid, so /proc/<pid> is the proxy's node process itself, not the shell.
   const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
   // The compiled build, as users run it (npm start, the container, the unit): tsx's loader and source-mapped stack
   // traces cost the byte path a third more CPU. BENCH_PROXY_SOURCE=1 measures the TypeScript source instead.
-  const entry = process.env['BENCH_PROXY_SOURCE'] === '1' ? ['--import', 'tsx', 'src/main.ts'] : [buildOnce()];
+  const entry = variant.entry !== undefined ? [variant.entry] : process.env['BENCH_PROXY_SOURCE'] === '1' ? ['--import', 'tsx', 'src/main.ts'] : [buildOnce()];
   const argv = [process.execPath, ...nodeArgs, ...entry, '--host', '127.0.0.1', '--port', String(port)];
-  const child = spawn('sh', ['-c', script, 'sh', ...argv], { cwd: REPO_ROOT, env, stdio: ['ignore', 'ignore', 'pipe'] });
+  // BENCH_PROXY_STDOUT=<file> keeps the proxy's stdout (e.g. with BENCH_PROXY_NODE_ARGS='--trace-gc').
+  const outFile = process.env['BENCH_PROXY_STDOUT'];
+  const stdout = outFile ? openSync(outFile, 'w') : 'ignore';
+  const child = spawn('sh', ['-c', script, 'sh', ...argv], { cwd: REPO_ROOT, env, stdio: ['ignore', stdout, 'pipe'] });
+  if (typeof stdout === 'number') closeSync(stdout);
   let stderr = '';
   child.stderr?.setEncoding('utf8');
   child.stderr?.on('data', (c: string) => (stderr = (stderr + c).slice(-8000)));

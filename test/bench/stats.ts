@@ -73,3 +73,28 @@ export function sampleTree(pids: readonly number[]): { cpuS: number; rssBytes: n
   }
   return { cpuS, rssBytes };
 }
+
+/** CPU seconds by thread kind of a process: `main` (the event loop) and the others by their name (V8 workers, libuv). */
+export function cpuByThreadOf(pid: number): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tids: string[];
+  try {
+    tids = readdirSync(`/proc/${pid}/task`);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return out; // process gone
+    throw err;
+  }
+  for (const tid of tids) {
+    let text: string;
+    try {
+      text = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') continue; // thread gone
+      throw err;
+    }
+    const name = Number(tid) === pid ? 'main' : text.slice(text.indexOf('(') + 1, text.lastIndexOf(')')).trim();
+    const f = text.slice(text.lastIndexOf(')') + 2).split(' ');
+    out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) / CLOCK_TICKS_PER_S;
+  }
+  return out;
+}

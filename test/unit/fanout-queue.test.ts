@@ -133,3 +133,30 @@ test('removing readers keeps the ready count right', () => {
   assert.equal(q.ready, 0);
   assert.equal(q.readerCount, 0);
 });
+
+test('the ring wraps and grows: readers far apart keep every byte in order while many small chunks are held', () => {
+  // Far more chunks than the ring's first slots, held at once (a blocked reader), then released as the ring wraps.
+  const q = new FanoutQueue({ maxQueueBytes: 1 << 20 });
+  const fast = new Sink();
+  const slow = new Sink(1);
+  q.add(fast);
+  const slowReader = q.add(slow);
+  let n = 0;
+  const next = (): Buffer => chunkOf(100 + (n % 7), n++ & 0xff);
+  for (let i = 0; i < 500; i++) q.append(next()); // the slow reader holds 499 chunks: the ring doubles past its slots
+  assert.equal(q.retainedBytes, q.endOffset - slow.bytes, 'everything after the slow reader is held');
+  slow.room = Infinity;
+  q.drained(slowReader);
+  for (let round = 0; round < 20; round++) {
+    slow.room = 3;
+    for (let i = 0; i < 97; i++) q.append(next()); // wraps the ring many times with a moving window of held chunks
+    slow.room = Infinity;
+    q.drained(slowReader);
+  }
+  q.append(next()); // chunks are dropped on the next append once no reader needs them
+  const expected = Buffer.concat(fast.chunks);
+  assert.equal(expected.length, q.endOffset);
+  assert.deepEqual(Buffer.concat(slow.chunks), expected, 'the slow reader got the same bytes in the same order');
+  assert.equal(slowReader.jumps, 0);
+  assert.equal(q.retainedBytes, 0, 'nothing held once every reader caught up');
+});

@@ -1,11 +1,22 @@
-// Issue 10 item 8: the relay fixes V8's heap growth, unless the operator chose it (flag or NODE_OPTIONS).
+// Issue 10 item 8: the relay fixes V8's heap growth and sweeps ArrayBuffers on the main thread, unless the operator chose either
+// (flag or NODE_OPTIONS, either spelling, or its negation).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { tuneHeapForRelay } from '../../src/gc-tuning.ts';
 
+const GROWTH = '--heap-growing-percent=300';
+const SWEEP = '--no-concurrent-array-buffer-sweeping';
+
 test("an operator's own --heap-growing-percent wins, by flag or NODE_OPTIONS, in either spelling", () => {
-  assert.equal(tuneHeapForRelay(['--heap-growing-percent=50'], ''), false);
-  assert.equal(tuneHeapForRelay(['--heap_growing_percent=50'], ''), false);
-  assert.equal(tuneHeapForRelay([], '--max-old-space-size=512 --heap-growing-percent=20'), false);
-  assert.equal(tuneHeapForRelay([], '--max-old-space-size=512'), true, 'otherwise it is set');
+  assert.deepEqual(tuneHeapForRelay(['--heap-growing-percent=50'], ''), [SWEEP]);
+  assert.deepEqual(tuneHeapForRelay(['--heap_growing_percent=50'], ''), [SWEEP]);
+  assert.deepEqual(tuneHeapForRelay([], '--max-old-space-size=512 --heap-growing-percent=20'), [SWEEP]);
+  assert.deepEqual(tuneHeapForRelay([], '--max-old-space-size=512'), [GROWTH, SWEEP], 'otherwise both are set');
+});
+
+test("an operator's own choice of ArrayBuffer sweeping wins, either way", () => {
+  assert.deepEqual(tuneHeapForRelay(['--concurrent-array-buffer-sweeping'], ''), [GROWTH]);
+  assert.deepEqual(tuneHeapForRelay([], '--no_concurrent_array_buffer_sweeping'), [GROWTH]);
+  assert.deepEqual(tuneHeapForRelay(['--noconcurrent-array-buffer-sweeping'], ''), [GROWTH]);
+  assert.deepEqual(tuneHeapForRelay(['--concurrent-array-buffer-sweeping-x'], ''), [GROWTH, SWEEP], 'another flag is not this one');
 });

@@ -1,6 +1,7 @@
 // The upstream connection pools: one keep-alive http Agent and one https Agent shared by every upstream request.
 import http from 'node:http';
 import https from 'node:https';
+import type { Socket } from 'node:net';
 
 export interface AgentOptions {
   /** Concurrent sockets per origin host; requests beyond it queue in the Agent. */
@@ -40,10 +41,14 @@ export const DEFAULT_AGENT_OPTIONS: Required<AgentOptions> = {
 
 export function createAgents(options: AgentOptions = {}): UpstreamAgents {
   const o = { ...DEFAULT_AGENT_OPTIONS, ...options };
-  // `timeout` on a keep-alive Agent applies to sockets while they sit free; in-use sockets get their own timers.
+  // `timeout` is the idle timeout of a free socket (Node lowers it to a server's Keep-Alive hint). On its own it would
+  // also arm every new socket's timer for its whole life, refreshed by each read and write of a relayed body (issue
+  // 10.8): timeOutWhileFree() keeps it off while a request uses the socket.
   const common = { keepAlive: true, maxSockets: o.maxSocketsPerHost, maxFreeSockets: o.maxFreeSockets, timeout: o.freeSocketTimeoutMs, scheduling: 'lifo' as const };
   const httpAgent = new http.Agent(common);
   const httpsAgent = new https.Agent(common);
+  timeOutWhileFree(httpAgent);
+  timeOutWhileFree(httpsAgent);
 
   return {
     http: httpAgent,
@@ -59,6 +64,22 @@ export function createAgents(options: AgentOptions = {}): UpstreamAgents {
       httpAgent.destroy();
       httpsAgent.destroy();
     },
+  };
+}
+
+/**
+ * The Agent arms a socket's idle timer when the socket goes back to the pool (keepSocketAlive) and destroys a free
+ * socket whose timer fires. This disarms it when a request takes the socket, new or reused, so that a socket relaying a
+ * body pays no timer refresh per chunk; a request has its own deadlines (connect + headers in client.ts, stalls in the
+ * feed).
+ */
+function timeOutWhileFree(agent: http.Agent): void {
+  const create = agent.createConnection.bind(agent);
+  const reuse = agent.reuseSocket.bind(agent);
+  agent.createConnection = (options, callback) => create({ ...options, timeout: 0 }, callback);
+  agent.reuseSocket = (socket, req) => {
+    (socket as Socket).setTimeout(0);
+    reuse(socket, req);
   };
 }
 
