@@ -4,15 +4,12 @@
 // not used: it is not packaged in Debian and this project installs no dependencies; the hls.js-specific check (the
 // same media sequence keeps its URI across reloads) is test/integration/playback-hls-stable-uris.test.ts.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { test } from 'node:test';
 import { dumpDom, requireChromium, startPageServer } from '../helpers/chromium.ts';
 import { requireFfmpeg } from '../helpers/ffmpeg.ts';
-import { encodeHls, fileRoutes, liveWindow } from '../helpers/hls-fixtures.ts';
-import { startOrigin, waitFor } from '../helpers/origin.ts';
-import { api, startProxy } from '../helpers/start-proxy.ts';
+import { startLiveFailover } from '../helpers/live-failover.ts';
+import { waitFor } from '../helpers/origin.ts';
+import { api } from '../helpers/start-proxy.ts';
 
 /** The test cuts the primary once the video has played this many seconds... */
 const OUTAGE_AT = 2;
@@ -61,17 +58,7 @@ const timer = setInterval(() => {
 test('§5.3 issue 15: Chromium\'s HLS player plays on through a live outage of the primary provider', async (t) => {
   const binary = requireChromium(t);
   if (binary === undefined || !(await requireFfmpeg(t))) return;
-  const dir = mkdtempSync(join(tmpdir(), 'm3u-proxy-e2e-browser-failover-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const media = await encodeHls(t, join(dir, 'media'), { seconds: 40 });
-  // One live clock for both providers, each on its own origin: closing the primary refuses its playlist and segments.
-  const live = liveWindow(media, { windowSize: 4, advanceMs: 1_000 });
-  const primary = await startOrigin(t, fileRoutes(media.dir, '/a', { '/a/live.m3u8': live.behaviour }));
-  const backup = await startOrigin(t, fileRoutes(media.dir, '/b', { '/b/live.m3u8': live.behaviour }));
-  const proxy = await startProxy(t);
-  const created = await api(proxy.base, 'POST', '/streams', { url: primary.url('/a/live.m3u8'), failover_urls: [backup.url('/b/live.m3u8')] });
-  assert.equal(created.status, 200);
-  const { stream_id: id, playlist_url: playlistUrl } = created.body as { stream_id: string; playlist_url: string };
+  const { media, primary, backup, proxy, id, playlistUrl } = await startLiveFailover(t, 40);
 
   // The page comes from another local port, as a web player's page would.
   const page = await startPageServer(t, () => playerPage(proxy.base + playlistUrl));

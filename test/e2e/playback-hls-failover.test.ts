@@ -10,6 +10,7 @@ import { test, type TestContext } from 'node:test';
 import { requireFfmpeg, runOk, runTool, TOOL_TIMEOUT_MS } from '../helpers/ffmpeg.ts';
 import { encodeHls, fileRoutes, liveWindow } from '../helpers/hls-fixtures.ts';
 import { startOrigin, waitFor, type Behaviour } from '../helpers/origin.ts';
+import { startLiveFailover } from '../helpers/live-failover.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 
 const MASTER = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-STREAM-INF:BANDWIDTH=600000,RESOLUTION=320x240,CODECS="avc1.42c00d,mp4a.40.2"\nv0/live.m3u8\n';
@@ -90,17 +91,7 @@ test('§5.3 issue 15: ffmpeg decodes every frame of an HLS VOD when the primary 
 
 test('§5.3 issue 15: ffmpeg plays on through a live HLS outage when the primary provider goes away entirely', async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const dir = mkdtempSync(join(tmpdir(), 'm3u-proxy-e2e-live-failover-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const media = await encodeHls(t, join(dir, 'media'), { seconds: 16 });
-  // One live clock for both providers, each on its own origin: closing the primary refuses its playlist and segments.
-  const live = liveWindow(media, { windowSize: 4, advanceMs: 1_000 });
-  const primary = await startOrigin(t, fileRoutes(media.dir, '/a', { '/a/live.m3u8': live.behaviour }));
-  const backup = await startOrigin(t, fileRoutes(media.dir, '/b', { '/b/live.m3u8': live.behaviour }));
-  const proxy = await startProxy(t);
-  const created = await api(proxy.base, 'POST', '/streams', { url: primary.url('/a/live.m3u8'), failover_urls: [backup.url('/b/live.m3u8')] });
-  assert.equal(created.status, 200);
-  const { stream_id: id, playlist_url: playlistUrl } = created.body as { stream_id: string; playlist_url: string };
+  const { dir, primary, backup, proxy, id, playlistUrl } = await startLiveFailover(t, 16);
 
   const out = join(dir, 'out.ts');
   const playing = runTool(t, 'ffmpeg', ['-nostdin', '-v', 'warning', '-i', proxy.base + playlistUrl, '-t', '7', '-c', 'copy', '-f', 'mpegts', out]);
