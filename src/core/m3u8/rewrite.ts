@@ -42,10 +42,16 @@ export interface SequenceUris {
   set(msn: number, uri: string): void;
 }
 
-/** What createRewriteStream and rewritePlaylist may remember between reloads of one playlist. */
+/**
+ * What createRewriteStream and rewritePlaylist may remember between reloads of one playlist: segment-kind references
+ * as the playlist spells them, asked in playlist order.
+ */
 export interface RewriteMemo {
-  get(kind: UriKind, ref: string): string | undefined;
-  set(kind: UriKind, ref: string, uri: string): void;
+  get(ref: string): string | undefined;
+  /** Records the URI made for `ref` after get() missed. */
+  set(ref: string, uri: string): void;
+  /** Called once the whole playlist was rewritten (not after a failure): what was recorded may now be used. */
+  end?(): void;
 }
 
 /**
@@ -161,11 +167,11 @@ function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, va
   // URIs are few and must reach onPlaylistUri resolved, so they always take the full path.
   const memo = binary && kind === 's' ? r.ctx.memo : undefined;
   if (memo !== undefined) {
-    const hit = memo.get(kind, ref);
+    const hit = memo.get(ref);
     if (hit !== undefined) return hit;
   }
   const out = resolveAndProxify(ref, kind, r, binary);
-  if (memo !== undefined && out !== undefined) memo.set(kind, ref, out);
+  if (memo !== undefined && out !== undefined) memo.set(ref, out);
   return out;
 }
 
@@ -376,7 +382,10 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
       out.reserve(chunk.length);
       lineDecoder.push(chunk);
     },
-    end: (): void => lineDecoder.end(),
+    end(): void {
+      lineDecoder.end();
+      ctx.memo?.end?.();
+    },
   };
   return { decoder, take: out.take };
 }

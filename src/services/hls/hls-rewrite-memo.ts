@@ -1,61 +1,102 @@
 // Remembered rewrites of reloaded playlists: a live playlist is fetched again every few seconds and mostly repeats
-// itself, so its known lines skip resolving and sealing. Bounded in contexts and in entries; losing it costs speed only.
+// itself, so its known lines skip resolving and sealing, and keep the URIs the player already has (hls.js refuses a
+// media sequence number that comes back with another URI). Bounded in contexts and in entries.
+//
+// A fetch is recorded as two arrays in playlist order, not as a map: the first fetch of a 20,000-segment playlist
+// then costs two array pushes per URI instead of two map operations, and a reload matches its lines in order against
+// the last fetch, which is how a sliding live window or a reloaded VOD repeats itself (issue 12 item 7).
 import type { RewriteMemo } from '../../core/m3u8/rewrite.ts';
-import type { UriKind } from '../../core/m3u8/rewrite.ts';
 
 export const DEFAULT_MEMO_CONTEXTS = 1024;
-/** A generation is never cut below this many entries, so tiny live playlists do not churn. */
-const MIN_GENERATION = 256;
-/** About 250 bytes an entry (reference, proxy URI, map slot): the default bounds the store near 64 MB. */
+/** About 250 bytes an entry (reference, proxy URI, array slots): the default bounds the store near 64 MB. */
 export const DEFAULT_MEMO_ENTRIES = 256_000;
+/** References of this fetch checked before it is called new: a key or init URI repeated per segment, a byte-range file. */
+const RECENT = 4;
 
-/**
- * One playlist's memo in two generations. A new generation starts when the young one has grown past twice what one
- * fetch of the playlist looks up: a playlist that repeats itself hits the young generation only, and a sliding live
- * window sheds the segments that left it within about two window lengths.
- */
-class PlaylistMemo implements RewriteMemo {
-  young: Record<UriKind, Map<string, string>> = { p: new Map(), s: new Map() };
-  old: Record<UriKind, Map<string, string>> = { p: new Map(), s: new Map() };
-  /** Lookups since the last begin(): the size of the playlist's last fetch. */
-  lookups = 0;
+/** One fetch's references and the URIs they were given, in playlist order. */
+class Generation {
+  readonly refs: string[] = [];
+  readonly uris: string[] = [];
+  private index: Map<string, number> | undefined;
 
-  /** `maxYoung` bounds a generation within one fetch too (issue 14.3): a huge or endless playlist rotates it. */
-  constructor(readonly maxYoung: number) {}
-
-  begin(): void {
-    if (this.young.p.size + this.young.s.size > 2 * Math.max(this.lookups, MIN_GENERATION)) {
-      this.old = this.young;
-      this.young = { p: new Map(), s: new Map() };
+  /** Where `ref` first is; the index is built once, by the first lookup that needs it. */
+  find(ref: string): number {
+    if (this.index === undefined) {
+      this.index = new Map();
+      for (let i = this.refs.length - 1; i >= 0; i--) this.index.set(this.refs[i]!, i);
     }
-    this.lookups = 0;
+    return this.index.get(ref) ?? -1;
+  }
+}
+
+/** The memo of one request: reads the context's last complete fetch, records this one, and hands it over at the end. */
+class Session implements RewriteMemo {
+  private readonly cur = new Generation();
+  private cursor = 0;
+  private readonly recentRefs: string[] = new Array<string>(RECENT).fill('');
+  private readonly recentUris: string[] = new Array<string>(RECENT).fill('');
+  private recentAt = 0;
+
+  constructor(
+    private readonly owner: PlaylistMemo,
+    private readonly prev: Generation | undefined,
+    private readonly cap: number,
+  ) {}
+
+  get(ref: string): string | undefined {
+    const prev = this.prev;
+    if (prev !== undefined) {
+      const c = this.cursor;
+      // In order first: a reload repeats the last fetch, shifted by the segments that left a live window.
+      const at = c < prev.refs.length && prev.refs[c] === ref ? c : prev.find(ref);
+      if (at !== -1) {
+        this.cursor = at + 1;
+        return this.keep(ref, prev.uris[at]!);
+      }
+    }
+    for (let i = 0; i < RECENT; i++) if (this.recentRefs[i] === ref) return this.keep(ref, this.recentUris[i]!);
+    return undefined;
   }
 
-  get(kind: UriKind, ref: string): string | undefined {
-    this.lookups++;
-    const young = this.young[kind];
-    const hit = young.get(ref);
-    if (hit !== undefined) return hit;
-    const aged = this.old[kind].get(ref);
-    if (aged !== undefined) young.set(ref, aged);
-    return aged;
+  set(ref: string, uri: string): void {
+    this.keep(ref, uri);
   }
 
-  set(kind: UriKind, ref: string, uri: string): void {
-    if (this.young.p.size + this.young.s.size >= this.maxYoung) {
-      this.old = this.young;
-      this.young = { p: new Map(), s: new Map() };
+  end(): void {
+    this.owner.last = this.cur;
+  }
+
+  private keep(ref: string, uri: string): string {
+    // Past the cap the first `cap` references stay remembered, and the rest of a huge playlist is sealed again.
+    if (this.cur.refs.length < this.cap) {
+      this.cur.refs.push(ref);
+      this.cur.uris.push(uri);
     }
-    this.young[kind].set(ref, uri);
+    const i = this.recentAt;
+    this.recentRefs[i] = ref;
+    this.recentUris[i] = uri;
+    this.recentAt = i === RECENT - 1 ? 0 : i + 1;
+    return uri;
+  }
+}
+
+/** One playlist as one client gets it: its last completely rewritten fetch. */
+class PlaylistMemo {
+  last: Generation | undefined;
+
+  constructor(readonly cap: number) {}
+
+  begin(): Session {
+    return new Session(this, this.last, this.cap);
   }
 
   get size(): number {
-    return this.young.p.size + this.young.s.size + this.old.p.size + this.old.s.size;
+    return this.last?.refs.length ?? 0;
   }
 }
 
 export interface RewriteMemoStore {
-  /** The memo of one playlist as one client gets it; call once per request (it may start a new generation). */
+  /** The memo of one request for one playlist as one client gets it; call once per request. */
   memoFor(streamId: string, clientId: string, baseUrl: string): RewriteMemo;
   /** Entries held now, for /stats and tests. */
   entries(): number;
@@ -79,16 +120,15 @@ export function createRewriteMemoStore(opts: { maxContexts?: number; maxEntries?
       const key = `${streamId.length}:${clientId.length}:${streamId}${clientId}${baseUrl}`;
       let memo = contexts.get(key);
       if (memo) contexts.delete(key);
-      else memo = new PlaylistMemo(Math.max(MIN_GENERATION, Math.floor(maxEntries / 2)));
-      memo.begin();
+      else memo = new PlaylistMemo(Math.max(1, maxEntries));
       contexts.set(key, memo);
-      // The bound is checked per request, not per entry: a single playlist may overshoot it until the next request.
+      // The bound is checked per request, not per entry: the playlist in use may hold up to maxEntries by itself.
       while (contexts.size > maxContexts) dropOldest();
       if (contexts.size > 1) {
         let total = entries();
         while (total > maxEntries && contexts.size > 1) total -= dropOldest();
       }
-      return memo;
+      return memo.begin();
     },
     entries,
   };
