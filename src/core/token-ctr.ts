@@ -25,6 +25,7 @@
 // processes sharing the secret differ unless two random 96-bit nonces collide (about q²/2^97 for q pools, the bound
 // NIST SP 800-38D §8.3 accepts for random GCM IVs); this key (HKDF info) serves only this construction.
 import { createCipheriv, createDecipheriv, randomFillSync, timingSafeEqual, type KeyObject } from 'node:crypto';
+import { type ByteSink, writeBase64url } from './byte-sink.ts';
 import { BLOCK, copyState, LIMBS, polyBlock, polyFinish, polyKey, polyUpdate } from './poly1305.ts';
 
 const NONCE_BYTES = 12;
@@ -41,6 +42,8 @@ export interface CtrSealer {
    * Throws RangeError when the client id is longer than 65,535 bytes.
    */
   seal(version: number, aad: Buffer, clientId: string, url: string): string;
+  /** The same token for the URL `dir` + `ref`, appended to `sink` as base64url bytes. */
+  sealInto(sink: ByteSink, version: number, aad: Buffer, clientId: string, dir: string, ref: string): void;
   /** The plaintext of a decoded token whose first byte was checked; undefined when the tag does not verify. */
   open(raw: Buffer, aad: Buffer): Buffer | undefined;
 }
@@ -101,9 +104,11 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
   const key = polyKey(r);
   const keystream = createKeystream(ctrKey, poolBlocks);
   // The MAC input of the previous seal stays in `mac`, and states[j] (LIMBS numbers from j·LIMBS) is the hash state
-  // after its first j blocks, valid for any input with the same first 16·j bytes. A seal with the same aad and client
-  // id rewrites only from the first URL character that differs (when the URL's bytes up to it are ASCII, one byte
-  // per character) and hashes only from the block holding it.
+  // after its first j blocks, valid for any input with the same first 16·j bytes. The URL comes in two parts, a
+  // directory and a reference (the rewriter resolves `seg_12.ts` against the playlist's directory without making the
+  // joined string). A seal with the same aad, client id and directory rewrites only from the first reference
+  // character that differs (when the reference's bytes up to it are ASCII, one byte per character) and hashes only
+  // from the block holding it.
   let mac = Buffer.alloc(1024);
   let states = new Float64Array((1024 / BLOCK + 1) * LIMBS);
   let out = Buffer.alloc(1024);
@@ -112,7 +117,9 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
   let prevAad: Buffer | undefined;
   let prevClient = '';
   let prevClientBytes = 0;
-  let prevUrl = '';
+  let prevDir = '';
+  let prevDirBytes = 0;
+  let prevRef = '';
   let prevAsciiChars = 0;
 
   const grow = (bytes: number): void => {
@@ -123,72 +130,107 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
     prevAad = undefined;
   };
 
-  return {
-    seal(version, aad, clientId, url) {
-      const ptStart = plaintextStart(aad.length);
-      // UTF-8 takes at most 3 bytes per UTF-16 unit; +64 for the header, pads, lengths and tag.
-      const worst = ptStart + 2 + 3 * (clientId.length + url.length) + 64;
-      if (worst > mac.length) grow(pad16(worst));
-      let clientBytes: number;
-      let urlFrom = 0;
-      if (aad === prevAad && clientId === prevClient) {
-        clientBytes = prevClientBytes;
-        const max = Math.min(url.length, prevAsciiChars);
-        while (urlFrom < max && url.charCodeAt(urlFrom) === prevUrl.charCodeAt(urlFrom)) urlFrom++;
-      } else {
-        prevAad = undefined; // `mac` no longer holds the previous input
+  /** Writes `text` as UTF-8 into `mac` at `at`; returns where it ends. */
+  const writeText = (text: string, at: number): number => {
+    let i = 0;
+    for (; i < text.length; i++) {
+      const c = text.charCodeAt(i);
+      if (c >= 0x80) break;
+      mac[at++] = c;
+    }
+    return i < text.length ? at + mac.write(text.slice(i), at, 'utf8') : at;
+  };
+
+  /** Seals `dir` + `ref` into `out`; returns the token's byte length there. */
+  function sealRaw(version: number, aad: Buffer, clientId: string, dir: string, ref: string): number {
+    const ptStart = plaintextStart(aad.length);
+    // UTF-8 takes at most 3 bytes per UTF-16 unit; +64 for the header, pads, lengths and tag.
+    const worst = ptStart + 2 + 3 * (clientId.length + dir.length + ref.length) + 64;
+    if (worst > mac.length) grow(pad16(worst));
+    let clientBytes: number;
+    let refFrom = 0;
+    let dirEnd: number;
+    const sameClient = aad === prevAad && clientId === prevClient;
+    const sameDir = sameClient && dir === prevDir;
+    // Until the end: a throw below leaves `mac` in no known state.
+    prevAad = undefined;
+    if (sameDir) {
+      clientBytes = prevClientBytes;
+      dirEnd = ptStart + 2 + clientBytes + prevDirBytes;
+      const max = Math.min(ref.length, prevAsciiChars);
+      while (refFrom < max && ref.charCodeAt(refFrom) === prevRef.charCodeAt(refFrom)) refFrom++;
+    } else {
+      if (!sameClient) {
         writeAad(mac, aad);
         clientBytes = mac.write(clientId, ptStart + 2, 'utf8');
         if (clientBytes > 0xffff) throw new RangeError('client id too long for a token');
         mac.writeUInt16BE(clientBytes, ptStart);
+      } else {
+        clientBytes = prevClientBytes;
       }
-      const urlStart = ptStart + 2 + clientBytes;
-      // Bytes [0, same) are those of the previous input: its blocks up to there need no hashing again.
-      const same = prevAad === undefined ? 0 : urlStart + urlFrom;
-      let at = urlStart + urlFrom;
-      let ascii = urlFrom;
-      for (; ascii < url.length; ascii++) {
-        const c = url.charCodeAt(ascii);
-        if (c >= 0x80) break;
-        mac[at++] = c;
-      }
-      if (ascii < url.length) at += mac.write(url.slice(ascii), at, 'utf8');
-      const ptLen = at - ptStart;
-      const len = ptStart + ptLen;
-      const blocks = len >>> 4;
-      for (let j = same >>> 4; j < blocks; j++) {
-        copyState(states, (j + 1) * LIMBS, states, j * LIMBS);
-        polyBlock(key, states, (j + 1) * LIMBS, mac, j * BLOCK, true);
-      }
-      // The last partial block is hashed into a state of its own: states[] keep full blocks of the input only.
-      let final = blocks * LIMBS;
-      if (len > blocks * BLOCK) {
-        const rest = len - blocks * BLOCK;
-        for (let i = 0; i < BLOCK; i++) last[i] = i < rest ? mac[blocks * BLOCK + i]! : i === rest ? 1 : 0;
-        copyState(tail, 0, states, final);
-        polyBlock(key, tail, 0, last, 0, false);
-        final = -1;
-      }
-      prevAad = aad;
-      prevClient = clientId;
-      prevClientBytes = clientBytes;
-      prevUrl = url;
-      prevAsciiChars = ascii;
-      const ksAt = keystream.take(1 + Math.ceil(ptLen / BLOCK));
-      const ks = keystream.buf;
-      const nonce = keystream.nonce;
-      out[0] = version;
-      for (let i = 0; i < NONCE_BYTES; i++) out[1 + i] = nonce[i]!;
-      const counter = keystream.counter;
-      out[1 + NONCE_BYTES] = counter >>> 24;
-      out[2 + NONCE_BYTES] = (counter >>> 16) & 0xff;
-      out[3 + NONCE_BYTES] = (counter >>> 8) & 0xff;
-      out[4 + NONCE_BYTES] = counter & 0xff;
-      const ksData = ksAt + BLOCK;
-      for (let i = 0; i < ptLen; i++) out[CTR_HEADER_BYTES + i] = mac[ptStart + i]! ^ ks[ksData + i]!;
-      if (final === -1) polyFinish(tail, 0, ks, ksAt, out, CTR_HEADER_BYTES + ptLen);
-      else polyFinish(states, final, ks, ksAt, out, CTR_HEADER_BYTES + ptLen);
-      return out.toString('base64url', 0, CTR_OVERHEAD_BYTES + ptLen);
+      dirEnd = writeText(dir, ptStart + 2 + clientBytes);
+    }
+    // Bytes [0, same) are those of the previous input: its blocks up to there need no hashing again. The directory
+    // counts as the same when only the reference moved on; a new client or aad starts from zero.
+    const same = !sameClient ? 0 : sameDir ? dirEnd + refFrom : ptStart + 2 + clientBytes;
+    let at = dirEnd + refFrom;
+    let ascii = refFrom;
+    for (; ascii < ref.length; ascii++) {
+      const c = ref.charCodeAt(ascii);
+      if (c >= 0x80) break;
+      mac[at++] = c;
+    }
+    if (ascii < ref.length) at += mac.write(ref.slice(ascii), at, 'utf8');
+    const ptLen = at - ptStart;
+    const len = ptStart + ptLen;
+    const blocks = len >>> 4;
+    for (let j = same >>> 4; j < blocks; j++) {
+      copyState(states, (j + 1) * LIMBS, states, j * LIMBS);
+      polyBlock(key, states, (j + 1) * LIMBS, mac, j * BLOCK, true);
+    }
+    // The last partial block is hashed into a state of its own: states[] keep full blocks of the input only.
+    let final = blocks * LIMBS;
+    if (len > blocks * BLOCK) {
+      const rest = len - blocks * BLOCK;
+      for (let i = 0; i < BLOCK; i++) last[i] = i < rest ? mac[blocks * BLOCK + i]! : i === rest ? 1 : 0;
+      copyState(tail, 0, states, final);
+      polyBlock(key, tail, 0, last, 0, false);
+      final = -1;
+    }
+    prevAad = aad;
+    prevClient = clientId;
+    prevClientBytes = clientBytes;
+    if (!sameDir) {
+      prevDir = dir;
+      prevDirBytes = dirEnd - (ptStart + 2 + clientBytes);
+    }
+    prevRef = ref;
+    prevAsciiChars = ascii;
+    const ksAt = keystream.take(1 + Math.ceil(ptLen / BLOCK));
+    const ks = keystream.buf;
+    const nonce = keystream.nonce;
+    out[0] = version;
+    for (let i = 0; i < NONCE_BYTES; i++) out[1 + i] = nonce[i]!;
+    const counter = keystream.counter;
+    out[1 + NONCE_BYTES] = counter >>> 24;
+    out[2 + NONCE_BYTES] = (counter >>> 16) & 0xff;
+    out[3 + NONCE_BYTES] = (counter >>> 8) & 0xff;
+    out[4 + NONCE_BYTES] = counter & 0xff;
+    const ksData = ksAt + BLOCK;
+    for (let i = 0; i < ptLen; i++) out[CTR_HEADER_BYTES + i] = mac[ptStart + i]! ^ ks[ksData + i]!;
+    if (final === -1) polyFinish(tail, 0, ks, ksAt, out, CTR_HEADER_BYTES + ptLen);
+    else polyFinish(states, final, ks, ksAt, out, CTR_HEADER_BYTES + ptLen);
+    return CTR_OVERHEAD_BYTES + ptLen;
+  }
+
+  return {
+    seal(version, aad, clientId, url) {
+      const n = sealRaw(version, aad, clientId, '', url); // first: it may replace `out`
+      return out.toString('base64url', 0, n);
+    },
+    sealInto(sink, version, aad, clientId, dir, ref) {
+      const n = sealRaw(version, aad, clientId, dir, ref);
+      writeBase64url(sink, out, 0, n);
     },
     open(raw, aad) {
       const ptLen = raw.length - CTR_OVERHEAD_BYTES;

@@ -3,8 +3,9 @@
 // Poly1305-AES construction of token-ctr.ts, which needs no crypto object per token (issue 12 item 7).
 import { createCipheriv, createDecipheriv, createHmac, createSecretKey, hkdfSync, type KeyObject } from 'node:crypto';
 import { BadTokenError } from '../errors.ts';
+import type { ByteSink } from './byte-sink.ts';
 import { createCtrSealer, CTR_OVERHEAD_BYTES, type CtrSealer } from './token-ctr.ts';
-import type { UriKind } from './m3u8/rewrite.ts';
+import type { UriKind } from './m3u8/rewrite-context.ts';
 
 export interface TokenFields {
   url: string;
@@ -17,6 +18,11 @@ export interface TokenFields {
 export interface TokenSealer {
   /** Seals the fields under a fresh random IV; memoised, so equal fields give the same token while remembered. */
   seal(fields: TokenFields): string;
+  /**
+   * Appends to `sink` the token of the segment-kind fields with URL `dir` + `ref`, as base64url bytes: the token
+   * seal() gives, with no string made (the hot path of a big playlist). Never memoised.
+   */
+  sealSegmentInto(sink: ByteSink, streamId: string, clientId: string, dir: string, ref: string): void;
   /**
    * Opens a token for `expectedStreamId` used under `expectedKind`; throws BadTokenError when it was tampered with,
    * is garbage, is foreign, or was sealed for the other kind.
@@ -185,6 +191,9 @@ export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; se
       }
       return token;
     },
+    sealSegmentInto(sink, streamId, clientId, dir, ref) {
+      keys.ctr.sealInto(sink, VERSION, keys.aad('s', streamId), clientId, dir, ref);
+    },
     open(token, expectedStreamId, expectedKind) {
       // A token never contains ':', so this key is unambiguous. Only successful opens are remembered.
       const key = `${token}:${expectedKind}${expectedStreamId}`;
@@ -224,21 +233,51 @@ export function extensionFor(url: string, kind: UriKind): string {
   const scheme = url.indexOf('://');
   const pathStart = url.indexOf('/', scheme === -1 ? 0 : scheme + 3);
   if (pathStart === -1) return 'ts';
-  // The path ends at the first '?' or '#' (native scans: this runs once per segment URI).
+  const pathEnd = pathEndAt(url, pathStart);
+  const from = extensionStart(url, pathStart, pathEnd);
+  return from === -1 ? 'ts' : url.slice(from, pathEnd).toLowerCase();
+}
+
+/**
+ * Appends `.{ext}` for a segment URL that ends in the plain relative reference `ref` (the rewriter's hot path): the
+ * extension extensionFor(dir + ref, 's') gives, as bytes, with no string made.
+ */
+export function writeSegmentExtension(sink: ByteSink, ref: string): void {
+  const pathEnd = pathEndAt(ref, 0);
+  const from = extensionStart(ref, -1, pathEnd);
+  sink.room(1 + MAX_EXTENSION_CHARS);
+  const buf = sink.buf;
+  let at = sink.at;
+  buf[at++] = 0x2e;
+  if (from === -1) {
+    buf[at++] = 0x74;
+    buf[at++] = 0x73;
+  } else {
+    for (let i = from; i < pathEnd; i++) buf[at++] = lower(ref.charCodeAt(i));
+  }
+  sink.at = at;
+}
+
+/** Where the path that starts at `pathStart` ends: at the first '?' or '#' (native scans), or at the end. */
+function pathEndAt(url: string, pathStart: number): number {
   let pathEnd = url.indexOf('?', pathStart);
   if (pathEnd === -1) pathEnd = url.length;
   const hash = url.indexOf('#', pathStart);
-  if (hash !== -1 && hash < pathEnd) pathEnd = hash;
-  let ext = '';
-  for (let i = pathEnd - 1; i > pathStart; i--) {
-    const c = url.charCodeAt(i) | (url.charCodeAt(i) >= 0x41 && url.charCodeAt(i) <= 0x5a ? 0x20 : 0);
-    if (c === 0x2e) {
-      ext = url.slice(i + 1, pathEnd).toLowerCase();
-      break;
-    }
-    if (!isLowerAlnum(c) || pathEnd - i > MAX_EXTENSION_CHARS) return 'ts';
+  return hash !== -1 && hash < pathEnd ? hash : pathEnd;
+}
+
+function lower(code: number): number {
+  return code >= 0x41 && code <= 0x5a ? code | 0x20 : code;
+}
+
+/** Where the path's extension starts (after its '.'), scanning back to just after `floor`; -1 when it has none we use. */
+function extensionStart(url: string, floor: number, pathEnd: number): number {
+  for (let i = pathEnd - 1; i > floor; i--) {
+    const c = lower(url.charCodeAt(i));
+    if (c === 0x2e) return i + 1 < pathEnd ? i + 1 : -1;
+    if (!isLowerAlnum(c) || pathEnd - i > MAX_EXTENSION_CHARS) return -1;
   }
-  return ext.length > 0 ? ext : 'ts';
+  return -1;
 }
 
 /** Splits the last path segment of a proxied URI (`{token}.{ext}`) into its parts; undefined when malformed. */

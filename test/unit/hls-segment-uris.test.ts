@@ -2,7 +2,8 @@
 // §4.3.3.2 says, and the book hands a viewer's URI back only after its variant came from another upstream.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { rewritePlaylist, type SequenceUris } from '../../src/core/m3u8/rewrite.ts';
+import { rewritePlaylist } from '../../src/core/m3u8/rewrite.ts';
+import type { SequenceUris } from '../../src/core/m3u8/rewrite-context.ts';
 import { createSegmentUriBook, SEQUENCE_WINDOW } from '../../src/services/hls/segment-uris.ts';
 
 function recording(): SequenceUris & { asked: number[]; kept: Map<number, string> } {

@@ -7,8 +7,8 @@ import {
   createRewriteStream,
   rewriteLine,
   rewritePlaylist,
-  type RewriteContext,
 } from '../../src/core/m3u8/rewrite.ts';
+import type { RewriteContext } from '../../src/core/m3u8/rewrite-context.ts';
 import { PlaylistTooLargeError, UpstreamError } from '../../src/errors.ts';
 
 const BASE = 'https://origin.example/live/chan/index.m3u8?auth=a%2Fb';

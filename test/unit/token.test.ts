@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
-import { createTokenSealer, extensionFor, openToken, sealToken, splitTokenFile } from '../../src/core/token.ts';
+import { createByteSink } from '../../src/core/byte-sink.ts';
+import { createTokenSealer, extensionFor, openToken, sealToken, splitTokenFile, writeSegmentExtension } from '../../src/core/token.ts';
 import { BadTokenError } from '../../src/errors.ts';
 
 const SECRET = randomBytes(32);
@@ -258,4 +259,37 @@ test('issue 12.7: the hash shared between consecutive seals never leaks into ano
   }
   const tokens = cases.map((f) => sealer.seal(f));
   cases.forEach((f, i) => assert.deepEqual(openToken(SECRET, tokens[i]!, f.streamId, 's'), f, `case ${i}`));
+});
+
+test('issue 12.7: a segment token sealed into bytes (directory and reference apart) opens to their join, mixed with string seals', () => {
+  const sealer = createTokenSealer(SECRET, { cacheSize: 0, poolBlocks: 32 });
+  const dirs = ['http://h/a/', 'http://h/a/', 'http://h/b/', '', 'http://h/é/', `http://h/${'d'.repeat(40)}/`];
+  const refs = ['seg_1.ts', 'seg_12.ts', 'seg_1.ts?x=1', 'http://h/a/seg_1.ts', 'sé_2.ts', 'x'];
+  const sink = createByteSink(16);
+  const made: Array<{ fields: typeof FIELDS; start: number; end: number } | { fields: typeof FIELDS; token: string }> = [];
+  for (let i = 0; i < 300; i++) {
+    const dir = dirs[i % dirs.length]!;
+    const ref = refs[(i * 7) % refs.length]! + (i % 4 === 0 ? '' : String(i % 9));
+    const fields = { url: dir + ref, streamId: i % 11 === 0 ? 'other' : FIELDS.streamId, clientId: i % 13 === 0 ? 'ïd' : 'c', kind: 's' as const };
+    if (i % 5 === 0) {
+      made.push({ fields, token: sealer.seal(fields) });
+      continue;
+    }
+    const start = sink.at;
+    sealer.sealSegmentInto(sink, fields.streamId, fields.clientId, dir, ref);
+    made.push({ fields, start, end: sink.at });
+  }
+  made.forEach((m, i) => {
+    const token = 'token' in m ? m.token : sink.buf.toString('latin1', m.start, m.end);
+    assert.deepEqual(openToken(SECRET, token, m.fields.streamId, 's'), m.fields, `case ${i}`);
+  });
+});
+
+test('issue 12.7: writeSegmentExtension writes what extensionFor gives for the joined URL', () => {
+  const refs = ['seg.ts', 'a/seg.M4S', 'seg.ts?x=1.mp4', 'audio.aac#t=1', 'key.key', '123', 'a.b/seg', 'seg.toolong', 'seg.t-s', 'seg.', 'x.MP4?y', 'a.ts/b'];
+  for (const ref of refs) {
+    const sink = createByteSink(1);
+    writeSegmentExtension(sink, ref);
+    assert.equal(sink.buf.toString('latin1', 0, sink.at), `.${extensionFor(`http://h/dir/${ref}`, 's')}`, ref);
+  }
 });

@@ -4,55 +4,10 @@ import { createLineDecoder, MAX_LINE_BYTES, type LineEnding } from './lines.ts';
 import { PlaylistTooLargeError } from '../../errors.ts';
 import { type AttributeSpan, findAttribute, readMethod } from './attributes.ts';
 import { applyDefine, substituteVariables } from './variables.ts';
-
-/** 'p': the URI is a playlist (variant, rendition, I-frame playlist, rendition report); 's': anything else. */
-export type UriKind = 'p' | 's';
-
-export interface RewriteContext {
-  /** The playlist's final URL (after redirects): the base of relative URIs (RFC 3986 §5). */
-  baseUrl: string;
-  /** Turns an absolute http(s) upstream URL into the URI the player gets. Must return ASCII (a URL does). */
-  proxify(kind: UriKind, absoluteUrl: string): string;
-  /**
-   * Remembers rewritten URIs by the reference as the playlist spells it. Valid only for one (baseUrl, proxify) pair:
-   * the caller keys it by them. Lets a reloaded playlist skip resolving and sealing the lines it already had.
-   */
-  memo?: RewriteMemo;
-  /** Called with every playlist-kind URI (variants, renditions...), resolved, in playlist order. */
-  onPlaylistUri?(absoluteUrl: string): void;
-  /**
-   * The variables of the multivariant playlist this media playlist came from, for EXT-X-DEFINE:IMPORT (rfc8216bis
-   * §4.4.2.3), as onDefine reported them when the master was rewritten.
-   */
-  imports?: ReadonlyMap<string, string>;
-  /** Called with every variable this playlist defines, so that a master's can be imported by its media playlists. */
-  onDefine?(name: string, value: string): void;
-  /** The URL the playlist was requested with, whose query EXT-X-DEFINE:QUERYPARAM reads; default `baseUrl`. */
-  queryUrl?: string;
-  /**
-   * Media segment URIs already handed out, by media sequence number (§4.3.3.2): a URI it returns for a segment wins
-   * over a new one, so a segment keeps its URI when the same playlist comes from another upstream (a failover).
-   */
-  bySequence?: SequenceUris;
-}
-
-/** Proxy URIs of media segments by media sequence number; `get` decides whether a kept one still applies. */
-export interface SequenceUris {
-  get(msn: number): string | undefined;
-  set(msn: number, uri: string): void;
-}
-
-/**
- * What createRewriteStream and rewritePlaylist may remember between reloads of one playlist: segment-kind references
- * as the playlist spells them, asked in playlist order.
- */
-export interface RewriteMemo {
-  get(ref: string): string | undefined;
-  /** Records the URI made for `ref` after get() missed. */
-  set(ref: string, uri: string): void;
-  /** Called once the whole playlist was rewritten (not after a failure): what was recorded may now be used. */
-  end?(): void;
-}
+import { createOutput } from './output.ts';
+import { baseDir, createResolver, isDataUri, isSimpleOnRoot, isSimpleRef, resolveAndProxify, type Resolver } from './resolve.ts';
+import type { RewriteContext, UriKind } from './rewrite-context.ts';
+import type { ByteSink } from '../byte-sink.ts';
 
 /**
  * What the lines read so far tell about the next ones: a URI line after EXT-X-STREAM-INF is a variant playlist
@@ -106,53 +61,7 @@ const TAB = 0x09;
 const CR = 0x0d;
 const HASH = 0x23;
 
-// A relative reference of plain path segments plus an optional query, e.g. `seg_12.ts?t=a%2Fb` or `720p/seg_12.ts`:
-// WHATWG URL parsing would copy it unchanged after the base's directory, so resolving it needs no parse (the hot
-// path of a 20,000-segment VOD playlist). No segment can be empty or a dot segment (none starts with '.' or '%',
-// so neither `..` nor `%2e%2e`), none can hold a scheme, and no byte is one URL would escape.
-const SIMPLE_REF = /^(?:[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*\/)*[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/;
-// The same after an absolute reference's `http(s)://host/` (sticky: tested from lastIndex, no slice).
-const SIMPLE_PATH_AT = /(?:[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*\/)*[A-Za-z0-9_~-][A-Za-z0-9._~!$&()*+,;=@%-]*(?:\?[A-Za-z0-9._~!$&()*+,;=:@%/?-]*)?$/y;
-const NON_ASCII_BINARY = /[\x80-\xff]/g;
 const NON_ASCII = /[^\x00-\x7f]/;
-
-interface Resolver {
-  ctx: RewriteContext;
-  /** Base URL up to and including the last '/' of its path; null when unusable for the fast path; computed lazily. */
-  dir: string | null | undefined;
-  /** `scheme://host[:port]/` of the base as WHATWG serialises it (with `dir`): absolute URIs on it skip parsing. */
-  root: string | null;
-  /** Set by a binary-mode rewrite() whose result is a whole-line proxify result, not a binary string: write it as UTF-8. */
-  wholeUri: boolean;
-}
-
-// One resolver per playlist: the base is parsed once, not once per line.
-function createResolver(ctx: RewriteContext): Resolver {
-  return { ctx, dir: undefined, root: null, wholeUri: false };
-}
-
-function baseDirectory(r: Resolver, baseUrl: string): string | null {
-  if (!URL.canParse(baseUrl)) return null;
-  const base = new URL(baseUrl);
-  if (base.protocol !== 'http:' && base.protocol !== 'https:') return null;
-  r.root = `${base.protocol}//${base.host}/`;
-  const href = base.href;
-  const noQuery = href.slice(0, href.length - base.search.length - base.hash.length);
-  // The query/fragment is gone and special URLs always have a path starting with '/', so this '/' is in the path.
-  return noQuery.slice(0, noQuery.lastIndexOf('/') + 1);
-}
-
-/** `data:` in any case, compared by char code: this runs on every URI of every playlist. */
-function isDataUri(ref: string): boolean {
-  return (
-    ref.length > 5 &&
-    (ref.charCodeAt(0) | 0x20) === 0x64 &&
-    (ref.charCodeAt(1) | 0x20) === 0x61 &&
-    (ref.charCodeAt(2) | 0x20) === 0x74 &&
-    (ref.charCodeAt(3) | 0x20) === 0x61 &&
-    ref.charCodeAt(4) === 0x3a
-  );
-}
 
 /** Resolves `ref` (RFC 3986 §5.2) and proxifies it; undefined means "leave it as it is". */
 function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, vars: ReadonlyMap<string, string>): string | undefined {
@@ -175,37 +84,6 @@ function proxifyRef(ref: string, kind: UriKind, r: Resolver, binary: boolean, va
   return out;
 }
 
-function resolveAndProxify(ref: string, kind: UriKind, r: Resolver, binary: boolean): string | undefined {
-  let absolute: string;
-  if (r.dir === undefined) r.dir = baseDirectory(r, r.ctx.baseUrl);
-  // The two fast paths accept ASCII only, so they need no percent-encoding first.
-  if (r.dir !== null && SIMPLE_REF.test(ref)) {
-    absolute = r.dir + ref;
-  } else if (r.root !== null && isSimpleOnRoot(ref, r.root)) {
-    // An absolute URL on the base's own scheme and host with a plain path: WHATWG parsing gives it back unchanged
-    // (scheme and host are in serialised form, and nothing in the rest is escaped or a dot segment).
-    absolute = ref;
-  } else {
-    // In binary mode the line is one char per byte: percent-encode raw non-ASCII bytes, exactly what URL parsing
-    // does to UTF-8, and the only faithful choice for bytes that are not UTF-8 at all.
-    if (binary) ref = ref.replace(NON_ASCII_BINARY, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-    let url: URL;
-    try {
-      url = new URL(ref, r.ctx.baseUrl);
-    } catch (err) {
-      if (err instanceof TypeError) return undefined; // unparseable URI: the line stays unchanged
-      throw err;
-    }
-    // skd://, ftp:, etc. are not ours to fetch (FairPlay keys are resolved by the device itself).
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') return undefined;
-    absolute = url.href;
-  }
-  if (kind === 'p') r.ctx.onPlaylistUri?.(absolute);
-  const out = r.ctx.proxify(kind, absolute);
-  // Returned as proxify gave it (not in the binary form): whoever puts it into a binary line converts it.
-  return out;
-}
-
 /** A media segment's URI: the one already handed out for its media sequence number, when the context keeps one. */
 function segmentUri(ref: string, msn: number, r: Resolver, binary: boolean, vars: ReadonlyMap<string, string>): string | undefined {
   const kept = r.ctx.bySequence;
@@ -217,15 +95,33 @@ function segmentUri(ref: string, msn: number, r: Resolver, binary: boolean, vars
   return fresh;
 }
 
+/**
+ * The hot path of a big playlist: a whole-line segment URI written straight into the output, from the memo or sealed
+ * in place, with no string made. False when the line needs the general path: URIs kept by sequence number, a
+ * variable or data: URI, a reference that needs parsing to resolve, or a context without proxifyInto.
+ */
+function writeSegmentLine(ref: string, r: Resolver, sink: ByteSink): boolean {
+  const ctx = r.ctx;
+  if (ctx.bySequence !== undefined || ctx.proxifyInto === undefined || ref.includes('{$') || isDataUri(ref)) return false;
+  const memo = ctx.memo;
+  if (memo?.copyTo !== undefined && memo.copyTo(ref, sink)) return true;
+  let dir = baseDir(r);
+  if (dir === null) return false;
+  // An absolute URL on the base's own host with a plain path is its own resolution: the directory part is empty.
+  if (!isSimpleRef(ref)) {
+    if (!isSimpleOnRoot(ref, r.root)) return false;
+    dir = '';
+  }
+  const from = sink.at;
+  ctx.proxifyInto(sink, dir, ref);
+  if (memo?.setBytes !== undefined) memo.setBytes(ref, sink.buf, from, sink.at);
+  else memo?.set(ref, sink.buf.toString('utf8', from, sink.at));
+  return true;
+}
+
 /** A proxify result in the binary form of the line it goes into (its UTF-8 bytes, one char per byte). */
 function toBinary(uri: string): string {
   return NON_ASCII.test(uri) ? Buffer.from(uri, 'utf8').toString('latin1') : uri;
-}
-
-function isSimpleOnRoot(ref: string, root: string): boolean {
-  if (!ref.startsWith(root)) return false;
-  SIMPLE_PATH_AT.lastIndex = root.length;
-  return SIMPLE_PATH_AT.test(ref);
 }
 
 function isBlank(code: number): boolean {
@@ -238,7 +134,8 @@ function findSpans(line: string, from: number, attrs: readonly UriAttribute[]): 
 }
 
 // The single implementation behind both entry points. `binary` says the line is bytes-as-latin1 (streaming path).
-function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean): string {
+// Returns undefined when it wrote the line (without its ending) to `sink` itself.
+function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean, sink: ByteSink | undefined): string | undefined {
   const n = line.length;
   let start = 0;
   while (start < n && isBlank(line.charCodeAt(start))) start++;
@@ -288,10 +185,15 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
   state.nextUriIsPlaylist = false;
   let end = n;
   while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
-  const ref = start === 0 && end === n ? line : line.slice(start, end);
+  const whole = start === 0 && end === n;
+  if (kind === 's' && whole && sink !== undefined && writeSegmentLine(line, r, sink)) {
+    state.msn++;
+    return undefined;
+  }
+  const ref = whole ? line : line.slice(start, end);
   const replacement = kind === 's' ? segmentUri(ref, state.msn++, r, binary, state.vars) : proxifyRef(ref, kind, r, binary, state.vars);
   if (replacement === undefined) return line;
-  if (start === 0 && end === n) {
+  if (whole) {
     // The whole line is the URI: the binary rewriter writes it as UTF-8 itself, which spares a scan for non-ASCII.
     if (binary) r.wholeUri = true;
     return replacement;
@@ -304,7 +206,7 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
  * `state` carries what the previous lines said; use one state per playlist, from createRewriteState().
  */
 export function rewriteLine(line: string, state: RewriteState, ctx: RewriteContext): string {
-  return rewrite(line, state, createResolver(ctx), false);
+  return rewrite(line, state, createResolver(ctx), false, undefined) ?? line;
 }
 
 // Lines travel as latin1 strings (one char per byte) so that bytes the rewriter does not touch, even invalid UTF-8
@@ -318,49 +220,6 @@ export interface RewriteLimits {
   maxBytes?: number;
 }
 
-/**
- * Output bytes written line by line into one growing Buffer: a string of all the lines, built by `+=`, is a rope of
- * tens of thousands of pieces that Buffer.from() must flatten, which cost more than the rewriting (issue 12 item 7).
- */
-function createOutput() {
-  let buf = Buffer.alloc(0);
-  let at = 0;
-  const room = (bytes: number): void => {
-    if (at + bytes <= buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * buf.length, at + bytes));
-    buf.copy(next, 0, 0, at);
-    buf = next;
-  };
-  return {
-    /**
-     * Makes room for what one input chunk may become, at once rather than by doublings: proxy URIs are longer than
-     * the references they replace (a 6-byte `seg/1.ts` line becomes a ~130-byte token URI). Capped: beyond it, doubling.
-     */
-    reserve(inputBytes: number): void {
-      room(Math.min(inputBytes * 8, 4 * 1024 * 1024));
-    },
-    /** Appends a line and its ending: a binary string (one char per byte), or with `utf8` a string to encode. */
-    line(text: string, eol: LineEnding, bom: boolean, utf8: boolean): void {
-      room((utf8 ? 3 * text.length : text.length) + 5);
-      if (bom) at += buf.write(BOM_BINARY, at, 'latin1');
-      at += buf.write(text, at, utf8 ? 'utf8' : 'latin1');
-      if (eol === '\n') buf[at++] = 0x0a;
-      else if (eol === '\r\n') {
-        buf[at++] = 0x0d;
-        buf[at++] = 0x0a;
-      }
-    },
-    /** The bytes so far, handed over: the next line starts a new Buffer, so they are never overwritten. */
-    take(): Buffer | undefined {
-      if (at === 0) return undefined;
-      const bytes = buf.subarray(0, at);
-      buf = Buffer.alloc(0);
-      at = 0;
-      return bytes;
-    },
-  };
-}
-
 function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const state = createRewriteState();
   const r = createResolver(ctx);
@@ -371,9 +230,11 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   const out = createOutput();
   const lineDecoder = createLineDecoder((line, eol: LineEnding, bom) => {
     if (++lines > maxLines) throw new PlaylistTooLargeError(`Upstream playlist has more than ${maxLines} lines`);
+    if (bom) out.text(BOM_BINARY, false);
     r.wholeUri = false;
-    const text = rewrite(line, state, r, true);
-    out.line(text, eol, bom, r.wholeUri);
+    const text = rewrite(line, state, r, true, out);
+    if (text !== undefined) out.text(text, r.wholeUri);
+    out.eol(eol);
   }, limits.maxLineBytes ?? MAX_LINE_BYTES);
   const decoder = {
     push(chunk: Buffer): void {

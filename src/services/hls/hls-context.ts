@@ -2,7 +2,7 @@
 // playlist, segment and opener modules can share these types without importing the composition (proxy-hls.ts).
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Config } from '../../config.ts';
-import type { UriKind } from '../../core/m3u8/rewrite.ts';
+import type { RewriteContext } from '../../core/m3u8/rewrite-context.ts';
 import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
@@ -34,10 +34,10 @@ export interface HlsDeps {
   /** Upstream fetches and answers shared between the viewers of a stream. */
   share: HlsShare;
   /**
-   * The proxify function of one playlist answer: upstream URL → the URI the player gets, relative to the answer's
+   * The proxify functions of one playlist answer: upstream URL → the URI the player gets, relative to the answer's
    * own path (below ROOT_PATH) unless PUBLIC_URL is set.
    */
-  urls(streamId: string, clientId: string, requestPath: string): (kind: UriKind, absoluteUrl: string) => string;
+  urls(streamId: string, clientId: string, requestPath: string): Pick<RewriteContext, 'proxify' | 'proxifyInto'>;
 }
 
 /** What every HLS request carries once the route has identified the stream and the client. */

@@ -2,10 +2,12 @@
 // itself, so its known lines skip resolving and sealing, and keep the URIs the player already has (hls.js refuses a
 // media sequence number that comes back with another URI). Bounded in contexts and in entries.
 //
-// A fetch is recorded as two arrays in playlist order, not as a map: the first fetch of a 20,000-segment playlist
-// then costs two array pushes per URI instead of two map operations, and a reload matches its lines in order against
-// the last fetch, which is how a sliding live window or a reloaded VOD repeats itself (issue 12 item 7).
-import type { RewriteMemo } from '../../core/m3u8/rewrite.ts';
+// A fetch is recorded in playlist order (memo-generation.ts), not in a map: the first fetch of a 20,000-segment
+// playlist then costs a byte copy per URI instead of two map operations, and a reload matches its lines in order
+// against the last fetch, which is how a sliding live window or a reloaded VOD repeats itself (issue 12 item 7).
+import type { ByteSink } from '../../core/byte-sink.ts';
+import type { RewriteMemo } from '../../core/m3u8/rewrite-context.ts';
+import { Generation } from './memo-generation.ts';
 
 export const DEFAULT_MEMO_CONTEXTS = 1024;
 /** About 250 bytes an entry (reference, proxy URI, array slots): the default bounds the store near 64 MB. */
@@ -13,70 +15,84 @@ export const DEFAULT_MEMO_ENTRIES = 256_000;
 /** References of this fetch checked before it is called new: a key or init URI repeated per segment, a byte-range file. */
 const RECENT = 4;
 
-/** One fetch's references and the URIs they were given, in playlist order. */
-class Generation {
-  readonly refs: string[] = [];
-  readonly uris: string[] = [];
-  private index: Map<string, number> | undefined;
-
-  /** Where `ref` first is; the index is built once, by the first lookup that needs it. */
-  find(ref: string): number {
-    if (this.index === undefined) {
-      this.index = new Map();
-      for (let i = this.refs.length - 1; i >= 0; i--) this.index.set(this.refs[i]!, i);
-    }
-    return this.index.get(ref) ?? -1;
-  }
-}
-
 /** The memo of one request: reads the context's last complete fetch, records this one, and hands it over at the end. */
 class Session implements RewriteMemo {
-  private readonly cur = new Generation();
+  private readonly cur: Generation;
   private cursor = 0;
-  private readonly recentRefs: string[] = new Array<string>(RECENT).fill('');
-  private readonly recentUris: string[] = new Array<string>(RECENT).fill('');
+  /** Entries of `cur` last recorded: a reference repeated within this fetch is looked for among them. */
+  private readonly recent = new Int32Array(RECENT).fill(-1);
   private recentAt = 0;
 
   constructor(
     private readonly owner: PlaylistMemo,
     private readonly prev: Generation | undefined,
     private readonly cap: number,
-  ) {}
+  ) {
+    this.cur = new Generation(prev?.bytes);
+  }
 
-  get(ref: string): string | undefined {
+  /** The entry of `prev` (≥ 0) or of `cur` (−2 − i) for `ref`, or −1; a hit in `prev` is recorded in `cur`. */
+  private lookup(ref: string): number {
     const prev = this.prev;
     if (prev !== undefined) {
       const c = this.cursor;
       // In order first: a reload repeats the last fetch, shifted by the segments that left a live window.
-      const at = c < prev.refs.length && prev.refs[c] === ref ? c : prev.find(ref);
+      const at = c < prev.count && prev.is(c, ref) ? c : prev.find(ref);
       if (at !== -1) {
         this.cursor = at + 1;
-        return this.keep(ref, prev.uris[at]!);
+        if (this.cur.count < this.cap) {
+          this.cur.addFrom(prev, at);
+          this.remember(this.cur.count - 1);
+        }
+        return at;
       }
     }
-    for (let i = 0; i < RECENT; i++) if (this.recentRefs[i] === ref) return this.keep(ref, this.recentUris[i]!);
-    return undefined;
+    for (let k = 0; k < RECENT; k++) {
+      const i = this.recent[k]!;
+      if (i >= 0 && this.cur.is(i, ref)) return -2 - i;
+    }
+    return -1;
+  }
+
+  get(ref: string): string | undefined {
+    const at = this.lookup(ref);
+    if (at === -1) return undefined;
+    return at >= 0 ? this.prev!.uri(at) : this.cur.uri(-2 - at);
+  }
+
+  copyTo(ref: string, sink: ByteSink): boolean {
+    const at = this.lookup(ref);
+    if (at === -1) return false;
+    if (at >= 0) this.prev!.copyUri(at, sink);
+    else this.cur.copyUri(-2 - at, sink);
+    return true;
   }
 
   set(ref: string, uri: string): void {
-    this.keep(ref, uri);
+    this.record(ref, uri);
+  }
+
+  setBytes(ref: string, src: Buffer, start: number, end: number): void {
+    if (this.cur.count >= this.cap) return;
+    this.cur.addBytes(ref, src, start, end);
+    this.remember(this.cur.count - 1);
   }
 
   end(): void {
+    this.cur.end();
     this.owner.last = this.cur;
   }
 
-  private keep(ref: string, uri: string): string {
+  private record(ref: string, uri: string): void {
     // Past the cap the first `cap` references stay remembered, and the rest of a huge playlist is sealed again.
-    if (this.cur.refs.length < this.cap) {
-      this.cur.refs.push(ref);
-      this.cur.uris.push(uri);
-    }
-    const i = this.recentAt;
-    this.recentRefs[i] = ref;
-    this.recentUris[i] = uri;
-    this.recentAt = i === RECENT - 1 ? 0 : i + 1;
-    return uri;
+    if (this.cur.count >= this.cap) return;
+    this.cur.add(ref, uri);
+    this.remember(this.cur.count - 1);
+  }
+
+  private remember(i: number): void {
+    this.recent[this.recentAt] = i;
+    this.recentAt = (this.recentAt + 1) % RECENT;
   }
 }
 
@@ -91,7 +107,7 @@ class PlaylistMemo {
   }
 
   get size(): number {
-    return this.last?.refs.length ?? 0;
+    return this.last?.count ?? 0;
   }
 }
 

@@ -5,7 +5,8 @@
 import type { ServerResponse } from 'node:http';
 import { type Transform, Writable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { createRewriteStream, rewritePlaylist, type RewriteContext } from '../../core/m3u8/rewrite.ts';
+import { createRewriteStream, rewritePlaylist } from '../../core/m3u8/rewrite.ts';
+import type { RewriteContext } from '../../core/m3u8/rewrite-context.ts';
 import { urlRing } from '../../core/registry.ts';
 import { sniffBody, type SniffResult } from '../../core/sniff.ts';
 import { createDecoder, decodeHead, parseContentEncoding } from '../../core/upstream/decode.ts';
@@ -164,7 +165,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
       bySequence: deps.segmentUris.forAnswer(stream.id, p.clientId, dir, from.place, urlRing(stream).length),
       baseUrl: finalUrl,
       queryUrl: p.url ?? urlRing(stream)[index],
-      proxify: deps.urls(stream.id, p.clientId, p.path),
+      ...deps.urls(stream.id, p.clientId, p.path),
       memo: deps.memos.memoFor(stream.id, p.clientId, memoKey),
       imports: p.variant ? deps.variants.importsFor(stream, p.url ?? stream.url) : undefined,
     };

@@ -1,8 +1,9 @@
 // HLS playback (SPEC §5.2, §5.4): wires the playlist and segment proxies and owns the opaque playback URLs they hand
 // out. The only place a token is sealed or opened, so no request can name an upstream URL a playlist did not give.
 import { playbackDirs } from '../../core/relative-uri.ts';
-import type { UriKind } from '../../core/m3u8/rewrite.ts';
-import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../../core/token.ts';
+import type { UriKind } from '../../core/m3u8/rewrite-context.ts';
+import { writeBinary } from '../../core/byte-sink.ts';
+import { extensionFor, splitTokenFile, writeSegmentExtension, type TokenFields, type TokenSealer } from '../../core/token.ts';
 import { BadTokenError } from '../../errors.ts';
 import type { HlsDeps } from './hls-context.ts';
 import { createSegmentUriBook } from './segment-uris.ts';
@@ -26,13 +27,25 @@ function createHlsSharing(deps: HlsProxyDeps): Pick<HlsDeps, 'book' | 'share'> {
   return { book: createSegmentBook(), share: createHlsShare({ segmentCacheBytes: deps.segmentCacheBytes }) };
 }
 
+const NON_ASCII = /[^\x00-\x7f]/;
+
 export type HlsProxy = ReturnType<typeof createHlsProxy>;
 
 export function createHlsProxy(deps: HlsProxyDeps) {
   const { tokens, publicUrl } = deps;
   const urls: HlsDeps['urls'] = (streamId, clientId, requestPath) => {
     const dirs = playbackDirs(publicUrl, streamId, requestPath);
-    return (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId, kind })}.${extensionFor(url, kind)}`;
+    return {
+      proxify: (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId, kind })}.${extensionFor(url, kind)}`,
+      // The same URI as bytes; the directory is ASCII (a serialised URL or a relative path of ASCII segments).
+      proxifyInto: NON_ASCII.test(dirs.s)
+        ? undefined
+        : (sink, dir, ref) => {
+            writeBinary(sink, dirs.s);
+            tokens.sealSegmentInto(sink, streamId, clientId, dir, ref);
+            writeSegmentExtension(sink, ref);
+          },
+    };
   };
   const full: HlsDeps = {
     ...deps,

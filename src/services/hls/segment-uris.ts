@@ -3,7 +3,7 @@
 // After a failover the backup's playlist names the same segments with other upstream URLs, so each viewer is handed,
 // for a number it was already given, the URI it already has. That URI's token names the old upstream URL, and the
 // segment route serves it from the stream's current URL by the same number (segment-failover.ts).
-import type { SequenceUris } from '../../core/m3u8/rewrite.ts';
+import type { SequenceUris } from '../../core/m3u8/rewrite-context.ts';
 import type { VariantPlace } from './hls-variants.ts';
 
 /** Viewer-variant pairs kept, least recently used first out: with SEQUENCE_WINDOW, at most ~25 MB. */

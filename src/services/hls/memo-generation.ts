@@ -1,0 +1,154 @@
+// One fetch of a playlist as the rewrite memo records it: each reference and the proxy URI it was given, as bytes in
+// off-heap Buffers. Thousands of remembered URIs as JS strings survived scavenges and were copied by the GC on every
+// first fetch of a big playlist (issue 12 item 7); bytes cost it nothing.
+//
+// URIs recorded as bytes of another buffer (the rewriter's output, or the last fetch's generation) are not copied one
+// by one: a copy per URI cost more than sealing it. They are copied as one span, gaps (the EXTINF lines between them)
+// included, when the span ends; the source must not change those bytes until then, which holds for both sources.
+// (Keeping a big span in the output buffer it came from, instead of copying it, measured slower: retained output
+// buffers leave the allocator only fresh pages for the next playlist.)
+import type { ByteSink } from '../../core/byte-sink.ts';
+
+const MIN_BYTES = 8192;
+/** Bytes between two URIs of one span beyond which the span is cut: a span must not copy much that is not a URI. */
+const MAX_GAP = 1024;
+
+function grown(buf: Buffer, used: number, bytes: number): Buffer {
+  if (used + bytes <= buf.length) return buf;
+  const next = Buffer.allocUnsafe(Math.max(2 * buf.length, used + bytes));
+  buf.copy(next, 0, 0, used);
+  return next;
+}
+
+export class Generation {
+  count = 0;
+  /** References back to back, one char per byte: reference i is refs[refEnd[i], refEnd[i + 1]). */
+  private refs: Buffer = Buffer.allocUnsafe(MIN_BYTES);
+  private refEnd = new Int32Array(65);
+  /** URI i is data[uriAt[2i], uriAt[2i + 1]), or for i ≥ pendingFrom the same range of `src`, not yet copied. */
+  private data: Buffer;
+  private used = 0;
+  private uriAt = new Int32Array(128);
+  private src: Buffer | undefined;
+  private spanStart = 0;
+  private spanEnd = 0;
+  private pendingFrom = 0;
+  private index: Map<string, number> | undefined;
+
+  constructor(bytes = MIN_BYTES) {
+    this.data = Buffer.allocUnsafe(Math.max(MIN_BYTES, bytes));
+  }
+
+  /** Bytes the URIs take, for sizing the next fetch's generation. */
+  get bytes(): number {
+    return this.used;
+  }
+
+  /** Appends an entry whose URI is a string. */
+  add(ref: string, uri: string): void {
+    this.flush();
+    this.data = grown(this.data, this.used, 3 * uri.length);
+    const at = this.used;
+    this.used += this.data.write(uri, at, 'utf8');
+    this.push(ref, at, this.used);
+  }
+
+  /** Appends an entry whose URI is bytes [start, end) of `src`, which must keep them until this generation ends. */
+  addBytes(ref: string | undefined, src: Buffer, start: number, end: number, refSrc?: Buffer, refFrom = 0, refTo = 0): void {
+    if (src !== this.src || start < this.spanEnd || start - this.spanEnd > MAX_GAP) {
+      this.flush();
+      this.src = src;
+      this.spanStart = start;
+      this.pendingFrom = this.count;
+    }
+    this.spanEnd = end;
+    this.push(ref, start, end, refSrc, refFrom, refTo);
+  }
+
+  /** Appends entry `i` of a generation that has ended. */
+  addFrom(g: Generation, i: number): void {
+    this.addBytes(undefined, g.holder(i), g.uriAt[2 * i]!, g.uriAt[2 * i + 1]!, g.refs, g.refEnd[i]!, g.refEnd[i + 1]!);
+  }
+
+  /** Whether entry i's reference is `ref`. */
+  is(i: number, ref: string): boolean {
+    const from = this.refEnd[i]!;
+    if (this.refEnd[i + 1]! - from !== ref.length) return false;
+    const refs = this.refs;
+    for (let k = 0; k < ref.length; k++) if (refs[from + k] !== ref.charCodeAt(k)) return false;
+    return true;
+  }
+
+  /** Where `ref` first is, or -1; the index is built once, by the first lookup that needs it. */
+  find(ref: string): number {
+    if (this.index === undefined) {
+      this.index = new Map();
+      for (let i = this.count - 1; i >= 0; i--) this.index.set(this.ref(i), i);
+    }
+    return this.index.get(ref) ?? -1;
+  }
+
+  uri(i: number): string {
+    return this.holder(i).toString('utf8', this.uriAt[2 * i]!, this.uriAt[2 * i + 1]!);
+  }
+
+  copyUri(i: number, sink: ByteSink): void {
+    const from = this.uriAt[2 * i]!;
+    const to = this.uriAt[2 * i + 1]!;
+    sink.room(to - from);
+    sink.at += this.holder(i).copy(sink.buf, sink.at, from, to);
+  }
+
+  /** Copies what is pending and gives back what the buffers hold beyond their use: the generation is kept as it is. */
+  end(): void {
+    this.flush();
+    if (this.data.length > 2 * this.used + MIN_BYTES) this.data = Buffer.from(this.data.subarray(0, this.used));
+    const refBytes = this.refEnd[this.count]!;
+    if (this.refs.length > 2 * refBytes + MIN_BYTES) this.refs = Buffer.from(this.refs.subarray(0, refBytes));
+  }
+
+  private ref(i: number): string {
+    return this.refs.toString('latin1', this.refEnd[i]!, this.refEnd[i + 1]!);
+  }
+
+  private holder(i: number): Buffer {
+    return i >= this.pendingFrom && this.src !== undefined ? this.src : this.data;
+  }
+
+  /** Records an entry: its reference as a string, or (`ref` undefined) as bytes [refFrom, refTo) of `refSrc`. */
+  private push(ref: string | undefined, uriStart: number, uriEnd: number, refSrc?: Buffer, refFrom = 0, refTo = 0): void {
+    const c = this.count;
+    if (2 * c + 2 > this.uriAt.length) {
+      const next = new Int32Array(2 * this.uriAt.length);
+      next.set(this.uriAt);
+      this.uriAt = next;
+      const ends = new Int32Array(this.uriAt.length / 2 + 1);
+      ends.set(this.refEnd);
+      this.refEnd = ends;
+    }
+    let at = this.refEnd[c]!;
+    this.refs = grown(this.refs, at, ref === undefined ? refTo - refFrom : ref.length);
+    const refs = this.refs;
+    if (ref !== undefined) for (let k = 0; k < ref.length; k++) refs[at++] = ref.charCodeAt(k);
+    else if (refSrc !== undefined) for (let k = refFrom; k < refTo; k++) refs[at++] = refSrc[k]!;
+    this.refEnd[c + 1] = at;
+    this.uriAt[2 * c] = uriStart;
+    this.uriAt[2 * c + 1] = uriEnd;
+    this.count = c + 1;
+  }
+
+  /** Copies the pending span into `data` and moves its entries' offsets there. */
+  private flush(): void {
+    const src = this.src;
+    if (src === undefined) return;
+    this.src = undefined;
+    const bytes = this.spanEnd - this.spanStart;
+    this.data = grown(this.data, this.used, bytes);
+    src.copy(this.data, this.used, this.spanStart, this.spanEnd);
+    const delta = this.used - this.spanStart;
+    for (let k = 2 * this.pendingFrom; k < 2 * this.count; k++) this.uriAt[k] = this.uriAt[k]! + delta;
+    this.used += bytes;
+    this.pendingFrom = this.count;
+    this.spanStart = this.spanEnd = 0;
+  }
+}

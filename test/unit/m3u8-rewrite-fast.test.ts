@@ -1,0 +1,119 @@
+// Issue 12 item 7: the byte path (proxifyInto, the memo's bytes) must give exactly what the string path gives.
+import assert from 'node:assert/strict';
+import { Readable } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import { test } from 'node:test';
+import { writeBinary } from '../../src/core/byte-sink.ts';
+import { createRewriteStream, rewritePlaylist } from '../../src/core/m3u8/rewrite.ts';
+import type { RewriteContext } from '../../src/core/m3u8/rewrite-context.ts';
+import { createRewriteMemoStore } from '../../src/services/hls/hls-rewrite-memo.ts';
+
+const BASE = 'https://origin.example/live/chan/index.m3u8?auth=a%2Fb';
+const proxify = (kind: string, url: string): string => `${kind}/${Buffer.from(url).toString('base64url')}.x`;
+
+/** A context with the string path only, and one with the byte path too; both count what they seal. */
+function contexts(extra: Partial<RewriteContext> = {}): { plain: RewriteContext; fast: RewriteContext; calls: { str: number; bytes: number } } {
+  const calls = { str: 0, bytes: 0 };
+  const str = (kind: 'p' | 's', url: string): string => {
+    calls.str++;
+    return proxify(kind, url);
+  };
+  return {
+    plain: { baseUrl: BASE, proxify, ...extra },
+    fast: {
+      baseUrl: BASE,
+      proxify: str,
+      proxifyInto: (sink, dir, ref) => {
+        calls.bytes++;
+        writeBinary(sink, proxify('s', dir + ref));
+      },
+      ...extra,
+    },
+    calls,
+  };
+}
+
+const PLAYLIST = [
+  '\ufeffseg_0.ts',
+  '#EXTM3U',
+  '#EXT-X-DEFINE:NAME="v",VALUE="9"',
+  '#EXT-X-KEY:METHOD=AES-128,URI="key.bin"',
+  '#EXTINF:4,',
+  'seg_1.ts',
+  '#EXTINF:4,',
+  'sub/seg_2.ts?t=a%2Fb&u=1',
+  '#EXTINF:4,',
+  'https://origin.example/other/seg_3.ts',
+  '#EXTINF:4,',
+  'https://cdn.example/seg_4.ts',
+  '#EXTINF:4,',
+  '../up/seg_5.ts',
+  '#EXTINF:4,',
+  '  seg_6.ts  ',
+  '#EXTINF:4,',
+  'seg_{$v}.ts',
+  '#EXTINF:4,',
+  'data:video/mp2t;base64,AAAA',
+  '#EXT-X-BYTERANGE:100@0',
+  '#EXTINF:4,',
+  'all.ts',
+  '#EXT-X-BYTERANGE:100@100',
+  '#EXTINF:4,',
+  'all.ts',
+  '#EXTINF:4,',
+  'sé_7.ts',
+  '#EXTINF:4,',
+  'SEG_8.M4S\r',
+  '#EXT-X-STREAM-INF:BANDWIDTH=1',
+  'v.m3u8',
+  '#EXT-X-ENDLIST',
+].join('\n');
+
+async function streamed(body: Buffer, c: RewriteContext): Promise<string> {
+  const out: Buffer[] = [];
+  const chunks = [body.subarray(0, 37), body.subarray(37, 200), body.subarray(200)];
+  await pipeline(Readable.from(chunks), createRewriteStream(c), async function* (source) {
+    for await (const chunk of source) out.push(chunk as Buffer);
+  });
+  return Buffer.concat(out).toString('utf8');
+}
+
+test('issue 12.7: the byte path gives the same playlist as the string path, whole or streamed in pieces', async () => {
+  const { plain, fast, calls } = contexts();
+  const body = Buffer.from(PLAYLIST);
+  const want = rewritePlaylist(body, plain).toString('utf8');
+  assert.equal(rewritePlaylist(body, fast).toString('utf8'), want);
+  assert.ok(calls.bytes >= 5, `plain relative and same-host references take the byte path (${calls.bytes})`);
+  assert.ok(calls.str >= 4, 'the others (other host, dot segments, variables, non-ASCII) take the string path');
+  assert.equal(await streamed(body, fast), want);
+  assert.ok(want.includes(`s/${Buffer.from('https://origin.example/live/chan/seg_1.ts').toString('base64url')}.x`));
+  assert.ok(want.includes('data:video/mp2t;base64,AAAA'), 'data: URIs stay');
+});
+
+test('issue 12.7: with the memo store, a reload is answered from remembered bytes and equals the first answer', () => {
+  const { fast, calls } = contexts();
+  const store = createRewriteMemoStore();
+  const body = Buffer.from(PLAYLIST);
+  const first = rewritePlaylist(body, { ...fast, memo: store.memoFor('s', 'c', BASE) }).toString('utf8');
+  const sealed = calls.bytes + calls.str;
+  const again = rewritePlaylist(body, { ...fast, memo: store.memoFor('s', 'c', BASE) }).toString('utf8');
+  assert.equal(again, first);
+  // Only what is never remembered is made again: the playlist URI, the substituted and the data: lines.
+  assert.ok(calls.bytes + calls.str - sealed <= 2, `sealed again: ${calls.bytes + calls.str - sealed}`);
+  assert.equal(first.split('all.ts').length, 1, 'the byte-range file was rewritten');
+  const lines = first.split('\n');
+  const ranged = lines.filter((_line, i) => lines[i - 2]?.startsWith('#EXT-X-BYTERANGE'));
+  assert.equal(ranged.length, 2);
+  assert.equal(ranged[0], ranged[1], 'one URI for a file repeated with byte ranges');
+});
+
+test('issue 12.7: a context that keeps URIs by sequence number (failover) never takes the byte path', () => {
+  const kept = new Map<number, string>();
+  const { plain, fast, calls } = contexts({ bySequence: { get: (n) => kept.get(n), set: (n, u) => void kept.set(n, u) } });
+  const body = Buffer.from(PLAYLIST);
+  kept.clear();
+  const want = rewritePlaylist(body, plain).toString('utf8');
+  kept.clear();
+  assert.equal(rewritePlaylist(body, fast).toString('utf8'), want);
+  assert.equal(calls.bytes, 0);
+});
