@@ -117,3 +117,22 @@ test('issue 12.7: a context that keeps URIs by sequence number (failover) never 
   assert.equal(rewritePlaylist(body, fast).toString('utf8'), want);
   assert.equal(calls.bytes, 0);
 });
+
+test('issue 12.7: a big playlist remembered across many memo blocks reloads byte for byte, streamed in chunks', async () => {
+  const { fast, calls } = contexts();
+  const store = createRewriteMemoStore();
+  const lines = ['#EXTM3U'];
+  for (let i = 0; i < 20_000; i++) lines.push('#EXTINF:4,', `segments/${'x'.repeat(1 + (i % 50))}/${i}.ts`);
+  const body = Buffer.from(lines.join('\n'));
+  const first = await streamed(body, { ...fast, memo: store.memoFor('s', 'c', BASE) });
+  assert.equal(calls.bytes, 20_000);
+  assert.ok(first.length > 1024 * 1024, 'more URI bytes than several memo blocks hold');
+  const again = await streamed(body, { ...fast, memo: store.memoFor('s', 'c', BASE) });
+  assert.equal(calls.bytes, 20_000, 'nothing sealed again');
+  assert.equal(again, first);
+  // A live window slid by 500 segments: what is left comes from the memo, in order.
+  const slid = Buffer.from(['#EXTM3U', ...lines.slice(1001)].join('\n'));
+  const third = rewritePlaylist(slid, { ...fast, memo: store.memoFor('s', 'c', BASE) }).toString('utf8');
+  assert.equal(calls.bytes, 20_000);
+  assert.equal(third.split('\n').slice(1).join('\n'), first.split('\n').slice(1001).join('\n'));
+});

@@ -5,13 +5,16 @@
 // URIs recorded as bytes of another buffer (the rewriter's output, or the last fetch's generation) are not copied one
 // by one: a copy per URI cost more than sealing it. They are copied as one span, gaps (the EXTINF lines between them)
 // included, when the span ends; the source must not change those bytes until then, which holds for both sources.
-// (Keeping a big span in the output buffer it came from, instead of copying it, measured slower: retained output
-// buffers leave the allocator only fresh pages for the next playlist.)
+// They go into blocks of fixed size rather than one buffer grown by doubling, whose copies cost more than the rest of
+// the memo. (Keeping a big span in the output buffer it came from, instead of copying it, measured slower: retained
+// output buffers leave the allocator only fresh pages for the next playlist.)
 import type { ByteSink } from '../../core/byte-sink.ts';
 
 const MIN_BYTES = 8192;
 /** Bytes between two URIs of one span beyond which the span is cut: a span must not copy much that is not a URI. */
 const MAX_GAP = 1024;
+/** URI bytes per block once a generation outgrows its first one. */
+const BLOCK_BYTES = 256 * 1024;
 
 function grown(buf: Buffer, used: number, bytes: number): Buffer {
   if (used + bytes <= buf.length) return buf;
@@ -25,12 +28,17 @@ export class Generation {
   /** References back to back, one char per byte: reference i is refs[refEnd[i], refEnd[i + 1]). */
   private refs: Buffer = Buffer.allocUnsafe(MIN_BYTES);
   private refEnd = new Int32Array(65);
-  /** URI i is data[uriAt[2i], uriAt[2i + 1]), or for i ≥ pendingFrom the same range of `src`, not yet copied. */
+  /**
+   * URI i is [uriAt[2i], uriAt[2i + 1]) of block uriBlock[i], or for i ≥ pendingFrom the same range of `src`, not yet
+   * copied. Blocks before the current one are in `blocks`; the current one is `data`, filled up to `used`.
+   */
   private data: Buffer;
   private used = 0;
+  private readonly blocks: Buffer[] = [];
+  private total = 0;
   private uriAt = new Int32Array(128);
+  private uriBlock = new Int32Array(64);
   private src: Buffer | undefined;
-  private spanStart = 0;
   private spanEnd = 0;
   private pendingFrom = 0;
   private index: Map<string, number> | undefined;
@@ -41,16 +49,19 @@ export class Generation {
 
   /** Bytes the URIs take, for sizing the next fetch's generation. */
   get bytes(): number {
-    return this.used;
+    return this.total;
   }
 
   /** Appends an entry whose URI is a string. */
   add(ref: string, uri: string): void {
     this.flush();
-    this.data = grown(this.data, this.used, 3 * uri.length);
+    this.room(3 * uri.length);
     const at = this.used;
-    this.used += this.data.write(uri, at, 'utf8');
+    const bytes = this.data.write(uri, at, 'utf8');
+    this.used += bytes;
+    this.total += bytes;
     this.push(ref, at, this.used);
+    this.uriBlock[this.count - 1] = this.blocks.length;
   }
 
   /** Appends an entry whose URI is bytes [start, end) of `src`, which must keep them until this generation ends. */
@@ -58,7 +69,6 @@ export class Generation {
     if (src !== this.src || start < this.spanEnd || start - this.spanEnd > MAX_GAP) {
       this.flush();
       this.src = src;
-      this.spanStart = start;
       this.pendingFrom = this.count;
     }
     this.spanEnd = end;
@@ -112,7 +122,21 @@ export class Generation {
   }
 
   private holder(i: number): Buffer {
-    return i >= this.pendingFrom && this.src !== undefined ? this.src : this.data;
+    if (i >= this.pendingFrom && this.src !== undefined) return this.src;
+    const b = this.uriBlock[i]!;
+    return b === this.blocks.length ? this.data : this.blocks[b]!;
+  }
+
+  /** Makes `bytes` fit in the current block: the first block grows, up to BLOCK_BYTES; past it, a new block. */
+  private room(bytes: number): void {
+    if (this.used + bytes <= this.data.length) return;
+    if (this.blocks.length === 0 && this.used + bytes <= BLOCK_BYTES) {
+      this.data = grown(this.data, this.used, bytes);
+      return;
+    }
+    this.blocks.push(this.data);
+    this.data = Buffer.allocUnsafe(Math.max(BLOCK_BYTES, bytes));
+    this.used = 0;
   }
 
   /** Records an entry: its reference as a string, or (`ref` undefined) as bytes [refFrom, refTo) of `refSrc`. */
@@ -125,6 +149,9 @@ export class Generation {
       const ends = new Int32Array(this.uriAt.length / 2 + 1);
       ends.set(this.refEnd);
       this.refEnd = ends;
+      const blocks = new Int32Array(this.uriAt.length / 2);
+      blocks.set(this.uriBlock);
+      this.uriBlock = blocks;
     }
     let at = this.refEnd[c]!;
     this.refs = grown(this.refs, at, ref === undefined ? refTo - refFrom : ref.length);
@@ -137,18 +164,33 @@ export class Generation {
     this.count = c + 1;
   }
 
-  /** Copies the pending span into `data` and moves its entries' offsets there. */
+  /** Copies the pending span into the blocks, in runs of entries that fit, and moves its entries' offsets there. */
   private flush(): void {
     const src = this.src;
     if (src === undefined) return;
     this.src = undefined;
-    const bytes = this.spanEnd - this.spanStart;
-    this.data = grown(this.data, this.used, bytes);
-    src.copy(this.data, this.used, this.spanStart, this.spanEnd);
-    const delta = this.used - this.spanStart;
-    for (let k = 2 * this.pendingFrom; k < 2 * this.count; k++) this.uriAt[k] = this.uriAt[k]! + delta;
-    this.used += bytes;
+    const at = this.uriAt;
+    let i = this.pendingFrom;
+    while (i < this.count) {
+      const runStart = at[2 * i]!;
+      this.room(Math.max(at[2 * i + 1]! - runStart, Math.min(this.spanEnd - runStart, BLOCK_BYTES)));
+      const limit = runStart + this.data.length - this.used;
+      let j = i + 1;
+      while (j < this.count && at[2 * j + 1]! <= limit) j++;
+      const runEnd = at[2 * j - 1]!;
+      src.copy(this.data, this.used, runStart, runEnd);
+      const delta = this.used - runStart;
+      const block = this.blocks.length;
+      for (let k = i; k < j; k++) {
+        at[2 * k] = at[2 * k]! + delta;
+        at[2 * k + 1] = at[2 * k + 1]! + delta;
+        this.uriBlock[k] = block;
+      }
+      this.used += runEnd - runStart;
+      this.total += runEnd - runStart;
+      i = j;
+    }
     this.pendingFrom = this.count;
-    this.spanStart = this.spanEnd = 0;
+    this.spanEnd = 0;
   }
 }
