@@ -20,6 +20,9 @@ export function writeBinary(sink: ByteSink, text: string): void {
 }
 
 const ALPHABET = Buffer.from('ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_', 'latin1');
+/** Every 12-bit value as its two base64url characters, the first in the low byte: half the lookups per 3 bytes. */
+const PAIRS = new Uint16Array(4096);
+for (let v = 0; v < 4096; v++) PAIRS[v] = ALPHABET[v >>> 6]! | (ALPHABET[v & 63]! << 8);
 
 /** Characters base64url without padding gives for `n` bytes. */
 export function base64urlChars(n: number): number {
@@ -38,10 +41,12 @@ export function writeBase64url(sink: ByteSink, src: Uint8Array, from: number, n:
   let i = from;
   for (; i + 3 <= end; i += 3) {
     const v = (src[i]! << 16) | (src[i + 1]! << 8) | src[i + 2]!;
-    dst[at] = ALPHABET[v >>> 18]!;
-    dst[at + 1] = ALPHABET[(v >>> 12) & 63]!;
-    dst[at + 2] = ALPHABET[(v >>> 6) & 63]!;
-    dst[at + 3] = ALPHABET[v & 63]!;
+    const hi = PAIRS[v >>> 12]!;
+    const lo = PAIRS[v & 4095]!;
+    dst[at] = hi;
+    dst[at + 1] = hi >>> 8;
+    dst[at + 2] = lo;
+    dst[at + 3] = lo >>> 8;
     at += 4;
   }
   if (end - i === 1) {

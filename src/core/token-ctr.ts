@@ -33,6 +33,8 @@ const IV_BYTES = 16;
 const TAG_BYTES = 16;
 export const CTR_HEADER_BYTES = 1 + IV_BYTES;
 export const CTR_OVERHEAD_BYTES = CTR_HEADER_BYTES + TAG_BYTES;
+/** Where a token starts in the sealer's output buffer (see `out`). */
+const AT = 32 - CTR_HEADER_BYTES;
 export const DEFAULT_POOL_BLOCKS = 8192; // 128 KiB of keystream per createCipheriv
 const MAX_POOL_BLOCKS = 1 << 20;
 
@@ -54,6 +56,8 @@ export interface CtrSealer {
  */
 interface Keystream {
   buf: Buffer;
+  /** `buf` as 32-bit words. */
+  words: Int32Array;
   nonce: Buffer;
   counter: number;
   take(blocks: number): number;
@@ -66,6 +70,7 @@ function createKeystream(key: KeyObject, poolBlocks: number): Keystream {
   let size = 0;
   const ks: Keystream = {
     buf: Buffer.alloc(0),
+    words: new Int32Array(0),
     nonce: Buffer.alloc(NONCE_BYTES),
     counter: 0,
     take(blocks) {
@@ -75,7 +80,11 @@ function createKeystream(key: KeyObject, poolBlocks: number): Keystream {
         const n = Math.max(blocks, poolBlocks);
         randomFillSync(iv, 0, NONCE_BYTES);
         const cipher = createCipheriv('aes-256-ctr', key, iv); // counter bytes of `iv` stay 0
-        ks.buf = cipher.update(n === poolBlocks ? zeros : Buffer.alloc(n * BLOCK));
+        let buf = cipher.update(n === poolBlocks ? zeros : Buffer.alloc(n * BLOCK));
+        // Read 32 bits at a time (words32), which needs a 4-byte aligned start.
+        if (buf.byteOffset % 4 !== 0) buf = Buffer.from(buf);
+        ks.buf = buf;
+        ks.words = new Int32Array(buf.buffer, buf.byteOffset, buf.length >>> 2);
         ks.nonce = Buffer.from(iv.subarray(0, NONCE_BYTES));
         size = n;
         next = 0;
@@ -111,7 +120,11 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
   // from the block holding it.
   let mac = Buffer.alloc(1024);
   let states = new Float64Array((1024 / BLOCK + 1) * LIMBS);
+  // The token is written from out[AT]: its ciphertext then starts at byte 32, so that it and `mac`'s plaintext (from
+  // a multiple of 16) and the keystream are all 4-byte aligned, and the XOR runs on 32-bit words.
   let out = Buffer.alloc(1024);
+  let mac32 = new Int32Array(mac.buffer, mac.byteOffset, mac.length >>> 2);
+  let out32 = new Int32Array(out.buffer, out.byteOffset, out.length >>> 2);
   const last = Buffer.alloc(BLOCK);
   const tail = new Float64Array(LIMBS);
   let prevAad: Buffer | undefined;
@@ -127,6 +140,8 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
     mac = Buffer.alloc(size);
     states = new Float64Array((size / BLOCK + 1) * LIMBS);
     out = Buffer.alloc(size);
+    mac32 = new Int32Array(mac.buffer, mac.byteOffset, mac.length >>> 2);
+    out32 = new Int32Array(out.buffer, out.byteOffset, out.length >>> 2);
     prevAad = undefined;
   };
 
@@ -141,7 +156,7 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
     return i < text.length ? at + mac.write(text.slice(i), at, 'utf8') : at;
   };
 
-  /** Seals `dir` + `ref` into `out`; returns the token's byte length there. */
+  /** Seals `dir` + `ref` into `out` from AT; returns the token's byte length there. */
   function sealRaw(version: number, aad: Buffer, clientId: string, dir: string, ref: string): number {
     const ptStart = plaintextStart(aad.length);
     // UTF-8 takes at most 3 bytes per UTF-16 unit; +64 for the header, pads, lengths and tag.
@@ -209,28 +224,34 @@ export function createCtrSealer(ctrKey: KeyObject, r: Buffer, opts: { poolBlocks
     const ksAt = keystream.take(1 + Math.ceil(ptLen / BLOCK));
     const ks = keystream.buf;
     const nonce = keystream.nonce;
-    out[0] = version;
-    for (let i = 0; i < NONCE_BYTES; i++) out[1 + i] = nonce[i]!;
+    out[AT] = version;
+    for (let i = 0; i < NONCE_BYTES; i++) out[AT + 1 + i] = nonce[i]!;
     const counter = keystream.counter;
-    out[1 + NONCE_BYTES] = counter >>> 24;
-    out[2 + NONCE_BYTES] = (counter >>> 16) & 0xff;
-    out[3 + NONCE_BYTES] = (counter >>> 8) & 0xff;
-    out[4 + NONCE_BYTES] = counter & 0xff;
-    const ksData = ksAt + BLOCK;
-    for (let i = 0; i < ptLen; i++) out[CTR_HEADER_BYTES + i] = mac[ptStart + i]! ^ ks[ksData + i]!;
-    if (final === -1) polyFinish(tail, 0, ks, ksAt, out, CTR_HEADER_BYTES + ptLen);
-    else polyFinish(states, final, ks, ksAt, out, CTR_HEADER_BYTES + ptLen);
+    out[AT + 1 + NONCE_BYTES] = counter >>> 24;
+    out[AT + 2 + NONCE_BYTES] = (counter >>> 16) & 0xff;
+    out[AT + 3 + NONCE_BYTES] = (counter >>> 8) & 0xff;
+    out[AT + 4 + NONCE_BYTES] = counter & 0xff;
+    // Whole words: up to 3 bytes past the plaintext are written too, and then overwritten by the tag; the keystream
+    // blocks taken cover them (whole blocks), and `mac` and `out` have room for them (`worst`).
+    const ks32 = keystream.words;
+    const ksWord = (ksAt + BLOCK) >>> 2;
+    const ptWord = ptStart >>> 2;
+    const ctWord = (AT + CTR_HEADER_BYTES) >>> 2;
+    const words = (ptLen + 3) >>> 2;
+    for (let w = 0; w < words; w++) out32[ctWord + w] = mac32[ptWord + w]! ^ ks32[ksWord + w]!;
+    if (final === -1) polyFinish(tail, 0, ks, ksAt, out, AT + CTR_HEADER_BYTES + ptLen);
+    else polyFinish(states, final, ks, ksAt, out, AT + CTR_HEADER_BYTES + ptLen);
     return CTR_OVERHEAD_BYTES + ptLen;
   }
 
   return {
     seal(version, aad, clientId, url) {
       const n = sealRaw(version, aad, clientId, '', url); // first: it may replace `out`
-      return out.toString('base64url', 0, n);
+      return out.toString('base64url', AT, AT + n);
     },
     sealInto(sink, version, aad, clientId, dir, ref) {
       const n = sealRaw(version, aad, clientId, dir, ref);
-      writeBase64url(sink, out, 0, n);
+      writeBase64url(sink, out, AT, n);
     },
     open(raw, aad) {
       const ptLen = raw.length - CTR_OVERHEAD_BYTES;

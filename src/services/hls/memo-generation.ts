@@ -85,7 +85,8 @@ export class Generation {
     const from = this.refEnd[i]!;
     if (this.refEnd[i + 1]! - from !== ref.length) return false;
     const refs = this.refs;
-    for (let k = 0; k < ref.length; k++) if (refs[from + k] !== ref.charCodeAt(k)) return false;
+    // From the end: references of one playlist tend to differ last (seg_1.ts, seg_2.ts...).
+    for (let k = ref.length - 1; k >= 0; k--) if (refs[from + k] !== ref.charCodeAt(k)) return false;
     return true;
   }
 
