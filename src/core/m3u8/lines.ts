@@ -14,10 +14,11 @@ export interface Line {
 }
 
 /**
- * Receives one line, without its ending, as a binary string: one char per byte (latin1), so it maps back to the
- * exact input bytes with Buffer.from(line, 'latin1') and no UTF-8 decoding can alter or split a character.
+ * Receives one line, without its ending, as chars [start, end) of a binary string: one char per byte (latin1), so it
+ * maps back to the exact input bytes and no UTF-8 decoding can alter or split a character. A range rather than a
+ * string of its own, so that a consumer that only copies the line makes no string for it.
  */
-export type LineSink = (line: string, eol: LineEnding, bom: boolean) => void;
+export type LineSink = (text: string, start: number, end: number, eol: LineEnding, bom: boolean) => void;
 
 export interface LineDecoder {
   /** Feeds a chunk; calls the sink for every line it completes. Throws UpstreamError when a line exceeds the cap. */
@@ -54,7 +55,7 @@ export function createLineDecoder(sink: LineSink, maxLineBytes = MAX_LINE_BYTES)
       }
     }
     if (end - start > maxLineBytes) throw lineTooLong(maxLineBytes);
-    sink(start === 0 && end === line.length ? line : line.slice(start, end), eol, bom);
+    sink(line, start, end, eol, bom);
   }
 
   return {
@@ -84,8 +85,8 @@ export function createLineDecoder(sink: LineSink, maxLineBytes = MAX_LINE_BYTES)
 /** A Transform from bytes to `Line` objects (readable side in object mode), for consumers that want whole lines. */
 export function createLineSplitter(opts: { maxLineBytes?: number } = {}): Transform {
   let out: Line[] = [];
-  const decoder = createLineDecoder((line, eol, bom) => {
-    out.push({ bytes: Buffer.from(line, 'latin1'), eol, bom });
+  const decoder = createLineDecoder((text, start, end, eol, bom) => {
+    out.push({ bytes: Buffer.from(text.slice(start, end), 'latin1'), eol, bom });
   }, opts.maxLineBytes);
   const drain = (stream: Transform): void => {
     for (const line of out) stream.push(line);

@@ -13,6 +13,8 @@ export interface Output extends ByteSink {
   reserve(inputBytes: number): void;
   /** Appends a binary string (one char per byte), or with `utf8` a string to encode. */
   text(text: string, utf8: boolean): void;
+  /** Appends chars [start, end) of a binary string. */
+  range(text: string, start: number, end: number): void;
   eol(eol: LineEnding): void;
   /** The bytes so far, handed over: the next line starts a new Buffer, so they are never overwritten. */
   take(): Buffer | undefined;
@@ -46,6 +48,13 @@ export function createOutput(): Output {
       const buf = out.buf;
       let at = out.at;
       for (let i = 0; i < n; i++) buf[at++] = text.charCodeAt(i);
+      out.at = at;
+    },
+    range(text, start, end) {
+      out.room(end - start);
+      const buf = out.buf;
+      let at = out.at;
+      for (let i = start; i < end; i++) buf[at++] = text.charCodeAt(i);
       out.at = at;
     },
     eol(eol) {

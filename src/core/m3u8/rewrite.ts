@@ -124,6 +124,11 @@ function toBinary(uri: string): string {
   return NON_ASCII.test(uri) ? Buffer.from(uri, 'utf8').toString('latin1') : uri;
 }
 
+/** A line that starts with '#' but not with '#EXT-X-': a comment, or a tag (EXTINF, EXTM3U...) that holds no URI. */
+function isPlainComment(text: string, start: number, end: number): boolean {
+  return start < end && text.charCodeAt(start) === HASH && !text.startsWith('#EXT-X-', start);
+}
+
 function isBlank(code: number): boolean {
   return code === SPACE || code === TAB || code === CR;
 }
@@ -228,12 +233,17 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
   let lines = 0;
   let bytes = 0;
   const out = createOutput();
-  const lineDecoder = createLineDecoder((line, eol: LineEnding, bom) => {
+  const lineDecoder = createLineDecoder((input, start, end, eol: LineEnding, bom) => {
     if (++lines > maxLines) throw new PlaylistTooLargeError(`Upstream playlist has more than ${maxLines} lines`);
     if (bom) out.text(BOM_BINARY, false);
-    r.wholeUri = false;
-    const text = rewrite(line, state, r, true, out);
-    if (text !== undefined) out.text(text, r.wholeUri);
+    if (isPlainComment(input, start, end)) {
+      // rewrite() would give it back unchanged: copied without a string of its own (EXTINF: half the lines).
+      out.range(input, start, end);
+    } else {
+      r.wholeUri = false;
+      const text = rewrite(start === 0 && end === input.length ? input : input.slice(start, end), state, r, true, out);
+      if (text !== undefined) out.text(text, r.wholeUri);
+    }
     out.eol(eol);
   }, limits.maxLineBytes ?? MAX_LINE_BYTES);
   const decoder = {
