@@ -28,7 +28,7 @@ class Session implements RewriteMemo {
     private readonly prev: Generation | undefined,
     private readonly cap: number,
   ) {
-    this.cur = new Generation(prev?.bytes);
+    this.cur = new Generation();
   }
 
   /** The entry of `prev` (≥ 0) or of `cur` (−2 − i) for `ref`, or −1; a hit in `prev` is recorded in `cur`. */

@@ -15,6 +15,8 @@ const MIN_BYTES = 8192;
 const MAX_GAP = 1024;
 /** URI bytes per block once a generation outgrows its first one. */
 const BLOCK_BYTES = 256 * 1024;
+/** A span of a shared block at least this long is shared rather than copied; a shorter one would keep more than it uses. */
+const ADOPT_BYTES = 32 * 1024;
 
 function grown(buf: Buffer, used: number, bytes: number): Buffer {
   if (used + bytes <= buf.length) return buf;
@@ -32,25 +34,19 @@ export class Generation {
    * URI i is [uriAt[2i], uriAt[2i + 1]) of block uriBlock[i], or for i ≥ pendingFrom the same range of `src`, not yet
    * copied. Blocks before the current one are in `blocks`; the current one is `data`, filled up to `used`.
    */
-  private data: Buffer;
+  private data: Buffer = Buffer.allocUnsafe(MIN_BYTES);
   private used = 0;
   private readonly blocks: Buffer[] = [];
-  private total = 0;
   private uriAt = new Int32Array(128);
   private uriBlock = new Int32Array(64);
   private src: Buffer | undefined;
+  /** Whether `src` is a block of an ended generation: a long span of it is shared, not copied. */
+  private srcIsBlock = false;
+  /** Blocks of ended generations this one shares: uriBlock −1 − k is adopted[k]. */
+  private readonly adopted: Buffer[] = [];
   private spanEnd = 0;
   private pendingFrom = 0;
   private index: Map<string, number> | undefined;
-
-  constructor(bytes = MIN_BYTES) {
-    this.data = Buffer.allocUnsafe(Math.max(MIN_BYTES, bytes));
-  }
-
-  /** Bytes the URIs take, for sizing the next fetch's generation. */
-  get bytes(): number {
-    return this.total;
-  }
 
   /** Appends an entry whose URI is a string. */
   add(ref: string, uri: string): void {
@@ -59,7 +55,6 @@ export class Generation {
     const at = this.used;
     const bytes = this.data.write(uri, at, 'utf8');
     this.used += bytes;
-    this.total += bytes;
     this.push(ref, at, this.used);
     this.uriBlock[this.count - 1] = this.blocks.length;
   }
@@ -69,6 +64,7 @@ export class Generation {
     if (src !== this.src || start < this.spanEnd || start - this.spanEnd > MAX_GAP) {
       this.flush();
       this.src = src;
+      this.srcIsBlock = false;
       this.pendingFrom = this.count;
     }
     this.spanEnd = end;
@@ -78,6 +74,7 @@ export class Generation {
   /** Appends entry `i` of a generation that has ended. */
   addFrom(g: Generation, i: number): void {
     this.addBytes(undefined, g.holder(i), g.uriAt[2 * i]!, g.uriAt[2 * i + 1]!, g.refs, g.refEnd[i]!, g.refEnd[i + 1]!);
+    this.srcIsBlock = true;
   }
 
   /** Whether entry i's reference is `ref`. */
@@ -125,6 +122,7 @@ export class Generation {
   private holder(i: number): Buffer {
     if (i >= this.pendingFrom && this.src !== undefined) return this.src;
     const b = this.uriBlock[i]!;
+    if (b < 0) return this.adopted[-1 - b]!;
     return b === this.blocks.length ? this.data : this.blocks[b]!;
   }
 
@@ -171,6 +169,14 @@ export class Generation {
     if (src === undefined) return;
     this.src = undefined;
     const at = this.uriAt;
+    // A reload that repeats the last fetch shares its blocks: their bytes never change once it ended.
+    if (this.srcIsBlock && this.spanEnd - at[2 * this.pendingFrom]! >= ADOPT_BYTES) {
+      this.adopted.push(src);
+      this.uriBlock.fill(-this.adopted.length, this.pendingFrom, this.count);
+      this.pendingFrom = this.count;
+      this.spanEnd = 0;
+      return;
+    }
     let i = this.pendingFrom;
     while (i < this.count) {
       const runStart = at[2 * i]!;
@@ -188,7 +194,6 @@ export class Generation {
         this.uriBlock[k] = block;
       }
       this.used += runEnd - runStart;
-      this.total += runEnd - runStart;
       i = j;
     }
     this.pendingFrom = this.count;

@@ -62,6 +62,11 @@ function bodyFailure(err: unknown, stalled: boolean): AppError {
   return new UpstreamError('Upstream playlist body failed', { cause: err });
 }
 
+/** The chunks as one Buffer; a single chunk (a big playlist's first rewritten chunk often is) is not copied. */
+function joined(chunks: readonly Buffer[], bytes: number): Buffer {
+  return chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, bytes);
+}
+
 /**
  * The last stage: holds the first PREBUFFER_BYTES, then writes through to the player with backpressure. The only
  * place playlist bytes are counted, so the count is what the player was handed.
@@ -91,7 +96,7 @@ function createPlaylistSink(res: ServerResponse, headers: Record<string, string>
       if (heldBytes < PREBUFFER_BYTES) return callback();
       started = true;
       res.writeHead(200, headers);
-      const all = Buffer.concat(held, heldBytes);
+      const all = joined(held, heldBytes);
       held = [];
       send(all, callback);
     },
@@ -99,7 +104,7 @@ function createPlaylistSink(res: ServerResponse, headers: Record<string, string>
       if (started) {
         res.end();
       } else {
-        const all = Buffer.concat(held, heldBytes);
+        const all = joined(held, heldBytes);
         held = [];
         res.writeHead(200, { ...headers, 'content-length': String(all.length) });
         count(all.length);
