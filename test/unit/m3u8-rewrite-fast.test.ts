@@ -127,9 +127,13 @@ test('issue 12.7: a big playlist remembered across many memo blocks reloads byte
   const first = await streamed(body, { ...fast, memo: store.memoFor('s', 'c', BASE) });
   assert.equal(calls.bytes, 20_000);
   assert.ok(first.length > 1024 * 1024, 'more URI bytes than several memo blocks hold');
+  // At once, while the memo still shares the output it was given; then after it made its own copy.
   const again = await streamed(body, { ...fast, memo: store.memoFor('s', 'c', BASE) });
   assert.equal(calls.bytes, 20_000, 'nothing sealed again');
   assert.equal(again, first);
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(await streamed(body, { ...fast, memo: store.memoFor('s', 'c', BASE) }), first);
+  assert.equal(calls.bytes, 20_000);
   // A live window slid by 500 segments: what is left comes from the memo, in order.
   const slid = Buffer.from(['#EXTM3U', ...lines.slice(1001)].join('\n'));
   const third = rewritePlaylist(slid, { ...fast, memo: store.memoFor('s', 'c', BASE) }).toString('utf8');

@@ -3,19 +3,20 @@
 // first fetch of a big playlist (issue 12 item 7); bytes cost it nothing.
 //
 // URIs recorded as bytes of another buffer (the rewriter's output, or the last fetch's generation) are not copied one
-// by one: a copy per URI cost more than sealing it. They are copied as one span, gaps (the EXTINF lines between them)
-// included, when the span ends; the source must not change those bytes until then, which holds for both sources.
-// They go into blocks of fixed size rather than one buffer grown by doubling, whose copies cost more than the rest of
-// the memo. (Keeping a big span in the output buffer it came from, instead of copying it, measured slower: retained
-// output buffers leave the allocator only fresh pages for the next playlist.)
+// by one: a copy per URI cost more than sealing it. They are taken as one span, gaps (the EXTINF lines between them)
+// included, when the span ends. A long span stays where it is, and its buffer is kept (shared): the output of a big
+// playlist is never copied, and a reload shares the last fetch's buffers. A short one (a live window) is copied into
+// blocks of its own, so that a small playlist does not keep a big output buffer. Both sources never change bytes they
+// gave. Measured interleaved on a cold 20,000-segment fetch: copying the output cost ~7 % more, and one buffer grown
+// by doubling instead of fixed blocks ~8 ms more.
 import type { ByteSink } from '../../core/byte-sink.ts';
 
 const MIN_BYTES = 8192;
 /** Bytes between two URIs of one span beyond which the span is cut: a span must not copy much that is not a URI. */
 const MAX_GAP = 1024;
-/** URI bytes per block once a generation outgrows its first one. */
+/** URI bytes per copied block once a generation outgrows its first one. */
 const BLOCK_BYTES = 256 * 1024;
-/** A span of a shared block at least this long is shared rather than copied; a shorter one would keep more than it uses. */
+/** A span at least this long is shared rather than copied; a shorter one would keep a buffer far bigger than it uses. */
 const ADOPT_BYTES = 32 * 1024;
 
 function grown(buf: Buffer, used: number, bytes: number): Buffer {
@@ -40,9 +41,7 @@ export class Generation {
   private uriAt = new Int32Array(128);
   private uriBlock = new Int32Array(64);
   private src: Buffer | undefined;
-  /** Whether `src` is a block of an ended generation: a long span of it is shared, not copied. */
-  private srcIsBlock = false;
-  /** Blocks of ended generations this one shares: uriBlock −1 − k is adopted[k]. */
+  /** Buffers this one shares: uriBlock −1 − k is adopted[k]. */
   private readonly adopted: Buffer[] = [];
   private spanEnd = 0;
   private pendingFrom = 0;
@@ -64,7 +63,6 @@ export class Generation {
     if (src !== this.src || start < this.spanEnd || start - this.spanEnd > MAX_GAP) {
       this.flush();
       this.src = src;
-      this.srcIsBlock = false;
       this.pendingFrom = this.count;
     }
     this.spanEnd = end;
@@ -74,7 +72,6 @@ export class Generation {
   /** Appends entry `i` of a generation that has ended. */
   addFrom(g: Generation, i: number): void {
     this.addBytes(undefined, g.holder(i), g.uriAt[2 * i]!, g.uriAt[2 * i + 1]!, g.refs, g.refEnd[i]!, g.refEnd[i + 1]!);
-    this.srcIsBlock = true;
   }
 
   /** Whether entry i's reference is `ref`. */
@@ -107,9 +104,13 @@ export class Generation {
     sink.at += this.holder(i).copy(sink.buf, sink.at, from, to);
   }
 
-  /** Copies what is pending and gives back what the buffers hold beyond their use: the generation is kept as it is. */
+  /** The generation is complete: what is pending is taken, and what the buffers hold beyond their use given back. */
   end(): void {
     this.flush();
+    this.trim();
+  }
+
+  private trim(): void {
     if (this.data.length > 2 * this.used + MIN_BYTES) this.data = Buffer.from(this.data.subarray(0, this.used));
     const refBytes = this.refEnd[this.count]!;
     if (this.refs.length > 2 * refBytes + MIN_BYTES) this.refs = Buffer.from(this.refs.subarray(0, refBytes));
@@ -163,27 +164,33 @@ export class Generation {
     this.count = c + 1;
   }
 
-  /** Copies the pending span into the blocks, in runs of entries that fit, and moves its entries' offsets there. */
+  /** Takes the pending span: a long one is shared where it is, a short one copied into the blocks. */
   private flush(): void {
     const src = this.src;
     if (src === undefined) return;
     this.src = undefined;
-    const at = this.uriAt;
-    // A reload that repeats the last fetch shares its blocks: their bytes never change once it ended.
-    if (this.srcIsBlock && this.spanEnd - at[2 * this.pendingFrom]! >= ADOPT_BYTES) {
+    const from = this.pendingFrom;
+    this.pendingFrom = this.count;
+    if (this.spanEnd - this.uriAt[2 * from]! >= ADOPT_BYTES) {
       this.adopted.push(src);
-      this.uriBlock.fill(-this.adopted.length, this.pendingFrom, this.count);
-      this.pendingFrom = this.count;
-      this.spanEnd = 0;
-      return;
+      this.uriBlock.fill(-this.adopted.length, from, this.count);
+    } else {
+      this.copyIn(src, from, this.count);
     }
-    let i = this.pendingFrom;
-    while (i < this.count) {
+    this.spanEnd = 0;
+  }
+
+  /** Copies the URIs of entries [first, last) from `src` into the blocks, in runs that fit, and moves them there. */
+  private copyIn(src: Buffer, first: number, last: number): void {
+    const at = this.uriAt;
+    const spanEnd = at[2 * last - 1]!;
+    let i = first;
+    while (i < last) {
       const runStart = at[2 * i]!;
-      this.room(Math.max(at[2 * i + 1]! - runStart, Math.min(this.spanEnd - runStart, BLOCK_BYTES)));
+      this.room(Math.max(at[2 * i + 1]! - runStart, Math.min(spanEnd - runStart, BLOCK_BYTES)));
       const limit = runStart + this.data.length - this.used;
       let j = i + 1;
-      while (j < this.count && at[2 * j + 1]! <= limit) j++;
+      while (j < last && at[2 * j + 1]! <= limit) j++;
       const runEnd = at[2 * j - 1]!;
       src.copy(this.data, this.used, runStart, runEnd);
       const delta = this.used - runStart;
@@ -196,7 +203,5 @@ export class Generation {
       this.used += runEnd - runStart;
       i = j;
     }
-    this.pendingFrom = this.count;
-    this.spanEnd = 0;
   }
 }
