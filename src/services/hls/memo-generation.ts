@@ -171,7 +171,9 @@ export class Generation {
     this.src = undefined;
     const from = this.pendingFrom;
     this.pendingFrom = this.count;
-    if (this.spanEnd - this.uriAt[2 * from]! >= ADOPT_BYTES) {
+    const span = this.spanEnd - this.uriAt[2 * from]!;
+    // Shared only when the span is most of what the buffer holds: a few URIs must not keep a big buffer alive.
+    if (span >= ADOPT_BYTES && 4 * span >= src.buffer.byteLength) {
       this.adopted.push(src);
       this.uriBlock.fill(-this.adopted.length, from, this.count);
     } else {
