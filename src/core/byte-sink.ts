@@ -6,6 +6,8 @@ export interface ByteSink {
   buf: Buffer;
   at: number;
   room(bytes: number): void;
+  /** Appends bytes [start, end) of `src`, which must not change while the sink is in use; it may copy later. */
+  copy?(src: Buffer, start: number, end: number): void;
 }
 
 /** Appends the bytes of an ASCII or binary (one char per byte) string; chars above 0xff must not occur. */

@@ -290,7 +290,8 @@ async function main(): Promise<void> {
 
     if (want('hls')) {
       log('HLS playlist…');
-      const proxied = await hls(children, live, originBase, proxy);
+      // The same warm-up as --only=cold: the row is a new playlist on a running proxy, not V8 compiling the rewriter.
+      const proxied = await hls(children, live, originBase, proxy, P.reps, COLD_WARMUPS);
       log('HLS segments…');
       await segments(children, live, proxied);
     } else if (want('cold')) {
@@ -396,7 +397,7 @@ function printReport(loadBefore: number, stateLines: string[], viewersTable: str
     `  TTFB over ${results.samplesOf('ttfb', 'proxy').length} probes of a 16 KiB file; disconnect over ${results.samplesOf('disc', 'proxy').length} trials (live 4 Mbit/s, abort after 64 KiB, miss = no close in ${CLOSE_WAIT_MS} ms);`,
     `  ${P.paced} players: ${P.pacedWarmMs / 1000} s warm-up then ${P.pacedMeasureMs / 1000} s measured, on a fresh proxy (RSS per player = (median RSS during the window − RSS before connecting) / players answered 200;
     per added player = (median RSS in the window − median RSS while holding the first half) / players added);`,
-    `  HLS: ${HLS_SEGMENTS} segments, first fetch on a new stream, then ${P.playlistRepeats} repeats; segments: ${SEGMENT_CLIENTS} clients over ${SEGMENT_URLS} rewritten segment URLs.`,
+    `  HLS: ${HLS_SEGMENTS} segments, first fetch on a new stream (after ${COLD_WARMUPS} unmeasured ones), then ${P.playlistRepeats} repeats; segments: ${SEGMENT_CLIENTS} clients over ${SEGMENT_URLS} rewritten segment URLs.`,
     `direct = the origin itself; CPU and RSS of the proxy process (or nginx master + workers) from /proc (all threads, 10 ms ticks).`,
     `${NGINX_SETUP}.`,
     'origin, load client and proxy/nginx are separate processes sharing the same cores.',

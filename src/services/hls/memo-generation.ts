@@ -100,6 +100,10 @@ export class Generation {
   copyUri(i: number, sink: ByteSink): void {
     const from = this.uriAt[2 * i]!;
     const to = this.uriAt[2 * i + 1]!;
+    if (sink.copy !== undefined) {
+      sink.copy(this.holder(i), from, to);
+      return;
+    }
     sink.room(to - from);
     sink.at += this.holder(i).copy(sink.buf, sink.at, from, to);
   }
