@@ -65,16 +65,22 @@ export function writeBase64url(sink: ByteSink, src: Uint8Array, from: number, n:
 }
 
 /** A ByteSink on its own growing Buffer (start size `initial`), for callers and tests that want the bytes after. */
+class GrowingSink implements ByteSink {
+  buf: Buffer;
+  at = 0;
+
+  constructor(initial: number) {
+    this.buf = Buffer.allocUnsafe(initial);
+  }
+
+  room(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + bytes));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+}
+
 export function createByteSink(initial = 1024): ByteSink {
-  const sink: ByteSink = {
-    buf: Buffer.allocUnsafe(initial),
-    at: 0,
-    room(bytes) {
-      if (sink.at + bytes <= sink.buf.length) return;
-      const next = Buffer.allocUnsafe(Math.max(2 * sink.buf.length, sink.at + bytes));
-      sink.buf.copy(next, 0, 0, sink.at);
-      sink.buf = next;
-    },
-  };
-  return sink;
+  return new GrowingSink(initial);
 }

@@ -1,4 +1,4 @@
-// Issue 12 item 7: the byte path (proxifyInto, the memo's bytes) must give exactly what the string path gives.
+// Issue 12 item 7: the byte path (the segment writer, the memo's bytes) must give exactly what the string path gives.
 import assert from 'node:assert/strict';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -23,9 +23,11 @@ function contexts(extra: Partial<RewriteContext> = {}): { plain: RewriteContext;
     fast: {
       baseUrl: BASE,
       proxify: str,
-      proxifyInto: (sink, dir, ref) => {
-        calls.bytes++;
-        writeBinary(sink, proxify('s', dir + ref));
+      segmentWriter: {
+        write: (sink, dir, ref) => {
+          calls.bytes++;
+          writeBinary(sink, proxify('s', dir + ref));
+        },
       },
       ...extra,
     },

@@ -13,7 +13,8 @@ const LOOP_CHARS = 48;
 export interface Output extends ByteSink {
   /**
    * Makes room for what one input chunk may become, at once rather than by doublings: proxy URIs are longer than
-   * the references they replace (a 6-byte `seg/1.ts` line becomes a ~130-byte token URI). Capped: beyond it, doubling.
+   * the references they replace (a 6-byte `seg/1.ts` line becomes a ~130-byte token URI). Sized by how much the
+   * chunks so far grew, since the rewrite memo keeps the buffer, slack included. Capped: beyond it, doubling.
    */
   reserve(inputBytes: number): void;
   /** Appends a binary string (one char per byte), or with `utf8` a string to encode. */
@@ -30,89 +31,111 @@ export interface Output extends ByteSink {
 /**
  * Output bytes written line by line into one growing Buffer: a string of all the lines, built by `+=`, is a rope of
  * tens of thousands of pieces that Buffer.from() must flatten, which cost more than the rewriting (issue 12 item 7).
+ * A class, so that its methods are the same functions in every answer (closures per answer kept V8 deoptimising).
  */
-export function createOutput(): Output {
-  // The held copy: bytes [heldStart, heldEnd) of `held`, not yet in `out.buf`.
-  let held: Buffer | undefined;
-  let heldStart = 0;
-  let heldEnd = 0;
+class RewriteOutput implements Output {
+  buf = Buffer.alloc(0);
+  at = 0;
+  /** Input bytes of the chunks before the current one, of the current one, and output bytes handed out by take(). */
+  private seenIn = 0;
+  private chunkIn = 0;
+  private taken = 0;
+  /** The held copy: bytes [heldStart, heldEnd) of `held`, not yet in `buf`. */
+  private held: Buffer | undefined;
+  private heldStart = 0;
+  private heldEnd = 0;
 
-  const grow = (bytes: number): void => {
-    if (out.at + bytes <= out.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * out.buf.length, out.at + bytes));
-    out.buf.copy(next, 0, 0, out.at);
-    out.buf = next;
-  };
-  const release = (): void => {
+  room(bytes: number): void {
+    // A writer that writes into `buf` itself goes after what is held.
+    this.release();
+    this.grow(bytes);
+  }
+
+  reserve(inputBytes: number): void {
+    // 8× for the first chunk (a playlist of short references grows about 6×), then the growth so far and a margin.
+    this.release();
+    this.seenIn += this.chunkIn;
+    this.chunkIn = inputBytes;
+    const growth = this.seenIn === 0 ? 8 : (1.125 * (this.taken + this.at)) / this.seenIn;
+    this.grow(Math.min(Math.ceil(inputBytes * growth) + 1024, 4 * 1024 * 1024));
+  }
+
+  text(text: string, utf8: boolean): void {
+    const n = text.length;
+    if (!utf8 && n <= LOOP_CHARS) {
+      this.range(text, 0, n);
+      return;
+    }
+    this.release();
+    this.grow(utf8 ? 3 * n : n);
+    this.at += this.buf.write(text, this.at, utf8 ? 'utf8' : 'latin1');
+  }
+
+  range(text: string, start: number, end: number): void {
+    if (this.held !== undefined) {
+      if (this.follows(this.held, text, start, end)) return;
+      this.release();
+    }
+    this.grow(end - start);
+    const buf = this.buf;
+    let at = this.at;
+    for (let i = start; i < end; i++) buf[at++] = text.charCodeAt(i);
+    this.at = at;
+  }
+
+  eol(eol: LineEnding): void {
+    if (eol !== '') this.range(eol, 0, eol.length);
+  }
+
+  copy(src: Buffer, start: number, end: number): void {
+    if (this.held === src && start === this.heldEnd) {
+      this.heldEnd = end;
+      return;
+    }
+    this.release();
+    this.held = src;
+    this.heldStart = start;
+    this.heldEnd = end;
+  }
+
+  take(): Buffer | undefined {
+    this.release();
+    if (this.at === 0) return undefined;
+    const bytes = this.buf.subarray(0, this.at);
+    this.taken += this.at;
+    this.buf = Buffer.alloc(0);
+    this.at = 0;
+    return bytes;
+  }
+
+  private grow(bytes: number): void {
+    if (this.at + bytes <= this.buf.length) return;
+    const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * this.buf.length, this.at + bytes));
+    this.buf.copy(next, 0, 0, this.at);
+    this.buf = next;
+  }
+
+  private release(): void {
+    const held = this.held;
     if (held === undefined) return;
-    const n = heldEnd - heldStart;
-    grow(n);
-    held.copy(out.buf, out.at, heldStart, heldEnd);
-    out.at += n;
-    held = undefined;
-  };
-  /** Whether the held copy's buffer goes on with chars [start, end) of `text`; if so, the held copy takes them. */
-  const follows = (src: Buffer, text: string, start: number, end: number): boolean => {
-    const n = end - start;
-    if (heldEnd + n > src.length) return false;
-    for (let i = 0; i < n; i++) if (src[heldEnd + i] !== text.charCodeAt(start + i)) return false;
-    heldEnd += n;
-    return true;
-  };
+    const n = this.heldEnd - this.heldStart;
+    this.grow(n);
+    held.copy(this.buf, this.at, this.heldStart, this.heldEnd);
+    this.at += n;
+    this.held = undefined;
+  }
 
-  const out: Output = {
-    buf: Buffer.alloc(0),
-    at: 0,
-    room(bytes) {
-      // A writer that writes into `buf` itself goes after what is held.
-      release();
-      grow(bytes);
-    },
-    reserve(inputBytes) {
-      out.room(Math.min(inputBytes * 8, 4 * 1024 * 1024));
-    },
-    text(text, utf8) {
-      const n = text.length;
-      if (!utf8 && n <= LOOP_CHARS) {
-        out.range(text, 0, n);
-        return;
-      }
-      release();
-      grow(utf8 ? 3 * n : n);
-      out.at += out.buf.write(text, out.at, utf8 ? 'utf8' : 'latin1');
-    },
-    range(text, start, end) {
-      if (held !== undefined) {
-        if (follows(held, text, start, end)) return;
-        release();
-      }
-      grow(end - start);
-      const buf = out.buf;
-      let at = out.at;
-      for (let i = start; i < end; i++) buf[at++] = text.charCodeAt(i);
-      out.at = at;
-    },
-    eol(eol) {
-      if (eol !== '') out.range(eol, 0, eol.length);
-    },
-    copy(src, start, end) {
-      if (held === src && start === heldEnd) {
-        heldEnd = end;
-        return;
-      }
-      release();
-      held = src;
-      heldStart = start;
-      heldEnd = end;
-    },
-    take() {
-      release();
-      if (out.at === 0) return undefined;
-      const bytes = out.buf.subarray(0, out.at);
-      out.buf = Buffer.alloc(0);
-      out.at = 0;
-      return bytes;
-    },
-  };
-  return out;
+  /** Whether the held copy's buffer goes on with chars [start, end) of `text`; if so, the held copy takes them. */
+  private follows(src: Buffer, text: string, start: number, end: number): boolean {
+    const n = end - start;
+    const from = this.heldEnd;
+    if (from + n > src.length) return false;
+    for (let i = 0; i < n; i++) if (src[from + i] !== text.charCodeAt(start + i)) return false;
+    this.heldEnd = from + n;
+    return true;
+  }
+}
+
+export function createOutput(): Output {
+  return new RewriteOutput();
 }

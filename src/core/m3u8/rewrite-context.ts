@@ -10,12 +10,8 @@ export interface RewriteContext {
   baseUrl: string;
   /** Turns an absolute http(s) upstream URL into the URI the player gets. Must return ASCII (a URL does). */
   proxify(kind: UriKind, absoluteUrl: string): string;
-  /**
-   * The same as proxify('s', dir + ref), appended to `sink` as bytes with no string made: the hot path of a big
-   * playlist (issue 12 item 7). `dir` is the base URL's directory as WHATWG serialises it (ending in '/'), `ref` a
-   * plain relative path and query that resolves to `dir + ref` unchanged.
-   */
-  proxifyInto?(sink: ByteSink, dir: string, ref: string): void;
+  /** Writes segment-kind URIs as bytes: the hot path of a big playlist (issue 12 item 7). */
+  segmentWriter?: SegmentUriWriter;
   /**
    * Remembers rewritten URIs by the reference as the playlist spells it. Valid only for one (baseUrl, proxify) pair:
    * the caller keys it by them. Lets a reloaded playlist skip resolving and sealing the lines it already had.
@@ -37,6 +33,18 @@ export interface RewriteContext {
    * over a new one, so a segment keeps its URI when the same playlist comes from another upstream (a failover).
    */
   bySequence?: SequenceUris;
+}
+
+/**
+ * An object with a method rather than a function per playlist answer: the rewriter's call to it then has one target
+ * in every answer, which V8 can keep inlined (a new closure per answer made it deoptimise, answer after answer).
+ */
+export interface SegmentUriWriter {
+  /**
+   * Appends to `sink`, as bytes and with no string made, what proxify('s', dir + ref) gives. `dir` is the base URL's
+   * directory as WHATWG serialises it (ending in '/'), or '' for an absolute `ref`; `dir + ref` is the URL unchanged.
+   */
+  write(sink: ByteSink, dir: string, ref: string): void;
 }
 
 /** Proxy URIs of media segments by media sequence number; `get` decides whether a kept one still applies. */

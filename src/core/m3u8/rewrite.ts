@@ -98,11 +98,12 @@ function segmentUri(ref: string, msn: number, r: Resolver, binary: boolean, vars
 /**
  * The hot path of a big playlist: a whole-line segment URI written straight into the output, from the memo or sealed
  * in place, with no string made. False when the line needs the general path: URIs kept by sequence number, a
- * variable or data: URI, a reference that needs parsing to resolve, or a context without proxifyInto.
+ * variable or data: URI, a reference that needs parsing to resolve, or a context without a segment writer.
  */
 function writeSegmentLine(ref: string, r: Resolver, sink: ByteSink): boolean {
   const ctx = r.ctx;
-  if (ctx.bySequence !== undefined || ctx.proxifyInto === undefined || ref.includes('{$') || isDataUri(ref)) return false;
+  const writer = ctx.segmentWriter;
+  if (ctx.bySequence !== undefined || writer === undefined || ref.includes('{$') || isDataUri(ref)) return false;
   const memo = ctx.memo;
   if (memo?.copyTo !== undefined && memo.copyTo(ref, sink)) return true;
   let dir = baseDir(r);
@@ -113,7 +114,7 @@ function writeSegmentLine(ref: string, r: Resolver, sink: ByteSink): boolean {
     dir = '';
   }
   const from = sink.at;
-  ctx.proxifyInto(sink, dir, ref);
+  writer.write(sink, dir, ref);
   if (memo?.setBytes !== undefined) memo.setBytes(ref, sink.buf, from, sink.at);
   else memo?.set(ref, sink.buf.toString('utf8', from, sink.at));
   return true;
@@ -258,7 +259,7 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
       ctx.memo?.end?.();
     },
   };
-  return { decoder, take: out.take };
+  return { decoder, take: (): Buffer | undefined => out.take() };
 }
 
 /** Rewrites a whole playlist body. Throws UpstreamError when a line is longer than `maxLineBytes`. */

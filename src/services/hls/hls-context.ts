@@ -37,7 +37,7 @@ export interface HlsDeps {
    * The proxify functions of one playlist answer: upstream URL → the URI the player gets, relative to the answer's
    * own path (below ROOT_PATH) unless PUBLIC_URL is set.
    */
-  urls(streamId: string, clientId: string, requestPath: string): Pick<RewriteContext, 'proxify' | 'proxifyInto'>;
+  urls(streamId: string, clientId: string, requestPath: string): Pick<RewriteContext, 'proxify' | 'segmentWriter'>;
 }
 
 /** What every HLS request carries once the route has identified the stream and the client. */

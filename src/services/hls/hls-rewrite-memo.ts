@@ -3,14 +3,18 @@
 // media sequence number that comes back with another URI). Bounded in contexts and in entries.
 //
 // A fetch is recorded in playlist order (memo-generation.ts), not in a map: the first fetch of a 20,000-segment
-// playlist then costs a byte copy per URI instead of two map operations, and a reload matches its lines in order
-// against the last fetch, which is how a sliding live window or a reloaded VOD repeats itself (issue 12 item 7).
+// playlist then costs a few offsets per URI (its bytes stay in the output they were written to) instead of two map
+// operations and a retained string, and a reload matches its lines in order against the last fetch, which is how a
+// sliding live window or a reloaded VOD repeats itself (issue 12 item 7).
 import type { ByteSink } from '../../core/byte-sink.ts';
 import type { RewriteMemo } from '../../core/m3u8/rewrite-context.ts';
 import { Generation } from './memo-generation.ts';
 
 export const DEFAULT_MEMO_CONTEXTS = 1024;
-/** About 250 bytes an entry (reference, proxy URI, array slots): the default bounds the store near 64 MB. */
+/**
+ * About 250 bytes an entry (reference, proxy URI and the EXTINF line kept beside it, offsets, the output buffer's
+ * slack): the default bounds the store near 64 MB.
+ */
 export const DEFAULT_MEMO_ENTRIES = 256_000;
 /** References of this fetch checked before it is called new: a key or init URI repeated per segment, a byte-range file. */
 const RECENT = 4;

@@ -2,11 +2,11 @@
 // out. The only place a token is sealed or opened, so no request can name an upstream URL a playlist did not give.
 import { playbackDirs } from '../../core/relative-uri.ts';
 import type { UriKind } from '../../core/m3u8/rewrite-context.ts';
-import { writeBinary } from '../../core/byte-sink.ts';
-import { extensionFor, splitTokenFile, writeSegmentExtension, type TokenFields, type TokenSealer } from '../../core/token.ts';
+import { extensionFor, splitTokenFile, type TokenFields, type TokenSealer } from '../../core/token.ts';
 import { BadTokenError } from '../../errors.ts';
 import type { HlsDeps } from './hls-context.ts';
 import { createSegmentUriBook } from './segment-uris.ts';
+import { SegmentTokenWriter } from './segment-token-writer.ts';
 import { createRewriteMemoStore } from './hls-rewrite-memo.ts';
 import { createVariantBook } from './hls-variants.ts';
 import { createSegmentBook } from './segment-book.ts';
@@ -38,13 +38,7 @@ export function createHlsProxy(deps: HlsProxyDeps) {
     return {
       proxify: (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId, kind })}.${extensionFor(url, kind)}`,
       // The same URI as bytes; the directory is ASCII (a serialised URL or a relative path of ASCII segments).
-      proxifyInto: NON_ASCII.test(dirs.s)
-        ? undefined
-        : (sink, dir, ref) => {
-            writeBinary(sink, dirs.s);
-            tokens.sealSegmentInto(sink, streamId, clientId, dir, ref);
-            writeSegmentExtension(sink, ref);
-          },
+      segmentWriter: NON_ASCII.test(dirs.s) ? undefined : new SegmentTokenWriter(tokens, dirs.s, streamId, clientId),
     };
   };
   const full: HlsDeps = {
