@@ -1,7 +1,10 @@
 // A growing output buffer that writers append to in place: the rewriter's output, into which a sealed URI is written
 // as bytes rather than built as a string first (issue 12 item 7: a 20,000-segment playlist made 60,000 short strings).
 
-/** Bytes [0, at) of `buf` are written; room(n) makes sure n more fit (it may replace `buf`, never moving `at`). */
+/**
+ * Bytes [0, at) of `buf` are written; room(n) makes sure n more fit (it may replace `buf`). A sink that holds copies
+ * (copy()) writes them out in room(), which then moves `at`: read `at` after room(), never before.
+ */
 export interface ByteSink {
   buf: Buffer;
   at: number;

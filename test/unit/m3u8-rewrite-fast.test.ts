@@ -142,3 +142,14 @@ test('issue 12.7: a big playlist remembered across many memo blocks reloads byte
   assert.equal(calls.bytes, 20_000);
   assert.equal(third.split('\n').slice(1).join('\n'), first.split('\n').slice(1001).join('\n'));
 });
+
+test('issue 12.7: a new URI right after a run of repeated ones is remembered as itself, not with the run before it', async () => {
+  const { plain, fast } = contexts();
+  const lines = ['#EXTM3U'];
+  for (const ref of ['a.ts', 'a.ts', 'a.ts', 'b.ts', 'b.ts', 'b.ts', 'c.ts', 'a.ts']) lines.push('#EXTINF:2,', ref);
+  const body = Buffer.from(lines.join('\n') + '\n');
+  const want = rewritePlaylist(body, plain).toString('utf8');
+  const store = createRewriteMemoStore();
+  assert.equal(rewritePlaylist(body, { ...fast, memo: store.memoFor('s', 'c', BASE) }).toString('utf8'), want);
+  assert.equal(await streamed(body, { ...fast, memo: store.memoFor('s', 'c', BASE) }), want, 'and reloaded from the memo');
+});

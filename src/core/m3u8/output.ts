@@ -129,7 +129,8 @@ class RewriteOutput implements Output {
   private follows(src: Buffer, text: string, start: number, end: number): boolean {
     const n = end - start;
     const from = this.heldEnd;
-    if (from + n > src.length) return false;
+    // A copy of this very output (a URI repeated within one answer) may only go on over what is written already.
+    if (from + n > (src === this.buf ? this.at : src.length)) return false;
     for (let i = 0; i < n; i++) if (src[from + i] !== text.charCodeAt(start + i)) return false;
     this.heldEnd = from + n;
     return true;

@@ -113,6 +113,8 @@ function writeSegmentLine(ref: string, r: Resolver, sink: ByteSink): boolean {
     if (!isSimpleOnRoot(ref, r.root)) return false;
     dir = '';
   }
+  // Settles a held copy first (see output.ts), so that `at` is where this URI starts.
+  sink.room(0);
   const from = sink.at;
   writer.write(sink, dir, ref);
   if (memo?.setBytes !== undefined) memo.setBytes(ref, sink.buf, from, sink.at);
