@@ -12,7 +12,7 @@ function fetchOnce(store: RewriteMemoStore, client: string, refs: readonly strin
     memo.set(ref, uri);
     return uri;
   });
-  memo.end?.();
+  memo.end?.(false);
   return out;
 }
 
@@ -25,7 +25,7 @@ test('a memo is per stream, client and base URL', () => {
   const store = createRewriteMemoStore();
   const m = store.memoFor('s1', 'c1', 'http://o/a.m3u8');
   m.set('x.ts', 'U1');
-  m.end?.();
+  m.end?.(false);
   assert.equal(store.memoFor('s1', 'c1', 'http://o/a.m3u8').get('x.ts'), 'U1');
   assert.equal(store.memoFor('s1', 'c2', 'http://o/a.m3u8').get('x.ts'), undefined);
   assert.equal(store.memoFor('s2', 'c1', 'http://o/a.m3u8').get('x.ts'), undefined);
@@ -98,4 +98,23 @@ test('issue 14.3: one huge playlist cannot grow its memo past the bound within a
   const memo = store.memoFor('s', 'c', 'http://o/endless.m3u8');
   assert.equal(memo.get('seg0.ts'), 'Useg0.ts', 'the first entries stay usable');
   assert.equal(memo.get('seg99999.ts'), undefined, 'the rest is sealed again');
+});
+
+test('RFC 8216 §6.3.4: a VOD playlist (EXT-X-ENDLIST) is kept from its second fetch on, a live one from its first', () => {
+  const store = createRewriteMemoStore();
+  const vod = (n: number): string | undefined => {
+    const memo = store.memoFor('s', 'c', 'http://o/vod.m3u8');
+    const hit = memo.get('a.ts');
+    if (hit === undefined) memo.set('a.ts', `U${n}`);
+    memo.end?.(true);
+    return hit;
+  };
+  assert.equal(vod(1), undefined);
+  assert.equal(store.entries(), 0, 'a VOD playlist fetched once holds nothing');
+  assert.equal(vod(2), undefined, 'its second fetch is a miss, and is kept');
+  assert.equal(vod(3), 'U2');
+  const live = store.memoFor('s', 'c', 'http://o/live.m3u8');
+  live.set('b.ts', 'L');
+  live.end?.(false);
+  assert.equal(store.memoFor('s', 'c', 'http://o/live.m3u8').get('b.ts'), 'L');
 });

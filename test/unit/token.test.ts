@@ -292,4 +292,10 @@ test('issue 12.7: writeSegmentExtension writes what extensionFor gives for the j
     writeSegmentExtension(sink, ref);
     assert.equal(sink.buf.toString('latin1', 0, sink.at), `.${extensionFor(`http://h/dir/${ref}`, 's')}`, ref);
   }
+  // An absolute reference on the playlist's own host is written with an empty directory.
+  for (const url of ['http://h.example/a/seg.TS?x=1.mp4', 'http://h.example/live/123', 'https://h.example:8443/v/init.mp4#t']) {
+    const sink = createByteSink(1);
+    writeSegmentExtension(sink, url);
+    assert.equal(sink.buf.toString('latin1', 0, sink.at), `.${extensionFor(url, 's')}`, url);
+  }
 });

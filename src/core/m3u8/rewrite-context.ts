@@ -65,6 +65,9 @@ export interface RewriteMemo {
   copyTo?(ref: string, sink: ByteSink): boolean;
   /** Records bytes [start, end) of `src` as the URI made for `ref` after a miss. */
   setBytes?(ref: string, src: Buffer, start: number, end: number): void;
-  /** Called once the whole playlist was rewritten (not after a failure): what was recorded may now be used. */
-  end?(): void;
+  /**
+   * Called once the whole playlist was rewritten (not after a failure): what was recorded may now be used.
+   * `endList`: the playlist had EXT-X-ENDLIST, so players will not reload it (RFC 8216 §6.3.4).
+   */
+  end?(endList: boolean): void;
 }

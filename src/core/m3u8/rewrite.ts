@@ -19,10 +19,12 @@ export interface RewriteState {
   msn: number;
   /** Variable name → value, in the line's own form (latin1 bytes on the streaming path). */
   vars: Map<string, string>;
+  /** EXT-X-ENDLIST was seen (§4.3.3.4): no more segments will be added, and players do not reload it (§6.3.4). */
+  ended: boolean;
 }
 
 export function createRewriteState(): RewriteState {
-  return { nextUriIsPlaylist: false, msn: 0, vars: new Map() };
+  return { nextUriIsPlaylist: false, msn: 0, vars: new Map(), ended: false };
 }
 
 /** One URI-bearing attribute of a tag, and what its URI is. */
@@ -53,6 +55,7 @@ const URI_TAGS: ReadonlyMap<string, readonly UriAttribute[]> = new Map<string, r
 const DEFINE = '#EXT-X-DEFINE';
 const MEDIA_SEQUENCE = '#EXT-X-MEDIA-SEQUENCE';
 const SKIP = '#EXT-X-SKIP';
+const ENDLIST = '#EXT-X-ENDLIST';
 
 const STREAM_INF = '#EXT-X-STREAM-INF';
 const BOM_BINARY = '\xef\xbb\xbf';
@@ -157,7 +160,10 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
       state.nextUriIsPlaylist = true;
       return line;
     }
-    if (colon === -1) return line;
+    if (colon === -1) {
+      if (tag === ENDLIST) state.ended = true;
+      return line;
+    }
     if (tag === DEFINE) {
       applyDefine(line, colon + 1, state.vars, r.ctx, binary);
       return line;
@@ -258,7 +264,7 @@ function createBinaryRewriter(ctx: RewriteContext, limits: RewriteLimits) {
     },
     end(): void {
       lineDecoder.end();
-      ctx.memo?.end?.();
+      ctx.memo?.end?.(state.ended);
     },
   };
   return { decoder, take: (): Buffer | undefined => out.take() };

@@ -82,7 +82,14 @@ class Session implements RewriteMemo {
     this.remember(this.cur.count - 1);
   }
 
-  end(): void {
+  end(endList: boolean): void {
+    // A VOD playlist is not reloaded by players (RFC 8216 §6.3.4): its first fetch is remembered only as fetched, and
+    // kept from its second on. A big one fetched once (by each viewer) then holds no memory, and its first fetch does
+    // not wait for the fresh pages that memory would take.
+    if (endList && this.prev === undefined && !this.owner.fetched) {
+      this.owner.fetched = true;
+      return;
+    }
     this.cur.end();
     this.owner.last = this.cur;
   }
@@ -103,6 +110,8 @@ class Session implements RewriteMemo {
 /** One playlist as one client gets it: its last completely rewritten fetch. */
 class PlaylistMemo {
   last: Generation | undefined;
+  /** A VOD playlist's first complete fetch happened (and was not kept). */
+  fetched = false;
 
   constructor(readonly cap: number) {}
 

@@ -37,7 +37,8 @@ export function createHlsProxy(deps: HlsProxyDeps) {
     const dirs = playbackDirs(publicUrl, streamId, requestPath);
     return {
       proxify: (kind, url) => `${dirs[kind]}${tokens.seal({ url, streamId, clientId, kind })}.${extensionFor(url, kind)}`,
-      // The same URI as bytes; the directory is ASCII (a serialised URL or a relative path of ASCII segments).
+      // The same URI as bytes, one per char: a serialised URL or a relative path is ASCII; anything else keeps the
+      // string path.
       segmentWriter: NON_ASCII.test(dirs.s) ? undefined : new SegmentTokenWriter(tokens, dirs.s, streamId, clientId),
     };
   };
