@@ -19,9 +19,12 @@ const BLOCK_BYTES = 256 * 1024;
 /** A span at least this long is shared rather than copied; a shorter one would keep a buffer far bigger than it uses. */
 const ADOPT_BYTES = 32 * 1024;
 
+/** Nothing allocated yet: a playlist request that remembers nothing (a master playlist) costs no buffers. */
+const NONE = Buffer.alloc(0);
+
 function grown(buf: Buffer, used: number, bytes: number): Buffer {
   if (used + bytes <= buf.length) return buf;
-  const next = Buffer.allocUnsafe(Math.max(2 * buf.length, used + bytes));
+  const next = Buffer.allocUnsafe(Math.max(MIN_BYTES, 2 * buf.length, used + bytes));
   buf.copy(next, 0, 0, used);
   return next;
 }
@@ -29,13 +32,13 @@ function grown(buf: Buffer, used: number, bytes: number): Buffer {
 export class Generation {
   count = 0;
   /** References back to back, one char per byte: reference i is refs[refEnd[i], refEnd[i + 1]). */
-  private refs: Buffer = Buffer.allocUnsafe(MIN_BYTES);
+  private refs: Buffer = NONE;
   private refEnd = new Int32Array(65);
   /**
    * URI i is [uriAt[2i], uriAt[2i + 1]) of block uriBlock[i], or for i ≥ pendingFrom the same range of `src`, not yet
    * copied. Blocks before the current one are in `blocks`; the current one is `data`, filled up to `used`.
    */
-  private data: Buffer = Buffer.allocUnsafe(MIN_BYTES);
+  private data: Buffer = NONE;
   private used = 0;
   private readonly blocks: Buffer[] = [];
   private uriAt = new Int32Array(128);
