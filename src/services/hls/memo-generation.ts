@@ -7,8 +7,8 @@
 // included, when the span ends. A long span stays where it is, and its buffer is kept (shared): the output of a big
 // playlist is never copied, and a reload shares the last fetch's buffers. A short one (a live window) is copied into
 // blocks of its own, so that a small playlist does not keep a big output buffer. Both sources never change bytes they
-// gave. Measured interleaved on a cold 20,000-segment fetch: copying the output cost 5–15 % more (three runs), and one buffer grown
-// by doubling instead of fixed blocks ~8 ms more.
+// gave. Measured interleaved on a cold 20,000-segment fetch: copying the output cost 5–15 % more (three runs), and one
+// buffer grown by doubling instead of fixed blocks ~8 ms more.
 import type { ByteSink } from '../../core/byte-sink.ts';
 
 const MIN_BYTES = 8192;
