@@ -67,6 +67,17 @@ export function writeBase64url(sink: ByteSink, src: Uint8Array, from: number, n:
   sink.at = at;
 }
 
+/**
+ * `buf` when `bytes` more fit after its first `used`, else a new Buffer (at least `min` bytes, at least twice as big)
+ * holding those `used` bytes: growth by doubling, so that appending costs amortised constant copies.
+ */
+export function grownBuffer(buf: Buffer, used: number, bytes: number, min: number): Buffer {
+  if (used + bytes <= buf.length) return buf;
+  const next = Buffer.allocUnsafe(Math.max(min, 2 * buf.length, used + bytes));
+  buf.copy(next, 0, 0, used);
+  return next;
+}
+
 /** A ByteSink on its own growing Buffer (start size `initial`), for callers and tests that want the bytes after. */
 class GrowingSink implements ByteSink {
   buf: Buffer;
@@ -77,10 +88,7 @@ class GrowingSink implements ByteSink {
   }
 
   room(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(2 * this.buf.length, this.at + bytes));
-    this.buf.copy(next, 0, 0, this.at);
-    this.buf = next;
+    this.buf = grownBuffer(this.buf, this.at, bytes, 0);
   }
 }
 

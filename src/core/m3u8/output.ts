@@ -4,7 +4,7 @@
 // Bytes copied from such a buffer are not copied at once: the copy is held, and what is written next is compared
 // with what followed in that buffer. While they agree the held copy just grows, so a reloaded run of EXTINF lines and
 // remembered URIs becomes one copy rather than a copy per URI (issue 12 item 7).
-import type { ByteSink } from '../byte-sink.ts';
+import { grownBuffer, type ByteSink } from '../byte-sink.ts';
 import type { LineEnding } from './lines.ts';
 
 /** Shorter strings are copied by a loop; a native write costs more than that below this length. */
@@ -34,7 +34,7 @@ export interface Output extends ByteSink {
  * A class, so that its methods are the same functions in every answer (closures per answer kept V8 deoptimising).
  */
 class RewriteOutput implements Output {
-  buf = Buffer.alloc(0);
+  buf: Buffer = Buffer.alloc(0);
   at = 0;
   /** Input bytes of the chunks before the current one, of the current one, and output bytes handed out by take(). */
   private seenIn = 0;
@@ -109,10 +109,7 @@ class RewriteOutput implements Output {
   }
 
   private grow(bytes: number): void {
-    if (this.at + bytes <= this.buf.length) return;
-    const next = Buffer.allocUnsafe(Math.max(64 * 1024, 2 * this.buf.length, this.at + bytes));
-    this.buf.copy(next, 0, 0, this.at);
-    this.buf = next;
+    this.buf = grownBuffer(this.buf, this.at, bytes, 64 * 1024);
   }
 
   private release(): void {
