@@ -10,9 +10,27 @@ export interface LingerLimits {
 
 export const DEFAULT_LINGER: LingerLimits = { ms: 2_000, bytes: 4 * 1024 * 1024 };
 
-/** Call once the answer is written: drops the rest of an unread body within `limits`, then destroys the socket. */
-export function lingerUnreadBody(req: IncomingMessage, limits: LingerLimits = DEFAULT_LINGER): void {
-  if (req.complete || req.destroyed) return;
+/**
+ * Call before an answer is written to a request whose body is unread: the socket must outlive the answer, or a client
+ * that asked for `Connection: close` gets the answer and then a reset that throws it away (Node destroys such a
+ * socket as soon as the answer is out, while the body still arrives). Answers whether the client asked to close.
+ */
+export function keepSocketForLinger(req: IncomingMessage, res: ServerResponse): boolean {
+  if (req.complete || res.headersSent) return false;
+  const closeAfter = !res.shouldKeepAlive;
+  res.shouldKeepAlive = true;
+  return closeAfter;
+}
+
+/**
+ * Call once the answer is written: drops the rest of an unread body within `limits`, then destroys the socket. With
+ * `closeAfter` (the client asked to close), a body that ends within the bounds is followed by a clean close (FIN).
+ */
+export function lingerUnreadBody(req: IncomingMessage, limits: LingerLimits = DEFAULT_LINGER, closeAfter = false): void {
+  if (req.complete || req.destroyed) {
+    if (closeAfter) req.socket.end();
+    return;
+  }
   let seen = 0;
   const done = (): void => {
     clearTimeout(timer);
@@ -31,8 +49,11 @@ export function lingerUnreadBody(req: IncomingMessage, limits: LingerLimits = DE
   const timer = setTimeout(cut, limits.ms);
   timer.unref();
   req.on('data', onData);
-  // The body ended within the bounds: the connection stays usable for the next request.
-  req.once('end', done);
+  // The body ended within the bounds: the connection stays usable for the next request, or closes cleanly.
+  req.once('end', () => {
+    done();
+    if (closeAfter) req.socket.end();
+  });
   req.once('close', done);
   req.resume();
 }

@@ -4,7 +4,7 @@ import type { TokenChecker } from './auth.ts';
 import { requireJsonBody } from './body.ts';
 import { createCorsPolicy, isPlaybackRoute, type CorsPolicy } from './cors.ts';
 import { createHostCheck } from './host-check.ts';
-import { afterAnswer, lingerUnreadBody } from './linger.ts';
+import { afterAnswer, keepSocketForLinger, lingerUnreadBody } from './linger.ts';
 import { sendError } from './respond.ts';
 import type { Router } from './router.ts';
 import { redactRequestTarget } from '../core/url.ts';
@@ -81,6 +81,8 @@ interface Guards {
 async function handle(deps: ServerDeps, guards: Guards, req: IncomingMessage, res: ServerResponse): Promise<void> {
   const started = performance.now();
   let routeName = 'unmatched';
+  /** The client asked to close, but its unread body must be drained first (keepSocketForLinger). */
+  let closeAfterLinger = false;
   // During shutdown every answer closes its socket, so keep-alive clients cannot hold the server open.
   if (deps.isShuttingDown()) res.setHeader('connection', 'close');
   try {
@@ -117,10 +119,11 @@ async function handle(deps: ServerDeps, guards: Guards, req: IncomingMessage, re
     }
     await route.handler({ req, res, method, path, query, params: match.params });
   } catch (err) {
+    closeAfterLinger = keepSocketForLinger(req, res);
     answerError(deps.logger, res, err);
   } finally {
     // An answer given before its body was read (413, 415, 401...): drop the rest within bounds, then cut.
-    if (!req.complete) afterAnswer(res, () => lingerUnreadBody(req));
+    if (!req.complete) afterAnswer(res, () => lingerUnreadBody(req, undefined, closeAfterLinger));
     if (deps.logger.isDebug()) {
       deps.logger.debug('request', { method: req.method, url: loggableUrl(req.url ?? ''), status: res.statusCode });
     }

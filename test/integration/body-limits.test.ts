@@ -108,3 +108,20 @@ test('§9 after a 413 for a declared huge body the server stops reading within i
   // What was written is what the server read, plus what the two kernels' socket buffers held when it stopped.
   assert.ok(written < DEFAULT_LINGER.bytes + 64 * 1024 * 1024, `wrote ${written} bytes before the close`);
 });
+
+test('§15 with Connection: close, a body still arriving after the 413 is drained: the client reads its 413, then a clean close', async (t) => {
+  // Issue 24.3: Node destroyed a Connection: close socket as soon as the 413 was out; the rest of the body then met a
+  // reset that threw the unread 413 away (EPIPE on the client's next write, ECONNRESET on its read).
+  const { port } = await startProxy(t);
+  const socket = await open(t, port);
+  const body = Buffer.alloc(MAX_BODY_BYTES + 1024 * 1024, 0x20);
+  const head = Buffer.from(`POST /streams HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`);
+  const first = body.subarray(0, MAX_BODY_BYTES + 512 * 1024);
+  socket.write(head);
+  await new Promise<void>((resolve, reject) => socket.write(first, (err) => (err ? reject(err) : resolve())));
+  // The server has read past 1 MiB and answered by now; the rest of the body comes after its answer.
+  await new Promise((resolve) => setTimeout(resolve, 300));
+  const answer = await writeAllThenRead(socket, [body.subarray(first.length)], () => false);
+  assert.match(answer, /^HTTP\/1\.1 413 /);
+  assert.match(answer, /"code":"BODY_TOO_LARGE"\}$/);
+});
