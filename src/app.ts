@@ -174,6 +174,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     webhooks,
     state: keeper,
     sharing: share,
+    logDropped: () => logger.droppedWrites?.() ?? 0,
   });
   let shuttingDown = false;
 

@@ -7,8 +7,10 @@ import { ConfigError, StateError } from './errors.ts';
 import { tuneHeapForRelay } from './gc-tuning.ts';
 import { createLogger } from './log.ts';
 
-/** SPEC §8: in-flight playlists and segments get this long after SIGTERM. */
-const SHUTDOWN_GRACE_MS = 10_000;
+/** SPEC §8: in-flight playlists and segments get this long after SIGTERM; webhooks and the state file then flush. */
+const SHUTDOWN_GRACE_MS = 7_000;
+/** SPEC §15: whatever is still in flight, the process is gone this long after the first signal. */
+const SHUTDOWN_DEADLINE_MS = 9_500;
 
 function readDotenv(): string | undefined {
   const path = '.env';
@@ -72,6 +74,10 @@ async function main(argv: string[]): Promise<number | undefined> {
     }
     stopping = true;
     logger.info('shutting down', { signal });
+    setTimeout(() => {
+      logger.warn('shutdown took too long: exiting now', { signal, deadline_ms: SHUTDOWN_DEADLINE_MS });
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
     app.close(SHUTDOWN_GRACE_MS).then(
       () => process.exit(0),
       (err: unknown) => {

@@ -53,6 +53,8 @@ export interface MetricsDeps {
   /** Durable state writes (SPEC §12), when a state file is kept. */
   state?: { stats(): { writes: number; failures: number } };
   sharing?: SharingMetricsSource;
+  /** Log lines dropped because stderr failed (SPEC §15). */
+  logDropped?: () => number;
   /** Epoch ms the app started. */
   startedAt: number;
 }
@@ -219,6 +221,7 @@ export function createMetrics(deps: MetricsDeps): MetricsService {
         { labels: { type: 'external' }, value: mem.external },
         { labels: { type: 'array_buffers' }, value: mem.arrayBuffers },
       ]),
+      counter('m3u_proxy_log_writes_dropped_total', 'Log lines dropped because the log destination failed (its reader gone).', [{ value: deps.logDropped?.() ?? 0 }]),
       counter('m3u_proxy_process_cpu_seconds_total', 'CPU time used by the process, user plus system.', [{ value: (cpu.user + cpu.system) / 1e6 }]),
       gauge('m3u_proxy_start_time_seconds', 'Start time of the proxy, seconds since the epoch.', [{ value: deps.startedAt / 1000 }]),
       gauge('m3u_proxy_build_info', 'Always 1; the labels carry the versions.', [{ labels: { version: deps.version, node: process.version }, value: 1 }]),
