@@ -66,7 +66,17 @@ export class RedisServer {
     await new Promise<void>((resolve) => {
       child.once('exit', () => resolve());
       child.kill('SIGKILL');
+      child.kill('SIGCONT'); // a paused server dies only once continued
     });
+  }
+
+  /** SIGSTOP/SIGCONT: the server keeps its data but answers nothing, like a partition. */
+  pause(): void {
+    this.child?.kill('SIGSTOP');
+  }
+
+  resume(): void {
+    this.child?.kill('SIGCONT');
   }
 
   async restart(): Promise<void> {
