@@ -4,8 +4,8 @@
 // with capped exponential back-off and jitter.
 
 import { createHash } from 'node:crypto';
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
+import { openRedisSocket } from './connection.ts';
 import { RedisError, RedisReplyError } from './errors.ts';
 import { encodeCommand, type RedisArg } from './resp-encode.ts';
 import { RespErrorReply, RespParser, type RespValue } from './resp-parser.ts';
@@ -114,22 +114,9 @@ export class RedisClient {
   }
 
   private open(): void {
-    const { host, port, tls } = this.target;
-    const socket = tls ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
+    const { host, port } = this.target;
+    const socket = openRedisSocket(this.target, this.parser, this.opts.connectTimeoutMs, (s) => void this.handshake(s));
     this.socket = socket;
-    socket.setNoDelay(true);
-    socket.setTimeout(this.opts.connectTimeoutMs, () => socket.destroy(new Error('connect timeout')));
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      socket.setTimeout(0);
-      void this.handshake(socket);
-    });
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.parser.push(chunk);
-      } catch (err) {
-        socket.destroy(err as Error);
-      }
-    });
     socket.on('error', (err) => {
       // 'close' follows and handles it; the error is the cause carried to pending commands.
       this.lastError = err;

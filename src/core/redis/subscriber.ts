@@ -2,8 +2,8 @@
 // remembered and subscribed again after every reconnect; pub/sub is at-most-once, so callers re-read durable
 // state after `onReconnect` (research/scale-out.md §2.2).
 
-import { connect as netConnect, type Socket } from 'node:net';
-import { connect as tlsConnect } from 'node:tls';
+import type { Socket } from 'node:net';
+import { openRedisSocket } from './connection.ts';
 import { encodeCommand } from './resp-encode.ts';
 import { RespParser, type RespValue } from './resp-parser.ts';
 import type { RedisTarget } from './url.ts';
@@ -19,6 +19,7 @@ export class RedisSubscriber {
   private attempt = 0;
   private closed = false;
   private live = false;
+  private everConnected = false;
   onReconnect: (() => void) | undefined;
 
   constructor(private readonly target: RedisTarget, private readonly onMessage: MessageHandler, private readonly maxBackoffMs = 2000) {
@@ -71,25 +72,18 @@ export class RedisSubscriber {
   }
 
   private open(): void {
-    const { host, port, tls, username, password } = this.target;
-    const socket = tls ? tlsConnect({ host, port, servername: host }) : netConnect({ host, port });
-    this.socket = socket;
-    socket.once(tls ? 'secureConnect' : 'connect', () => {
-      if (password !== undefined) socket.write(encodeCommand(username === undefined ? ['AUTH', password] : ['AUTH', username, password]));
+    const { username, password } = this.target;
+    const socket = openRedisSocket(this.target, this.parser, 2000, (sock) => {
+      if (password !== undefined) sock.write(encodeCommand(username === undefined ? ['AUTH', password] : ['AUTH', username, password]));
       this.live = true;
-      const first = this.attempt === 0 && this.onReconnect === undefined;
+      const again = this.everConnected;
+      this.everConnected = true;
       this.attempt = 0;
       this.write(['SUBSCRIBE', ...this.channels]);
       this.write(['PSUBSCRIBE', ...this.patterns]);
-      if (!first) this.onReconnect?.();
+      if (again) this.onReconnect?.();
     });
-    socket.on('data', (chunk: Buffer) => {
-      try {
-        this.parser.push(chunk);
-      } catch (err) {
-        socket.destroy(err as Error);
-      }
-    });
+    this.socket = socket;
     socket.on('error', (err) => {
       // 'close' follows and schedules the reconnect; nothing waits on this connection to carry the error to.
       void err;
