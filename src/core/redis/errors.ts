@@ -1,6 +1,6 @@
 // Typed Redis failures: `code` says what went wrong on our side; a server `-ERR` reply keeps its message.
 
-export type RedisErrorCode = 'REDIS_UNAVAILABLE' | 'REDIS_TIMEOUT' | 'REDIS_CLOSED' | 'REDIS_PROTOCOL';
+export type RedisErrorCode = 'REDIS_UNAVAILABLE' | 'REDIS_TIMEOUT' | 'REDIS_CLOSED';
 
 export class RedisError extends Error {
   constructor(readonly code: RedisErrorCode, message: string, options?: ErrorOptions) {
