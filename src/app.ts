@@ -17,6 +17,8 @@ import { streamMetadataRoutes } from './http/routes/streams-metadata.ts';
 import { streamRoutes } from './http/routes/streams.ts';
 import { testConnectionRoutes } from './http/routes/test-connection.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
+// Operator dashboard (issue 26)
+import { uiRoutes } from './http/routes/ui.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
@@ -193,6 +195,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...playbackHlsRoutes(routeDeps, hlsProxy),
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
+    ...uiRoutes(), // operator dashboard (issue 26)
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
