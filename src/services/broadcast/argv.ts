@@ -1,0 +1,68 @@
+import { join } from 'node:path';
+import { headersArg } from './request.ts';
+
+/** What the broadcast FFmpeg command is built from (already validated and normalised). */
+export interface BroadcastArgvInput {
+  url: string;
+  offset: number | null;           // from a `#range=<n>-` suffix
+  seekSeconds: number;
+  durationSeconds: number;         // 0 = to the end of the input
+  startNumber: number;
+  addDiscontinuity: boolean;
+  segmentDuration: number;
+  listSize: number;
+  dvr: boolean;
+  transcode: boolean;
+  videoCodec: string | null;
+  audioCodec: string | null;
+  preset: string | null;
+  videoBitrate: string | null;
+  audioBitrate: number;
+  videoResolution: string | null;
+  hwaccel: string | null;
+  headers: Record<string, string> | null;
+  audioMap: string;                // `0:a:0?` unless a preferred audio track was resolved
+  readrate: boolean;               // FFmpeg >= 6.1: `-readrate 1 -readrate_initial_burst` instead of `-re` (B14)
+  dir: string;
+}
+
+/** The command of research §6.3, in its order, with `temp_file` so a player never reads a half-written segment. */
+export function broadcastArgv(o: BroadcastArgvInput): string[] {
+  const a: string[] = ['-y'];
+  if (o.transcode && o.hwaccel !== null && o.hwaccel !== '' && o.hwaccel !== 'none') a.push('-hwaccel', o.hwaccel);
+  if (o.seekSeconds > 0) a.push('-ss', String(o.seekSeconds));
+  if (o.readrate) a.push('-readrate', '1', '-readrate_initial_burst', String(Math.max(1, o.segmentDuration)));
+  else a.push('-re');
+  const remote = o.url.includes('://') && !o.url.startsWith('file://');
+  if (remote) a.push('-reconnect', '1', '-reconnect_streamed', '1', '-reconnect_delay_max', '10');
+  if (remote && o.headers !== null && Object.keys(o.headers).length > 0) a.push('-headers', headersArg(o.headers));
+  if (remote && o.offset !== null) a.push('-offset', String(o.offset));
+  a.push('-i', o.url);
+  if (o.durationSeconds > 0) a.push('-t', String(o.durationSeconds));
+  a.push('-map', '0:v:0?', '-map', o.audioMap);
+  if (o.transcode) {
+    a.push('-c:v', o.videoCodec ?? 'libx264', '-preset', o.preset ?? 'veryfast');
+    if (o.videoBitrate !== null && o.videoBitrate !== '') a.push('-b:v', `${o.videoBitrate}k`);
+    if (o.videoResolution !== null && o.videoResolution !== '') a.push('-vf', `scale=${o.videoResolution}`);
+    a.push('-c:a', o.audioCodec ?? 'aac', '-b:a', `${o.audioBitrate}k`, '-ar', '48000', '-ac', '2');
+  } else {
+    a.push('-c:v', 'copy', '-c:a', 'copy');
+  }
+  const flags = [
+    ...(o.dvr ? [] : ['delete_segments']),
+    'program_date_time', 'omit_endlist', 'independent_segments', 'temp_file',
+    ...(o.addDiscontinuity ? ['discont_start'] : []),
+  ];
+  a.push(
+    '-f', 'hls', '-hls_time', String(o.segmentDuration), '-hls_list_size', String(o.dvr ? 0 : o.listSize),
+    '-start_number', String(o.startNumber), '-hls_flags', flags.join('+'),
+    '-hls_segment_filename', join(o.dir, 'live%06d.ts'), join(o.dir, 'live.m3u8'),
+  );
+  return a;
+}
+
+/** `preferred_audio_language` given as digits is a track index; anything else needs a probe (null here). */
+export function audioMapFromIndex(preferred: string | null): string | null {
+  if (preferred === null || preferred === '') return '0:a:0?';
+  return /^\d+$/.test(preferred) ? `0:a:${preferred}?` : null;
+}

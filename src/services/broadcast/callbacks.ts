@@ -1,0 +1,45 @@
+import { request } from 'node:http';
+import { request as requestTls } from 'node:https';
+
+export interface CallbackOptions {
+  timeoutMs: number;
+  /** Waits before the retries of a refused or reset connection (research: 1, 2, 4 s). */
+  backoffMs?: readonly number[];
+}
+
+export type CallbackResult = { ok: true; status: number } | { ok: false; reason: string };
+
+/** Only a connection that never reached the receiver is tried again: a timeout or an answer may have been acted on. */
+const RETRIED = new Set(['ECONNREFUSED', 'ECONNRESET']);
+
+function postOnce(url: URL, body: string, timeoutMs: number): Promise<CallbackResult & { code?: string }> {
+  return new Promise((resolve) => {
+    const send = url.protocol === 'https:' ? requestTls : request;
+    const req = send(url, {
+      method: 'POST',
+      timeout: timeoutMs,
+      headers: { 'Content-Type': 'application/json', 'User-Agent': 'M3U-Proxy-Broadcast/1.0', 'Content-Length': Buffer.byteLength(body) },
+    }, (res) => {
+      res.resume();
+      res.on('end', () => resolve({ ok: true, status: res.statusCode ?? 0 }));
+      res.on('error', () => resolve({ ok: true, status: res.statusCode ?? 0 }));
+    });
+    req.on('timeout', () => req.destroy(new Error('callback timed out')));
+    req.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, reason: error.message, code: error.code }));
+    req.end(body);
+  });
+}
+
+/** POST one callback event as JSON; never throws, so a bad receiver only costs this promise. */
+export async function sendCallback(target: string, payload: unknown, options: CallbackOptions): Promise<CallbackResult> {
+  const url = new URL(target);
+  const body = JSON.stringify(payload);
+  const waits = options.backoffMs ?? [1000, 2000, 4000];
+  for (let attempt = 0; ; attempt++) {
+    const result = await postOnce(url, body, options.timeoutMs);
+    if (result.ok || result.code === undefined || !RETRIED.has(result.code) || attempt >= waits.length) {
+      return result.ok ? result : { ok: false, reason: result.reason };
+    }
+    await new Promise((r) => setTimeout(r, waits[attempt]));
+  }
+}
