@@ -105,3 +105,18 @@ test('shutdown ends the open event streams instead of waiting out the grace peri
   assert.equal(app.dashboardEvents.size(), 0);
   assert.equal(app.dashboardEvents.ticking(), false);
 });
+
+test("under ROOT_PATH the page's relative URLs (ui/events, streams/…) resolve below the root and answer", async (t) => {
+  const { base } = await startProxy(t, { apiToken: TOKEN, rootPath: '/m3u' });
+  const pageUrl = `${base}/ui?api_token=${TOKEN}`;
+  assert.match(pageUrl, /\/m3u\/ui\?/);
+  assert.equal((await fetch(pageUrl).then(async (r) => [r.status, await r.text()]))[0], 200);
+  const events = new URL(`ui/events?api_token=${TOKEN}`, pageUrl);
+  assert.equal(events.pathname, '/m3u/ui/events');
+  const feed = await openSse(t, events.href);
+  const snap = await feed.next<DashboardSnapshot>(() => true);
+  assert.equal(snap.total_streams, 0);
+  const list = await fetch(new URL(`streams?api_token=${TOKEN}`, pageUrl));
+  await list.text();
+  assert.equal(list.status, 200);
+});
