@@ -65,6 +65,11 @@ export function createSseHub(opts: SseHubOptions): SseHub {
       res.setHeader('cache-control', 'no-store');
       // nginx (m3u-editor's) buffers proxied responses by default: this header turns that off for this one.
       res.setHeader('x-accel-buffering', 'no');
+      // HEAD has no body, so nothing to subscribe to: an open HEAD response would only wait for its client to leave.
+      if (res.req.method === 'HEAD') {
+        res.end();
+        return;
+      }
       subscribers.add(res);
       res.once('close', () => leave(res));
       res.write(`retry: ${RETRY_MS}\n\n`);

@@ -15,6 +15,10 @@ test('/ui/events is a management route: 401 without the token, 403 with a wrong 
   assert.equal((await api(base, 'GET', '/ui/events')).status, 401);
   assert.equal((await api(base, 'GET', '/ui/events?api_token=nope')).status, 403);
   assert.equal(app.dashboardEvents.size(), 0);
+  const head = await fetch(`${base}/ui/events?api_token=${TOKEN}`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/);
+  assert.equal(app.dashboardEvents.size(), 0, 'a HEAD request is answered and not subscribed');
 });
 
 test('a snapshot every second: viewers, provider connections, failover position, bytes that grow; kick and leave show', async (t) => {
