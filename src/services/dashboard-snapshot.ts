@@ -6,6 +6,8 @@ import { isoTime, streamTypeOf, toClientStat, type ClientStat, type SharingView 
 /** Bounds one snapshot: it is serialised every second for every open dashboard, whatever the registry holds. */
 export const SNAPSHOT_MAX_STREAMS = 500;
 export const SNAPSHOT_MAX_CLIENTS_PER_STREAM = 50;
+/** Clients listed in one snapshot over all streams (they are most of its bytes). */
+export const SNAPSHOT_MAX_CLIENTS = 500;
 
 export interface DashboardStream {
   stream_id: string;
@@ -22,7 +24,7 @@ export interface DashboardStream {
   failover_count: number;
   last_failover_time: string | null;
   clients: Pick<ClientStat, 'client_id' | 'ip_address' | 'user_agent' | 'username' | 'bytes_served' | 'created_at'>[];
-  /** More clients than SNAPSHOT_MAX_CLIENTS_PER_STREAM: the list is cut, client_count is exact. */
+  /** The list was cut (SNAPSHOT_MAX_CLIENTS_PER_STREAM, or SNAPSHOT_MAX_CLIENTS reached); client_count is exact. */
   clients_truncated: boolean;
 }
 
@@ -48,18 +50,24 @@ export function dashboardSnapshot(registry: Registry, sharing?: SharingView): Da
     (registry.clientCount(s.id) > 0 ? watched : idle).push(s);
   }
   const listed = watched.concat(idle).slice(0, SNAPSHOT_MAX_STREAMS);
+  let budget = SNAPSHOT_MAX_CLIENTS;
+  const streams = listed.map((s) => {
+    const entry = streamEntry(registry, s, upstreamOf(s), Math.min(budget, SNAPSHOT_MAX_CLIENTS_PER_STREAM), sharing);
+    budget -= entry.clients.length;
+    return entry;
+  });
   return {
     t: registry.now(),
     total_streams: registry.streamCount(),
     total_clients: registry.clientCount(),
     total_upstream_connections: upstreamTotal,
     total_bytes_served: registry.totalBytesServed,
-    streams: listed.map((s) => streamEntry(registry, s, upstreamOf(s), sharing)),
+    streams,
     streams_truncated: listed.length < registry.streamCount(),
   };
 }
 
-function streamEntry(registry: Registry, s: StreamRecord, upstream: number, sharing?: SharingView): DashboardStream {
+function streamEntry(registry: Registry, s: StreamRecord, upstream: number, maxClients: number, sharing?: SharingView): DashboardStream {
   const clients = registry.clientsOf(s.id);
   return {
     stream_id: s.id,
@@ -73,10 +81,10 @@ function streamEntry(registry: Registry, s: StreamRecord, upstream: number, shar
     has_failover: s.failoverUrls.length > 0 || s.resolverUrl !== null,
     failover_count: s.failoverCount,
     last_failover_time: s.lastFailoverAt === null ? null : isoTime(s.lastFailoverAt),
-    clients: clients.slice(0, SNAPSHOT_MAX_CLIENTS_PER_STREAM).map((c) => {
+    clients: clients.slice(0, maxClients).map((c) => {
       const { client_id, ip_address, user_agent, username, bytes_served, created_at } = toClientStat(c, sharing);
       return { client_id, ip_address, user_agent, username, bytes_served, created_at };
     }),
-    clients_truncated: clients.length > SNAPSHOT_MAX_CLIENTS_PER_STREAM,
+    clients_truncated: clients.length > maxClients,
   };
 }
