@@ -57,6 +57,8 @@ interface Scene {
 
 /** 60 s of MPEG-TS from ffmpeg's test source (about 3 MB). */
 async function encodedClip(t: TestContext): Promise<Buffer> {
+  // Not children.ts's tempDir: its hook kills every child of the test at once, before Chromium's gentler stop hook.
+  // Nothing writes here once the encode has finished.
   const dir = mkdtempSync(join(tmpdir(), 'm3u-e2e-dashboard-clip-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'clip.ts');

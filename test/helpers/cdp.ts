@@ -7,14 +7,12 @@
 //   await page.send('Page.enable'); page.on('Runtime.exceptionThrown', (p) => ...);
 //   const title = await page.evaluate<string>('document.title');
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
 import { get, request } from 'node:http';
 import type { Socket } from 'node:net';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { tempDir, trackChild } from './children.ts';
 
 const WS_GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
 const STEP_TIMEOUT_MS = 30_000;
@@ -232,33 +230,37 @@ export interface Browser {
   openPage(): Promise<CdpSession>;
 }
 
-/** Headless Chromium with a fresh profile on --remote-debugging-port=0; killed, awaited and its profile removed in t.after. */
+/**
+ * Headless Chromium with a fresh profile on --remote-debugging-port=0. In t.after it is asked to stop (SIGTERM, so it
+ * takes its renderers down), killed after 3 s, awaited, and only then is its profile removed (the tempDir hook,
+ * registered after the stop hook, so it runs after it); children.ts kills it even if an earlier hook threw.
+ */
 export async function launchChromium(t: TestContext, binary: string, extra: string[] = []): Promise<Browser> {
-  const profile = mkdtempSync(join(tmpdir(), 'm3u-e2e-cdp-'));
+  let child: ChildProcess | undefined;
+  const sessions: CdpSession[] = [];
+  t.after(async () => {
+    for (const s of sessions) s.close();
+    if (child === undefined || child.exitCode !== null || child.signalCode !== null) return;
+    const exited = new Promise<void>((resolve) => child?.once('close', () => resolve()));
+    child.kill('SIGTERM');
+    const killer = setTimeout(() => child?.kill('SIGKILL'), 3_000);
+    await exited;
+    clearTimeout(killer);
+  });
+  const profile = await tempDir(t, 'm3u-e2e-cdp-');
   const args = [
     '--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--no-default-browser-check',
     '--disable-background-networking', '--disable-component-update', '--disable-sync', '--disable-dev-shm-usage',
     '--remote-debugging-address=127.0.0.1', '--remote-debugging-port=0', `--user-data-dir=${profile}`, ...extra, 'about:blank',
   ];
-  const child = spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] });
-  const exited = new Promise<void>((resolve) => child.once('close', () => resolve()));
-  const sessions: CdpSession[] = [];
-  // Registered before anything can fail: the browser and its profile go whatever happens next.
-  t.after(async () => {
-    for (const s of sessions) s.close();
-    if (child.exitCode === null && child.signalCode === null) {
-      child.kill('SIGTERM');
-      const killer = setTimeout(() => child.kill('SIGKILL'), 3_000);
-      await exited;
-      clearTimeout(killer);
-    }
-    rmSync(profile, { recursive: true, force: true });
-  });
+  const browser = trackChild(t, spawn(binary, args, { stdio: ['ignore', 'ignore', 'pipe'] }));
+  child = browser;
+  const exited = new Promise<void>((resolve) => browser.once('close', () => resolve()));
   let stderr = '';
   const wsUrl = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`no DevTools address from chromium:\n${stderr.slice(-2000)}`)), STEP_TIMEOUT_MS);
-    child.stderr.setEncoding('utf8');
-    child.stderr.on('data', (chunk: string) => {
+    browser.stderr.setEncoding('utf8');
+    browser.stderr.on('data', (chunk: string) => {
       // Keep only the tail: Chromium can be chatty on stderr for as long as it runs.
       stderr = (stderr + chunk).slice(-8_000);
       const m = /DevTools listening on (ws:\/\/\S+)/.exec(stderr);
@@ -267,13 +269,13 @@ export async function launchChromium(t: TestContext, binary: string, extra: stri
         resolve(m[1]);
       }
     });
-    child.once('error', (err) => {
+    browser.once('error', (err) => {
       clearTimeout(timer);
       reject(err);
     });
     void exited.then(() => {
       clearTimeout(timer);
-      reject(new Error(`chromium exited (${child.exitCode ?? child.signalCode}):\n${stderr.slice(-2000)}`));
+      reject(new Error(`chromium exited (${browser.exitCode ?? browser.signalCode}):\n${stderr.slice(-2000)}`));
     });
   });
   const endpoint = new URL(wsUrl.replace(/^ws:/, 'http:')).origin;
