@@ -19,6 +19,8 @@ import { testConnectionRoutes } from './http/routes/test-connection.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 // Operator dashboard (issue 26)
 import { uiRoutes } from './http/routes/ui.ts';
+import { createSseHub, type SseHub } from './http/sse.ts';
+import { dashboardSnapshot } from './services/dashboard-snapshot.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
@@ -69,6 +71,8 @@ export interface App {
   readonly state: StateKeeper | undefined;
   /** SPEC §5.5: the shared live upstreams. */
   readonly share: LiveShare;
+  /** The dashboard's live feed (GET /ui/events): its subscribers and shared timer. */
+  readonly dashboardEvents: SseHub;
   /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -178,6 +182,11 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
   });
+  const dashboardEvents = createSseHub({
+    payload: () => dashboardSnapshot(registry, share),
+    intervalMs: 1_000,
+    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
+  });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
@@ -195,7 +204,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...playbackHlsRoutes(routeDeps, hlsProxy),
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
-    ...uiRoutes(), // operator dashboard (issue 26)
+    ...uiRoutes(dashboardEvents), // operator dashboard (issue 26)
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -221,6 +230,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sweeper,
     state: keeper,
     share,
+    dashboardEvents,
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
@@ -239,6 +249,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       if (shuttingDown) return;
       shuttingDown = true;
       sweeper.stop();
+      // Event streams never finish by themselves either.
+      dashboardEvents.close();
       // Stop accepting: the listener closes now; requests on kept-alive sockets get 503 (isShuttingDown).
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Continuous streams never finish by themselves: end them now. Playlists and segments in flight get the grace period.

@@ -1,0 +1,126 @@
+// Issue 26 GET /ui/events: the dashboard's Server-Sent Events feed (one shared timer, subscribers cleaned up on close).
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import type { DashboardSnapshot } from '../../src/services/dashboard-snapshot.ts';
+import { startOrigin, waitFor } from '../helpers/origin.ts';
+import { openPlayer } from '../helpers/player.ts';
+import { openSse } from '../helpers/sse.ts';
+import { api, startProxy } from '../helpers/start-proxy.ts';
+
+const TOKEN = 'ui-events-token';
+const auth = { 'x-api-token': TOKEN };
+
+test('/ui/events is a management route: 401 without the token, 403 with a wrong one', async (t) => {
+  const { base, app } = await startProxy(t, { apiToken: TOKEN });
+  assert.equal((await api(base, 'GET', '/ui/events')).status, 401);
+  assert.equal((await api(base, 'GET', '/ui/events?api_token=nope')).status, 403);
+  assert.equal(app.dashboardEvents.size(), 0);
+  const head = await fetch(`${base}/ui/events?api_token=${TOKEN}`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.match(head.headers.get('content-type') ?? '', /^text\/event-stream/);
+  assert.equal(app.dashboardEvents.size(), 0, 'a HEAD request is answered and not subscribed');
+});
+
+test('a snapshot every second: viewers, provider connections, failover position, bytes that grow; kick and leave show', async (t) => {
+  const origin = await startOrigin(t, { '/live.ts': { kind: 'live', chunkBytes: 4096, intervalMs: 20 }, '/backup.ts': { kind: 'live' } });
+  const { base, app } = await startProxy(t, { apiToken: TOKEN });
+  const created = await api(base, 'POST', '/streams', { url: origin.url('/live.ts'), failover_urls: [origin.url('/backup.ts')] }, auth);
+  assert.equal(created.status, 200);
+  const { stream_id: id, stream_endpoint: endpoint } = created.body as { stream_id: string; stream_endpoint: string };
+
+  const feed = await openSse(t, `${base}/ui/events?api_token=${TOKEN}`);
+  assert.equal(feed.res.statusCode, 200);
+  assert.match(feed.res.headers['content-type'] ?? '', /^text\/event-stream/);
+  assert.equal(feed.res.headers['x-accel-buffering'], 'no');
+  const idle = await feed.next<DashboardSnapshot>(() => true);
+  assert.equal(idle.total_streams, 1);
+  assert.deepEqual(
+    { ...idle.streams[0], clients: idle.streams[0]?.clients.length },
+    {
+      stream_id: id, stream_type: 'Live Continuous', client_count: 0, upstream_connections: 0, bytes_served: 0, error_count: 0,
+      current_failover_index: 0, url_count: 2, has_failover: true, failover_count: 0, last_failover_time: null, clients: 0, clients_truncated: false,
+    },
+  );
+
+  const player = await openPlayer(t, base + endpoint, { 'user-agent': 'dash-test/1' });
+  await player.waitBytes(8192);
+  const playing = (s: DashboardSnapshot) => (s.streams[0]?.bytes_served ?? 0) > 0;
+  const first = await feed.next<DashboardSnapshot>(playing);
+  const firstAt = feed.events.indexOf(first);
+  const later = await feed.next<DashboardSnapshot>((s) => s.t > first.t && playing(s), firstAt + 1);
+  const [a, b] = [first.streams[0]!, later.streams[0]!];
+  assert.ok(b.bytes_served > a.bytes_served, `bytes grow between snapshots: ${a.bytes_served} → ${b.bytes_served}`);
+  assert.ok(later.total_bytes_served >= b.bytes_served);
+  assert.equal(b.client_count, 1);
+  assert.equal(b.upstream_connections, 1);
+  assert.equal(later.total_clients, 1);
+  assert.equal(later.total_upstream_connections, 1);
+  assert.equal(b.clients[0]?.user_agent, 'dash-test/1');
+
+  const failover = await api(base, 'POST', `/streams/${id}/failover`, undefined, auth);
+  assert.equal(failover.status, 200);
+  const moved = await feed.next<DashboardSnapshot>((s) => s.streams[0]?.current_failover_index === 1);
+  assert.equal(moved.streams[0]?.failover_count, 1);
+  assert.notEqual(moved.streams[0]?.last_failover_time, null);
+
+  // The page's kick button: DELETE hls/{id}/clients/{client_id}, with the id the feed gave, works on a continuous viewer.
+  const clientId = b.clients[0]?.client_id ?? '';
+  const kick = await api(base, 'DELETE', `/hls/${id}/clients/${encodeURIComponent(clientId)}`, undefined, auth);
+  assert.equal(kick.status, 200, JSON.stringify(kick.body));
+  await player.done;
+  const gone = await feed.next<DashboardSnapshot>((s) => s.total_clients === 0 && s.streams[0]?.upstream_connections === 0, feed.events.indexOf(moved));
+  assert.equal(gone.streams[0]?.clients.length, 0);
+  assert.equal(app.dashboardEvents.size(), 1);
+});
+
+test('one timer for all subscribers, running only while one listens; a closed client leaves the registry', async (t) => {
+  const { base, app } = await startProxy(t, { apiToken: TOKEN });
+  const hub = app.dashboardEvents;
+  assert.equal(hub.ticking(), false);
+  const one = await openSse(t, `${base}/ui/events?api_token=${TOKEN}`);
+  const two = await openSse(t, `${base}/ui/events?api_token=${TOKEN}`);
+  await waitFor(() => hub.size() === 2, 2_000, 'two subscribers');
+  assert.equal(hub.ticking(), true);
+  // Both see the same ticks: each tick is one payload, written to every subscriber.
+  const tick = await two.next<DashboardSnapshot>((s) => s.t > 0, 1);
+  await one.next<DashboardSnapshot>((s) => s.t === tick.t);
+
+  one.close();
+  await waitFor(() => hub.size() === 1, 2_000, 'one subscriber left');
+  assert.equal(hub.ticking(), true);
+  two.close();
+  await waitFor(() => hub.size() === 0, 2_000, 'no subscriber left');
+  assert.equal(hub.ticking(), false, 'the timer stops with the last subscriber');
+
+  // And it starts again for the next one.
+  const three = await openSse(t, `${base}/ui/events?api_token=${TOKEN}`);
+  await three.next<DashboardSnapshot>(() => true);
+  assert.equal(hub.ticking(), true);
+  three.close();
+  await waitFor(() => hub.size() === 0 && !hub.ticking(), 2_000, 'timer stopped again');
+});
+
+test('shutdown ends the open event streams instead of waiting out the grace period', async (t) => {
+  const { base, app } = await startProxy(t);
+  const feed = await openSse(t, `${base}/ui/events`);
+  await feed.next(() => true);
+  await app.close(30_000);
+  await feed.ended;
+  assert.equal(app.dashboardEvents.size(), 0);
+  assert.equal(app.dashboardEvents.ticking(), false);
+});
+
+test("under ROOT_PATH the page's relative URLs (ui/events, streams/…) resolve below the root and answer", async (t) => {
+  const { base } = await startProxy(t, { apiToken: TOKEN, rootPath: '/m3u' });
+  const pageUrl = `${base}/ui?api_token=${TOKEN}`;
+  assert.match(pageUrl, /\/m3u\/ui\?/);
+  assert.equal((await fetch(pageUrl).then(async (r) => [r.status, await r.text()]))[0], 200);
+  const events = new URL(`ui/events?api_token=${TOKEN}`, pageUrl);
+  assert.equal(events.pathname, '/m3u/ui/events');
+  const feed = await openSse(t, events.href);
+  const snap = await feed.next<DashboardSnapshot>(() => true);
+  assert.equal(snap.total_streams, 0);
+  const list = await fetch(new URL(`streams?api_token=${TOKEN}`, pageUrl));
+  await list.text();
+  assert.equal(list.status, 200);
+});
