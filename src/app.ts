@@ -19,6 +19,10 @@ import { testConnectionRoutes } from './http/routes/test-connection.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 // Operator dashboard (issue 26)
 import { uiRoutes } from './http/routes/ui.ts';
+// Broadcasts (issue 23)
+import { broadcastRoutes } from './http/routes/broadcast.ts';
+import { BroadcastManager } from './services/broadcast/manager.ts';
+import { ChildSet } from './core/process/child-set.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
@@ -53,6 +57,8 @@ export interface AppOptions {
   state?: { store: StateStore; loaded: StateSnapshot | undefined };
   /** Failover resolver deadline (tests shrink it). */
   resolverTimeoutMs?: number;
+  /** Waits before retrying a refused broadcast callback (tests shrink them). */
+  broadcastCallbackBackoffMs?: readonly number[];
 }
 
 export interface App {
@@ -69,6 +75,8 @@ export interface App {
   readonly state: StateKeeper | undefined;
   /** SPEC §5.5: the shared live upstreams. */
   readonly share: LiveShare;
+  /** SPEC §14: the running broadcasts. */
+  readonly broadcasts: BroadcastManager;
   /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -178,6 +186,18 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
   });
+  // Every FFmpeg the app runs, stopped at close (SPEC §13, §14).
+  const children = new ChildSet();
+  const broadcasts = new BroadcastManager({
+    ffmpegPath: config.ffmpegPath,
+    broadcastDir: config.broadcastDir,
+    dvrDir: config.dvrDir,
+    startGraceMs: config.broadcastStartGraceMs,
+    callbackTimeoutMs: config.broadcastCallbackTimeoutMs,
+    callbackBackoffMs: options.broadcastCallbackBackoffMs,
+    children,
+    logger,
+  });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
@@ -196,6 +216,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
     ...uiRoutes(), // operator dashboard (issue 26)
+    ...broadcastRoutes(broadcasts, { broadcastDir: config.broadcastDir, allowedDirs: config.broadcastAllowedDirs }),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -221,6 +242,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sweeper,
     state: keeper,
     share,
+    broadcasts,
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
@@ -259,6 +281,9 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       await state.saved().catch((err: unknown) => logger.error('state not saved at shutdown', { error: String(err) }));
       agents.destroy();
       metrics.stop();
+      // No FFmpeg outlives the proxy: broadcasts stop quietly (no callbacks), then whatever else is still running.
+      await broadcasts.close();
+      await children.stopAll();
     },
   };
 }
