@@ -288,7 +288,9 @@ export class BroadcastManager {
         const readrate = await this.#ffmpegReady();
         this.#forget(entry.id);
         await deleteUnlisted(entry.dir);
-        return await this.#launch(entry.id, next, startNumber, true, readrate, { dir: entry.dir, dvr: entry.dvr, metadata: entry.metadata, next: null });
+        // The editor repeats callback_url in next_stream_config; without it the next programme reports where this one did.
+        const programme = { ...next, callbackUrl: next.callbackUrl ?? entry.programme.callbackUrl };
+        return await this.#launch(entry.id, programme, startNumber, true, readrate, { dir: entry.dir, dvr: entry.dvr, metadata: entry.metadata, next: null });
       } catch (error) {
         this.#o.logger.warn('broadcast next programme did not start', { network_id: entry.id, error: String(error) });
         return undefined;
