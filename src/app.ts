@@ -190,6 +190,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   const children = new ChildSet();
   const broadcasts = new BroadcastManager({
     ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
     broadcastDir: config.broadcastDir,
     dvrDir: config.dvrDir,
     startGraceMs: config.broadcastStartGraceMs,

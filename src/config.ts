@@ -83,6 +83,8 @@ export interface Config {
   readonly shareQueueBytes: number;
   /** SPEC §13/§14: the FFmpeg program (name on PATH or a path). */
   readonly ffmpegPath: string;
+  /** ffprobe, for a broadcast's preferred_audio_language given as a language. */
+  readonly ffprobePath: string;
   /** SPEC §14: broadcast_<id> directories go here; DVR recordings under dvrDir; output_dir only if listed. */
   readonly broadcastDir: string;
   readonly dvrDir: string;
@@ -149,6 +151,7 @@ const OPTIONS = {
   hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
   hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
   ffmpegPath: { env: ['FFMPEG_PATH'], def: 'ffmpeg', help: 'the FFmpeg program (broadcasts)' },
+  ffprobePath: { env: ['FFPROBE_PATH'], def: 'ffprobe', help: 'the ffprobe program (broadcast audio language)' },
   broadcastDir: { env: ['HLS_BROADCAST_DIR'], def: '<tmp>/m3u-proxy-broadcasts', help: 'where broadcast_<network_id> directories are written' },
   dvrDir: { env: ['DVR_RECORDING_DIR'], def: '<tmp>/m3u-proxy-dvr', help: 'where dvr_mode broadcasts are written' },
   broadcastAllowedDirs: { env: ['BROADCAST_ALLOWED_DIRS'], def: 'unset', help: 'comma-separated absolute directories a broadcast output_dir may name' },
@@ -249,6 +252,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     hlsMaxPlaylistBytes: count('hlsMaxPlaylistBytes', DEFAULT_HLS_MAX_PLAYLIST_BYTES),
     shareQueueBytes: parseQueueBytes(raw('shareQueueBytes'), (r, why) => fail('shareQueueBytes', r, why)),
     ffmpegPath: text('ffmpegPath') ?? 'ffmpeg',
+    ffprobePath: text('ffprobePath') ?? 'ffprobe',
     broadcastDir: parseDir(raw('broadcastDir'), join(tmpdir(), 'm3u-proxy-broadcasts'), (r, why) => fail('broadcastDir', r, why)),
     dvrDir: parseDir(raw('dvrDir'), join(tmpdir(), 'm3u-proxy-dvr'), (r, why) => fail('dvrDir', r, why)),
     broadcastAllowedDirs: parseDirList(raw('broadcastAllowedDirs'), (r, why) => fail('broadcastAllowedDirs', r, why)),

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { alive, callbacksOf, editorPayload, until } from '../helpers/broadcast.ts';
+import { fakeFfmpeg } from '../helpers/fake-ffmpeg.ts';
 import { probeStreamTypes, requireFfmpeg, runOk } from '../helpers/ffmpeg.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
@@ -151,4 +152,38 @@ test('a broadcast day with the real ffmpeg: start, play, programme end, next pro
   assert.ok(!existsSync(join(dir, `broadcast_${U}`)));
   assert.equal((await fetch(live).then(async (r) => (await r.text(), r.status))), 404);
   assert.equal(receiver.deliveries.length, 3, 'no callback for the stop or the DELETE');
+});
+
+test('E18: preferred_audio_language picks the tagged track by ffprobe; digits are an index; unknown falls back to the first', { timeout: 60_000 }, async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const media = tempDir(t, 'bc-audio-');
+  const path = join(media, 'two-audio.ts');
+  await runOk(t, 'ffmpeg', [
+    '-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440',
+    '-f', 'lavfi', '-i', 'sine=frequency=880', '-map', '0:v', '-map', '1:a', '-map', '2:a', '-t', '2', '-c:v', 'libx264',
+    '-preset', 'ultrafast', '-c:a', 'aac', '-metadata:s:a:0', 'language=eng', '-metadata:s:a:1', 'language=jpn', '-f', 'mpegts', path,
+  ]);
+  const origin = await startOrigin(t, { '/two.ts': { kind: 'file', body: readFileSync(path), contentType: 'video/mp2t' } });
+  const fake = fakeFfmpeg(t, { segments: -1, delay: 0.2 });
+  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: fake.path, broadcastDir: tempDir(t, 'bc-e2e-'), broadcastStartGraceMs: 200 });
+  const cases: [string, string][] = [['jpn', '0:a:1?'], ['ja', '0:a:1?'], ['eng', '0:a:0?'], ['1', '0:a:1?'], ['xxx', '0:a:0?']];
+  for (const [i, [wanted, map]] of cases.entries()) {
+    const r = await api(base, 'POST', `/broadcast/lang-${i}/start`, editorPayload(origin.url('/two.ts'), null, { preferred_audio_language: wanted }), H);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    const argv = fake.argsOf((r.body as Json)['ffmpeg_pid'] as number);
+    const maps = argv.flatMap((a, k) => (a === '-map' ? [argv[k + 1]] : []));
+    assert.deepEqual(maps, ['0:v:0?', map], wanted);
+  }
+});
+
+test('start -> first playable segment with the editor\'s default 6 s segments (measured, not asserted)', { timeout: 60_000 }, async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const media = tempDir(t, 'bc-media6-');
+  const origin = await startOrigin(t, { '/I.ts': { kind: 'file', body: await makeClip(t, media, 'i.ts', 440), contentType: 'video/mp2t' } });
+  const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: tempDir(t, 'bc-e2e6-') });
+  const began = performance.now();
+  const answer = api(base, 'POST', '/broadcast/six/start', editorPayload(origin.url('/I.ts'), null, { segment_duration: 6, hls_list_size: 20 }), H);
+  await until(async () => segmentsOf(await fetch(`${base}/broadcast/six/live.m3u8`).then((r) => r.text())).length > 0, 'a 6 s segment', 30_000);
+  console.log(`broadcast start -> first playable segment: ${((performance.now() - began) / 1000).toFixed(2)} s (real ffmpeg, segment_duration 6)`);
+  assert.equal((await answer).status, 200);
 });

@@ -39,6 +39,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     hlsMaxPlaylistBytes: DEFAULT_HLS_MAX_PLAYLIST_BYTES,
     shareQueueBytes: 4 * 1024 * 1024,
     ffmpegPath: 'ffmpeg',
+    ffprobePath: 'ffprobe',
     broadcastDir: join(tmpdir(), `m3u-proxy-test-broadcasts-${process.pid}`),
     dvrDir: join(tmpdir(), `m3u-proxy-test-dvr-${process.pid}`),
     broadcastAllowedDirs: [],

@@ -2,7 +2,6 @@
 // and reported to the editor's callback. Work on one network is serialised by a per-network lock; networks never
 // wait for each other (B1). Every exit that is not ours sends exactly one callback (B2, §6.6.7).
 import { mkdir, rm } from 'node:fs/promises';
-import { constants } from 'node:os';
 import { join } from 'node:path';
 import type { Child, ChildExit } from '../../core/process/child.ts';
 import { spawnChild } from '../../core/process/child.ts';
@@ -12,15 +11,18 @@ import { probeProgram } from '../../core/process/program.ts';
 import { BroadcastError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { audioMapFromIndex, broadcastArgv } from './argv.ts';
+import { audioMapFor, FIRST_AUDIO, probeAudioStreams } from './audio-language.ts';
 import { lastSegmentNumber } from './broadcast-dir.ts';
 import { sendCallback } from './callbacks.ts';
 import { DirWatch, deleteMedia, deleteUnlisted } from './dir-watch.ts';
+import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import type { ProgrammeInput, StartInput } from './start-input.ts';
 import { isoUtc, listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
 
 export interface BroadcastManagerOptions {
   ffmpegPath: string;
+  ffprobePath: string;
   broadcastDir: string;
   dvrDir: string;
   startGraceMs: number;
@@ -187,12 +189,13 @@ export class BroadcastManager {
   }
 
   async #launch(id: string, p: ProgrammeInput, startNumber: number, discontinuity: boolean, readrate: boolean, at: Placement): Promise<Entry> {
+    const audioMap = await this.#audioMap(id, p);
     const args = broadcastArgv({
       url: p.streamUrl, offset: p.offset, seekSeconds: p.seekSeconds, durationSeconds: p.durationSeconds, startNumber,
       addDiscontinuity: discontinuity, segmentDuration: p.segmentDuration, listSize: p.listSize, dvr: at.dvr,
       transcode: p.transcode, videoCodec: p.videoCodec, audioCodec: p.audioCodec, preset: p.preset, videoBitrate: p.videoBitrate,
       audioBitrate: p.audioBitrate, videoResolution: p.videoResolution, hwaccel: p.hwaccel, headers: p.headers,
-      audioMap: this.#audioMap(id, p.preferredAudio), readrate, dir: at.dir,
+      audioMap, readrate, dir: at.dir,
     });
     let entry: Entry | undefined;
     const child = spawnChild({
@@ -261,7 +264,8 @@ export class BroadcastManager {
     if (failed) {
       const error = entry.stalled ? 'stalled' : `${exitText(exit)}${entry.inputError === null ? '' : `: ${entry.inputError}`}`;
       entry.errorMessage = error;
-      this.#o.logger.warn('broadcast failed', { network_id: entry.id, exit_code: exitCode(exit), error });
+      const stderr = maskUrls(entry.child.lastLines().slice(-3).join(' | '));
+      this.#o.logger.warn('broadcast failed', { network_id: entry.id, exit_code: exitCode(exit), error, stderr });
       this.#callback(entry, 'broadcast_failed', {
         exit_code: exitCode(exit), final_segment_number: final, duration_streamed: duration, error,
         error_type: entry.stalled ? 'stalled' : 'ffmpeg_exited',
@@ -338,11 +342,14 @@ export class BroadcastManager {
     this.#expiry.set(entry.id, timer);
   }
 
-  #audioMap(id: string, preferred: string | null): string {
-    const map = audioMapFromIndex(preferred);
-    if (map !== null) return map;
-    this.#o.logger.info('broadcast preferred_audio_language by name is not supported: first audio track used', { network_id: id, language: preferred });
-    return '0:a:0?';
+  /** Digits name a track; a language is looked up with ffprobe (§6.5), the first audio track when it is not there. */
+  async #audioMap(id: string, p: ProgrammeInput): Promise<string> {
+    const map = audioMapFromIndex(p.preferredAudio);
+    if (map !== null || p.preferredAudio === null) return map ?? FIRST_AUDIO;
+    const json = await probeAudioStreams({ ffprobePath: this.#o.ffprobePath, url: p.streamUrl, headers: p.headers, offset: p.offset, children: this.#o.children });
+    const chosen = audioMapFor(p.preferredAudio, json);
+    this.#o.logger.info('broadcast audio track chosen', { network_id: id, language: p.preferredAudio, map: chosen, probed: json !== '' });
+    return chosen;
   }
 
   #facts(e: Entry): BroadcastFacts {
@@ -352,34 +359,4 @@ export class BroadcastManager {
       metadata: e.metadata,
     };
   }
-}
-
-/** `-readrate_initial_burst` exists from FFmpeg 6.1 on; unknown builds (git snapshots) keep `-re`. */
-export function readrateSupported(version: string): boolean {
-  const m = /version n?(\d+)\.(\d+)/.exec(version);
-  if (m === null) return false;
-  const major = Number(m[1]);
-  return major > 6 || (major === 6 && Number(m[2]) >= 1);
-}
-
-/** Python-style exit code (the editor's reference): negative signal number when killed. */
-function exitCode(exit: ChildExit): number {
-  if (exit.code !== null) return exit.code;
-  const signal = exit.signal === null ? undefined : constants.signals[exit.signal];
-  return signal === undefined ? -1 : -signal;
-}
-
-function exitText(exit: ChildExit): string {
-  return `FFmpeg exited with code ${exitCode(exit)}`;
-}
-
-/** The exit if it comes within `ms`, else undefined; no timer is left behind. */
-function exitWithin(child: Child, ms: number): Promise<ChildExit | undefined> {
-  return new Promise((resolve) => {
-    const timer = setTimeout(() => resolve(undefined), ms);
-    void child.exited.then((exit) => {
-      clearTimeout(timer);
-      resolve(exit);
-    });
-  });
 }
