@@ -193,6 +193,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ffprobePath: config.ffprobePath,
     broadcastDir: config.broadcastDir,
     dvrDir: config.dvrDir,
+    allowedDirs: config.broadcastAllowedDirs,
     startGraceMs: config.broadcastStartGraceMs,
     callbackTimeoutMs: config.broadcastCallbackTimeoutMs,
     callbackBackoffMs: options.broadcastCallbackBackoffMs,

@@ -261,3 +261,20 @@ test('E12: closing the proxy stops every FFmpeg without callbacks; after a resta
   await sleep(200);
   assert.equal(receiver.deliveries.length, 0);
 });
+
+test('E17 after a restart: files an output_dir received are still served and DELETE still removes them', async (t) => {
+  const ffmpeg = fakeFfmpeg(t, { segments: -1, delay: 0.1 });
+  const allowed = tempDir(t, 'bc-allowed-');
+  const config = testConfig({ apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), broadcastAllowedDirs: [allowed], broadcastStartGraceMs: 300 });
+  const first = createApp(config, { logger: silentLogger });
+  t.after(() => first.close(100));
+  const port = await first.listen(0, '127.0.0.1');
+  assert.equal((await api(`http://127.0.0.1:${port}`, 'POST', '/broadcast/net-o/start', editorPayload(MEDIA, null, { output_dir: allowed }), H)).status, 200);
+  await until(() => existsSync(join(allowed, 'broadcast_net-o', 'live000001.ts')), 'segments');
+  await first.close(100);
+  const { base } = await startProxy(t, config);
+  assert.equal((await fetch(`${base}/broadcast/net-o/live.m3u8`).then(async (x) => (await x.text(), x.status))), 200);
+  assert.equal((await fetch(`${base}/broadcast/net-o/segment/live000001.ts`).then(async (x) => (await x.arrayBuffer(), x.status))), 200);
+  assert.equal((await api(base, 'DELETE', '/broadcast/net-o', undefined, H)).status, 200);
+  assert.ok(!existsSync(join(allowed, 'broadcast_net-o')));
+});

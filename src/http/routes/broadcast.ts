@@ -81,7 +81,7 @@ export function broadcastRoutes(manager: BroadcastManager, limits: StartInputLim
       path: '/broadcast/:id/live.m3u8',
       auth: false,
       async handler({ req, res, params }) {
-        const dir = manager.dirOf(checkNetworkId(params['id'] ?? ''));
+        const dir = await manager.dirOf(checkNetworkId(params['id'] ?? ''));
         let text: Buffer;
         try {
           // FFmpeg renames a complete playlist into place (temp_file): a read sees an old or a new one, never half.
@@ -99,7 +99,7 @@ export function broadcastRoutes(manager: BroadcastManager, limits: StartInputLim
       path: '/broadcast/:id/segment/:file',
       auth: false,
       async handler({ req, res, params }) {
-        const dir = manager.dirOf(checkNetworkId(params['id'] ?? ''));
+        const dir = await manager.dirOf(checkNetworkId(params['id'] ?? ''));
         const name = params['file'] ?? '';
         if (!servableName(name)) throw new NotFoundError('Segment');
         const path = join(dir, name);

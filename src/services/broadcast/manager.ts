@@ -1,7 +1,7 @@
 // Broadcasts (SPEC §14, research §6): one FFmpeg per network writing a rolling HLS window, started, chained, stopped
 // and reported to the editor's callback. Work on one network is serialised by a per-network lock; networks never
 // wait for each other (B1). Every exit that is not ours sends exactly one callback (B2, §6.6.7).
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Child, ChildExit } from '../../core/process/child.ts';
 import { spawnChild } from '../../core/process/child.ts';
@@ -25,6 +25,8 @@ export interface BroadcastManagerOptions {
   ffprobePath: string;
   broadcastDir: string;
   dvrDir: string;
+  /** BROADCAST_ALLOWED_DIRS: where an output_dir may have put a network's files. */
+  allowedDirs: readonly string[];
   startGraceMs: number;
   callbackTimeoutMs: number;
   /** Waits before retrying a refused callback (tests shrink them). */
@@ -35,6 +37,8 @@ export interface BroadcastManagerOptions {
   finishedTtlMs?: number;
   /** Directory poll period (tests shrink it). */
   watchIntervalMs?: number;
+  /** No new segment for this long kills FFmpeg (tests shrink it); default 3 × segment_duration + 20 s (B3). */
+  stallMs?: number;
 }
 
 /** SIGTERM, then SIGKILL after this (research §6.2 step 1). */
@@ -143,7 +147,8 @@ export class BroadcastManager {
         entry.watch.stop();
         this.#forget(id);
       }
-      const dirs = new Set([this.#dirs.get(id), join(this.#o.broadcastDir, `broadcast_${id}`), join(this.#o.dvrDir, `broadcast_${id}`)]);
+      // Every base it may have used: after a restart the proxy no longer knows which one it was (B6).
+      const dirs = new Set([this.#dirs.get(id), ...this.#candidates(id)]);
       for (const dir of dirs) {
         if (dir === undefined) continue;
         try {
@@ -158,9 +163,22 @@ export class BroadcastManager {
     });
   }
 
-  /** Where the network's files are: its process's directory, else the one it last used, else the default. */
-  dirOf(id: string): string {
-    return this.#entries.get(id)?.dir ?? this.#dirs.get(id) ?? join(this.#o.broadcastDir, `broadcast_${id}`);
+  /**
+   * Where the network's files are: its process's directory, else the one it last used, else (after a restart) the
+   * first base holding a broadcast_<id> directory, else the default one.
+   */
+  async dirOf(id: string): Promise<string> {
+    const known = this.#entries.get(id)?.dir ?? this.#dirs.get(id);
+    if (known !== undefined) return known;
+    const candidates = this.#candidates(id);
+    for (const dir of candidates) {
+      if (await isDirectory(dir)) return dir;
+    }
+    return candidates[0] ?? join(this.#o.broadcastDir, `broadcast_${id}`);
+  }
+
+  #candidates(id: string): string[] {
+    return [this.#o.broadcastDir, ...this.#o.allowedDirs, this.#o.dvrDir].map((base) => join(base, `broadcast_${id}`));
   }
 
   /** Shutdown: every FFmpeg stopped, no callback (research §6.2). */
@@ -219,7 +237,7 @@ export class BroadcastManager {
       windowMs: p.listSize * p.segmentDuration * 1000,
       keepAll: at.dvr,
       // B3: judged by output; a seek into a remote file may take a while before the first segment.
-      stallMs: (3 * p.segmentDuration + 20) * 1000,
+      stallMs: this.#o.stallMs ?? (3 * p.segmentDuration + 20) * 1000,
       intervalMs: this.#o.watchIntervalMs,
       onStall: () => {
         if (entry === undefined || entry.quiet) return;
@@ -358,5 +376,16 @@ export class BroadcastManager {
       streamUrl: e.programme.streamUrl, dir: e.dir, pid: e.pid, errorMessage: e.errorMessage, bytesWritten: e.watch.bytesWritten,
       metadata: e.metadata,
     };
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (error) {
+    // ENOENT/ENOTDIR: not there; anything else (EACCES) is worth an error answer.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw error;
   }
 }
