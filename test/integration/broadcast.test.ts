@@ -71,6 +71,9 @@ test('T16, T17, T25, T24, T30: start, play without token, list masked, stop, fil
   assert.equal(seg.status, 200);
   assert.equal(seg.headers.get('content-type'), 'video/MP2T');
   assert.equal((await seg.arrayBuffer()).byteLength, 1880);
+  const viaSegment = await fetch(`${base}/broadcast/net-1/segment/live.m3u8`);
+  assert.equal(viaSegment.headers.get('content-type'), 'application/vnd.apple.mpegurl');
+  assert.match(await viaSegment.text(), /^#EXTM3U/);
   for (const bad of ['..%2F..%2Fetc%2Fpasswd', '.hidden.ts', 'x.txt', 'live.m3u8.tmp']) {
     assert.equal((await fetch(`${base}/broadcast/net-1/segment/${bad}`).then(async (x) => (await x.arrayBuffer(), x.status))), 404, bad);
   }
