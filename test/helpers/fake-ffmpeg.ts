@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 
 export interface FakeFfmpegOptions {
-  /** Segments written before exiting; -1: until stopped. */
+  /** Segments written before exiting; -1: until stopped (at most 600, so a fake a failed teardown missed ends too). */
   segments?: number;
   /** Seconds between segments (default 0.2). */
   delay?: number;
@@ -43,7 +43,7 @@ done
 dir=$(dirname "$out")
 ${flood > 0 ? `head -c ${flood} /dev/zero | tr '\\0' 'w' | fold -w 99 | sed 's/^/[hls @ 0x1] warning /' >&2` : ''}
 n=$start; i=0
-while [ ${o.segments ?? -1} -lt 0 ] || [ $i -lt ${o.segments ?? -1} ]; do
+while [ $i -lt ${o.segments === undefined || o.segments < 0 ? 600 : o.segments} ]; do
   sleep ${o.delay ?? 0.2}
   head -c 1880 /dev/zero > "$(printf '%s/live%06d.ts' "$dir" "$n")"
   first=$((n - 4)); if [ $first -lt $start ]; then first=$start; fi

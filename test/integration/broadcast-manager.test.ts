@@ -21,7 +21,7 @@ function tempDir(t: TestContext, prefix: string): string {
 
 test('B3: no new segment within the stall time: FFmpeg killed, one broadcast_failed "stalled"', async (t) => {
   // No segment at all: the fake sleeps far longer than the test before its first one, and does not exit.
-  const ffmpeg = fakeFfmpeg(t, { segments: -1, delay: 600 });
+  const ffmpeg = fakeFfmpeg(t, { segments: 1, delay: 30 });
   const children = new ChildSet();
   const broadcastDir = tempDir(t, 'bc-');
   const manager = new BroadcastManager({
