@@ -21,6 +21,10 @@ import { webhookRoutes } from './http/routes/webhooks.ts';
 import { uiRoutes } from './http/routes/ui.ts';
 import { createSseHub, type SseHub } from './http/sse.ts';
 import { dashboardSnapshot } from './services/dashboard-snapshot.ts';
+// Broadcasts (issue 23)
+import { broadcastRoutes } from './http/routes/broadcast.ts';
+import { BroadcastManager } from './services/broadcast/manager.ts';
+import { ChildSet } from './core/process/child-set.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
@@ -55,6 +59,8 @@ export interface AppOptions {
   state?: { store: StateStore; loaded: StateSnapshot | undefined };
   /** Failover resolver deadline (tests shrink it). */
   resolverTimeoutMs?: number;
+  /** Waits before retrying a refused broadcast callback (tests shrink them). */
+  broadcastCallbackBackoffMs?: readonly number[];
 }
 
 export interface App {
@@ -73,6 +79,8 @@ export interface App {
   readonly share: LiveShare;
   /** The dashboard's live feed (GET /ui/events): its subscribers and shared timer. */
   readonly dashboardEvents: SseHub;
+  /** SPEC §14: the running broadcasts. */
+  readonly broadcasts: BroadcastManager;
   /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -187,6 +195,20 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     intervalMs: 1_000,
     onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
   });
+  // Every FFmpeg the app runs, stopped at close (SPEC §13, §14).
+  const children = new ChildSet();
+  const broadcasts = new BroadcastManager({
+    ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
+    broadcastDir: config.broadcastDir,
+    dvrDir: config.dvrDir,
+    allowedDirs: config.broadcastAllowedDirs,
+    startGraceMs: config.broadcastStartGraceMs,
+    callbackTimeoutMs: config.broadcastCallbackTimeoutMs,
+    callbackBackoffMs: options.broadcastCallbackBackoffMs,
+    children,
+    logger,
+  });
   let shuttingDown = false;
 
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
@@ -205,6 +227,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
     ...uiRoutes(dashboardEvents), // operator dashboard (issue 26)
+    ...broadcastRoutes(broadcasts, { broadcastDir: config.broadcastDir, allowedDirs: config.broadcastAllowedDirs }),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -231,6 +254,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     state: keeper,
     share,
     dashboardEvents,
+    broadcasts,
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
@@ -271,6 +295,9 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       await state.saved().catch((err: unknown) => logger.error('state not saved at shutdown', { error: String(err) }));
       agents.destroy();
       metrics.stop();
+      // No FFmpeg outlives the proxy: broadcasts stop quietly (no callbacks), then whatever else is still running.
+      await broadcasts.close();
+      await children.stopAll();
     },
   };
 }

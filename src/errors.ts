@@ -141,6 +141,13 @@ export class NotImplementedError extends AppError {
   }
 }
 
+/** A broadcast that could not start (or failed within the start grace) or could not be cleaned up: 500 with a string detail (research §6.2). */
+export class BroadcastError extends AppError {
+  constructor(message: string, code = 'BROADCAST_START_FAILED') {
+    super(500, code, message);
+  }
+}
+
 export class ShuttingDownError extends AppError {
   constructor() {
     super(503, 'SHUTTING_DOWN', 'Server is shutting down');

@@ -1,11 +1,9 @@
-// The reference's FFmpeg features (SPEC §3.3): transcoding, broadcasting and the cookies-file check answer 501 with a
+// The reference's FFmpeg features not built yet (SPEC §3.3): transcoding and the cookies-file check answer 501 with a
 // JSON error that says why, so a manager's log names the reason instead of a bare "route not found".
 import { NotImplementedError } from '../../errors.ts';
-import type { Method, Route } from '../router.ts';
+import type { Route } from '../router.ts';
 
 const WHY = 'm3u-proxy passes upstream bytes through unchanged and does not run FFmpeg: it does not transcode';
-
-const ALL_METHODS: readonly Method[] = ['GET', 'POST', 'PUT', 'DELETE', 'PATCH'];
 
 function refuse(what: string): () => never {
   return () => {
@@ -14,8 +12,8 @@ function refuse(what: string): () => never {
 }
 
 /**
- * Every method of every path below /broadcast, and the single routes of the other features. No token needed: the
- * answer is the same for everyone and reveals nothing, and the reference's broadcast playlists were open to players.
+ * The single routes of the features not built yet. No token needed: the answer is the same for everyone and
+ * reveals nothing.
  */
 export function notImplementedRoutes(): Route[] {
   const routes: Route[] = [
@@ -23,8 +21,5 @@ export function notImplementedRoutes(): Route[] {
     { method: 'GET', path: '/transcode/profiles', auth: false, handler: refuse('Transcoding') },
     { method: 'GET', path: '/validate-cookies-file', auth: false, handler: refuse('Cookies files (for stream resolvers)') },
   ];
-  for (const path of ['/broadcast', '/broadcast/:a', '/broadcast/:a/:b', '/broadcast/:a/:b/:c']) {
-    for (const method of ALL_METHODS) routes.push({ method, path, auth: false, handler: refuse('Broadcasting (network channels)') });
-  }
   return routes;
 }
