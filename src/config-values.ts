@@ -163,3 +163,17 @@ export function parseDirList(r: Raw | undefined, fail: Fail): readonly string[] 
   if (r === undefined) return [];
   return listOf(r).map((item) => (isAbsolute(item) ? resolve(item) : fail(r, `'${item}' is not an absolute directory`)));
 }
+
+/** SPEC §16: CLUSTER_REDIS_URL turns cluster mode on; it then needs CLUSTER_SECRET (16+ characters, one for all nodes). */
+export function parseCluster(
+  redis: Raw,
+  secret: Raw | undefined,
+  nodeUrl: Raw | undefined,
+  leaseTtlMs: number,
+  fail: Fail,
+): { redisUrl: string; secret: string; nodeUrl: string | undefined; leaseTtlMs: number } {
+  const url = redis.value.trim();
+  if (!/^rediss?:\/\/[^/]/.test(url)) return fail(redis, 'must be a redis:// or rediss:// URL');
+  if (secret === undefined || secret.value.length < 16) return fail(secret ?? redis, 'cluster mode needs CLUSTER_SECRET of at least 16 characters');
+  return { redisUrl: url, secret: secret.value, nodeUrl: parsePublicUrl(nodeUrl, fail), leaseTtlMs };
+}

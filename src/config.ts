@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   parseBool,
+  parseCluster,
   parseDir,
   parseDirList,
   parseCount,
@@ -92,6 +93,20 @@ export interface Config {
   /** A broadcast FFmpeg that fails within this time answers the start with 500 instead of a callback. */
   readonly broadcastStartGraceMs: number;
   readonly broadcastCallbackTimeoutMs: number;
+  /** SPEC §16 (issue 25): cluster mode when set; undefined: one node, in-process (the default). */
+  readonly cluster?: ClusterConfig;
+}
+
+/** SPEC §16: several nodes sharing one Redis. */
+export interface ClusterConfig {
+  /** CLUSTER_REDIS_URL: redis://[:password@]host:port/db or rediss:// for TLS. */
+  readonly redisUrl: string;
+  /** CLUSTER_SECRET: the bearer secret of the internal relay route, the same on every node. */
+  readonly secret: string;
+  /** CLUSTER_NODE_URL: how the other nodes reach this one (no trailing slash); undefined: http://HOST:PORT. */
+  readonly nodeUrl: string | undefined;
+  /** CLUSTER_LEASE_TTL: a channel lease's expiry; renewed every third of it. */
+  readonly leaseTtlMs: number;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -157,6 +172,10 @@ const OPTIONS = {
   broadcastAllowedDirs: { env: ['BROADCAST_ALLOWED_DIRS'], def: 'unset', help: 'comma-separated absolute directories a broadcast output_dir may name' },
   broadcastStartGrace: { env: ['BROADCAST_START_FAILURE_GRACE'], def: '3', help: 'seconds a broadcast start waits for FFmpeg to fail before answering' },
   broadcastCallbackTimeout: { env: ['BROADCAST_CALLBACK_TIMEOUT'], def: '3', help: 'seconds a broadcast callback may take (not retried on timeout)' },
+  clusterRedisUrl: { env: ['CLUSTER_REDIS_URL'], def: 'unset', help: 'redis:// or rediss:// URL shared by several nodes (SPEC §16); unset: one node', secret: true },
+  clusterSecret: { env: ['CLUSTER_SECRET'], def: 'unset', help: 'secret the nodes of a cluster authenticate relays with (required with CLUSTER_REDIS_URL)', secret: true },
+  clusterNodeUrl: { env: ['CLUSTER_NODE_URL'], def: 'http://HOST:PORT', help: 'base URL other nodes reach this node at' },
+  clusterLeaseTtl: { env: ['CLUSTER_LEASE_TTL'], def: '10', help: 'seconds a channel lease lasts without renewal (cluster mode)' },
   shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -259,6 +278,12 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     broadcastStartGraceMs: seconds('broadcastStartGrace', 3),
     broadcastCallbackTimeoutMs: seconds('broadcastCallbackTimeout', 3),
   };
+  const clusterRedis = raw('clusterRedisUrl');
+  if (clusterRedis !== undefined) {
+    Object.assign(config, {
+      cluster: parseCluster(clusterRedis, raw('clusterSecret'), raw('clusterNodeUrl'), seconds('clusterLeaseTtl', 10), (r, why) => fail('clusterRedisUrl', r, why)),
+    });
+  }
   return { kind: 'run', config: Object.freeze(config) };
 }
 

@@ -154,6 +154,13 @@ export class ShuttingDownError extends AppError {
   }
 }
 
+/** SPEC §16: Redis cannot be reached, so a new channel is refused rather than risk a second provider connection. */
+export class ClusterUnavailableError extends AppError {
+  constructor(message = 'The cluster store (Redis) is unreachable: new channels cannot start now') {
+    super(503, 'CLUSTER_UNAVAILABLE', message);
+  }
+}
+
 /** Invalid configuration at start-up: one line on stderr, exit code 2 (SPEC §2). Not an HTTP error. */
 export class ConfigError extends Error {
   constructor(message: string) {
