@@ -1,5 +1,6 @@
 // The composition root: builds the registry, services, routes and server from a Config; no other module wires instances.
 import type { Server } from 'node:http';
+import { hostname } from 'node:os';
 import { VERSION, type Config } from './config.ts';
 import { createEventBus, type EventBus } from './core/events.ts';
 import { MemoryRegistry, type Registry } from './core/registry.ts';
@@ -47,6 +48,10 @@ import { createStateKeeper, type StateKeeper } from './services/state/keeper.ts'
 import type { StateStore } from './services/state/store.ts';
 import { createFileStateStore } from './services/state/file-store.ts';
 import { NO_STATE } from './services/state/sync.ts';
+// Several nodes sharing one Redis (issue 25, SPEC §16)
+import { internalRelayRoutes } from './http/routes/internal-relay.ts';
+import { createClusterMode } from './services/cluster/cluster-mode.ts';
+import type { ClusterLink } from './services/cluster/link.ts';
 
 export interface AppOptions {
   logger: Logger;
@@ -61,6 +66,8 @@ export interface AppOptions {
   resolverTimeoutMs?: number;
   /** Waits before retrying a refused broadcast callback (tests shrink them). */
   broadcastCallbackBackoffMs?: readonly number[];
+  /** SPEC §16: this node's connection to the cluster store; absent, one node in-process (the default). */
+  cluster?: ClusterLink;
 }
 
 export interface App {
@@ -100,7 +107,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   const secret = chooseUrlSecret({ key: baseConfig.urlSecret, random: baseConfig.urlSecretRandom }, options.state?.loaded?.urlSecret);
   const config: Config =
     options.state === undefined || secret.source === 'configured' ? baseConfig : Object.freeze({ ...baseConfig, urlSecret: secret.key, urlSecretRandom: false });
-  const registry = new MemoryRegistry(options.now, { perStream: config.maxClientsPerStream, total: config.maxClients });
+  const cluster = options.cluster === undefined ? undefined : createClusterMode(options.cluster, logger);
+  const registry = new MemoryRegistry(options.now, { perStream: config.maxClientsPerStream, total: config.maxClients }, cluster?.presence);
   const startedAt = registry.now();
   const bus = createEventBus({ onListenerError: (err) => logger.error('event listener failed', { error: String(err) }) });
   const connections = new ConnectionTracker();
@@ -119,6 +127,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     shareLiveUpstream: config.shareLiveUpstream,
     resolver,
     state,
+    directory: cluster?.directory,
   });
   const auth = createTokenChecker(config.apiToken);
   // Upstream pools and client: shared by every upstream request (continuous, VOD, HLS).
@@ -135,7 +144,18 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     maxRetries: config.maxRetries,
     maxQueueBytes: config.shareQueueBytes,
   });
-  const streamProxy = createStreamProxy({ config, registry, streams, connections, logger, upstream: upstreamClient, stats: upstreamStats, share });
+  const relayFrom = cluster?.relayClient({ registry, streams, connections, connectTimeoutMs: config.connectTimeoutMs });
+  const streamProxy = createStreamProxy({
+    config,
+    registry,
+    streams,
+    connections,
+    logger,
+    upstream: upstreamClient,
+    stats: upstreamStats,
+    share,
+    cluster: cluster && relayFrom ? { ownership: cluster.ownership, relay: relayFrom } : undefined,
+  });
   const hlsProxy = createHlsProxy({
     config,
     registry,
@@ -211,7 +231,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   });
   let shuttingDown = false;
 
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
+  const clusterLookup = cluster?.lookup(streams);
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.
@@ -228,6 +249,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...webhookRoutes(webhooks),
     ...uiRoutes(dashboardEvents), // operator dashboard (issue 26)
     ...broadcastRoutes(broadcasts, { broadcastDir: config.broadcastDir, allowedDirs: config.broadcastAllowedDirs }),
+    ...(cluster && clusterLookup && config.cluster ? internalRelayRoutes({ secret: config.cluster.secret, lookup: clusterLookup, proxy: streamProxy }) : []),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -258,9 +280,10 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
+      if (cluster) logger.info('cluster definitions loaded', { streams: await cluster.load(streams) });
       metrics.start();
       sweeper.start();
-      return new Promise((resolve, reject) => {
+      const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {
           server.off('error', reject);
@@ -268,6 +291,9 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
           resolve(typeof addr === 'object' && addr ? addr.port : port);
         });
       });
+      // SPEC §16: reachable by the other nodes from now on.
+      await cluster?.register(registry, config.cluster?.nodeUrl ?? `http://${nodeHost(host)}:${bound}${config.rootPath}`);
+      return bound;
     },
     async close(graceMs = 10_000) {
       if (shuttingDown) return;
@@ -298,6 +324,13 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       // No FFmpeg outlives the proxy: broadcasts stop quietly (no callbacks), then whatever else is still running.
       await broadcasts.close();
       await children.stopAll();
+      await cluster?.close();
     },
   };
+}
+
+/** CLUSTER_NODE_URL's default host: the bound address, or this machine's name when bound to every address. */
+function nodeHost(host: string): string {
+  if (host === '0.0.0.0' || host === '::') return hostname();
+  return host.includes(':') ? `[${host}]` : host;
 }

@@ -6,6 +6,7 @@ import { parseServerArgs } from './config.ts';
 import { ConfigError, StateError } from './errors.ts';
 import { tuneHeapForRelay } from './gc-tuning.ts';
 import { createLogger } from './log.ts';
+import { connectCluster } from './services/cluster/link.ts';
 
 /** SPEC §8: in-flight playlists and segments get this long after SIGTERM; webhooks and the state file then flush. */
 const SHUTDOWN_GRACE_MS = 7_000;
@@ -50,7 +51,11 @@ async function main(argv: string[]): Promise<number | undefined> {
   let app;
   try {
     // SPEC §12: a state file that cannot be read, parsed or written stops start-up here, with one line and exit 2.
-    app = createApp(config, { logger, state: await loadState(config) });
+    const state = await loadState(config);
+    // SPEC §16: cluster mode waits for Redis and takes the URL secret every node shares.
+    const cluster = config.cluster === undefined ? undefined : await connectCluster(config.cluster, config.urlSecretRandom ? undefined : config.urlSecret, logger);
+    const nodeConfig = cluster === undefined ? config : Object.freeze({ ...config, urlSecret: cluster.urlSecret, urlSecretRandom: false });
+    app = createApp(nodeConfig, { logger, state, cluster });
     const port = await app.listen(config.port, config.host);
     logger.info('m3u-proxy listening', { host: config.host, port, root_path: config.rootPath || undefined, state: app.state?.where ?? 'memory only' });
     if (app.config.urlSecretRandom) logger.info('URL_SECRET not set and no state file: playback URLs will not survive a restart');

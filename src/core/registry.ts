@@ -18,6 +18,14 @@ export type { ClientInfo, ClientKind, ClientLimits, ClientRecord, ExpiredSet, Ob
 export { capClientText, MAX_CLIENT_TEXT_BYTES, MAX_RESOLVED_URLS } from './stream-record.ts';
 export { placeResolvedUrl, urlRing } from './url-ring.ts';
 
+/** SPEC §16: viewers on other nodes, for counts that answer cluster-wide (absent: this process only). */
+export interface ClientPresence {
+  /** Viewers of the stream (or of every stream) on the other nodes, as last seen. */
+  remoteCount(streamId?: string): number;
+  /** A session another node holds to relay the stream: not a viewer (that node counts its own). */
+  isRelay(clientId: string): boolean;
+}
+
 export interface Registry {
   readonly totalBytesServed: number;
   readonly totalSegmentsServed: number;
@@ -70,9 +78,12 @@ export class MemoryRegistry implements Registry {
   readonly #limits: ClientLimits;
   readonly now: () => number;
 
-  constructor(now: () => number = Date.now, limits: ClientLimits = { perStream: Infinity, total: Infinity }) {
+  readonly #presence: ClientPresence | undefined;
+
+  constructor(now: () => number = Date.now, limits: ClientLimits = { perStream: Infinity, total: Infinity }, presence?: ClientPresence) {
     this.now = now;
     this.#limits = limits;
+    this.#presence = presence;
   }
 
   get clientEvictions(): number {
@@ -285,8 +296,12 @@ export class MemoryRegistry implements Registry {
   }
 
   clientCount(streamId?: string): number {
-    if (streamId === undefined) return this.#clients.size;
-    return this.#byStream.get(streamId)?.size ?? 0;
+    const local = streamId === undefined ? this.#clients.size : (this.#byStream.get(streamId)?.size ?? 0);
+    const presence = this.#presence;
+    if (presence === undefined) return local;
+    let relays = 0;
+    for (const c of streamId === undefined ? this.#clients.values() : this.clientsOf(streamId)) if (presence.isRelay(c.clientId)) relays++;
+    return local - relays + presence.remoteCount(streamId);
   }
 
   addBytes(client: ClientRecord, stream: StreamRecord, bytes: number): void {

@@ -31,6 +31,16 @@ export interface StreamServiceDeps {
   shareLiveUpstream?: boolean;
   /** Asked on a manual failover of a stream with a failover_resolver_url. */
   resolver?: FailoverResolver;
+  /** SPEC §16: where definitions are shared with other nodes; absent, they live in this process only. */
+  directory?: StreamDirectory;
+}
+
+/** SPEC §16: told of every create and delete made on this node, so the other nodes apply it too. */
+export interface StreamDirectory {
+  published(id: string, input: StreamInput): void;
+  removed(id: string): void;
+  /** Resolves once every change told so far is shared; a route awaits it with saved(). */
+  flushed(): Promise<void>;
 }
 
 export type StreamService = ReturnType<typeof createStreamService>;
@@ -103,6 +113,9 @@ export function createStreamService(deps: StreamServiceDeps) {
     for (const victim of registry.evictionsFor(streamId, hlsClientId)) endClient(victim, 'evicted');
   }
 
+  /** True while a change made on another node is applied here: it is not shared back. */
+  let applyingShared = false;
+
   /** Streams inside removeStream(): their stream_stopped carries the removal's reason. */
   const removing = new Set<string>();
 
@@ -125,6 +138,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     if (!removed) return false;
     // A shutdown ends streams only for this process: the saved state keeps them for the next one.
     if (reason !== 'shutdown') state.changed();
+    if (reason !== 'shutdown' && !applyingShared) deps.directory?.removed(id);
     for (const c of removed.clients) {
       emit('client_disconnected', stream, {
         ...clientData(c),
@@ -169,8 +183,10 @@ export function createStreamService(deps: StreamServiceDeps) {
     /** Idempotent: the same URL updates the stored fields; synchronous, so concurrent creates make one stream. */
     create(input: StreamInput): { stream: StreamRecord; created: boolean } {
       const id = streamIdFor(input.url);
-      const result = registry.upsertStream(id, { ...input, shareUpstream: input.shareUpstream ?? deps.shareLiveUpstream ?? true });
+      const shared = { ...input, shareUpstream: input.shareUpstream ?? deps.shareLiveUpstream ?? true };
+      const result = registry.upsertStream(id, shared);
       state.changed();
+      deps.directory?.published(id, shared);
       if (result.created) {
         markStarted(result.stream);
         logger.info('stream created', { stream: id, kind: input.kind });
@@ -185,7 +201,25 @@ export function createStreamService(deps: StreamServiceDeps) {
 
     /** Resolves once every change made so far is on disk (SPEC §12: a 2xx means saved); rejects with StateWriteError. */
     saved(): Promise<void> {
-      return state.saved();
+      const directory = deps.directory;
+      return directory === undefined ? state.saved() : Promise.all([state.saved(), directory.flushed()]).then(() => undefined);
+    },
+
+    /** SPEC §16: a definition created or updated on another node; no event (the stream starts with a viewer). */
+    applyShared(id: string, input: StreamInput): StreamRecord {
+      const { stream } = registry.upsertStream(id, input);
+      state.changed();
+      return stream;
+    },
+
+    /** SPEC §16: a stream deleted on another node ends here too, without being shared back. */
+    removeShared(id: string): void {
+      applyingShared = true;
+      try {
+        removeStream(id, 'manual_deletion');
+      } finally {
+        applyingShared = false;
+      }
     },
 
     get(id: string): StreamRecord {

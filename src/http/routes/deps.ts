@@ -1,6 +1,6 @@
 // What route modules receive from the composition root; each route file takes only what it needs from it.
 import type { Config } from '../../config.ts';
-import type { Registry } from '../../core/registry.ts';
+import type { Registry, StreamRecord } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../../services/upstream/connections.ts';
 import type { SharingView } from '../../services/stats.ts';
@@ -18,4 +18,6 @@ export interface RouteDeps {
   startedAt: number;
   /** SPEC §5.5 figures (upstream connections, viewers, jumps) for the stats views. */
   sharing?: SharingView;
+  /** SPEC §16: a stream unknown here is looked up in the cluster store (created on another node a moment ago). */
+  clusterLookup?: (id: string) => Promise<StreamRecord | undefined>;
 }

@@ -6,9 +6,10 @@ import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
-export function playbackStreamRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config'>, proxy: StreamProxy): Route[] {
+export function playbackStreamRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config' | 'clusterLookup'>, proxy: StreamProxy): Route[] {
   const handler: Handler = async ({ req, res, method, path, query, params }) => {
-    const stream = deps.streams.get(params['id'] ?? '');
+    const id = params['id'] ?? '';
+    const stream = (deps.clusterLookup === undefined ? undefined : await deps.clusterLookup(id)) ?? deps.streams.get(id);
     const overrideUrl = overrideUrlOf(req, query, deps.auth);
     const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
     // The player's own parameters come along (client id, username); nothing else, and never the api_token.
@@ -18,8 +19,8 @@ export function playbackStreamRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 
       if (v !== null) keep.set(name, v);
     }
     // Relative to this request's URL, so that it works behind a prefix-stripping proxy; absolute on PUBLIC_URL.
-    const id = encodeURIComponent(stream.id);
-    const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${id}/` : relativeDirRef(path, `/hls/${id}/`);
+    const safeId = encodeURIComponent(stream.id);
+    const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${safeId}/` : relativeDirRef(path, `/hls/${safeId}/`);
     const hlsUrl = `${dir}playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
     await proxy.serve({ req, res, stream, clientId, info, head: method === 'HEAD', overrideUrl, hlsUrl: overrideUrl === undefined ? hlsUrl : undefined });
   };

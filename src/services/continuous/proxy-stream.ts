@@ -24,6 +24,9 @@ import type { StreamService } from '../streams.ts';
 import { answerHeadersOnly, createRingOpener, stillWanted } from '../upstream/upstream-open.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
 import type { LiveShare } from '../sharing/live-share.ts';
+import type { ChannelOwnership, OwnerTurn } from '../cluster/ownership.ts';
+import type { RelayClient } from '../cluster/relay-client.ts';
+import { ClusterUnavailableError } from '../../errors.ts';
 
 export interface StreamProxyDeps {
   config: Pick<Config, 'connectTimeoutMs' | 'readTimeoutMs' | 'maxRetries'>;
@@ -35,6 +38,8 @@ export interface StreamProxyDeps {
   stats: UpstreamStats;
   /** SPEC §5.5: live streams share one upstream; absent, every player opens its own. */
   share?: LiveShare;
+  /** SPEC §16: the lease decides which node opens a shared live upstream; the others relay. Absent: one node. */
+  cluster?: { ownership: ChannelOwnership; relay: RelayClient };
 }
 
 export interface PlaybackRequest {
@@ -52,6 +57,8 @@ export interface PlaybackRequest {
    * through: passed through, it would hand the player every upstream URL and credential in it (SPEC §5.4).
    */
   hlsUrl?: string;
+  /** SPEC §16: another node relaying this stream; served only by the owner (never relayed further). */
+  peer?: boolean;
 }
 
 export type StreamProxy = ReturnType<typeof createStreamProxy>;
@@ -72,6 +79,11 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const share = deps.share;
     // SPEC §5.5: a running shared upstream serves this viewer without another upstream request.
     let settleClaim: (() => void) | undefined;
+    if (share && deps.cluster && share.mayShare(stream, p.req.headers, p.head, p.overrideUrl !== undefined)) {
+      await serveInCluster(p, share, deps.cluster);
+      return;
+    }
+    if (p.peer) throw new ClusterUnavailableError(`Stream ${stream.id} is not relayed between nodes`);
     if (share && share.mayShare(stream, p.req.headers, p.head, p.overrideUrl !== undefined)) {
       const hub = await share.find(stream.id);
       if (hub) {
@@ -91,8 +103,50 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     }
   }
 
+  /**
+   * SPEC §16: a running shared upstream here is joined; otherwise the channel lease decides: this node opens the
+   * provider connection, or relays from the owner, or waits (bounded) for a dead owner's lease to expire.
+   */
+  async function serveInCluster(p: PlaybackRequest, share: LiveShare, cluster: NonNullable<StreamProxyDeps['cluster']>): Promise<void> {
+    const { res, stream } = p;
+    const deadline = performance.now() + cluster.ownership.waitMs;
+    for (let attempt = 0; ; attempt++) {
+      const hub = await share.find(stream.id);
+      if (res.destroyed) return;
+      if (hub) {
+        const client = streams.openSession(stream, p.clientId, p.info);
+        res.writeHead(hub.status, hub.headers);
+        await share.join(hub, res, client);
+        return;
+      }
+      const settleClaim = share.claim(stream.id);
+      let turn;
+      try {
+        turn = await cluster.ownership.take(stream.id);
+      } catch (err) {
+        settleClaim();
+        throw err;
+      }
+      if (turn.kind === 'owner') {
+        try {
+          await openAndServe(p, settleClaim, turn);
+        } finally {
+          settleClaim();
+          if (!turn.bound) turn.release();
+        }
+        return;
+      }
+      settleClaim();
+      // A relay request that reached a node that is not (or no longer) the owner: the asking node asks again.
+      if (p.peer) throw new ClusterUnavailableError(`This node does not own stream ${stream.id}`);
+      if (turn.kind === 'relay' && (await cluster.relay.serve(p, turn.url))) return;
+      if (performance.now() > deadline) throw new ClusterUnavailableError(`The node owning stream ${stream.id} cannot be reached`);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(500, 100 + 50 * attempt) + Math.random() * 100));
+    }
+  }
+
   /** `settleClaim`: this request may start the stream's shared upstream; called once the answer is known. */
-  async function openAndServe(p: PlaybackRequest, settleClaim: (() => void) | undefined): Promise<void> {
+  async function openAndServe(p: PlaybackRequest, settleClaim: (() => void) | undefined, owner?: OwnerTurn): Promise<void> {
     const { res, stream } = p;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     const startIndex = p.overrideUrl !== undefined ? 0 : Math.min(stream.currentIndex, ring.length - 1);
@@ -115,14 +169,14 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     } finally {
       res.off('close', onEarlyClose);
     }
-    await serveOpened(p, opened, settleClaim);
+    await serveOpened(p, opened, settleClaim, owner);
   }
 
   /**
    * Answers the player from an upstream response already opened and accepted (by serve(), or by the HLS route when a
    * "playlist" URL turned out to be media), then keeps the session alive across upstream failures.
    */
-  async function serveOpened(p: PlaybackRequest, opened: OpenedUpstream, settleClaim?: () => void): Promise<void> {
+  async function serveOpened(p: PlaybackRequest, opened: OpenedUpstream, settleClaim?: () => void, owner?: OwnerTurn): Promise<void> {
     const { res, stream } = p;
     const up = opened.res;
     // Judged from the bytes too, not only the type (issue 14.2): a playlist body is never relayed raw.
@@ -172,7 +226,10 @@ export function createStreamProxy(deps: StreamProxyDeps) {
           openRing: (ringNow, startAt, hdrs, signal, acceptNext) =>
             openFromRing({ stream, ring: ringNow, startIndex: startAt, headers: hdrs, signal, accept: acceptNext, rounds }),
         },
+        onClosed: owner === undefined ? undefined : () => owner.release(),
       });
+      // SPEC §16: a lease that cannot be kept takes the provider connection down with it.
+      owner?.bind(() => hub.close('error'));
       const joined = deps.share.join(hub, res, client);
       settleClaim(); // viewers waiting for this answer join now
       await joined;

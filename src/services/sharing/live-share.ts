@@ -68,13 +68,15 @@ export function createLiveShare(deps: LiveShareDeps & { connections: ConnectionT
   }
 
   /** Creates the stream's shared upstream from the first viewer's accepted live answer. */
-  function start(input: Omit<SharedUpstreamInput, 'deps' | 'onClosed'>): SharedUpstream {
+  function start(input: Omit<SharedUpstreamInput, 'deps' | 'onClosed'> & { onClosed?: () => void }): SharedUpstream {
     const id = input.stream.id;
     const hub: SharedUpstream = createSharedUpstream({
       ...input,
       deps: { ...deps, counters },
       onClosed: () => {
         if (running.get(id) === hub) running.delete(id);
+        // SPEC §16: the channel lease goes with the upstream.
+        input.onClosed?.();
       },
     });
     running.set(id, hub);

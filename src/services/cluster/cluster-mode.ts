@@ -1,0 +1,76 @@
+// Cluster mode's parts, put together for the composition root (SPEC §16): shared definitions, presence counts,
+// channel leases and the relay client, over one ClusterLink. Absent (CLUSTER_REDIS_URL unset), the app is one node.
+import type { Registry, StreamRecord } from '../../core/registry.ts';
+import { RedisError } from '../../core/redis/errors.ts';
+import { ClusterUnavailableError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { StreamService } from '../streams.ts';
+import type { ConnectionTracker } from '../upstream/connections.ts';
+import { createSharedDefinitions } from './definitions.ts';
+import type { ClusterLink } from './link.ts';
+import { createOwnership } from './ownership.ts';
+import { createPresence } from './presence.ts';
+import { createRelayClient, type RelayClient } from './relay-client.ts';
+
+export type ClusterMode = ReturnType<typeof createClusterMode>;
+
+export function createClusterMode(link: ClusterLink, logger: Logger) {
+  const presence = createPresence(link, logger);
+  const definitions = createSharedDefinitions(link, logger);
+  const owners = createOwnership(link, logger);
+
+  return {
+    link,
+    presence: presence.presence,
+    directory: definitions,
+    ownership: owners.ownership,
+    relayClient(deps: { registry: Registry; streams: StreamService; connections: ConnectionTracker; connectTimeoutMs: number }): RelayClient {
+      return createRelayClient({ ...deps, logger, secret: link.config.secret, nodeId: link.nodeId, timeoutMs: Math.min(deps.connectTimeoutMs, 2_000) });
+    },
+
+    /** A stream here, or its definition from the cluster store (created elsewhere a moment ago). */
+    lookup(streams: StreamService): (id: string) => Promise<StreamRecord | undefined> {
+      return async (id) => {
+        const here = streams.find(id);
+        if (here !== undefined) return here;
+        let input;
+        try {
+          input = await definitions.fetch(id);
+        } catch (err) {
+          if (err instanceof RedisError) throw new ClusterUnavailableError();
+          throw err;
+        }
+        return input === undefined ? undefined : (streams.find(id) ?? streams.applyShared(id, input));
+      };
+    },
+
+    /** Before listening: every definition in the store is here, and later changes follow. */
+    async load(streams: StreamService): Promise<number> {
+      definitions.follow({ apply: (id, input) => streams.applyShared(id, input), remove: (id) => streams.removeShared(id) });
+      const all = await definitions.all();
+      for (const [id, input] of all) streams.applyShared(id, input);
+      return all.length;
+    },
+
+    /** After listening: the node is registered at `url` and publishes its viewer counts. */
+    register(registry: Registry, url: string): Promise<void> {
+      return presence.start(
+        {
+          perStream() {
+            const counts = new Map<string, number>();
+            for (const c of registry.clients()) if (!presence.presence.isRelay(c.clientId)) counts.set(c.streamId, (counts.get(c.streamId) ?? 0) + 1);
+            return counts;
+          },
+        },
+        url,
+      );
+    },
+
+    /** Graceful stop: leases released, counts and node key removed, connections closed. */
+    async close(): Promise<void> {
+      await owners.releaseAll();
+      await presence.stop();
+      await link.close();
+    },
+  };
+}

@@ -1,0 +1,119 @@
+// Stream definitions shared through Redis (SPEC §16): a create or delete on any node is written to Redis and
+// published, and every node applies it to its own registry, so a stream created on node A plays on node B. Each
+// message carries the definition itself (no read-back), and a node that misses a message (pub/sub is
+// at-most-once) re-reads everything when its subscriber reconnects; a player asking for an unknown id is looked
+// up in Redis too (`fetch`).
+import type { StreamInput } from '../../core/registry.ts';
+import type { Logger } from '../../log.ts';
+import { clusterKeys } from './keys.ts';
+import type { ClusterLink } from './link.ts';
+
+interface Change {
+  op: 'put' | 'del';
+  id: string;
+  input?: StreamInput;
+  from: string;
+}
+
+/** What a node does with a change made elsewhere. */
+export interface DefinitionSink {
+  apply(id: string, input: StreamInput): void;
+  remove(id: string): void;
+}
+
+export type SharedDefinitions = ReturnType<typeof createSharedDefinitions>;
+
+export function createSharedDefinitions(link: ClusterLink, logger: Logger) {
+  const { redis, nodeId } = link;
+  /** Writes not yet acknowledged by Redis; a route awaits them before answering 2xx. */
+  const inFlight = new Set<Promise<unknown>>();
+
+  function track(p: Promise<unknown>): void {
+    const tracked = p.catch((err: unknown) => {
+      logger.error('cluster store write failed', { error: String(err) });
+      throw err;
+    });
+    inFlight.add(tracked);
+    void tracked.finally(() => inFlight.delete(tracked)).catch(() => {
+      // Reported above and to the route that awaits flushed(); nothing more to do here.
+    });
+  }
+
+  function parse(raw: unknown): StreamInput | undefined {
+    if (!Buffer.isBuffer(raw)) return undefined;
+    try {
+      return JSON.parse(raw.toString('utf8')) as StreamInput;
+    } catch (err) {
+      logger.warn('unreadable stream definition in the cluster store', { error: String(err) });
+      return undefined;
+    }
+  }
+
+  async function all(): Promise<Array<[string, StreamInput]>> {
+    const ids = await redis.command(['SMEMBERS', clusterKeys.streams]);
+    if (!Array.isArray(ids) || ids.length === 0) return [];
+    const names = ids.filter(Buffer.isBuffer).map((b) => b.toString());
+    const values = await redis.command(['MGET', ...names.map(clusterKeys.stream)]);
+    const out: Array<[string, StreamInput]> = [];
+    names.forEach((id, i) => {
+      const input = Array.isArray(values) ? parse(values[i]) : undefined;
+      if (input !== undefined) out.push([id, input]);
+    });
+    return out;
+  }
+
+  return {
+    /** A local create or update: stored and announced. */
+    published(id: string, input: StreamInput): void {
+      const json = JSON.stringify(input);
+      const change: Change = { op: 'put', id, input, from: nodeId };
+      track(Promise.all([redis.command(['SET', clusterKeys.stream(id), json]), redis.command(['SADD', clusterKeys.streams, id])]).then(() =>
+        redis.command(['PUBLISH', clusterKeys.registryChannel, JSON.stringify(change)]),
+      ));
+    },
+
+    /** A local delete: removed and announced. */
+    removed(id: string): void {
+      const change: Change = { op: 'del', id, from: nodeId };
+      track(Promise.all([redis.command(['DEL', clusterKeys.stream(id)]), redis.command(['SREM', clusterKeys.streams, id])]).then(() =>
+        redis.command(['PUBLISH', clusterKeys.registryChannel, JSON.stringify(change)]),
+      ));
+    },
+
+    /** Resolves when every write so far reached Redis; rejects when one failed. */
+    async flushed(): Promise<void> {
+      await Promise.all([...inFlight]);
+    },
+
+    async fetch(id: string): Promise<StreamInput | undefined> {
+      return parse(await redis.command(['GET', clusterKeys.stream(id)]));
+    },
+
+    all,
+
+    /** Applies other nodes' changes as they come, and everything again after a reconnect. */
+    follow(sink: DefinitionSink): void {
+      link.listen(clusterKeys.registryChannel, (_channel, message) => {
+        let change: Change;
+        try {
+          change = JSON.parse(message.toString('utf8')) as Change;
+        } catch (err) {
+          logger.warn('unreadable cluster registry message', { error: String(err) });
+          return;
+        }
+        if (change.from === nodeId) return;
+        if (change.op === 'put' && change.input !== undefined) sink.apply(change.id, change.input);
+        else if (change.op === 'del') sink.remove(change.id);
+      });
+      const reload = (): void => {
+        all().then(
+          (list) => {
+            for (const [id, input] of list) sink.apply(id, input);
+          },
+          (err: unknown) => logger.warn('cluster definitions not reloaded', { error: String(err) }),
+        );
+      };
+      link.onReconnect(reload);
+    },
+  };
+}

@@ -1,0 +1,20 @@
+// The Redis keys and channels of cluster mode (SPEC §16), in one place. Every key starts with PREFIX.
+
+export const PREFIX = 'm3up:';
+
+export const clusterKeys = {
+  /** STRING, JSON StreamInput: a stream's definition. */
+  stream: (id: string): string => `${PREFIX}stream:${id}`,
+  /** SET of stream ids with a definition. */
+  streams: `${PREFIX}streams`,
+  /** STRING, hex: the generated URL_SECRET every node uses when none is configured. */
+  urlSecret: `${PREFIX}url_secret`,
+  /** STRING with PX: the node's internal base URL, present while the node lives. */
+  node: (nodeId: string): string => `${PREFIX}node:${nodeId}`,
+  /** SET of node ids that ever registered; a member whose node key expired is dead. */
+  nodes: `${PREFIX}nodes`,
+  /** STRING with PX, JSON {streamId: viewers}: the node's local viewer counts, rewritten every tick. */
+  load: (nodeId: string): string => `${PREFIX}load:${nodeId}`,
+  /** Pub/sub: definition changes, JSON {op, id, input?, from}. */
+  registryChannel: `${PREFIX}registry`,
+} as const;
