@@ -4,6 +4,8 @@
 // at-most-once) re-reads everything when its subscriber reconnects; a player asking for an unknown id is looked
 // up in Redis too (`fetch`).
 import type { StreamInput } from '../../core/registry.ts';
+import { RedisError } from '../../core/redis/errors.ts';
+import { ClusterUnavailableError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { clusterKeys } from './keys.ts';
 import type { ClusterLink } from './link.ts';
@@ -31,7 +33,7 @@ export function createSharedDefinitions(link: ClusterLink, logger: Logger) {
   function track(p: Promise<unknown>): void {
     const tracked = p.catch((err: unknown) => {
       logger.error('cluster store write failed', { error: String(err) });
-      throw err;
+      throw err instanceof RedisError ? new ClusterUnavailableError('The cluster store (Redis) is unreachable: the change was not shared') : err;
     });
     inFlight.add(tracked);
     void tracked.finally(() => inFlight.delete(tracked)).catch(() => {
