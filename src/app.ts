@@ -280,7 +280,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
-      if (cluster) logger.info('cluster definitions loaded', { streams: await cluster.load(streams) });
+      if (cluster) logger.info('cluster definitions loaded', { streams: await cluster.load(streams, registry) });
       metrics.start();
       sweeper.start();
       const bound = await new Promise<number>((resolve, reject) => {

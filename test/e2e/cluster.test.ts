@@ -13,12 +13,14 @@ import { openPlayer, type Player } from '../helpers/player.ts';
 import { RedisServer, requireRedis } from '../helpers/redis-server.ts';
 import { cleanEnv, spawnProxy, type SpawnedProxy } from '../helpers/spawn-proxy.ts';
 import { api } from '../helpers/start-proxy.ts';
+import { playlistUris } from '../helpers/hls.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'src', 'main.ts');
 const CHANNELS = 10;
 const SECRET = 'cluster-e2e-secret-0123456789';
 const LEASE_TTL_S = 2;
+const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\nseg0.ts\n#EXT-X-ENDLIST\n';
 
 interface StreamList {
   streams: Array<{ stream_id: string; client_count: number }>;
@@ -37,10 +39,10 @@ async function counts(node: SpawnedProxy): Promise<Map<string, number>> {
   return new Map((r.body as StreamList).streams.map((s) => [s.stream_id, s.client_count]));
 }
 
-/** Provider connections open right now, per origin path. */
+/** Live provider connections open right now, per channel path (HLS requests leave kept-alive sockets: not counted). */
 function openPerPath(origin: Origin): Map<string, number> {
   const m = new Map<string, number>();
-  for (const r of origin.requests) if (!r.isSocketClosed()) m.set(r.path, (m.get(r.path) ?? 0) + 1);
+  for (const r of origin.requests) if (r.path.startsWith('/live/') && !r.isSocketClosed()) m.set(r.path, (m.get(r.path) ?? 0) + 1);
   return m;
 }
 
@@ -72,7 +74,12 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   const redisUrl = `redis://127.0.0.1:${redis.port}`;
   const routes: Record<string, { kind: 'live'; chunkBytes: number; intervalMs: number; fill: number }> = {};
   for (let i = 0; i <= CHANNELS; i++) routes[`/live/c${i}.ts`] = { kind: 'live', chunkBytes: 1880, intervalMs: 20, fill: i };
-  const origin = await startOrigin(t, routes);
+  const segment = Buffer.alloc(188 * 20, 0x47);
+  const origin = await startOrigin(t, {
+    ...routes,
+    '/vod/index.m3u8': { kind: 'file', body: Buffer.from(PLAYLIST), contentType: 'application/vnd.apple.mpegurl' },
+    '/vod/seg0.ts': { kind: 'file', body: segment, contentType: 'video/mp2t' },
+  });
   const nodes = await Promise.all([startNode(t, redisUrl), startNode(t, redisUrl), startNode(t, redisUrl)]);
 
   // Definitions created round-robin on the three nodes are known on every node.
@@ -88,6 +95,24 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
     for (const id of ids) assert.ok(known.has(id), `stream ${id} listed on ${node.base}`);
   }
 
+  // URL_SECRET is shared: a segment URI sealed by node 0's playlist answer plays on node 1, and a forged one does not.
+  const hls = await api(nodes[0]?.base ?? '', 'POST', '/streams', { url: origin.url('/vod/index.m3u8') }, token);
+  assert.equal(hls.status, 200);
+  const hlsId = (hls.body as { stream_id: string }).stream_id;
+  const playlistUrl = `${nodes[0]?.base}/hls/${hlsId}/playlist.m3u8`;
+  const listed = await fetch(playlistUrl);
+  assert.equal(listed.status, 200);
+  const segUri = playlistUris(await listed.text()).find((u) => /(^|\/)s\//.test(u)) ?? '';
+  assert.ok(segUri !== '', 'the playlist names a proxied segment');
+  const onOther = new URL(segUri, playlistUrl);
+  onOther.port = String(nodes[1]?.port);
+  const seg = await fetch(onOther);
+  assert.equal(seg.status, 200, `segment ${onOther.pathname} on another node`);
+  assert.deepEqual(Buffer.from(await seg.arrayBuffer()), segment);
+  const forged = new URL(onOther);
+  forged.pathname = forged.pathname.replace(/[A-Za-z0-9_-](?=[^/]*$)/, (c) => (c === 'A' ? 'B' : 'A'));
+  assert.notEqual((await fetch(forged)).status, 200, 'a forged token is refused');
+
   // Every channel (but the last, kept for the Redis-down phase) watched on all three nodes, each node asked
   // directly: exactly one provider connection per channel.
   const watched = ids.slice(0, CHANNELS);
@@ -101,7 +126,7 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   );
   const open = openPerPath(origin);
   for (let i = 0; i < CHANNELS; i++) assert.equal(open.get(`/live/c${i}.ts`), 1, `one provider connection for channel ${i}`);
-  assert.equal(origin.totalSockets, CHANNELS, 'no provider connection was ever opened twice');
+  assert.equal(origin.requests.filter((r) => r.path.startsWith('/live/')).length, CHANNELS, 'no channel was ever requested twice');
 
   // Viewer counts are cluster-wide: 3 per channel on every node (presence refreshes every 0.5 s).
   const deadlineCounts = performance.now() + 5_000;
@@ -117,14 +142,29 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
     assert.deepEqual((r.body as { counts: Record<string, number> }).counts, { acct: CHANNELS }, `counts-by-metadata on ${node.base}`);
   }
 
+  // A node that finds its lease taken (here: overwritten by hand) drops the provider connection at its next renew;
+  // its viewers are cut and come back below, after the lease is free again.
+  const store = new RedisClient(parseRedisUrl(redisUrl));
+  t.after(() => store.close());
+  await store.waitReady();
+  const stolen = ids[CHANNELS - 1] ?? '';
+  await store.command(['SET', `m3up:lease:{${stolen}}`, 'intruder|999999', 'PX', 60_000]);
+  await waitFor(() => (openPerPath(origin).get(`/live/c${CHANNELS - 1}.ts`) ?? 0) === 0, LEASE_TTL_S * 1000, 'the upstream of a lost lease dropped');
+  await store.command(['DEL', `m3up:lease:{${stolen}}`]);
+
+  // A delete on any node reaches the channel's owner: its provider connection closes and every node forgets it.
+  const removed = ids[CHANNELS - 2] ?? '';
+  const delOn = nodes[2] as SpawnedProxy;
+  assert.equal((await api(delOn.base, 'DELETE', `/streams/${removed}`, undefined, token)).status, 200);
+  await waitFor(() => (openPerPath(origin).get(`/live/c${CHANNELS - 2}.ts`) ?? 0) === 0, 3_000, 'the deleted channel\'s provider connection closed');
+  for (const node of nodes) assert.equal((await api(node.base, 'GET', `/streams/${removed}`, undefined, token)).status, 404, `deleted on ${node.base}`);
+  players.delete(removed);
+
   // The relay route is for nodes only.
   const refused = await api(nodes[0]?.base ?? '', 'GET', `/internal/relay/${ids[0]}`);
   assert.equal(refused.status, 401);
 
   // kill -9 the owner of channel 0: every viewer that lost its connection reconnects to a surviving node.
-  const store = new RedisClient(parseRedisUrl(redisUrl));
-  t.after(() => store.close());
-  await store.waitReady();
   const lease = await store.command(['GET', `m3up:lease:{${ids[0]}}`]);
   assert.ok(Buffer.isBuffer(lease), 'channel 0 has a lease');
   const ownerPid = Number(lease.toString().split('|')[0]?.split('-').at(-2));
@@ -146,9 +186,9 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
     }),
   );
   const worst = Math.max(...back);
-  console.log(`# failover after kill -9: ${cut.length} cut viewers all playing again within ${Math.round(worst)} ms (lease TTL ${LEASE_TTL_S} s)`);
+  console.log(`failover after kill -9: ${cut.length} cut viewers all playing again within ${Math.round(worst)} ms (lease TTL ${LEASE_TTL_S} s)`);
   await waitFor(() => [...openPerPath(origin).values()].every((n) => n === 1), 5_000, 'one provider connection per channel after failover');
-  assert.ok(openPerPath(origin).size <= CHANNELS);
+  assert.equal(openPerPath(origin).size, CHANNELS - 1, 'every channel still watched has its one provider connection');
 
   // Redis stopped: a channel nobody watches yet is refused with 503; the running ones keep playing past the lease.
   const running = survivors.map((n) => players.get(watched[1] ?? '')?.[nodes.indexOf(n)]).filter((p): p is Player => p !== undefined && !p.res.destroyed);
@@ -163,7 +203,16 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
 
   // Redis back: the nodes reconnect by themselves and the new channel plays.
   await redis.startProcess();
+  // The store came back empty: the nodes write back the definitions they know.
+  const store2 = new RedisClient(parseRedisUrl(redisUrl));
+  t.after(() => store2.close());
+  await store2.waitReady();
   const late = await playUntilBytes(t, survivors.map((n) => `${n.base}/stream/${spare}`), 10_000);
   assert.ok(late.bytes > 0);
   await waitFor(() => (openPerPath(origin).get(`/live/c${CHANNELS}.ts`) ?? 0) === 1, 2_000, 'one provider connection for the new channel');
+  // Everything but the deleted channel, plus the HLS stream.
+  for (let i = 0; (await store2.command(['SCARD', 'm3up:streams'])) !== ids.length; i++) {
+    assert.ok(i < 50, 'definitions written back to the restarted store');
+    await new Promise((r) => setTimeout(r, 100));
+  }
 });

@@ -1,6 +1,6 @@
 // Cluster mode's parts, put together for the composition root (SPEC §16): shared definitions, presence counts,
 // channel leases and the relay client, over one ClusterLink. Absent (CLUSTER_REDIS_URL unset), the app is one node.
-import type { Registry, StreamRecord } from '../../core/registry.ts';
+import type { Registry, StreamInput, StreamRecord } from '../../core/registry.ts';
 import { RedisError } from '../../core/redis/errors.ts';
 import { ClusterUnavailableError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -45,7 +45,12 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
     },
 
     /** Before listening: every definition in the store is here, and later changes follow. */
-    async load(streams: StreamService): Promise<number> {
+    async load(streams: StreamService, registry: Registry): Promise<number> {
+      // Before follow(): its reload after a reconnect then reads what this node wrote back.
+      link.onReconnect(() => {
+        definitions.republish([...registry.streams()].map((s) => [s.id, inputOf(s)]));
+        link.republishSecret();
+      });
       definitions.follow({ apply: (id, input) => streams.applyShared(id, input), remove: (id) => streams.removeShared(id) });
       const all = await definitions.all();
       for (const [id, input] of all) streams.applyShared(id, input);
@@ -72,5 +77,22 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
       await presence.stop();
       await link.close();
     },
+  };
+}
+
+/** The definition of a stream as it was created (what POST /streams gave), for writing it back. */
+function inputOf(s: StreamRecord): StreamInput {
+  return {
+    url: s.url,
+    failoverUrls: s.failoverUrls,
+    userAgent: s.userAgent,
+    headers: s.headers,
+    metadata: s.metadata,
+    kind: s.kind,
+    resolverUrl: s.resolverUrl,
+    strictLiveTs: s.strictLiveTs,
+    useStickySession: s.useStickySession,
+    shareUpstream: s.shareUpstream,
+    silence: s.silence,
   };
 }

@@ -82,6 +82,16 @@ export function createSharedDefinitions(link: ClusterLink, logger: Logger) {
       ));
     },
 
+    /**
+     * After a reconnect: definitions this node knows are written back where missing (SET NX), so a Redis restarted
+     * without persistence gets them again; the commands go out before any read issued after this call.
+     */
+    republish(entries: Iterable<[string, StreamInput]>): void {
+      for (const [id, input] of entries) {
+        track(Promise.all([redis.command(['SET', clusterKeys.stream(id), JSON.stringify(input), 'NX']), redis.command(['SADD', clusterKeys.streams, id])]));
+      }
+    },
+
     /** Resolves when every write so far reached Redis; rejects when one failed. */
     async flushed(): Promise<void> {
       await Promise.all([...inFlight]);

@@ -22,6 +22,8 @@ export interface ClusterLink {
   /** Pub/sub on its own connection; `onReconnect` runs after the subscriber reconnected (messages may be lost). */
   listen(channel: string, handler: ChannelListener): void;
   onReconnect(handler: () => void): void;
+  /** Writes the shared URL secret back if the store lost it (a restart without persistence). */
+  republishSecret(): void;
   close(): Promise<void>;
 }
 
@@ -59,6 +61,11 @@ export async function connectCluster(config: ClusterConfig, configuredSecret: Bu
     },
     onReconnect(handler) {
       reconnects.push(handler);
+    },
+    republishSecret() {
+      // A configured URL_SECRET stays out of the store: only the shared, generated one is kept there.
+      if (configuredSecret !== undefined) return;
+      redis.command(['SET', clusterKeys.urlSecret, urlSecret.toString('hex'), 'NX']).catch((err: unknown) => logger.warn('URL secret not written back', { error: String(err) }));
     },
     async close() {
       subscriber.close();
