@@ -3,69 +3,19 @@
 // node; a SIGKILLed owner's viewers reconnect to another node and play; with Redis stopped a new channel gets 503
 // CLUSTER_UNAVAILABLE while the running ones go on, and once Redis is back the new channel plays.
 import assert from 'node:assert/strict';
-import { dirname, join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
 import { RedisClient } from '../../src/core/redis/client.ts';
 import { parseRedisUrl } from '../../src/core/redis/url.ts';
-import { startOrigin, waitFor, type Origin } from '../helpers/origin.ts';
+import { counts, LEASE_TTL_S, openPerPath, playUntilBytes, startNode, token } from '../helpers/cluster.ts';
+import { startOrigin, waitFor } from '../helpers/origin.ts';
 import { openPlayer, type Player } from '../helpers/player.ts';
 import { RedisServer, requireRedis } from '../helpers/redis-server.ts';
-import { cleanEnv, spawnProxy, type SpawnedProxy } from '../helpers/spawn-proxy.ts';
+import type { SpawnedProxy } from '../helpers/spawn-proxy.ts';
 import { api } from '../helpers/start-proxy.ts';
 import { playlistUris } from '../helpers/hls.ts';
 
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const MAIN = join(ROOT, 'src', 'main.ts');
 const CHANNELS = 10;
-const SECRET = 'cluster-e2e-secret-0123456789';
-const LEASE_TTL_S = 2;
 const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\nseg0.ts\n#EXT-X-ENDLIST\n';
-
-interface StreamList {
-  streams: Array<{ stream_id: string; client_count: number }>;
-}
-
-async function startNode(t: TestContext, redisUrl: string): Promise<SpawnedProxy> {
-  const env = cleanEnv({ CLUSTER_REDIS_URL: redisUrl, CLUSTER_SECRET: SECRET, CLUSTER_LEASE_TTL: String(LEASE_TTL_S), API_TOKEN: 'tok' });
-  return spawnProxy(t, process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env });
-}
-
-const token = { 'x-api-token': 'tok' };
-
-async function counts(node: SpawnedProxy): Promise<Map<string, number>> {
-  const r = await api(node.base, 'GET', '/streams', undefined, token);
-  assert.equal(r.status, 200);
-  return new Map((r.body as StreamList).streams.map((s) => [s.stream_id, s.client_count]));
-}
-
-/** Live provider connections open right now, per channel path (HLS requests leave kept-alive sockets: not counted). */
-function openPerPath(origin: Origin): Map<string, number> {
-  const m = new Map<string, number>();
-  for (const r of origin.requests) if (r.path.startsWith('/live/') && !r.isSocketClosed()) m.set(r.path, (m.get(r.path) ?? 0) + 1);
-  return m;
-}
-
-/** Plays `url`, retrying a refused or cut attempt, until bytes arrive; bounded by `timeoutMs`. */
-async function playUntilBytes(t: TestContext, urls: string[], timeoutMs: number): Promise<Player> {
-  const deadline = performance.now() + timeoutMs;
-  for (let i = 0; performance.now() < deadline; i++) {
-    const url = urls[i % urls.length] ?? '';
-    try {
-      const p = await openPlayer(t, url);
-      if (p.res.statusCode === 200) {
-        await p.waitBytes(1, Math.max(1, deadline - performance.now()));
-        return p;
-      }
-      p.leave();
-    } catch (err) {
-      // Refused (the node is dead) or cut before a byte: the player tries again, as real players do.
-      void err;
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`no bytes from ${urls.join(', ')} within ${timeoutMs} ms`);
-}
 
 test('§16 three nodes, one Redis: one provider connection per channel, shared counts, failover after kill -9, Redis down', { timeout: 90_000 }, async (t) => {
   if (!requireRedis(t)) return;
