@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import {
-  AppError, BadTokenError, BodyTooLargeError, ConflictError, ForbiddenError, InvalidJsonError, MethodNotAllowedError,
+  AppError, BadTokenError, ClusterUnavailableError, BodyTooLargeError, ConflictError, ForbiddenError, InvalidJsonError, MethodNotAllowedError,
   NotFoundError, ShuttingDownError, UnauthorizedError, UpstreamError, UpstreamStatusError, UpstreamTimeoutError,
   ValidationError, echoInput, isClientGone, toBody,
 } from '../../src/errors.ts';
@@ -22,6 +22,7 @@ test('§9 the catalogue maps each error to its status and stable code', () => {
     [new UpstreamError(), 502, 'UPSTREAM_FAILED'],
     [new UpstreamStatusError(404), 502, 'UPSTREAM_STATUS'],
     [new ShuttingDownError(), 503, 'SHUTTING_DOWN'],
+    [new ClusterUnavailableError(), 503, 'CLUSTER_UNAVAILABLE'],
     [new UpstreamTimeoutError(), 504, 'UPSTREAM_TIMEOUT'],
   ];
   for (const [err, status, code] of table) {
