@@ -8,6 +8,13 @@ import { NO_STATE, type StateSync } from './state/sync.ts';
 import type { FailoverResolver } from './upstream/resolver.ts';
 import { createHash } from 'node:crypto';
 
+/**
+ * SPEC §16, so that each event is emitted once cluster-wide: a `relay` session is another node fetching a stream
+ * from its owner here (no client events: that node reports its own viewer); a `relayed` viewer is fed from another
+ * node (no stream_started/stopped here: the owner, which holds the provider connection, emits them).
+ */
+export type SessionRole = 'viewer' | 'relay' | 'relayed';
+
 export type DisconnectReason = 'closed' | 'deleted' | 'kicked' | 'timeout' | 'error' | 'shutdown' | 'evicted';
 
 /** stream_stopped's data.reason, the reference's words (SPEC §6). */
@@ -84,10 +91,14 @@ export function createStreamService(deps: StreamServiceDeps) {
     return { client_id: c.clientId, ip_address: c.ip, user_agent: c.userAgent, username: c.username };
   }
 
+  /** Keys of the sessions opened with the `relay` role: they emit no client events. */
+  const relaySessions = new Set<string>();
+
   /** Removes one client session and emits client_disconnected, once: a second call for the same session is a no-op. */
   function endClient(client: ClientRecord, reason: DisconnectReason): void {
     const removed = registry.removeClient(client.key);
     if (!removed) return;
+    const quiet = relaySessions.delete(removed.key);
     const stream = registry.getStream(client.streamId);
     const data = {
       ...clientData(removed),
@@ -96,8 +107,8 @@ export function createStreamService(deps: StreamServiceDeps) {
       segments_served: removed.segmentsServed,
       duration_seconds: Math.max(0, (registry.now() - removed.createdAt) / 1000),
     };
-    if (stream) emit('client_disconnected', stream, data);
-    logger.info('client disconnected', {
+    if (stream && !quiet) emit('client_disconnected', stream, data);
+    logger.info(quiet ? 'relay session ended' : 'client disconnected', {
       stream: removed.streamId,
       client: removed.clientId,
       reason,
@@ -105,7 +116,9 @@ export function createStreamService(deps: StreamServiceDeps) {
     });
     // The editor counts provider connections by these events: the last viewer gone stops the stream at once. A stream
     // being removed stops with the removal's reason instead (its viewers may end synchronously while it is aborted).
-    if (stream && !removing.has(stream.id) && registry.clientCount(stream.id) === 0) markStopped(stream, 'last_client_disconnected');
+    // This node's sessions, relay sessions included: on one node the same as clientCount; in a cluster the owner
+    // stops when its provider connection has nobody left to feed, whatever the other nodes' counts say.
+    if (stream && !removing.has(stream.id) && registry.clientsOf(stream.id).length === 0) markStopped(stream, 'last_client_disconnected');
   }
 
   /** Issue 14: a new client past the client limits first ends the least recently active idle HLS clients. */
@@ -140,6 +153,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     if (reason !== 'shutdown') state.changed();
     if (reason !== 'shutdown' && !applyingShared) deps.directory?.removed(id);
     for (const c of removed.clients) {
+      if (relaySessions.delete(c.key)) continue;
       emit('client_disconnected', stream, {
         ...clientData(c),
         reason: clientReason,
@@ -188,7 +202,8 @@ export function createStreamService(deps: StreamServiceDeps) {
       state.changed();
       deps.directory?.published(id, shared);
       if (result.created) {
-        markStarted(result.stream);
+        // SPEC §16: in a cluster the owner emits it, when it opens the provider connection for the first viewer.
+        if (deps.directory === undefined) markStarted(result.stream);
         logger.info('stream created', { stream: id, kind: input.kind });
       }
       return result;
@@ -302,10 +317,15 @@ export function createStreamService(deps: StreamServiceDeps) {
       return client;
     },
 
-    openSession(stream: StreamRecord, clientId: string, info: ClientInfo): ClientRecord {
+    openSession(stream: StreamRecord, clientId: string, info: ClientInfo, role: SessionRole = 'viewer'): ClientRecord {
       makeRoom(stream.id, null);
       const client = registry.openSession(stream, clientId, info);
-      markStarted(stream);
+      if (role !== 'relayed') markStarted(stream);
+      if (role === 'relay') {
+        relaySessions.add(client.key);
+        logger.info('relay session opened', { stream: stream.id, client: clientId });
+        return client;
+      }
       emit('client_connected', stream, clientData(client));
       logger.info('client connected', { stream: stream.id, client: clientId, kind: 'continuous' });
       return client;

@@ -13,6 +13,7 @@ import { RedisServer, requireRedis } from '../helpers/redis-server.ts';
 import type { SpawnedProxy } from '../helpers/spawn-proxy.ts';
 import { api } from '../helpers/start-proxy.ts';
 import { playlistUris } from '../helpers/hls.ts';
+import { startReceiver } from '../helpers/webhook-receiver.ts';
 
 const CHANNELS = 10;
 const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:0\n#EXTINF:2.0,\nseg0.ts\n#EXT-X-ENDLIST\n';
@@ -31,6 +32,11 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
     '/vod/seg0.ts': { kind: 'file', body: segment, contentType: 'video/mp2t' },
   });
   const nodes = await Promise.all([startNode(t, redisUrl), startNode(t, redisUrl), startNode(t, redisUrl)]);
+
+  // Every node reports to one receiver: each event must arrive once, from the node it belongs to.
+  const receiver = await startReceiver(t);
+  const events = ['stream_started', 'stream_stopped', 'client_connected', 'client_disconnected'];
+  for (const node of nodes) assert.equal((await api(node.base, 'POST', '/webhooks', { url: receiver.url, events }, token)).status, 200);
 
   // Definitions created round-robin on the three nodes are known on every node.
   const ids: string[] = [];
@@ -78,6 +84,14 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   for (let i = 0; i < CHANNELS; i++) assert.equal(open.get(`/live/c${i}.ts`), 1, `one provider connection for channel ${i}`);
   assert.equal(origin.requests.filter((r) => r.path.startsWith('/live/')).length, CHANNELS, 'no channel was ever requested twice');
 
+  // Once cluster-wide: stream_started by the owner only, client_connected by each viewer's node, none for relays.
+  await receiver.until(() => receiver.ofType('client_connected').length >= watched.length * 3, 'client_connected of every viewer');
+  await new Promise((r) => setTimeout(r, 300));
+  for (const id of watched) {
+    assert.equal(receiver.ofType('client_connected').filter((d) => d.event.stream_id === id).length, 3, `client_connected of ${id}`);
+    assert.equal(receiver.ofType('stream_started').filter((d) => d.event.stream_id === id).length, 1, `stream_started of ${id}`);
+  }
+
   // Viewer counts are cluster-wide: 3 per channel on every node (presence refreshes every 0.5 s).
   const deadlineCounts = performance.now() + 5_000;
   for (;;) {
@@ -109,6 +123,10 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   await waitFor(() => (openPerPath(origin).get(`/live/c${CHANNELS - 2}.ts`) ?? 0) === 0, 3_000, 'the deleted channel\'s provider connection closed');
   for (const node of nodes) assert.equal((await api(node.base, 'GET', `/streams/${removed}`, undefined, token)).status, 404, `deleted on ${node.base}`);
   players.delete(removed);
+  await receiver.until(() => receiver.ofType('stream_stopped').some((d) => d.event.stream_id === removed), 'stream_stopped of the deleted channel');
+  await new Promise((r) => setTimeout(r, 300));
+  const stops = receiver.ofType('stream_stopped').filter((d) => d.event.stream_id === removed);
+  assert.deepEqual(stops.map((d) => d.event.data['reason']), ['manual_deletion'], 'one stream_stopped, from the owner');
 
   // The relay route is for nodes only.
   const refused = await api(nodes[0]?.base ?? '', 'GET', `/internal/relay/${ids[0]}`);

@@ -83,7 +83,7 @@ export function createRelayClient(deps: RelayClientDeps) {
       up.destroy();
       return true;
     }
-    const client = streams.openSession(stream, v.clientId, v.info);
+    const client = streams.openSession(stream, v.clientId, v.info, 'relayed');
     const headers: Record<string, string | string[]> = {};
     for (const [k, val] of Object.entries(up.headers)) if (val !== undefined && !DROP.has(k)) headers[k] = val;
     res.writeHead(200, headers);

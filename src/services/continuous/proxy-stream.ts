@@ -88,7 +88,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       const hub = await share.find(stream.id);
       if (hub) {
         if (res.destroyed) return;
-        const client = streams.openSession(stream, p.clientId, p.info);
+        const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
         res.writeHead(hub.status, hub.headers);
         await share.join(hub, res, client);
         return;
@@ -114,7 +114,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       const hub = await share.find(stream.id);
       if (res.destroyed) return;
       if (hub) {
-        const client = streams.openSession(stream, p.clientId, p.info);
+        const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
         res.writeHead(hub.status, hub.headers);
         await share.join(hub, res, client);
         return;
@@ -210,7 +210,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     }
 
     const { userAgent } = requestHeaders(p);
-    const client = streams.openSession(stream, p.clientId, p.info);
+    const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
     res.writeHead(status, outHeaders);
     if (settleClaim && deps.share && plan.kind === 'live' && status === 200) {
       // The first viewer's answer becomes the stream's: the feed below belongs to the stream, not to this viewer.
