@@ -178,6 +178,11 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   const late = await playUntilBytes(t, survivors.map((n) => `${n.base}/stream/${spare}`), 10_000);
   assert.ok(late.bytes > 0);
   await waitFor(() => (openPerPath(origin).get(`/live/c${CHANNELS}.ts`) ?? 0) === 1, 2_000, 'one provider connection for the new channel');
+  // The channel that played on through the outage holds its lease again (renewed, or taken back in the empty store).
+  for (let i = 0; !Buffer.isBuffer(await store2.command(['GET', `m3up:lease:{${watched[1]}}`])); i++) {
+    assert.ok(i < 50, 'the running channel took its lease back');
+    await new Promise((r) => setTimeout(r, 100));
+  }
   // Everything but the deleted channel, plus the HLS stream.
   for (let i = 0; (await store2.command(['SCARD', 'm3up:streams'])) !== ids.length; i++) {
     assert.ok(i < 50, 'definitions written back to the restarted store');
