@@ -22,8 +22,6 @@ export { placeResolvedUrl, urlRing } from './url-ring.ts';
 export interface ClientPresence {
   /** Viewers of the stream (or of every stream) on the other nodes, as last seen. */
   remoteCount(streamId?: string): number;
-  /** A session another node holds to relay the stream: not a viewer (that node counts its own). */
-  isRelay(clientId: string): boolean;
 }
 
 export interface Registry {
@@ -300,7 +298,7 @@ export class MemoryRegistry implements Registry {
     const presence = this.#presence;
     if (presence === undefined) return local;
     let relays = 0;
-    for (const c of streamId === undefined ? this.#clients.values() : this.clientsOf(streamId)) if (presence.isRelay(c.clientId)) relays++;
+    for (const c of streamId === undefined ? this.#clients.values() : this.clientsOf(streamId)) if (c.relay === true) relays++;
     return local - relays + presence.remoteCount(streamId);
   }
 

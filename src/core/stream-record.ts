@@ -82,6 +82,8 @@ export interface ClientRecord extends ClientInfo {
   lastAccess: number;
   /** Continuous sessions: bytesServed when lastAccess was last refreshed (refreshSessions). */
   bytesAtRefresh: number;
+  /** SPEC §16: another node relaying the stream from this one; not a viewer (that node counts its own). */
+  relay?: boolean;
 }
 
 /** Bounds on client records (issue 14: a flood of fresh client ids must not grow memory without end). */

@@ -91,14 +91,11 @@ export function createStreamService(deps: StreamServiceDeps) {
     return { client_id: c.clientId, ip_address: c.ip, user_agent: c.userAgent, username: c.username };
   }
 
-  /** Keys of the sessions opened with the `relay` role: they emit no client events. */
-  const relaySessions = new Set<string>();
-
   /** Removes one client session and emits client_disconnected, once: a second call for the same session is a no-op. */
   function endClient(client: ClientRecord, reason: DisconnectReason): void {
     const removed = registry.removeClient(client.key);
     if (!removed) return;
-    const quiet = relaySessions.delete(removed.key);
+    const quiet = removed.relay === true;
     const stream = registry.getStream(client.streamId);
     const data = {
       ...clientData(removed),
@@ -153,7 +150,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     if (reason !== 'shutdown') state.changed();
     if (reason !== 'shutdown' && !applyingShared) deps.directory?.removed(id);
     for (const c of removed.clients) {
-      if (relaySessions.delete(c.key)) continue;
+      if (c.relay === true) continue;
       emit('client_disconnected', stream, {
         ...clientData(c),
         reason: clientReason,
@@ -322,7 +319,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       const client = registry.openSession(stream, clientId, info);
       if (role !== 'relayed') markStarted(stream);
       if (role === 'relay') {
-        relaySessions.add(client.key);
+        client.relay = true;
         logger.info('relay session opened', { stream: stream.id, client: clientId });
         return client;
       }

@@ -63,7 +63,7 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
         {
           perStream() {
             const counts = new Map<string, number>();
-            for (const c of registry.clients()) if (!presence.presence.isRelay(c.clientId)) counts.set(c.streamId, (counts.get(c.streamId) ?? 0) + 1);
+            for (const c of registry.clients()) if (c.relay !== true) counts.set(c.streamId, (counts.get(c.streamId) ?? 0) + 1);
             return counts;
           },
         },

@@ -1,14 +1,11 @@
 // Viewer counts cluster-wide (SPEC §16): every tick a node writes its own viewers per stream to a key that expires
 // by itself (never an INCR/DECR counter that can drift: research/scale-out.md §1.4) and reads the other nodes'.
 // A dead node's counts vanish with its key. Relay sessions (a peer node fetching from the owner) are not viewers:
-// the peer counts its own viewers, so they are left out here and in the local figure.
+// the peer counts its own viewers, so the caller leaves them out of the local figures.
 import { clusterKeys } from './keys.ts';
 import type { ClusterLink } from './link.ts';
 import type { ClientPresence } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
-
-/** The client id a relaying node uses on the owner: sessions with it are not viewers. */
-export const RELAY_CLIENT_PREFIX = 'cluster-relay:';
 
 
 export interface LocalViewers {
@@ -57,7 +54,6 @@ export function createPresence(link: ClusterLink, logger: Logger, tickMs = 500) 
 
   const presence: ClientPresence = {
     remoteCount: (streamId) => (streamId === undefined ? remoteTotal : (remote.get(streamId) ?? 0)),
-    isRelay: (clientId) => clientId.startsWith(RELAY_CLIENT_PREFIX),
   };
 
   return {

@@ -10,7 +10,6 @@ import type { Logger } from '../../log.ts';
 import { DISCONNECT_REASONS } from '../continuous/proxy-session.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
-import { RELAY_CLIENT_PREFIX } from './presence.ts';
 
 export const RELAY_PATH = '/internal/relay/';
 /** Header naming the asking node, for the owner's log. */
@@ -118,7 +117,7 @@ export function createRelayClient(deps: RelayClientDeps) {
   return { serve };
 }
 
-/** The client id the owner records for a relaying node's session (not counted as a viewer: presence.ts). */
+/** The client id the owner records for a relaying node's session, for the logs and /streams/{id}. */
 export function relayClientId(nodeId: string): string {
-  return `${RELAY_CLIENT_PREFIX}${nodeId}`;
+  return `cluster-relay:${nodeId}`;
 }
