@@ -5,16 +5,20 @@
 //   relay:  the owner plays the channel for a relay session of node B only; the viewer plays on node B.
 // Figures: CPU seconds per GB delivered (both node processes), packet delay p50/p95 (origin write -> viewer read),
 // and a new viewer's time to first byte on the running channel.
-// Run: node --import tsx test/bench/cluster-relay.ts [--seconds=8] [--rate=8]   (rate: MB/s of the channel)
+// Run: node --import tsx test/bench/cluster-relay.ts [--seconds=8] [--rate=8]   (rate: MB/s of the channel), or
+// `npm run bench -- --only=relay` (part of the full bench too).
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import http from 'node:http';
-import { RedisServer } from '../helpers/redis-server.ts';
-import { createStream, startProxy, type ProxyProcess } from './proxy.ts';
+import { fileURLToPath } from 'node:url';
+import { createStream, freePort, startProxy, type ProxyProcess } from './proxy.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 
 const arg = (name: string, def: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
-const SECONDS = arg('seconds', 8);
-const RATE = arg('rate', 8) * 1e6;
+let SECONDS = arg('seconds', 8);
+let RATE = arg('rate', 8) * 1e6;
 const TICK_MS = 10;
+const REDIS = '/usr/bin/redis-server';
 const PACKET = 188;
 const SECRET = 'bench-cluster-secret-0123456789';
 
@@ -89,7 +93,24 @@ function view(url: string, measuring: () => boolean): Viewer {
 }
 
 /** `before` runs before the measured viewer opens `url`, `after` once it has its first byte. */
-async function measure(label: string, nodes: ProxyProcess[], url: string, hooks: { before?: () => Promise<void>; after?: () => void } = {}): Promise<void> {
+/** redis-server on a free loopback port, no persistence; the bench does not load node:test helpers. */
+async function startRedis(): Promise<{ port: number; stop(): Promise<void> }> {
+  const port = await freePort();
+  const child = spawn(REDIS, ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await new Promise<void>((resolve, reject) => {
+    let out = '';
+    child.stdout.on('data', (d: Buffer) => {
+      out += d.toString();
+      if (out.includes('Ready to accept connections')) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`redis-server exited ${code}`)));
+  });
+  child.stdout.resume();
+  const exited = new Promise<void>((r) => child.once('exit', () => r()));
+  return { port, stop: () => (child.kill('SIGKILL'), exited) };
+}
+
+async function measure(label: string, nodes: ProxyProcess[], url: string, hooks: { before?: () => Promise<void>; after?: () => void } = {}): Promise<string> {
   let on = false;
   await hooks.before?.();
   const v = view(url, () => on);
@@ -112,35 +133,48 @@ async function measure(label: string, nodes: ProxyProcess[], url: string, hooks:
   }
   v.leave();
   const gb = v.bytes / 1e9;
-  console.log(
-    `${label.padEnd(7)} ${(v.bytes / 1e6 / elapsed).toFixed(1).padStart(6)} MB/s  CPU ${(cpu / gb).toFixed(2).padStart(6)} s/GB  delay p50 ${median(v.delays).toFixed(2)} ms p95 ${percentile(v.delays, 95).toFixed(2)} ms  join ${median(joins).toFixed(1)} ms`,
+  return (
+    `${label.padEnd(7)} ${(v.bytes / 1e6 / elapsed).toFixed(1).padStart(6)} MB/s  CPU ${(cpu / gb).toFixed(2).padStart(6)} s/GB  delay p50 ${median(v.delays).toFixed(2)} ms p95 ${percentile(v.delays, 95).toFixed(2)} ms  join ${median(joins).toFixed(1)} ms`
   );
 }
 
-const redis = await RedisServer.start();
-const origin = await startOrigin();
-const env = { CLUSTER_REDIS_URL: `redis://127.0.0.1:${redis.port}`, CLUSTER_SECRET: SECRET, CLUSTER_LEASE_TTL: '10' };
-const nodes: ProxyProcess[] = [];
-try {
-  nodes.push(await startProxy(env), await startProxy(env));
-  const [a, b] = nodes as [ProxyProcess, ProxyProcess];
-  console.log(`one live channel at ${(RATE / 1e6).toFixed(0)} MB/s, ${SECONDS} s per case, CPU of both nodes`);
-  const direct = await createStream(a.base, `${origin.base}/live/direct.ts`);
-  const relayed = await createStream(a.base, `${origin.base}/live/relayed.ts`);
-  if ('error' in direct || 'error' in relayed) throw new Error('POST /streams failed');
-  await measure('direct', nodes, `${a.base}${direct.endpoint}`);
+/** The report lines: a header and one line per case (direct, relay). */
+export async function benchRelay(opts: { seconds: number; rateMBps: number }): Promise<string[]> {
+  if (!existsSync(REDIS)) return [`relay cost: skipped (${REDIS} not installed)`];
+  SECONDS = opts.seconds;
+  RATE = opts.rateMBps * 1e6;
+  const redis = await startRedis();
+  const origin = await startOrigin();
+  const env = { CLUSTER_REDIS_URL: `redis://127.0.0.1:${redis.port}`, CLUSTER_SECRET: SECRET, CLUSTER_LEASE_TTL: '10' };
+  const nodes: ProxyProcess[] = [];
+  try {
+    nodes.push(await startProxy(env), await startProxy(env));
+    const [a, b] = nodes as [ProxyProcess, ProxyProcess];
+    const lines = [`relay cost (SPEC §16): one live channel at ${opts.rateMBps} MB/s, ${SECONDS} s per case, CPU of both nodes, two nodes on one redis-server`];
+    const direct = await createStream(a.base, `${origin.base}/live/direct.ts`);
+    const relayed = await createStream(a.base, `${origin.base}/live/relayed.ts`);
+    if ('error' in direct || 'error' in relayed) throw new Error('POST /streams failed');
+    lines.push(await measure('direct', nodes, `${a.base}${direct.endpoint}`));
   // Node A must own the channel: a viewer on A opens it, node B relays it for the measured viewer, A's viewer leaves
   // (the relay session keeps the channel on A).
-  let holder: Viewer | undefined;
-  await measure('relay', nodes, `${b.base}${relayed.endpoint}`, {
-    before: async () => {
-      holder = view(`${a.base}${relayed.endpoint}`, () => false);
-      await holder.firstByteMs;
-    },
-    after: () => holder?.leave(),
-  });
-} finally {
-  for (const n of nodes) await n.stop();
-  await origin.close();
-  await redis.stop();
+    let holder: Viewer | undefined;
+    lines.push(
+      await measure('relay', nodes, `${b.base}${relayed.endpoint}`, {
+        before: async () => {
+          holder = view(`${a.base}${relayed.endpoint}`, () => false);
+          await holder.firstByteMs;
+        },
+        after: () => holder?.leave(),
+      }),
+    );
+    return lines;
+  } finally {
+    for (const n of nodes) await n.stop();
+    await origin.close();
+    await redis.stop();
+  }
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  for (const line of await benchRelay({ seconds: SECONDS, rateMBps: RATE / 1e6 })) console.log(line);
 }

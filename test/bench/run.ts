@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,cold,hlsviewers,paced,small,shared,state,hooks
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,cold,hlsviewers,paced,small,shared,state,hooks,relay
 // (cold: only the HLS playlist rows, first fetch on a new stream, median of COLD_REPS runs).
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
@@ -15,6 +15,7 @@ import { SHARED_METRICS, sharedChannel, sharedChannelRows } from './shared-chann
 import { createResults, log, missingRoute, rotated, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 import { benchState } from './state.ts';
+import { benchRelay } from './cluster-relay.ts';
 import { benchWebhooks, webhookRows } from './webhooks.ts';
 import { renderTable, type Row } from './table.ts';
 
@@ -344,7 +345,8 @@ async function main(): Promise<void> {
     if (want('shared')) log(`1 channel × ${SHARED.viewers} viewers…`);
     for (let rep = 0; want('shared') && rep < P.reps; rep++) for (const t of rotated(live, rep)) await sharedChannel(results, children, t, originBase, proxy?.base, SHARED, rep);
     if (want('hooks')) await benchWebhooks(results, proxy?.base, P.reps);
-    printReport(loadBefore, want('state') ? await benchState(QUICK) : [], viewersTable);
+    const stateLines = want('state') ? await benchState(QUICK) : [];
+    printReport(loadBefore, want('relay') ? [...stateLines, ...(await benchRelay({ seconds: QUICK ? 4 : 10, rateMBps: 20 }))] : stateLines, viewersTable);
   } finally {
     await cleanup();
   }
