@@ -186,6 +186,10 @@ test('a broadcast whose programme ended shows stopped, one whose FFmpeg failed s
   const item = ended.broadcast(stopped, 'net-end')!;
   assert.deepEqual([item.pid, item.current_segment_number, item.error_message, item.stop], [pid, 9, null, null]);
   assert.equal(stopped.processes[0]?.total, 1, 'a finished broadcast stays listed for a while');
+  // Running broadcasts are listed before finished ones.
+  await ended.start('net-next');
+  const both = await ended.feed.next<DashboardSnapshot>((s) => s.processes[0]?.total === 2, ended.feed.events.indexOf(stopped) + 1);
+  assert.deepEqual(both.processes[0]?.items.map((p) => [p.id, p.status]), [['net-next', 'running'], ['net-end', 'stopped']]);
 
   const failing = await broadcastScene(t, { segments: 4, delay: 0.3, exitCode: 1 });
   await failing.start('net-fail');
