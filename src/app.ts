@@ -24,6 +24,7 @@ import { dashboardSnapshot } from './services/dashboard-snapshot.ts';
 // Broadcasts (issue 23)
 import { broadcastRoutes } from './http/routes/broadcast.ts';
 import { BroadcastManager } from './services/broadcast/manager.ts';
+import { broadcastProcesses } from './services/broadcast/dashboard-view.ts';
 import { ChildSet } from './core/process/child-set.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
@@ -191,7 +192,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     logDropped: () => logger.droppedWrites?.() ?? 0,
   });
   const dashboardEvents = createSseHub({
-    payload: () => dashboardSnapshot(registry, share),
+    // Called from the first subscription on, when `broadcasts` below exists. Transcodes: one more provider here.
+    payload: () => dashboardSnapshot(registry, share, [broadcastProcesses(broadcasts)]),
     intervalMs: 1_000,
     onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
   });
