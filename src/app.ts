@@ -191,12 +191,6 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
   });
-  const dashboardEvents = createSseHub({
-    // Called from the first subscription on, when `broadcasts` below exists. Transcodes: one more provider here.
-    payload: () => dashboardSnapshot(registry, share, [broadcastProcesses(broadcasts)]),
-    intervalMs: 1_000,
-    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
-  });
   // Every FFmpeg the app runs, stopped at close (SPEC §13, §14).
   const children = new ChildSet();
   const broadcasts = new BroadcastManager({
@@ -210,6 +204,12 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     callbackBackoffMs: options.broadcastCallbackBackoffMs,
     children,
     logger,
+  });
+  const dashboardEvents = createSseHub({
+    // Transcodes: one more provider here.
+    payload: () => dashboardSnapshot(registry, share, [broadcastProcesses(broadcasts)]),
+    intervalMs: 1_000,
+    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
   });
   let shuttingDown = false;
 
