@@ -25,6 +25,7 @@ import { dashboardSnapshot } from './services/dashboard-snapshot.ts';
 // Broadcasts (issue 23)
 import { broadcastRoutes } from './http/routes/broadcast.ts';
 import { BroadcastManager } from './services/broadcast/manager.ts';
+import { broadcastProcesses } from './services/broadcast/dashboard-view.ts';
 import { ChildSet } from './core/process/child-set.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
@@ -210,11 +211,6 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
   });
-  const dashboardEvents = createSseHub({
-    payload: () => dashboardSnapshot(registry, share),
-    intervalMs: 1_000,
-    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
-  });
   // Every FFmpeg the app runs, stopped at close (SPEC §13, §14).
   const children = new ChildSet();
   const broadcasts = new BroadcastManager({
@@ -228,6 +224,12 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     callbackBackoffMs: options.broadcastCallbackBackoffMs,
     children,
     logger,
+  });
+  const dashboardEvents = createSseHub({
+    // Transcodes: one more provider here.
+    payload: () => dashboardSnapshot(registry, share, [broadcastProcesses(broadcasts)]),
+    intervalMs: 1_000,
+    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
   });
   let shuttingDown = false;
 
