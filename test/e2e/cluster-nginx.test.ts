@@ -53,7 +53,7 @@ test('§16 deploy/cluster/nginx.conf: a channel\'s viewers land on its owner; af
 
   const ids: string[] = [];
   for (let i = 0; i < CHANNELS; i++) {
-    const r = await api(lb, 'POST', '/streams', { url: origin.url(`/live/c${i}.ts`) }, token);
+    const r = await api(lb, 'POST', '/streams', { url: origin.url(`/live/c${i}.ts`), metadata: { provider: 'p' } }, token);
     assert.equal(r.status, 200);
     ids.push((r.body as { stream_id: string }).stream_id);
   }
@@ -72,6 +72,20 @@ test('§16 deploy/cluster/nginx.conf: a channel\'s viewers land on its owner; af
     assert.deepEqual([...local].sort(), [0, 0, VIEWERS], `channel ${id} viewers per node: ${local.join(',')}`);
     home.set(id, local.indexOf(VIEWERS));
   }
+
+  // The editor's "delete unless watched" asked of a node without viewers of most channels: nothing is deleted,
+  // since the viewers on the other nodes count.
+  for (let i = 0; ; i++) {
+    const all = (await api(nodes[0]?.base ?? '', 'GET', '/streams', undefined, token)).body as { streams: Array<{ client_count: number }> };
+    if (all.streams.every((s) => s.client_count === VIEWERS)) break;
+    assert.ok(i < 50, 'node 0 sees every channel\'s viewers');
+    await new Promise((res) => setTimeout(res, 100));
+  }
+  const kept = await api(nodes[0]?.base ?? '', 'DELETE', '/streams/by-metadata?field=provider&value=p&force=false', undefined, token);
+  assert.equal(kept.status, 200);
+  const answer = kept.body as { deleted_count: number; skipped_streams: Array<{ reason: string; active_clients: number }> };
+  assert.equal(answer.deleted_count, 0);
+  assert.deepEqual(answer.skipped_streams.map((s) => [s.reason, s.active_clients]), ids.map(() => ['has_active_clients', VIEWERS]));
 
   // kill -9 the node with the most channels; its viewers come back through nginx within the lease time.
   const load = [0, 1, 2].map((i) => [...home.values()].filter((h) => h === i).length);

@@ -96,7 +96,9 @@ export function streamMetadataRoutes(deps: RouteDeps): Route[] {
           }
           if (!filter.force) {
             // The in-app player closing: only that viewer leaves; the stream goes only when nobody else watches it.
-            const others = registry.clientsOf(s.id).filter((c) => c.clientId !== filter.clientId).length;
+            // Every node's viewers count (SPEC §16: clientCount is cluster-wide); on one node, this node's sessions.
+            const leaving = filter.clientId === undefined ? 0 : registry.findClient(s.id, filter.clientId).filter((c) => c.relay !== true).length;
+            const others = registry.clientCount(s.id) - leaving;
             if (others > 0) {
               if (filter.clientId !== undefined && registry.findClient(s.id, filter.clientId).length > 0) streams.kickClient(s.id, filter.clientId);
               skipped.push({ stream_id: s.id, reason: 'has_active_clients', active_clients: others });
