@@ -31,11 +31,16 @@ export interface ClusterLink {
 export async function connectCluster(config: ClusterConfig, configuredSecret: Buffer | undefined, logger: Logger): Promise<ClusterLink> {
   const target: RedisTarget = parseRedisUrl(config.redisUrl);
   const redis = new RedisClient(target, { commandTimeoutMs: Math.max(500, Math.floor(config.leaseTtlMs / 4)) });
-  const waiting = setInterval(() => logger.warn('waiting for the cluster store (Redis)', { host: target.host, port: target.port }), 2_000);
+  const say = (): void => logger.warn('waiting for the cluster store (Redis)', { host: target.host, port: target.port });
+  // Said soon (a connect on a healthy network takes milliseconds), then every 5 s while it lasts.
+  let waiting = setTimeout(function again() {
+    say();
+    waiting = setTimeout(again, 5_000);
+  }, 250);
   try {
     await redis.waitReady();
   } finally {
-    clearInterval(waiting);
+    clearTimeout(waiting);
   }
   const urlSecret = configuredSecret ?? (await sharedUrlSecret(redis));
   const handlers = new Map<string, ChannelListener[]>();
