@@ -157,6 +157,18 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   console.log(`failover after kill -9: ${cut.length} cut viewers all playing again within ${Math.round(worst)} ms (lease TTL ${LEASE_TTL_S} s)`);
   await waitFor(() => [...openPerPath(origin).values()].every((n) => n === 1), 5_000, 'one provider connection per channel after failover');
   assert.equal(openPerPath(origin).size, CHANNELS - 1, 'every channel still watched has its one provider connection');
+  // The dead node leaves the node set once its key expired; counts no longer include its viewers.
+  for (let i = 0; (await store.command(['SCARD', 'm3up:nodes'])) !== 2; i++) {
+    assert.ok(i < 50, 'the dead node left the node set');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  const still = watched.filter((id) => id !== removed);
+  for (let i = 0; ; i++) {
+    const all = await Promise.all(survivors.map(counts));
+    if (all.every((m) => still.every((id) => m.get(id) === 3))) break;
+    assert.ok(i < 50, `counts after the failover: ${JSON.stringify(all.map((m) => still.map((id) => m.get(id))))}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 
   // Redis stopped: a channel nobody watches yet is refused with 503; the running ones keep playing past the lease.
   const running = survivors.map((n) => players.get(watched[1] ?? '')?.[nodes.indexOf(n)]).filter((p): p is Player => p !== undefined && !p.res.destroyed);

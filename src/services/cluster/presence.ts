@@ -40,6 +40,12 @@ export function createPresence(link: ClusterLink, logger: Logger, tickMs = 500) 
     let total = 0;
     if (others.length > 0) {
       const loads = await redis.command(['MGET', ...others.map(clusterKeys.load)]);
+      const gone: string[] = [];
+      (Array.isArray(loads) ? loads : []).forEach((raw, i) => {
+        if (!Buffer.isBuffer(raw)) gone.push(others[i] ?? '');
+      });
+      // A node whose key expired is dead (a live one adds itself back on its next tick): the set does not grow.
+      if (gone.length > 0) await redis.command(['SREM', clusterKeys.nodes, ...gone]);
       for (const raw of Array.isArray(loads) ? loads : []) {
         if (!Buffer.isBuffer(raw)) continue;
         for (const [id, n] of Object.entries(JSON.parse(raw.toString('utf8')) as Record<string, number>)) {
