@@ -234,7 +234,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   let shuttingDown = false;
 
   const clusterLookup = cluster?.lookup(streams);
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup };
+  const hlsGate = cluster?.hlsGate(registry, config.connectTimeoutMs);
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup, hlsGate };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.

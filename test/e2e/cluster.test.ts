@@ -68,6 +68,12 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   const forged = new URL(onOther);
   forged.pathname = forged.pathname.replace(/[A-Za-z0-9_-](?=[^/]*$)/, (c) => (c === 'A' ? 'B' : 'A'));
   assert.notEqual((await fetch(forged)).status, 200, 'a forged token is refused');
+  // One node serves the stream's HLS (the holder of its HLS lease), the others forward to it: the same player asking
+  // two nodes is one client, on one node, with one client_connected.
+  assert.equal((await fetch(playlistUrl.replace(`:${nodes[0]?.port}/`, `:${nodes[2]?.port}/`))).status, 200);
+  const hlsClients = await Promise.all(nodes.map(async (n) => ((await api(n.base, 'GET', `/streams/${hlsId}`, undefined, token)).body as { clients: unknown[] }).clients.length));
+  assert.deepEqual([...hlsClients].sort(), [0, 0, 1], `HLS clients per node: ${hlsClients.join(',')}`);
+  await receiver.until(() => receiver.ofType('client_connected').some((d) => d.event.stream_id === hlsId), 'client_connected of the HLS client');
 
   // Every channel (but the last, kept for the Redis-down phase) watched on all three nodes, each node asked
   // directly: exactly one provider connection per channel.
@@ -131,6 +137,13 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   // The relay route is for nodes only.
   const refused = await api(nodes[0]?.base ?? '', 'GET', `/internal/relay/${ids[0]}`);
   assert.equal(refused.status, 401);
+
+  // The HLS client timed out (CLIENT_TIMEOUT 2 s here): its lease is released. One client_connected in all.
+  for (let i = 0; Buffer.isBuffer(await store.command(['GET', `m3up:lease:{hls:${hlsId}}`])); i++) {
+    assert.ok(i < 100, 'the HLS lease goes once its last client timed out');
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  assert.equal(receiver.ofType('client_connected').filter((d) => d.event.stream_id === hlsId).length, 1, 'one client_connected for the HLS client');
 
   // kill -9 the owner of channel 0: every viewer that lost its connection reconnects to a surviving node.
   const lease = await store.command(['GET', `m3up:lease:{${ids[0]}}`]);
@@ -197,7 +210,7 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   }
   // Everything but the deleted channel, plus the HLS stream.
   for (let i = 0; (await store2.command(['SCARD', 'm3up:streams'])) !== ids.length; i++) {
-    assert.ok(i < 50, 'definitions written back to the restarted store');
+    assert.ok(i < 50, `definitions written back to the restarted store: ${String(await store2.command(['SCARD', 'm3up:streams']))} of ${ids.length}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 });

@@ -19,7 +19,8 @@ export const token = { 'x-api-token': 'tok' };
 
 /** One proxy node on a free loopback port, in cluster mode on `redisUrl`. */
 export function startNode(t: TestContext, redisUrl: string): Promise<SpawnedProxy> {
-  const env = cleanEnv({ CLUSTER_REDIS_URL: redisUrl, CLUSTER_SECRET, CLUSTER_LEASE_TTL: String(LEASE_TTL_S), API_TOKEN: 'tok' });
+  // HLS clients time out after 2 s (swept every second), so that an HLS lease is seen to go within a test.
+  const env = cleanEnv({ CLUSTER_REDIS_URL: redisUrl, CLUSTER_SECRET, CLUSTER_LEASE_TTL: String(LEASE_TTL_S), API_TOKEN: 'tok', CLIENT_TIMEOUT: '2', CLEANUP_INTERVAL: '1' });
   return spawnProxy(t, process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT, env });
 }
 

@@ -1,6 +1,7 @@
 // What route modules receive from the composition root; each route file takes only what it needs from it.
 import type { Config } from '../../config.ts';
 import type { Registry, StreamRecord } from '../../core/registry.ts';
+import type { HlsGate } from '../../services/cluster/hls-gate.ts';
 import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../../services/upstream/connections.ts';
 import type { SharingView } from '../../services/stats.ts';
@@ -20,4 +21,6 @@ export interface RouteDeps {
   sharing?: SharingView;
   /** SPEC §16: a stream unknown here is looked up in the cluster store (created on another node a moment ago). */
   clusterLookup?: (id: string) => Promise<StreamRecord | undefined>;
+  /** SPEC §16: which node serves a stream's HLS requests. */
+  hlsGate?: HlsGate;
 }

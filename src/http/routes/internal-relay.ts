@@ -1,12 +1,11 @@
 // SPEC §16: the internal route a node relays a live channel from its owner with. Not for players: it answers only
 // a request carrying `Authorization: Bearer <CLUSTER_SECRET>` (401 otherwise, compared in constant time), and only
 // when this node owns the channel or can take its lease (503 otherwise: the asking node tries again).
-import { createHash, timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { StreamRecord } from '../../core/registry.ts';
 import { NotFoundError, UnauthorizedError } from '../../errors.ts';
 import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
 import { relayClientId, RELAY_NODE_HEADER } from '../../services/cluster/relay-client.ts';
+import { carriesClusterSecret } from '../../services/cluster/secret.ts';
 import type { Route } from '../router.ts';
 
 export interface InternalRelayDeps {
@@ -16,18 +15,6 @@ export interface InternalRelayDeps {
   proxy: StreamProxy;
 }
 
-function digest(text: string): Buffer {
-  return createHash('sha256').update(text, 'utf8').digest();
-}
-
-/** True when the request carries the cluster secret as a bearer token. */
-export function hasClusterSecret(req: IncomingMessage, secret: string): boolean {
-  const header = req.headers.authorization ?? '';
-  const m = /^Bearer (.+)$/.exec(header);
-  // Hashing first gives equal lengths, so the comparison itself reveals nothing about the secret.
-  return m !== null && timingSafeEqual(digest(m[1] ?? ''), digest(secret));
-}
-
 export function internalRelayRoutes(deps: InternalRelayDeps): Route[] {
   return [
     {
@@ -35,7 +22,7 @@ export function internalRelayRoutes(deps: InternalRelayDeps): Route[] {
       path: '/internal/relay/:id',
       auth: false,
       async handler({ req, res, params }) {
-        if (!hasClusterSecret(req, deps.secret)) throw new UnauthorizedError('This route is for the nodes of a cluster (Authorization: Bearer CLUSTER_SECRET)');
+        if (!carriesClusterSecret(req.headers, deps.secret)) throw new UnauthorizedError('This route is for the nodes of a cluster (Authorization: Bearer CLUSTER_SECRET)');
         const id = params['id'] ?? '';
         const stream = await deps.lookup(id);
         if (stream === undefined) throw new NotFoundError(`Stream ${id}`);

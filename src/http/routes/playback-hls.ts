@@ -1,15 +1,28 @@
 // Player-facing HLS routes (SPEC §5.2, §5.4): the master playlist, opaque p/ (playlist) and s/ (segment) URLs, and
 // the reference's token-only `?url=` forms. None needs the API token; the sealed URLs are their own authorisation.
 import { deliveryDirectives } from '../../core/m3u8/blocking-reload.ts';
-import { BadRequestError } from '../../errors.ts';
+import { BadRequestError, NotFoundError } from '../../errors.ts';
 import type { HlsProxy } from '../../services/hls/proxy-hls.ts';
-import { identifyClient } from '../client-identity.ts';
+import { clientIp, identifyClient } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
-export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config'>, hls: HlsProxy): Route[] {
+export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config' | 'clusterLookup' | 'hlsGate'>, hls: HlsProxy): Route[] {
   const { streams, auth, config } = deps;
+
+  /** SPEC §16: in a cluster, the node owning the stream serves its HLS; another node forwards the request there. */
+  const owned = (h: Handler): Handler => {
+    const { hlsGate: gate, clusterLookup: lookup } = deps;
+    if (gate === undefined || lookup === undefined) return h;
+    return async (ctx) => {
+      const id = ctx.params['id'] ?? '';
+      if ((await lookup(id)) === undefined) throw new NotFoundError(`Stream ${id}`);
+      const search = ctx.query.size > 0 ? `?${ctx.query}` : '';
+      const request = { req: ctx.req, res: ctx.res, streamId: id, pathAndQuery: `${ctx.path}${search}`, clientIp: clientIp(ctx.req, config.trustProxy) };
+      await gate.serve(request, async () => h(ctx));
+    };
+  };
 
   const master: Handler = async ({ req, res, path, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
@@ -42,10 +55,10 @@ export function playbackHlsRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'co
   };
 
   return [
-    { method: 'GET', path: '/hls/:id/playlist.m3u8', auth: false, handler: master },
-    { method: 'GET', path: '/hls/:id/p/:file', auth: false, handler: variant },
-    { method: 'GET', path: '/hls/:id/s/:file', auth: false, handler: segment },
-    { method: 'HEAD', path: '/hls/:id/s/:file', auth: false, handler: segment },
+    { method: 'GET', path: '/hls/:id/playlist.m3u8', auth: false, handler: owned(master) },
+    { method: 'GET', path: '/hls/:id/p/:file', auth: false, handler: owned(variant) },
+    { method: 'GET', path: '/hls/:id/s/:file', auth: false, handler: owned(segment) },
+    { method: 'HEAD', path: '/hls/:id/s/:file', auth: false, handler: owned(segment) },
     { method: 'GET', path: '/hls/:id/segment', auth: false, handler: legacySegment },
     { method: 'GET', path: '/hls/:id/segment.ts', auth: false, handler: legacySegment },
   ];

@@ -11,6 +11,7 @@ import type { ClusterLink } from './link.ts';
 import { createOwnership } from './ownership.ts';
 import { createPresence } from './presence.ts';
 import { createRelayClient, type RelayClient } from './relay-client.ts';
+import { createHlsGate, type HlsGate } from './hls-gate.ts';
 
 export type ClusterMode = ReturnType<typeof createClusterMode>;
 
@@ -18,6 +19,7 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
   const presence = createPresence(link, logger);
   const definitions = createSharedDefinitions(link, logger);
   const owners = createOwnership(link, logger);
+  let hls: HlsGate | undefined;
 
   return {
     link,
@@ -26,6 +28,12 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
     ownership: owners.ownership,
     relayClient(deps: { registry: Registry; streams: StreamService; connections: ConnectionTracker; connectTimeoutMs: number }): RelayClient {
       return createRelayClient({ ...deps, logger, secret: link.config.secret, nodeId: link.nodeId, timeoutMs: Math.min(deps.connectTimeoutMs, 2_000) });
+    },
+
+    /** SPEC §16: the HLS requests of a stream go to the node holding its HLS lease. */
+    hlsGate(registry: Registry, connectTimeoutMs: number): HlsGate {
+      hls = createHlsGate({ ownership: owners.ownership, registry, logger, secret: link.config.secret, timeoutMs: connectTimeoutMs });
+      return hls;
     },
 
     /** A stream here, or its definition from the cluster store (created elsewhere a moment ago). */
@@ -73,6 +81,7 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
 
     /** Graceful stop: leases released, counts and node key removed, connections closed. */
     async close(): Promise<void> {
+      hls?.close();
       await owners.releaseAll();
       await presence.stop();
       await link.close();

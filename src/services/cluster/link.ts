@@ -49,7 +49,13 @@ export async function connectCluster(config: ClusterConfig, configuredSecret: Bu
     for (const h of handlers.get(channel) ?? []) h(channel, message);
   });
   subscriber.onReconnect = () => {
-    for (const h of reconnects) h();
+    // The two connections come back independently: what the handlers write needs the command connection.
+    redis.waitReady().then(
+      () => {
+        for (const h of reconnects) h();
+      },
+      (err: unknown) => logger.warn('cluster store reconnected without its command connection', { error: String(err) }),
+    );
   };
   const nodeId = `${hostname()}-${process.pid}-${randomBytes(4).toString('hex')}`;
   logger.info('cluster store connected', { node: nodeId, host: target.host, port: target.port, url_secret: configuredSecret ? 'configured' : 'shared in Redis' });

@@ -8,6 +8,7 @@ import type { ServerResponse } from 'node:http';
 import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
 import { DISCONNECT_REASONS } from '../continuous/proxy-session.ts';
+import { clusterAuthorization } from './secret.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 
@@ -50,7 +51,7 @@ export function createRelayClient(deps: RelayClientDeps) {
         method: 'GET',
         agent: false,
         signal,
-        headers: { authorization: `Bearer ${deps.secret}`, [RELAY_NODE_HEADER]: deps.nodeId, 'user-agent': 'm3u-proxy-relay' },
+        headers: { authorization: clusterAuthorization(deps.secret), [RELAY_NODE_HEADER]: deps.nodeId, 'user-agent': 'm3u-proxy-relay' },
       });
       const timer = setTimeout(() => req.destroy(new Error('relay connect timeout')), deps.timeoutMs);
       req.once('response', (up) => {

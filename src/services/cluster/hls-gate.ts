@@ -1,0 +1,127 @@
+// HLS in a cluster (SPEC §16, "HLS segments follow the same rule"): a stream's playlists and segments are fetched
+// from the provider by one node, the holder of the stream's lease, which also keeps its HLS clients (so counts and
+// client events come from one place). Another node forwards the player's request to the owner with the cluster
+// secret, on the same path, and passes the answer back. The owner keeps the lease while the stream has HLS clients
+// and releases it once the last one has timed out.
+import { request, type IncomingMessage, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
+import type { Registry } from '../../core/registry.ts';
+import { ClusterUnavailableError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import type { ChannelOwnership, OwnerTurn } from './ownership.ts';
+import { carriesClusterSecret, clusterAuthorization } from './secret.ts';
+
+/** Request headers a player's HLS request keeps on its way to the owner (the rest is this hop's business). */
+const FORWARD = ['user-agent', 'range', 'if-range', 'if-none-match', 'if-modified-since', 'accept', 'x-username'];
+const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date']);
+
+export interface HlsRequest {
+  req: IncomingMessage;
+  res: ServerResponse;
+  streamId: string;
+  /** Path below ROOT_PATH with its query, as the owner's router will see it. */
+  pathAndQuery: string;
+  /** The player's address as this node identified it: the owner identifies the same client. */
+  clientIp: string;
+}
+
+export interface HlsGateDeps {
+  ownership: ChannelOwnership;
+  registry: Registry;
+  logger: Logger;
+  secret: string;
+  timeoutMs: number;
+  /** How often owned streams are checked for clients left (tests shrink it). */
+  sweepMs?: number;
+}
+
+export type HlsGate = ReturnType<typeof createHlsGate>;
+
+export function createHlsGate(deps: HlsGateDeps) {
+  const owned = new Map<string, OwnerTurn>();
+  const sweep = setInterval(() => {
+    for (const [key, turn] of owned) {
+      if (deps.registry.clientsOf(key.slice('hls:'.length)).some((c) => c.kind === 'hls')) continue;
+      owned.delete(key);
+      turn.release();
+    }
+  }, deps.sweepMs ?? 2_000);
+  sweep.unref();
+
+  /** Passes the request to the owner and its answer back; false when the owner could not be reached. */
+  function forward(h: HlsRequest, ownerUrl: string): Promise<boolean> {
+    const url = new URL(`${ownerUrl}${h.pathAndQuery}`);
+    const headers: Record<string, string> = { authorization: clusterAuthorization(deps.secret), 'x-forwarded-for': h.clientIp };
+    for (const name of FORWARD) {
+      const v = h.req.headers[name];
+      if (typeof v === 'string') headers[name] = v;
+    }
+    const send = url.protocol === 'https:' ? httpsRequest : request;
+    return new Promise((resolve) => {
+      const out = send(url, { method: h.req.method, agent: false, headers });
+      const timer = setTimeout(() => out.destroy(new Error('owner did not answer in time')), deps.timeoutMs);
+      const onPlayerGone = (): void => void out.destroy();
+      h.res.once('close', onPlayerGone);
+      out.once('response', (up) => {
+        clearTimeout(timer);
+        // The owner refuses (503: not, or no longer, the owner): ask again.
+        if (up.statusCode === 503 && up.headers['x-m3u-proxy-owner'] === 'no') {
+          up.resume();
+          return resolve(false);
+        }
+        const back: Record<string, string | string[]> = {};
+        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k)) back[k] = v;
+        h.res.writeHead(up.statusCode ?? 502, back);
+        up.pipe(h.res);
+        up.once('error', () => h.res.destroy());
+        up.once('end', () => h.res.off('close', onPlayerGone));
+        resolve(true);
+      });
+      out.once('error', (err) => {
+        clearTimeout(timer);
+        h.res.off('close', onPlayerGone);
+        deps.logger.debug('HLS request to the stream owner failed', { stream: h.streamId, owner: ownerUrl, error: String(err) });
+        resolve(h.res.destroyed || h.res.headersSent);
+      });
+      out.end();
+    });
+  }
+
+  return {
+    /**
+     * Serves the request here (`local`) when this node owns the stream or the request comes from a node that
+     * forwards it; otherwise forwards it to the owner, waiting (bounded) for a dead owner's lease to expire.
+     */
+    async serve(h: HlsRequest, local: () => Promise<void>): Promise<void> {
+      // Its own lease key: a stream may also play as continuous TS, whose lease is another matter.
+      const key = `hls:${h.streamId}`;
+      const fromPeer = carriesClusterSecret(h.req.headers, deps.secret);
+      const deadline = performance.now() + deps.ownership.waitMs;
+      for (let attempt = 0; ; attempt++) {
+        if (owned.has(key)) return local();
+        const turn = await deps.ownership.take(key);
+        if (turn.kind === 'owner') {
+          owned.set(key, turn);
+          turn.bind(() => owned.delete(key));
+          return local();
+        }
+        if (fromPeer) {
+          // Never forwarded twice: the asking node asks again.
+          h.res.setHeader('x-m3u-proxy-owner', 'no');
+          throw new ClusterUnavailableError(`This node does not own stream ${h.streamId}`);
+        }
+        if (turn.kind === 'relay' && (await forward(h, turn.url))) return;
+        if (h.res.destroyed) return;
+        if (performance.now() > deadline) throw new ClusterUnavailableError(`The node owning stream ${h.streamId} cannot be reached`);
+        await new Promise((resolve) => setTimeout(resolve, Math.min(500, 100 + 50 * attempt) + Math.random() * 100));
+      }
+    },
+
+    /** Shutdown: every HLS lease goes. */
+    close(): void {
+      clearInterval(sweep);
+      for (const turn of owned.values()) turn.release();
+      owned.clear();
+    },
+  };
+}
