@@ -234,6 +234,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   let shuttingDown = false;
 
   const clusterLookup = cluster?.lookup(streams);
+  const sharedWebhooks = cluster?.webhooks(webhooks);
   const hlsGate = cluster?.hlsGate(registry, config.connectTimeoutMs);
   const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup, hlsGate };
   const routes: Route[] = [
@@ -249,7 +250,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...playbackStreamRoutes(routeDeps, streamProxy),
     ...playbackHlsRoutes(routeDeps, hlsProxy),
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
-    ...webhookRoutes(webhooks),
+    ...webhookRoutes(sharedWebhooks?.service ?? webhooks),
     ...uiRoutes(dashboardEvents), // operator dashboard (issue 26)
     ...broadcastRoutes(broadcasts, { broadcastDir: config.broadcastDir, allowedDirs: config.broadcastAllowedDirs }),
     ...(cluster && clusterLookup && config.cluster ? internalRelayRoutes({ secret: config.cluster.secret, lookup: clusterLookup, proxy: streamProxy }) : []),
@@ -284,6 +285,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
       if (cluster) logger.info('cluster definitions loaded', { streams: await cluster.load(streams, registry) });
+      await sharedWebhooks?.load();
       metrics.start();
       sweeper.start();
       const bound = await new Promise<number>((resolve, reject) => {

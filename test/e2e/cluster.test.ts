@@ -33,10 +33,17 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   });
   const nodes = await Promise.all([startNode(t, redisUrl), startNode(t, redisUrl), startNode(t, redisUrl)]);
 
-  // Every node reports to one receiver: each event must arrive once, from the node it belongs to.
+  // A webhook registered on one node is registered on all: every node reports to the receiver, and each event must
+  // arrive once, from the node it belongs to.
   const receiver = await startReceiver(t);
   const events = ['stream_started', 'stream_stopped', 'client_connected', 'client_disconnected'];
-  for (const node of nodes) assert.equal((await api(node.base, 'POST', '/webhooks', { url: receiver.url, events }, token)).status, 200);
+  assert.equal((await api(nodes[1]?.base ?? '', 'POST', '/webhooks', { url: receiver.url, events }, token)).status, 200);
+  for (const node of nodes) {
+    for (let i = 0; ((await api(node.base, 'GET', '/webhooks', undefined, token)).body as { webhooks: unknown[] }).webhooks.length !== 1; i++) {
+      assert.ok(i < 50, `the webhook is registered on ${node.base}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
 
   // Definitions created round-robin on the three nodes are known on every node.
   const ids: string[] = [];

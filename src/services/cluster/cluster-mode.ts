@@ -12,6 +12,8 @@ import { createOwnership } from './ownership.ts';
 import { createPresence } from './presence.ts';
 import { createRelayClient, type RelayClient } from './relay-client.ts';
 import { createHlsGate, type HlsGate } from './hls-gate.ts';
+import { shareWebhooks } from './shared-webhooks.ts';
+import type { WebhookService } from '../events/webhooks.ts';
 
 export type ClusterMode = ReturnType<typeof createClusterMode>;
 
@@ -28,6 +30,11 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
     ownership: owners.ownership,
     relayClient(deps: { registry: Registry; streams: StreamService; connections: ConnectionTracker; connectTimeoutMs: number }): RelayClient {
       return createRelayClient({ ...deps, logger, secret: link.config.secret, nodeId: link.nodeId, timeoutMs: Math.min(deps.connectTimeoutMs, 2_000) });
+    },
+
+    /** SPEC §16: webhooks registered on any node are registered on every node. */
+    webhooks(local: WebhookService): ReturnType<typeof shareWebhooks> {
+      return shareWebhooks(link, local, logger);
     },
 
     /** SPEC §16: the HLS requests of a stream go to the node holding its HLS lease. */

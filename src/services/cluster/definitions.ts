@@ -4,11 +4,10 @@
 // at-most-once) re-reads everything when its subscriber reconnects; a player asking for an unknown id is looked
 // up in Redis too (`fetch`).
 import type { StreamInput } from '../../core/registry.ts';
-import { RedisError } from '../../core/redis/errors.ts';
-import { ClusterUnavailableError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { clusterKeys } from './keys.ts';
 import type { ClusterLink } from './link.ts';
+import { createWriteTracker } from './write-tracker.ts';
 
 interface Change {
   op: 'put' | 'del';
@@ -27,19 +26,7 @@ export type SharedDefinitions = ReturnType<typeof createSharedDefinitions>;
 
 export function createSharedDefinitions(link: ClusterLink, logger: Logger) {
   const { redis, nodeId } = link;
-  /** Writes not yet acknowledged by Redis; a route awaits them before answering 2xx. */
-  const inFlight = new Set<Promise<unknown>>();
-
-  function track(p: Promise<unknown>): void {
-    const tracked = p.catch((err: unknown) => {
-      logger.error('cluster store write failed', { error: String(err) });
-      throw err instanceof RedisError ? new ClusterUnavailableError('The cluster store (Redis) is unreachable: the change was not shared') : err;
-    });
-    inFlight.add(tracked);
-    void tracked.finally(() => inFlight.delete(tracked)).catch(() => {
-      // Reported above and to the route that awaits flushed(); nothing more to do here.
-    });
-  }
+  const { track, flushed } = createWriteTracker(logger);
 
   function parse(raw: unknown): StreamInput | undefined {
     if (!Buffer.isBuffer(raw)) return undefined;
@@ -93,9 +80,7 @@ export function createSharedDefinitions(link: ClusterLink, logger: Logger) {
     },
 
     /** Resolves when every write so far reached Redis; rejects when one failed. */
-    async flushed(): Promise<void> {
-      await Promise.all([...inFlight]);
-    },
+    flushed,
 
     async fetch(id: string): Promise<StreamInput | undefined> {
       return parse(await redis.command(['GET', clusterKeys.stream(id)]));

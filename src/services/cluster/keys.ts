@@ -17,4 +17,8 @@ export const clusterKeys = {
   load: (nodeId: string): string => `${PREFIX}load:${nodeId}`,
   /** Pub/sub: definition changes, JSON {op, id, input?, from}. */
   registryChannel: `${PREFIX}registry`,
+  /** HASH url -> JSON webhook target. */
+  webhooks: `${PREFIX}webhooks`,
+  /** Pub/sub: webhook changes, JSON {op, url, target?, from}. */
+  webhooksChannel: `${PREFIX}webhooks-changed`,
 } as const;
