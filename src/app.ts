@@ -27,7 +27,8 @@ import { broadcastRoutes } from './http/routes/broadcast.ts';
 import { BroadcastManager } from './services/broadcast/manager.ts';
 import { broadcastProcesses } from './services/broadcast/dashboard-view.ts';
 import { ChildSet } from './core/process/child-set.ts';
-import { createRouter, type Route } from './http/router.ts';
+import { createRouter, type RequestContext, type Route } from './http/router.ts';
+import { clientIp } from './http/client-identity.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
 import { ConnectionTracker } from './services/upstream/connections.ts';
@@ -236,7 +237,19 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   const clusterLookup = cluster?.lookup(streams);
   const sharedWebhooks = cluster?.webhooks(webhooks);
   const hlsGate = cluster?.hlsGate(registry, config.connectTimeoutMs);
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup, hlsGate };
+  const atOwner =
+    cluster === undefined
+      ? undefined
+      : (ctx: RequestContext) =>
+          cluster.forwardToOwner({
+            req: ctx.req,
+            res: ctx.res,
+            streamId: ctx.params['id'] ?? '',
+            pathAndQuery: `${ctx.path}${ctx.query.size > 0 ? `?${ctx.query}` : ''}`,
+            clientIp: clientIp(ctx.req, config.trustProxy),
+            keep: ['x-api-token', 'content-type', 'user-agent'],
+          });
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup, hlsGate, atOwner };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.

@@ -25,6 +25,8 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   const redisUrl = `redis://127.0.0.1:${redis.port}`;
   const routes: Record<string, { kind: 'live'; chunkBytes: number; intervalMs: number; fill: number }> = {};
   for (let i = 0; i <= CHANNELS; i++) routes[`/live/c${i}.ts`] = { kind: 'live', chunkBytes: 1880, intervalMs: 20, fill: i };
+  routes['/live/fo-a.ts'] = { kind: 'live', chunkBytes: 1880, intervalMs: 20, fill: 201 };
+  routes['/live/fo-b.ts'] = { kind: 'live', chunkBytes: 1880, intervalMs: 20, fill: 202 };
   const segment = Buffer.alloc(188 * 20, 0x47);
   const origin = await startOrigin(t, {
     ...routes,
@@ -81,6 +83,12 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   const hlsClients = await Promise.all(nodes.map(async (n) => ((await api(n.base, 'GET', `/streams/${hlsId}`, undefined, token)).body as { clients: unknown[] }).clients.length));
   assert.deepEqual([...hlsClients].sort(), [0, 0, 1], `HLS clients per node: ${hlsClients.join(',')}`);
   await receiver.until(() => receiver.ofType('client_connected').some((d) => d.event.stream_id === hlsId), 'client_connected of the HLS client');
+  // A kick asked of another node reaches the node that has the client.
+  const hlsHome = nodes[hlsClients.indexOf(1)] as SpawnedProxy;
+  const hlsClient = ((await api(hlsHome.base, 'GET', `/streams/${hlsId}`, undefined, token)).body as { clients: Array<{ client_id: string }> }).clients[0]?.client_id ?? '';
+  const kickOn = nodes.find((n) => n !== hlsHome) as SpawnedProxy;
+  assert.equal((await api(kickOn.base, 'DELETE', `/hls/${hlsId}/clients/${hlsClient}`, undefined, token)).status, 200, 'kick through another node');
+  assert.equal(((await api(hlsHome.base, 'GET', `/streams/${hlsId}`, undefined, token)).body as { clients: unknown[] }).clients.length, 0, 'the client is gone');
 
   // Every channel (but the last, kept for the Redis-down phase) watched on all three nodes, each node asked
   // directly: exactly one provider connection per channel.
@@ -128,6 +136,17 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   await store.command(['SET', `m3up:lease:{${stolen}}`, 'intruder|999999', 'PX', 60_000]);
   await waitFor(() => (openPerPath(origin).get(`/live/c${CHANNELS - 1}.ts`) ?? 0) === 0, LEASE_TTL_S * 1000, 'the upstream of a lost lease dropped');
   await store.command(['DEL', `m3up:lease:{${stolen}}`]);
+
+  // A manual failover asked of a node that does not play the channel moves the owner's one upstream.
+  const fo = await api(nodes[2]?.base ?? '', 'POST', '/streams', { url: origin.url('/live/fo-a.ts'), failover_urls: [origin.url('/live/fo-b.ts')] }, token);
+  const foId = (fo.body as { stream_id: string }).stream_id;
+  const foPlayer = await openPlayer(t, `${nodes[0]?.base}/stream/${foId}`);
+  await foPlayer.waitBytes(5_000, 10_000);
+  assert.equal(foPlayer.lastByte, 201);
+  assert.equal((await api(nodes[1]?.base ?? '', 'POST', `/streams/${foId}/failover`, undefined, token)).status, 200);
+  await waitFor(() => foPlayer.lastByte === 202, 5_000, 'the owner switched to the failover URL');
+  foPlayer.leave();
+  await waitFor(() => (openPerPath(origin).get('/live/fo-a.ts') ?? 0) + (openPerPath(origin).get('/live/fo-b.ts') ?? 0) === 0, 3_000, 'the failover channel closed');
 
   // A delete on any node reaches the channel's owner: its provider connection closes and every node forgets it.
   const removed = ids[CHANNELS - 2] ?? '';
@@ -215,9 +234,10 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
     assert.ok(i < 50, 'the running channel took its lease back');
     await new Promise((r) => setTimeout(r, 100));
   }
-  // Everything but the deleted channel, plus the HLS stream.
-  for (let i = 0; (await store2.command(['SCARD', 'm3up:streams'])) !== ids.length; i++) {
-    assert.ok(i < 50, `definitions written back to the restarted store: ${String(await store2.command(['SCARD', 'm3up:streams']))} of ${ids.length}`);
+  // Everything but the deleted channel, plus the HLS stream and the failover one.
+  const expected = ids.length + 1;
+  for (let i = 0; (await store2.command(['SCARD', 'm3up:streams'])) !== expected; i++) {
+    assert.ok(i < 50, `definitions written back to the restarted store: ${String(await store2.command(['SCARD', 'm3up:streams']))} of ${expected}`);
     await new Promise((r) => setTimeout(r, 100));
   }
 });

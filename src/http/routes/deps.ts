@@ -7,6 +7,7 @@ import type { ConnectionTracker } from '../../services/upstream/connections.ts';
 import type { SharingView } from '../../services/stats.ts';
 import type { StreamService } from '../../services/streams.ts';
 import type { TokenChecker } from '../auth.ts';
+import type { RequestContext } from '../router.ts';
 
 export interface RouteDeps {
   config: Config;
@@ -23,4 +24,6 @@ export interface RouteDeps {
   clusterLookup?: (id: string) => Promise<StreamRecord | undefined>;
   /** SPEC §16: which node serves a stream's HLS requests. */
   hlsGate?: HlsGate;
+  /** SPEC §16: passes a call that must act where the stream plays to its owner node; true when it did. */
+  atOwner?: (ctx: RequestContext) => Promise<boolean>;
 }

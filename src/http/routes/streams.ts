@@ -4,7 +4,7 @@ import { NotFoundError } from '../../errors.ts';
 import { allStreamStats, streamTypeOf, toClientStat, toStreamStat } from '../../services/stats.ts';
 import { readJson } from '../body.ts';
 import { sendJson } from '../respond.ts';
-import type { Route } from '../router.ts';
+import type { Handler, RequestContext, Route } from '../router.ts';
 import { parseStreamInput } from '../validate.ts';
 import type { RouteDeps } from './deps.ts';
 
@@ -16,6 +16,15 @@ export function endpointFor(rootPath: string, stream: StreamRecord): string {
 export function streamRoutes(deps: RouteDeps): Route[] {
   const { registry, streams, config } = deps;
   const stat = (s: StreamRecord) => toStreamStat(registry, s, config.defaultUserAgent, deps.sharing);
+  /** SPEC §16: run on the node where the stream plays (unless `here` says this node has what the call acts on). */
+  const atOwner = (h: Handler, here: (ctx: RequestContext) => boolean = () => false): Handler => {
+    const forward = deps.atOwner;
+    if (forward === undefined) return h;
+    return async (ctx) => {
+      if (!here(ctx) && (await forward(ctx))) return;
+      await h(ctx);
+    };
+  };
 
   return [
     {
@@ -76,7 +85,7 @@ export function streamRoutes(deps: RouteDeps): Route[] {
       method: 'POST',
       path: '/streams/:id/failover',
       auth: true,
-      async handler({ res, params }) {
+      handler: atOwner(async ({ res, params }) => {
         const { newUrl, index, stream } = await streams.failover(params['id'] ?? '');
         await streams.saved();
         sendJson(res, 200, {
@@ -87,19 +96,22 @@ export function streamRoutes(deps: RouteDeps): Route[] {
           active_clients: registry.clientCount(stream.id),
           stream_type: streamTypeOf(stream),
         });
-      },
+      }),
     },
     {
       method: 'DELETE',
       path: '/hls/:id/clients/:clientId',
       auth: true,
-      handler({ res, params }) {
-        const id = params['id'] ?? '';
-        const clientId = params['clientId'] ?? '';
-        if (!streams.find(id)) throw new NotFoundError(`Stream ${id}`);
-        streams.kickClient(id, clientId);
-        sendJson(res, 200, { message: `Client ${clientId} disconnected` });
-      },
+      handler: atOwner(
+        ({ res, params }) => {
+          const id = params['id'] ?? '';
+          const clientId = params['clientId'] ?? '';
+          if (!streams.find(id)) throw new NotFoundError(`Stream ${id}`);
+          streams.kickClient(id, clientId);
+          sendJson(res, 200, { message: `Client ${clientId} disconnected` });
+        },
+        ({ params }) => registry.findClient(params['id'] ?? '', params['clientId'] ?? '').length > 0,
+      ),
     },
   ];
 }

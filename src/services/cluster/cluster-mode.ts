@@ -13,6 +13,8 @@ import { createPresence } from './presence.ts';
 import { createRelayClient, type RelayClient } from './relay-client.ts';
 import { createHlsGate, type HlsGate } from './hls-gate.ts';
 import { shareWebhooks } from './shared-webhooks.ts';
+import { forwardRequest, type Forward } from './forward.ts';
+import { carriesClusterSecret } from './secret.ts';
 import type { WebhookService } from '../events/webhooks.ts';
 
 export type ClusterMode = ReturnType<typeof createClusterMode>;
@@ -30,6 +32,17 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
     ownership: owners.ownership,
     relayClient(deps: { registry: Registry; streams: StreamService; connections: ConnectionTracker; connectTimeoutMs: number }): RelayClient {
       return createRelayClient({ ...deps, logger, secret: link.config.secret, nodeId: link.nodeId, timeoutMs: Math.min(deps.connectTimeoutMs, 2_000) });
+    },
+
+    /**
+     * SPEC §16: a management call that must act where the stream plays (manual failover, kick) is passed to the
+     * node holding the stream's lease (continuous, else HLS) when that is another node; true when it was.
+     */
+    async forwardToOwner(f: Omit<Forward, 'url' | 'secret' | 'timeoutMs'> & { streamId: string; pathAndQuery: string }): Promise<boolean> {
+      if (carriesClusterSecret(f.req.headers, link.config.secret)) return false;
+      const url = (await owners.ownership.ownerUrl(f.streamId)) ?? (await owners.ownership.ownerUrl(`hls:${f.streamId}`));
+      if (url === undefined) return false;
+      return forwardRequest({ ...f, url: `${url}${f.pathAndQuery}`, secret: link.config.secret, timeoutMs: 5_000 });
     },
 
     /** SPEC §16: webhooks registered on any node are registered on every node. */

@@ -3,17 +3,16 @@
 // client events come from one place). Another node forwards the player's request to the owner with the cluster
 // secret, on the same path, and passes the answer back. The owner keeps the lease while the stream has HLS clients
 // and releases it once the last one has timed out.
-import { request, type IncomingMessage, type ServerResponse } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Registry } from '../../core/registry.ts';
 import { ClusterUnavailableError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ChannelOwnership, OwnerTurn } from './ownership.ts';
-import { carriesClusterSecret, clusterAuthorization } from './secret.ts';
+import { carriesClusterSecret } from './secret.ts';
+import { forwardRequest, NOT_OWNER_HEADER } from './forward.ts';
 
 /** Request headers a player's HLS request keeps on its way to the owner (the rest is this hop's business). */
 const FORWARD = ['user-agent', 'range', 'if-range', 'if-none-match', 'if-modified-since', 'accept', 'x-username'];
-const HOP = new Set(['connection', 'keep-alive', 'transfer-encoding', 'date']);
 
 export interface HlsRequest {
   req: IncomingMessage;
@@ -49,42 +48,10 @@ export function createHlsGate(deps: HlsGateDeps) {
   sweep.unref();
 
   /** Passes the request to the owner and its answer back; false when the owner could not be reached. */
-  function forward(h: HlsRequest, ownerUrl: string): Promise<boolean> {
-    const url = new URL(`${ownerUrl}${h.pathAndQuery}`);
-    const headers: Record<string, string> = { authorization: clusterAuthorization(deps.secret), 'x-forwarded-for': h.clientIp };
-    for (const name of FORWARD) {
-      const v = h.req.headers[name];
-      if (typeof v === 'string') headers[name] = v;
-    }
-    const send = url.protocol === 'https:' ? httpsRequest : request;
-    return new Promise((resolve) => {
-      const out = send(url, { method: h.req.method, agent: false, headers });
-      const timer = setTimeout(() => out.destroy(new Error('owner did not answer in time')), deps.timeoutMs);
-      const onPlayerGone = (): void => void out.destroy();
-      h.res.once('close', onPlayerGone);
-      out.once('response', (up) => {
-        clearTimeout(timer);
-        // The owner refuses (503: not, or no longer, the owner): ask again.
-        if (up.statusCode === 503 && up.headers['x-m3u-proxy-owner'] === 'no') {
-          up.resume();
-          return resolve(false);
-        }
-        const back: Record<string, string | string[]> = {};
-        for (const [k, v] of Object.entries(up.headers)) if (v !== undefined && !HOP.has(k)) back[k] = v;
-        h.res.writeHead(up.statusCode ?? 502, back);
-        up.pipe(h.res);
-        up.once('error', () => h.res.destroy());
-        up.once('end', () => h.res.off('close', onPlayerGone));
-        resolve(true);
-      });
-      out.once('error', (err) => {
-        clearTimeout(timer);
-        h.res.off('close', onPlayerGone);
-        deps.logger.debug('HLS request to the stream owner failed', { stream: h.streamId, owner: ownerUrl, error: String(err) });
-        resolve(h.res.destroyed || h.res.headersSent);
-      });
-      out.end();
-    });
+  async function forward(h: HlsRequest, ownerUrl: string): Promise<boolean> {
+    const done = await forwardRequest({ req: h.req, res: h.res, url: `${ownerUrl}${h.pathAndQuery}`, secret: deps.secret, clientIp: h.clientIp, keep: FORWARD, timeoutMs: deps.timeoutMs });
+    if (!done) deps.logger.debug('HLS request to the stream owner failed', { stream: h.streamId, owner: ownerUrl });
+    return done;
   }
 
   return {
@@ -107,7 +74,7 @@ export function createHlsGate(deps: HlsGateDeps) {
         }
         if (fromPeer) {
           // Never forwarded twice: the asking node asks again.
-          h.res.setHeader('x-m3u-proxy-owner', 'no');
+          h.res.setHeader(NOT_OWNER_HEADER, 'no');
           throw new ClusterUnavailableError(`This node does not own stream ${h.streamId}`);
         }
         if (turn.kind === 'relay' && (await forward(h, turn.url))) return;

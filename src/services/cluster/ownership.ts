@@ -39,6 +39,7 @@ export type Turn = OwnerTurn | RelayTurn | WaitTurn;
 /** The seam the shared live upstream asks before opening; absent, this process owns every channel (one node). */
 export interface ChannelOwnership {
   take(streamId: string): Promise<Turn>;
+  ownerUrl(streamId: string): Promise<string | undefined>;
   /** How long a viewer may wait for a dead owner's lease to expire. */
   readonly waitMs: number;
 }
@@ -127,24 +128,39 @@ export function createOwnership(link: ClusterLink, logger: Logger) {
     return turn;
   }
 
+  /** Who holds the lease now: '' when nobody; the holder's URL when it is another node that is alive. */
+  async function holder(streamId: string): Promise<{ owner: string; url: string | undefined }> {
+    const value = await redis.command(['GET', leaseKeys(PREFIX, streamId).lease]);
+    const owner = Buffer.isBuffer(value) ? (value.toString().split('|')[0] ?? '') : '';
+    if (owner === '' || owner === nodeId) return { owner, url: undefined };
+    const url = await redis.command(['GET', clusterKeys.node(owner)]);
+    return { owner, url: Buffer.isBuffer(url) ? url.toString() : undefined };
+  }
+
   async function take(streamId: string): Promise<Turn> {
-    const keys = leaseKeys(PREFIX, streamId);
     try {
-      const lease = await acquireLease(redis, keys, nodeId, ttlMs);
+      const lease = await acquireLease(redis, leaseKeys(PREFIX, streamId), nodeId, ttlMs);
       if (lease !== undefined) return own(streamId, lease);
-      const value = await redis.command(['GET', keys.lease]);
-      const owner = Buffer.isBuffer(value) ? value.toString().split('|')[0] ?? '' : '';
-      // Just released (or expired) between the two reads, or our own being opened: ask again.
-      if (owner === '' || owner === nodeId) return { kind: 'wait', owner };
-      const url = await redis.command(['GET', clusterKeys.node(owner)]);
-      return Buffer.isBuffer(url) ? { kind: 'relay', owner, url: url.toString() } : { kind: 'wait', owner };
+      const { owner, url } = await holder(streamId);
+      // Just released (or expired) between the two reads, our own being opened, or a dead node's: ask again.
+      return url === undefined ? { kind: 'wait', owner } : { kind: 'relay', owner, url };
     } catch (err) {
       if (err instanceof RedisError) throw new ClusterUnavailableError();
       throw err;
     }
   }
 
-  const ownership: ChannelOwnership = { take, waitMs: ttlMs + 2_000 };
+  /** The URL of the other, living node that holds the lease, if any (does not take it). */
+  async function ownerUrl(streamId: string): Promise<string | undefined> {
+    try {
+      return (await holder(streamId)).url;
+    } catch (err) {
+      if (err instanceof RedisError) throw new ClusterUnavailableError();
+      throw err;
+    }
+  }
+
+  const ownership: ChannelOwnership = { take, ownerUrl, waitMs: ttlMs + 2_000 };
   return {
     ownership,
     ttlMs,
