@@ -32,6 +32,8 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
     ...routes,
     '/vod/index.m3u8': { kind: 'file', body: Buffer.from(PLAYLIST), contentType: 'application/vnd.apple.mpegurl' },
     '/vod/seg0.ts': { kind: 'file', body: segment, contentType: 'video/mp2t' },
+    // A file behind a live-looking URL: not a channel, so no lease holds it and every node plays its own.
+    '/clip.ts': { kind: 'file', body: Buffer.alloc(1024 * 1024, 7), contentType: 'video/mp2t', chunkBytes: 16 * 1024, trickleMs: 200 },
   });
   const nodes = await Promise.all([startNode(t, redisUrl), startNode(t, redisUrl), startNode(t, redisUrl)]);
 
@@ -77,6 +79,16 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   const forged = new URL(onOther);
   forged.pathname = forged.pathname.replace(/[A-Za-z0-9_-](?=[^/]*$)/, (c) => (c === 'A' ? 'B' : 'A'));
   assert.notEqual((await fetch(forged)).status, 200, 'a forged token is refused');
+  const clip = await api(nodes[0]?.base ?? '', 'POST', '/streams', { url: origin.url('/clip.ts') }, token);
+  const clipId = (clip.body as { stream_id: string }).stream_id;
+  const clipFirst = await openPlayer(t, `${nodes[0]?.base}/stream/${clipId}`);
+  await clipFirst.waitBytes(1);
+  const clipSecond = await openPlayer(t, `${nodes[1]?.base}/stream/${clipId}`);
+  assert.equal(clipSecond.res.statusCode, 200);
+  await clipSecond.waitBytes(1, 3_000);
+  clipFirst.leave();
+  clipSecond.leave();
+
   // One node serves the stream's HLS (the holder of its HLS lease), the others forward to it: the same player asking
   // two nodes is one client, on one node, with one client_connected.
   assert.equal((await fetch(playlistUrl.replace(`:${nodes[0]?.port}/`, `:${nodes[2]?.port}/`))).status, 200);
@@ -234,8 +246,8 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
     assert.ok(i < 50, 'the running channel took its lease back');
     await new Promise((r) => setTimeout(r, 100));
   }
-  // Everything but the deleted channel, plus the HLS stream and the failover one.
-  const expected = ids.length + 1;
+  // Everything but the deleted channel, plus the HLS, file and failover streams.
+  const expected = ids.length + 2;
   for (let i = 0; (await store2.command(['SCARD', 'm3up:streams'])) !== expected; i++) {
     assert.ok(i < 50, `definitions written back to the restarted store: ${String(await store2.command(['SCARD', 'm3up:streams']))} of ${expected}`);
     await new Promise((r) => setTimeout(r, 100));

@@ -237,6 +237,8 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     }
     // Not shareable after all (a file, a Range answer): viewers waiting for this answer open their own.
     settleClaim?.();
+    // SPEC §16: nor is it a channel: no lease is held for it, so the other nodes' viewers open their own too.
+    owner?.release();
     await runSession({
       deps: { registry, streams, connections: deps.connections, logger, stats, readTimeoutMs: config.readTimeoutMs, maxRetries: config.maxRetries },
       res,
