@@ -249,7 +249,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
             clientIp: clientIp(ctx.req, config.trustProxy),
             keep: ['x-api-token', 'content-type', 'user-agent'],
           });
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup, hlsGate, atOwner };
+  const kickElsewhere = cluster === undefined ? undefined : (id: string, clientId: string) => cluster.kickElsewhere(id, clientId);
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share, clusterLookup, hlsGate, atOwner, kickElsewhere };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.

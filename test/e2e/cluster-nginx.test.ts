@@ -87,6 +87,16 @@ test('§16 deploy/cluster/nginx.conf: a channel\'s viewers land on its owner; af
   assert.equal(answer.deleted_count, 0);
   assert.deepEqual(answer.skipped_streams.map((s) => [s.reason, s.active_clients]), ids.map(() => ['has_active_clients', VIEWERS]));
 
+  // The in-app player's "I am leaving" (client_id, force=false) asked of node 0 reaches the node the viewer is on.
+  const away = ids.find((id) => home.get(id) !== 0) ?? '';
+  const awayHome = nodes[home.get(away) ?? 0]?.base ?? '';
+  const leaving = ((await api(awayHome, 'GET', `/streams/${away}`, undefined, token)).body as { clients: Array<{ client_id: string }> }).clients[0]?.client_id ?? '';
+  const left = await api(nodes[0]?.base ?? '', 'DELETE', `/streams/by-metadata?field=provider&value=p&force=false&client_id=${leaving}`, undefined, token);
+  assert.equal(left.status, 200);
+  const kicked = players.get(away) ?? [];
+  await waitFor(() => kicked.every((p) => p.res.destroyed || p.res.readableEnded), 3_000, 'the leaving viewer\'s sessions ended');
+  await waitFor(() => (openPerPath(origin).get(`/live/c${ids.indexOf(away)}.ts`) ?? 0) === 0, 3_000, 'the kicked viewers\' channel closed');
+
   // kill -9 the node with the most channels; its viewers come back through nginx within the lease time.
   const load = [0, 1, 2].map((i) => [...home.values()].filter((h) => h === i).length);
   const victim = load.indexOf(Math.max(...load));

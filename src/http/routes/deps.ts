@@ -26,4 +26,6 @@ export interface RouteDeps {
   hlsGate?: HlsGate;
   /** SPEC §16: passes a call that must act where the stream plays to its owner node; true when it did. */
   atOwner?: (ctx: RequestContext) => Promise<boolean>;
+  /** SPEC §16: ends a client's sessions on whichever node has them (fire and forget). */
+  kickElsewhere?: (streamId: string, clientId: string) => void;
 }

@@ -101,6 +101,8 @@ export function streamMetadataRoutes(deps: RouteDeps): Route[] {
             const others = registry.clientCount(s.id) - leaving;
             if (others > 0) {
               if (filter.clientId !== undefined && registry.findClient(s.id, filter.clientId).length > 0) streams.kickClient(s.id, filter.clientId);
+              // SPEC §16: the leaving viewer may be on another node.
+              else if (filter.clientId !== undefined) deps.kickElsewhere?.(s.id, filter.clientId);
               skipped.push({ stream_id: s.id, reason: 'has_active_clients', active_clients: others });
               continue;
             }

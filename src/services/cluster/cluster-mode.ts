@@ -8,6 +8,7 @@ import type { StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import { createSharedDefinitions } from './definitions.ts';
 import type { ClusterLink } from './link.ts';
+import { clusterKeys } from './keys.ts';
 import { createOwnership } from './ownership.ts';
 import { createPresence } from './presence.ts';
 import { createRelayClient, type RelayClient } from './relay-client.ts';
@@ -72,8 +73,25 @@ export function createClusterMode(link: ClusterLink, logger: Logger) {
       };
     },
 
+    /** SPEC §16: a kick for a client this node does not have goes to every node; the one that has it acts. */
+    kickElsewhere(streamId: string, clientId: string): void {
+      const command = JSON.stringify({ op: 'kick', stream: streamId, client: clientId, from: link.nodeId });
+      link.redis.command(['PUBLISH', clusterKeys.commandChannel, command]).catch((err: unknown) => logger.warn('kick not sent to the other nodes', { error: String(err) }));
+    },
+
     /** Before listening: every definition in the store is here, and later changes follow. */
     async load(streams: StreamService, registry: Registry): Promise<number> {
+      link.listen(clusterKeys.commandChannel, (_channel, message) => {
+        let c: { op?: string; stream?: string; client?: string; from?: string };
+        try {
+          c = JSON.parse(message.toString('utf8')) as typeof c;
+        } catch (err) {
+          logger.warn('unreadable cluster command', { error: String(err) });
+          return;
+        }
+        if (c.op !== 'kick' || c.from === link.nodeId || c.stream === undefined || c.client === undefined) return;
+        if (registry.findClient(c.stream, c.client).length > 0) streams.kickClient(c.stream, c.client);
+      });
       // Before follow(): its reload after a reconnect then reads what this node wrote back.
       link.onReconnect(() => {
         definitions.republish([...registry.streams()].map((s) => [s.id, inputOf(s)]));

@@ -17,6 +17,8 @@ export const clusterKeys = {
   load: (nodeId: string): string => `${PREFIX}load:${nodeId}`,
   /** Pub/sub: definition changes, JSON {op, id, input?, from}. */
   registryChannel: `${PREFIX}registry`,
+  /** Pub/sub: commands for whichever node can act on them, JSON {op: 'kick', stream, client, from}. */
+  commandChannel: `${PREFIX}cmd`,
   /** HASH url -> JSON webhook target. */
   webhooks: `${PREFIX}webhooks`,
   /** Pub/sub: webhook changes, JSON {op, url, target?, from}. */
