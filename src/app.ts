@@ -52,6 +52,7 @@ import { createFileStateStore } from './services/state/file-store.ts';
 import { NO_STATE } from './services/state/sync.ts';
 // Several nodes sharing one Redis (issue 25, SPEC §16)
 import { internalRelayRoutes } from './http/routes/internal-relay.ts';
+import { clusterRoutes } from './http/routes/cluster.ts';
 import { createClusterMode } from './services/cluster/cluster-mode.ts';
 import type { ClusterLink } from './services/cluster/link.ts';
 
@@ -268,6 +269,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...uiRoutes(dashboardEvents), // operator dashboard (issue 26)
     ...broadcastRoutes(broadcasts, { broadcastDir: config.broadcastDir, allowedDirs: config.broadcastAllowedDirs }),
     ...(cluster && clusterLookup && config.cluster ? internalRelayRoutes({ secret: config.cluster.secret, lookup: clusterLookup, proxy: streamProxy }) : []),
+    ...(cluster ? clusterRoutes(cluster.link) : []),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({

@@ -184,11 +184,17 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   assert.equal(receiver.ofType('client_connected').filter((d) => d.event.stream_id === hlsId).length, 1, 'one client_connected for the HLS client');
 
   // kill -9 the owner of channel 0: every viewer that lost its connection reconnects to a surviving node.
-  const lease = await store.command(['GET', `m3up:lease:{${ids[0]}}`]);
-  assert.ok(Buffer.isBuffer(lease), 'channel 0 has a lease');
-  const ownerPid = Number(lease.toString().split('|')[0]?.split('-').at(-2));
+  const status = (await api(nodes[1]?.base ?? '', 'GET', '/cluster', undefined, token)).body as {
+    nodes: Array<{ node: string; viewers: number }>;
+    leases: Array<{ stream_id: string; kind: string; owner: string; epoch: number; expires_in_ms: number }>;
+  };
+  assert.equal(status.nodes.length, 3);
+  const lease = status.leases.find((l) => l.stream_id === ids[0] && l.kind === 'continuous');
+  assert.ok(lease !== undefined && lease.expires_in_ms > 0 && lease.expires_in_ms <= LEASE_TTL_S * 1000, 'channel 0 has a lease');
+  // Node ids are host-pid-random.
+  const ownerPid = Number(lease.owner.split('-').at(-2));
   const owner = nodes.find((n) => n.child.pid === ownerPid);
-  assert.ok(owner, `the lease names one of the nodes (${lease.toString()})`);
+  assert.ok(owner, `the lease names one of the nodes (${lease.owner})`);
   const survivors = nodes.filter((n) => n !== owner);
   const killedAt = performance.now();
   owner.child.kill('SIGKILL');
