@@ -41,6 +41,9 @@ import { createStateKeeper, type StateKeeper } from './services/state/keeper.ts'
 import type { StateStore } from './services/state/store.ts';
 import { createFileStateStore } from './services/state/file-store.ts';
 import { NO_STATE } from './services/state/sync.ts';
+import { createTranscoding, type Transcoding } from './services/transcode/transcoding.ts';
+import type { SharingView } from './services/stats.ts';
+import { transcodeRoutes } from './http/routes/transcode.ts';
 
 export interface AppOptions {
   logger: Logger;
@@ -53,6 +56,8 @@ export interface AppOptions {
   state?: { store: StateStore; loaded: StateSnapshot | undefined };
   /** Failover resolver deadline (tests shrink it). */
   resolverTimeoutMs?: number;
+  /** Back-off before restart n of a transcode that died with viewers (tests shrink it). */
+  transcodeRestartDelayMs?: (n: number) => number;
 }
 
 export interface App {
@@ -69,6 +74,8 @@ export interface App {
   readonly state: StateKeeper | undefined;
   /** SPEC §5.5: the shared live upstreams. */
   readonly share: LiveShare;
+  /** SPEC §13: transcode streams and their processes. */
+  readonly transcoding: Transcoding;
   /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -178,9 +185,17 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
   });
+  const transcoding = createTranscoding({ config, registry, streams, connections, logger, restartDelayMs: options.transcodeRestartDelayMs });
   let shuttingDown = false;
 
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
+  // Transcode processes count as their streams' upstream connections and viewers (SPEC §13 on top of §5.5).
+  const sharing: SharingView = {
+    upstreamCount: (id) => share.upstreamCount(id) + transcoding.engine.upstreamCount(id),
+    viewers: (id) => share.viewers(id) + transcoding.engine.viewers(id),
+    viewerOf: (c) => share.viewerOf(c),
+    outputMediaInfo: (id) => transcoding.engine.mediaInfo(id),
+  };
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.
@@ -189,9 +204,10 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...testConnectionRoutes(
       createConnectionTester({ upstream: upstreamClient, userAgent: config.defaultUserAgent, connectTimeoutMs: config.connectTimeoutMs, readTimeoutMs: config.readTimeoutMs }),
     ),
+    ...transcodeRoutes(transcoding.service),
     ...notImplementedRoutes(),
     ...metricsRoutes(metrics),
-    ...playbackStreamRoutes(routeDeps, streamProxy),
+    ...playbackStreamRoutes(routeDeps, streamProxy, transcoding),
     ...playbackHlsRoutes(routeDeps, hlsProxy),
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
@@ -221,6 +237,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sweeper,
     state: keeper,
     share,
+    transcoding,
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
@@ -249,10 +266,13 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       // A response finishing during the grace period leaves an idle keep-alive socket: close those as they appear.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100).unref();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      // No transcode process outlives the proxy (SPEC §13).
+      const stopped = transcoding.close();
       await Promise.race([closed, grace]);
       clearInterval(idleSweep);
       server.closeAllConnections();
       await closed;
+      await stopped;
       // Events of the connections just ended are queued by now: give webhooks a short, bounded flush.
       await webhooks.close(Math.min(2_000, graceMs));
       // Changes made without a waiting request (automatic failovers, the sweeper) reach the disk before exit.

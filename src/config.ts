@@ -21,6 +21,7 @@ import {
   type TrustProxy,
 } from './config-values.ts';
 import { parseDotenv } from './dotenv.ts';
+import { DEFAULT_TRANSCODE_CONFIG, hlsBaseDir, type TranscodeConfig } from './config-transcode.ts';
 import { ConfigError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
 
@@ -77,6 +78,8 @@ export interface Config {
   readonly hlsMaxPlaylistBytes: number;
   /** SPEC §5.5: bytes a shared live stream keeps behind its live edge; a viewer further behind jumps. */
   readonly shareQueueBytes: number;
+  /** SPEC §13: programs, limits and directories of transcoding; absent: DEFAULT_TRANSCODE_CONFIG. */
+  readonly transcode?: TranscodeConfig;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -136,6 +139,18 @@ const OPTIONS = {
   hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
   hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
   shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
+  // Transcoding and resolvers (SPEC §13).
+  ffmpegPath: { env: ['FFMPEG_PATH'], def: 'ffmpeg', help: 'the FFmpeg program (a name on PATH or a path)' },
+  streamlinkPath: { env: ['STREAMLINK_PATH'], def: 'streamlink', help: 'the streamlink program' },
+  ytdlpPath: { env: ['YTDLP_PATH'], def: 'yt-dlp', help: 'the yt-dlp program' },
+  streamlinkEnabled: { env: ['STREAMLINK_ENABLED'], def: 'true', help: 'false: resolver streamlink answers 400' },
+  ytdlpEnabled: { env: ['YTDLP_ENABLED'], def: 'true', help: 'false: resolver ytdlp answers 400' },
+  transcodeMaxProcesses: { env: ['TRANSCODE_MAX_PROCESSES'], def: '8', help: 'transcode/resolver processes at once (0: no limit); past it 503' },
+  transcodeStartTimeout: { env: ['TRANSCODE_START_TIMEOUT'], def: '15', help: 'seconds a new process has to produce its first byte (else 504)' },
+  sharedStreamGrace: { env: ['SHARED_STREAM_GRACE'], def: '3', help: 'seconds a transcode outlives its last viewer' },
+  hlsTempDir: { env: ['HLS_TEMP_DIR'], def: 'system temp dir', help: 'base of the per-stream HLS transcode directories' },
+  hlsWaitTime: { env: ['HLS_WAIT_TIME'], def: '10', help: 'seconds a playlist request waits for a new HLS transcode' },
+  cookiesDir: { env: ['COOKIES_DIR'], def: 'unset', help: 'the only directory cookies_path may name files in' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -229,6 +244,19 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     hlsMaxPlaylistLines: count('hlsMaxPlaylistLines', DEFAULT_HLS_MAX_PLAYLIST_LINES),
     hlsMaxPlaylistBytes: count('hlsMaxPlaylistBytes', DEFAULT_HLS_MAX_PLAYLIST_BYTES),
     shareQueueBytes: parseQueueBytes(raw('shareQueueBytes'), (r, why) => fail('shareQueueBytes', r, why)),
+    transcode: {
+      ffmpegPath: text('ffmpegPath') ?? DEFAULT_TRANSCODE_CONFIG.ffmpegPath,
+      streamlinkPath: text('streamlinkPath') ?? DEFAULT_TRANSCODE_CONFIG.streamlinkPath,
+      ytdlpPath: text('ytdlpPath') ?? DEFAULT_TRANSCODE_CONFIG.ytdlpPath,
+      streamlinkEnabled: raw('streamlinkEnabled') === undefined || parseBool(raw('streamlinkEnabled'), (r, why) => fail('streamlinkEnabled', r, why)),
+      ytdlpEnabled: raw('ytdlpEnabled') === undefined || parseBool(raw('ytdlpEnabled'), (r, why) => fail('ytdlpEnabled', r, why)),
+      maxProcesses: raw('transcodeMaxProcesses')?.value.trim() === '0' ? 0 : parseCount(raw('transcodeMaxProcesses'), 8, (r, why) => fail('transcodeMaxProcesses', r, why)),
+      startTimeoutMs: seconds('transcodeStartTimeout', 15),
+      graceMs: seconds('sharedStreamGrace', 3),
+      hlsDir: hlsBaseDir(text('hlsTempDir')),
+      hlsWaitMs: seconds('hlsWaitTime', 10),
+      cookiesDir: text('cookiesDir'),
+    },
   };
   return { kind: 'run', config: Object.freeze(config) };
 }

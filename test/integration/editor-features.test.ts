@@ -131,14 +131,11 @@ test('POST /test-connection: 200 with success false and a reason when the URL fa
 test('§3.3 transcoding, broadcasting and the cookies-file check answer 501 with a JSON reason', async (t) => {
   const { base } = await startProxy(t, { apiToken: 'secret' });
   const calls = [
-    ['POST', '/transcode'],
-    ['GET', '/transcode/profiles'],
     ['GET', '/broadcast'],
     ['POST', '/broadcast/net-1/start'],
     ['GET', '/broadcast/net-1/status'],
     ['DELETE', '/broadcast/net-1'],
     ['GET', '/broadcast/net-1/segment/live5.ts'],
-    ['GET', '/validate-cookies-file?path=/x'],
   ] as const;
   for (const [method, path] of calls) {
     const r = await api(base, method, path, method === 'POST' ? { url: 'http://x/y' } : undefined, { 'x-api-token': 'secret' });

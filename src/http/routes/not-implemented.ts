@@ -18,11 +18,7 @@ function refuse(what: string): () => never {
  * answer is the same for everyone and reveals nothing, and the reference's broadcast playlists were open to players.
  */
 export function notImplementedRoutes(): Route[] {
-  const routes: Route[] = [
-    { method: 'POST', path: '/transcode', auth: false, handler: refuse('Transcoding') },
-    { method: 'GET', path: '/transcode/profiles', auth: false, handler: refuse('Transcoding') },
-    { method: 'GET', path: '/validate-cookies-file', auth: false, handler: refuse('Cookies files (for stream resolvers)') },
-  ];
+  const routes: Route[] = [];
   for (const path of ['/broadcast', '/broadcast/:a', '/broadcast/:a/:b', '/broadcast/:a/:b/:c']) {
     for (const method of ALL_METHODS) routes.push({ method, path, auth: false, handler: refuse('Broadcasting (network channels)') });
   }
