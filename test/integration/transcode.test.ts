@@ -1,0 +1,213 @@
+// POST /transcode and playback of transcodes with a fake FFmpeg (research §8 T1–T3, T9, T10, E3–E6, E13): one
+// process per stream shared by its viewers, stopped after the grace, at once on DELETE and by-metadata deletes.
+import assert from 'node:assert/strict';
+import { test, type TestContext } from 'node:test';
+import { DEFAULT_TRANSCODE_CONFIG, type TranscodeConfig } from '../../src/config-transcode.ts';
+import type { ProxyEvent } from '../../src/core/events.ts';
+import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.ts';
+import { alive, FAKE_STREAM, fakeProgram, tsFixture } from '../helpers/fake-program.ts';
+import { waitFor } from '../helpers/origin.ts';
+import { openPlayer } from '../helpers/player.ts';
+import { api, startProxy, type RunningProxy } from '../helpers/start-proxy.ts';
+
+type Json = Record<string, unknown>;
+const SOURCE = 'http://prov.example:8080/live/user/pass/123.ts';
+const EDITOR_META = { id: 7, channel_id: '7', type: 'channel', playlist_uuid: 'pl-1', profile_id: 5, original_channel_id: 7, original_playlist_uuid: 'pl-1', is_failover: false, strict_live_ts: false };
+
+async function proxyWith(t: TestContext, transcode: Partial<TranscodeConfig>): Promise<RunningProxy> {
+  return startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, graceMs: 100, ...transcode } });
+}
+
+async function create(base: string, body: Json): Promise<Json> {
+  const r = await api(base, 'POST', '/transcode', body);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  return r.body as Json;
+}
+
+test('T1/T2/T3 the editor payload: answer, pooling metadata, masked args; the first viewer starts one FFmpeg', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base, app } = await proxyWith(t, { ffmpegPath: ffmpeg.path });
+  const body = await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live, metadata: EDITOR_META, user_agent: 'EditorUA/1' });
+  const id = String(body['stream_id']);
+  assert.match(id, /^[0-9a-f]{32}$/);
+  assert.equal(body['stream_type'], 'transcoded');
+  assert.equal(body['format'], 'mpegts');
+  assert.equal(body['stream_endpoint'], `/stream/${id}`);
+  assert.equal(body['profile'], 'custom');
+  assert.ok(!JSON.stringify(body['ffmpeg_args']).includes('pass'), 'the input URL is masked');
+  assert.equal(ffmpeg.starts().length, 0, 'no process before the first viewer');
+
+  const player = await openPlayer(t, `${base}/stream/${id}`);
+  assert.equal(player.res.statusCode, 200);
+  assert.equal(player.res.headers['content-type'], 'video/mp2t');
+  assert.equal(player.res.headers['accept-ranges'], 'none');
+  await player.waitBytes(tsFixture().length);
+  assert.deepEqual(player.body().subarray(0, 188), tsFixture().subarray(0, 188), 'starts with the fake FFmpeg PAT');
+
+  const argv = ffmpeg.starts()[0]!;
+  const s = argv.join(' ');
+  assert.ok(argv.includes('-nostdin'));
+  assert.equal(argv[argv.indexOf('-user_agent') + 1], 'EditorUA/1');
+  assert.equal(argv[argv.indexOf('-i') + 1], SOURCE);
+  assert.ok(argv.indexOf('-user_agent') < argv.indexOf('-i'));
+  assert.match(s, /-map 0:v:0\? -map 0:a:0\? .*-b:v 2000k -maxrate 2500k -bufsize 2500k -c:a aac -b:a 128k -f mpegts pipe:1$/);
+  assert.ok(!s.includes('{'));
+
+  const found = await api(base, 'GET', '/streams/by-metadata?field=original_channel_id&value=7&active_only=1');
+  const m = ((found.body as Json)['matching_streams'] as Json[])[0]!;
+  const meta = m['metadata'] as Json;
+  assert.equal(meta['transcoding'], 'true');
+  assert.equal(meta['profile_id'], '5');
+  assert.equal(meta['is_failover'], 'False');
+  assert.equal(meta['original_playlist_uuid'], 'pl-1');
+  assert.ok(String(meta['ffmpeg_args']).includes('-i <input>'));
+  assert.ok(!String(meta['ffmpeg_args']).includes(SOURCE));
+  assert.equal(m['client_count'], 1);
+  const stat = (await api(base, 'GET', `/streams/${id}`)).body as Json;
+  assert.equal((stat['stream'] as Json)['upstream_connections'], 1);
+  assert.ok('output_media_info' in (stat['stream'] as Json));
+  assert.equal(app.transcoding.engine.processCount(), 1);
+});
+
+test('two viewers share one process; the last leaving stops it after the grace; a viewer back within it reuses it', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path, graceMs: 400 });
+  const id = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const a = await openPlayer(t, `${base}/stream/${id}`);
+  const b = await openPlayer(t, `${base}/stream/${id}`);
+  await a.waitBytes(10_000);
+  await b.waitBytes(10_000);
+  assert.equal(ffmpeg.starts().length, 1, 'one FFmpeg for two viewers');
+  assert.equal(b.body()[0], 0x47, 'the late joiner starts at a packet boundary');
+  assert.equal(b.body().length % 188 === 0 || b.body()[188] === 0x47, true);
+  const pid = ffmpeg.pids()[0]!;
+  a.leave();
+  b.leave();
+  // E6: back within the grace: the same process.
+  const c = await openPlayer(t, `${base}/stream/${id}`);
+  await c.waitBytes(1000);
+  assert.equal(ffmpeg.starts().length, 1);
+  c.leave();
+  await waitFor(() => !alive(pid), 8_000, 'FFmpeg stopped after the grace');
+});
+
+test('E13 DELETE /streams/{id} and DELETE /streams/by-metadata stop the process at once; the count drops at once', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base, app } = await proxyWith(t, { ffmpegPath: ffmpeg.path, graceMs: 60_000 });
+  const events: ProxyEvent[] = [];
+  app.bus.subscribe((e) => events.push(e));
+  const one = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live, metadata: { profile_id: 9 } }))['stream_id']);
+  const two = String((await create(base, { url: SOURCE + '?b', profile: EDITOR_DEFAULT_PROFILES.live, metadata: { profile_id: 9 } }))['stream_id']);
+  const p1 = await openPlayer(t, `${base}/stream/${one}`);
+  const p2 = await openPlayer(t, `${base}/stream/${two}`);
+  await p1.waitBytes(1000);
+  await p2.waitBytes(1000);
+  const [pid1, pid2] = [app.transcoding.engine.pidOf(one)!, app.transcoding.engine.pidOf(two)!];
+  assert.ok(alive(pid1) && alive(pid2));
+  assert.equal((await api(base, 'DELETE', `/streams/${one}`)).status, 200);
+  await waitFor(() => !alive(pid1), 8_000, 'FFmpeg of the deleted stream gone');
+  await p1.done;
+  const oldest = await api(base, 'DELETE', '/streams/oldest-by-metadata?field=profile_id&value=9');
+  assert.equal((oldest.body as Json)['deleted_count'], 1);
+  const count = await api(base, 'GET', '/streams/by-metadata?field=profile_id&value=9&active_only=1');
+  assert.equal((count.body as Json)['total_matching'], 0, 'the editor limit loop sees the slot free at once');
+  await waitFor(() => !alive(pid2), 8_000, 'FFmpeg of the second stream gone');
+  assert.equal(events.filter((e) => e.event_type === 'stream_stopped').length, 2);
+});
+
+test('E3 exit before output: 502 TRANSCODE_FAILED with the last stderr line, URLs masked; a failover URL is tried once', async (t) => {
+  const ffmpeg = fakeProgram(t, `case "$*" in *bad*) echo "[http @ 0x1] http://u:p@bad.example/x: Server returned 403 Forbidden" >&2; exit 1;; esac\n${FAKE_STREAM}`);
+  const { base, app } = await proxyWith(t, { ffmpegPath: ffmpeg.path });
+  const failed = String((await create(base, { url: 'http://bad.example/x.ts', profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const r = await api(base, 'GET', `/stream/${failed}`);
+  assert.equal(r.status, 502);
+  assert.equal((r.body as Json)['code'], 'TRANSCODE_FAILED');
+  assert.equal((r.body as Json)['detail'], 'transcoder exited (1): [http @ 0x1] <url> Server returned 403 Forbidden');
+
+  const events: ProxyEvent[] = [];
+  app.bus.subscribe((e) => events.push(e));
+  const id = String((await create(base, { url: 'http://bad.example/y.ts', failover_urls: ['http://good.example/y.ts'], profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const player = await openPlayer(t, `${base}/stream/${id}`);
+  assert.equal(player.res.statusCode, 200);
+  await player.waitBytes(1000);
+  assert.equal(events.filter((e) => e.event_type === 'failover_triggered').length, 1);
+  assert.equal(((await api(base, 'GET', `/streams/${id}`)).body as { stream: Json }).stream['current_failover_index'], 1);
+});
+
+test('E4 no output within TRANSCODE_START_TIMEOUT: 504, process killed; capacity 503; a stderr flood is drained', async (t) => {
+  const stall = fakeProgram(t, 'sleep 30');
+  const { base } = await proxyWith(t, { ffmpegPath: stall.path, startTimeoutMs: 300 });
+  const id = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const r = await api(base, 'GET', `/stream/${id}`);
+  assert.equal(r.status, 504);
+  assert.equal((r.body as Json)['code'], 'TRANSCODE_TIMEOUT');
+  await waitFor(() => !alive(stall.pids()[0]!), 8_000, 'stalled FFmpeg killed');
+
+  // 2 MB of stderr before and while streaming: drained, the viewer plays.
+  const flood = fakeProgram(t, `i=0; while [ $i -lt 20000 ]; do echo "warning line $i http://x/y with words to fill the pipe" >&2; i=$((i+1)); done\n${FAKE_STREAM}`);
+  const p2 = await proxyWith(t, { ffmpegPath: flood.path, maxProcesses: 1, startTimeoutMs: 20_000 });
+  const a = String((await create(p2.base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const b = String((await create(p2.base, { url: SOURCE + '?2', profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const viewer = await openPlayer(t, `${p2.base}/stream/${a}`);
+  await viewer.waitBytes(10_000, 20_000);
+  const refused = await api(p2.base, 'GET', `/stream/${b}`);
+  assert.equal(refused.status, 503);
+  assert.equal((refused.body as Json)['code'], 'TRANSCODE_CAPACITY');
+  const joined = await openPlayer(t, `${p2.base}/stream/${a}`);
+  assert.equal(joined.res.statusCode, 200, 'joining a running process is always allowed');
+});
+
+test('T9/T10/E1 bad profiles: 400 naming the problem, nothing spawned; missing FFmpeg: FFMPEG_NOT_FOUND', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path });
+  const cases: [Json, RegExp][] = [
+    [{ profile: 'nosuch' }, /^Profile 'nosuch' not found\. Available profiles: default, hq, lowlatency, 720p, 1080p, hevc, audio$/],
+    [{ profile: '-c:v libx264 -f mpegts pipe:1' }, /-i \{input_url\}/],
+    [{ profile: '-i {input_url} -vf "scale=1' }, /unbalanced double quote/],
+    [{ profile: '-i {input_url} -b:v {foo} -f mpegts pipe:1' }, /\{foo\}/],
+    [{ profile: '-i {input_url} -i /etc/passwd -f mpegts pipe:1' }, /local files/],
+  ];
+  for (const [extra, re] of cases) {
+    const r = await api(base, 'POST', '/transcode', { url: SOURCE, ...extra });
+    assert.equal(r.status, 400, JSON.stringify(extra));
+    assert.match(String((r.body as Json)['detail']), re);
+  }
+  assert.equal((await api(base, 'POST', '/transcode', { url: SOURCE, resolver: 'vlc' })).status, 422);
+  assert.equal((await api(base, 'POST', '/transcode', { url: 'file:///etc/passwd' })).status, 422);
+  assert.equal(ffmpeg.starts().length, 0);
+
+  const missing = await proxyWith(t, { ffmpegPath: '/nonexistent/ffmpeg', streamlinkPath: '/nonexistent/streamlink', ytdlpPath: '/nonexistent/yt-dlp' });
+  for (const [body, code] of [
+    [{ url: SOURCE }, 'FFMPEG_NOT_FOUND'],
+    [{ url: SOURCE, resolver: 'streamlink' }, 'STREAMLINK_NOT_FOUND'],
+    [{ url: SOURCE, resolver: 'ytdlp' }, 'YTDLP_NOT_FOUND'],
+  ] as const) {
+    const r = await api(missing.base, 'POST', '/transcode', body);
+    assert.equal(r.status, 503);
+    assert.equal((r.body as Json)['code'], code);
+  }
+});
+
+test('HEAD answers locally without a process; shutdown leaves no FFmpeg', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base, app } = await proxyWith(t, { ffmpegPath: ffmpeg.path, graceMs: 60_000 });
+  const id = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const head = await fetch(`${base}/stream/${id}`, { method: 'HEAD' });
+  assert.equal(head.status, 200);
+  assert.equal(head.headers.get('content-type'), 'video/mp2t');
+  assert.equal(ffmpeg.starts().length, 0);
+  const player = await openPlayer(t, `${base}/stream/${id}`);
+  await player.waitBytes(1000);
+  const pid = ffmpeg.pids()[0]!;
+  await app.close(100);
+  assert.equal(alive(pid), false, 'stopped before close() resolved');
+});
+
+test('GET /transcode/profiles lists the built-in profiles', async (t) => {
+  const { base } = await proxyWith(t, {});
+  const r = await api(base, 'GET', '/transcode/profiles');
+  assert.equal(r.status, 200);
+  const names = ((r.body as Json)['profiles'] as Json[]).map((p) => p['name']);
+  assert.deepEqual(names, ['default', 'hq', 'lowlatency', '720p', '1080p', 'hevc', 'audio']);
+  assert.deepEqual((r.body as Json)['hardware_acceleration'], { available: false, type: 'cpu' });
+});
