@@ -1,0 +1,77 @@
+// SPEC §13 with the real FFmpeg: the editor's Default Live template on a local live TS origin, decoded with
+// ffprobe/ffmpeg through the proxy; every viewer shares one FFmpeg and one origin connection; DELETE leaves none.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test, type TestContext } from 'node:test';
+import { DEFAULT_TRANSCODE_CONFIG } from '../../src/config-transcode.ts';
+import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.ts';
+import { alive } from '../helpers/fake-program.ts';
+import { probeStreamTypes, requireFfmpeg, runOk } from '../helpers/ffmpeg.ts';
+import { startOrigin, waitFor, type Behaviour } from '../helpers/origin.ts';
+import { openPlayer } from '../helpers/player.ts';
+import { api, startProxy } from '../helpers/start-proxy.ts';
+
+/** 20 s of H.264 + AAC in MPEG-TS: the provider's channel. */
+async function makeChannel(t: TestContext): Promise<Buffer> {
+  const dir = mkdtempSync(join(tmpdir(), 'm3u-transcode-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const out = join(dir, 'channel.ts');
+  await runOk(t, 'ffmpeg', [
+    '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=20:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20',
+    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-b:v', '400k', '-c:a', 'aac', '-b:a', '64k', '-shortest', '-f', 'mpegts', out,
+  ]);
+  return readFileSync(out);
+}
+
+/** Live TS without a length, 5000 bytes every 20 ms. */
+function paced(body: Buffer): Behaviour {
+  return {
+    kind: 'handler',
+    handle(_req, res) {
+      res.writeHead(200, { 'content-type': 'video/mp2t' });
+      let off = 0;
+      const timer = setInterval(() => {
+        if (res.destroyed || off >= body.length) {
+          clearInterval(timer);
+          if (!res.destroyed) res.end();
+          return;
+        }
+        res.write(body.subarray(off, off + 5000));
+        off += 5000;
+      }, 20);
+      res.once('close', () => clearInterval(timer));
+    },
+  };
+}
+
+test('Default Live: ffprobe and ffmpeg decode through the proxy; three viewers, one FFmpeg, one origin connection; DELETE kills it', async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const channel = await makeChannel(t);
+  const origin = await startOrigin(t, { '/live/1.ts': paced(channel) });
+  const { base, app } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', graceMs: 60_000 } });
+  const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/1.ts'), profile: EDITOR_DEFAULT_PROFILES.live, metadata: { profile_id: 1 } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const id = String((r.body as Record<string, unknown>)['stream_id']);
+  const url = `${base}/stream/${id}`;
+
+  const watcher = await openPlayer(t, url);
+  assert.equal(watcher.res.statusCode, 200);
+  await watcher.waitBytes(50_000, 20_000);
+  // ffprobe lists a TS program's streams twice (under the program and alone): the kinds are what count.
+  assert.deepEqual([...new Set(await probeStreamTypes(t, url))], ['video', 'audio']);
+  const decoded = await runOk(t, 'ffmpeg', ['-nostdin', '-v', 'error', '-i', url, '-t', '2', '-f', 'null', '-']);
+  assert.equal(decoded.stderr.trim(), '', 'a late joiner decodes without an error');
+  assert.equal(origin.hits('/live/1.ts').length, 1, 'one provider connection for every viewer');
+  assert.equal(app.transcoding.engine.processCount(), 1, 'one FFmpeg for every viewer');
+  const stat = (await api(base, 'GET', `/streams/${id}`)).body as { stream: Record<string, unknown> };
+  assert.equal(stat.stream['upstream_connections'], 1);
+
+  const pid = app.transcoding.engine.pidOf(id)!;
+  assert.ok(alive(pid));
+  assert.equal((await api(base, 'DELETE', `/streams/${id}`)).status, 200);
+  await watcher.done;
+  await waitFor(() => !alive(pid), 8_000, 'FFmpeg gone after DELETE');
+  assert.equal(app.transcoding.engine.processCount(), 0);
+});
