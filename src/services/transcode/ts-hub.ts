@@ -109,9 +109,14 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
     const now = registry.now();
     while (restarts.length > 0 && now - restarts[0]! > RESTART_WINDOW_MS) restarts.shift();
     logger.warn('transcode process ended with viewers', { stream: stream.id, exit: child.exit?.code ?? child.exit?.signal ?? null, last });
+    // A few restarts on the same URL, then one on each other URL, per window; past that the viewers are let go.
+    if (!manual && restarts.length >= RESTARTS_PER_WINDOW + urlRing(stream).length - 1) {
+      logger.warn('transcode keeps dying: viewers disconnected', { stream: stream.id, restarts: restarts.length });
+      return close('error');
+    }
     const sameUrl = !manual && restarts.length < RESTARTS_PER_WINDOW;
-    const delay = sameUrl ? deps.restartDelayMs(restarts.length) : 0;
-    if (sameUrl) restarts.push(now);
+    const delay = manual ? 0 : deps.restartDelayMs(Math.min(restarts.length, RESTARTS_PER_WINDOW - 1));
+    if (!manual) restarts.push(now);
     const from = stream.currentIndex;
     setTimeout(() => {
       if (closed) return;
