@@ -5,7 +5,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TranscodeConfig } from '../../config-transcode.ts';
 import type { ChildSet } from '../../core/process/child-set.ts';
 import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
-import { TranscodeCapacityError } from '../../errors.ts';
+import { TranscodeCapacityError, TranscodeFailedError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
@@ -122,7 +122,8 @@ export function createTranscodeEngine(deps: EngineDeps) {
       deps.streams.recordFailure(stream, (err as Error).message, p.clientId);
       throw err;
     }
-    if (res.destroyed || hub.closed) return;
+    if (res.destroyed) return;
+    if (hub.closed) throw new TranscodeFailedError('The transcode stopped while starting');
     const client = deps.streams.openSession(stream, p.clientId, p.info);
     res.writeHead(200, headersFor(spec));
     await hub.join(res, client);

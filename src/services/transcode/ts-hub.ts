@@ -118,22 +118,21 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
     const delay = manual ? 0 : deps.restartDelayMs(Math.min(restarts.length, RESTARTS_PER_WINDOW - 1));
     if (!manual) restarts.push(now);
     const from = stream.currentIndex;
-    setTimeout(() => {
-      if (closed) return;
-      // Same URL first (a crash, an input hiccup); a walk over the others after; a manual failover starts on its new URL.
-      starting = walkUrls(stream, sameUrl ? from : manual ? stream.currentIndex : from + 1, launch, true, streams).then(
-        ({ started }) => {
-          starting = null;
+    // Set at once, not after the delay: a viewer arriving meanwhile waits for this restart instead of starting its own.
+    starting = new Promise<void>((resolve) => setTimeout(resolve, delay).unref())
+      .then(() => {
+        if (closed) return;
+        // Same URL first (a crash, an input hiccup), then the others; a manual failover starts on its new URL.
+        return walkUrls(stream, sameUrl ? from : manual ? stream.currentIndex : from + 1, launch, true, streams).then(({ started }) => {
           if (closed) void started.child.stop();
           else attach(started);
-        },
-        (err: unknown) => {
-          starting = null;
-          logger.warn('transcode restart failed', { stream: stream.id, error: String(err) });
-          close('error');
-        },
-      );
-    }, delay).unref();
+        });
+      })
+      .catch((err: unknown) => {
+        logger.warn('transcode restart failed', { stream: stream.id, error: String(err) });
+        close('error');
+      })
+      .finally(() => (starting = null));
   }
 
   /** The process is running (started for this viewer if needed); rejects with the JSON error for the first viewer. */
