@@ -208,7 +208,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...notImplementedRoutes(),
     ...metricsRoutes(metrics),
     ...playbackStreamRoutes(routeDeps, streamProxy, transcoding),
-    ...playbackHlsRoutes(routeDeps, hlsProxy),
+    ...playbackHlsRoutes(routeDeps, hlsProxy, transcoding),
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
     ...uiRoutes(), // operator dashboard (issue 26)

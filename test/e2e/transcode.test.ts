@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { DEFAULT_TRANSCODE_CONFIG } from '../../src/config-transcode.ts';
 import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.ts';
-import { alive } from '../helpers/fake-program.ts';
+import { alive, privateHlsDir } from '../helpers/fake-program.ts';
 import { probeStreamTypes, requireFfmpeg, runOk } from '../helpers/ffmpeg.ts';
 import { startOrigin, waitFor, type Behaviour } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
@@ -50,7 +50,7 @@ test('Default Live: ffprobe and ffmpeg decode through the proxy; three viewers, 
   if (!(await requireFfmpeg(t))) return;
   const channel = await makeChannel(t);
   const origin = await startOrigin(t, { '/live/1.ts': paced(channel) });
-  const { base, app } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', graceMs: 60_000 } });
+  const { base, app } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', graceMs: 60_000, hlsDir: privateHlsDir(t) } });
   const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/1.ts'), profile: EDITOR_DEFAULT_PROFILES.live, metadata: { profile_id: 1 } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
   const id = String((r.body as Record<string, unknown>)['stream_id']);

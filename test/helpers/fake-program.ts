@@ -72,3 +72,10 @@ export function alive(pid: number): boolean {
     throw err;
   }
 }
+
+/** A private HLS_TEMP_DIR: start-up removes leftover transcode directories, so tests never share /tmp for them. */
+export function privateHlsDir(t: TestContext): string {
+  const dir = mkdtempSync(join(tmpdir(), 'm3u-hlsbase-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}

@@ -9,7 +9,7 @@ import { DEFAULT_TRANSCODE_CONFIG, type TranscodeConfig } from '../../src/config
 import type { ProxyEvent } from '../../src/core/events.ts';
 import { silentLogger } from '../../src/log.ts';
 import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.ts';
-import { alive, FAKE_STREAM, fakeProgram, tsFixture } from '../helpers/fake-program.ts';
+import { alive, FAKE_STREAM, fakeProgram, privateHlsDir, tsFixture } from '../helpers/fake-program.ts';
 import { waitFor } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { api, testConfig } from '../helpers/start-proxy.ts';
@@ -17,7 +17,7 @@ import { api, testConfig } from '../helpers/start-proxy.ts';
 type Json = Record<string, unknown>;
 
 async function proxy(t: TestContext, transcode: Partial<TranscodeConfig>) {
-  const app = createApp(testConfig({ transcode: { ...DEFAULT_TRANSCODE_CONFIG, graceMs: 100, ...transcode } }), { logger: silentLogger, transcodeRestartDelayMs: () => 20 });
+  const app = createApp(testConfig({ transcode: { ...DEFAULT_TRANSCODE_CONFIG, graceMs: 100, hlsDir: privateHlsDir(t), ...transcode } }), { logger: silentLogger, transcodeRestartDelayMs: () => 20 });
   t.after(() => app.close(100));
   const port = await app.listen(0, '127.0.0.1');
   return { app, base: `http://127.0.0.1:${port}` };

@@ -5,7 +5,7 @@ import { test, type TestContext } from 'node:test';
 import { DEFAULT_TRANSCODE_CONFIG, type TranscodeConfig } from '../../src/config-transcode.ts';
 import type { ProxyEvent } from '../../src/core/events.ts';
 import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.ts';
-import { alive, FAKE_STREAM, fakeProgram, tsFixture } from '../helpers/fake-program.ts';
+import { alive, FAKE_STREAM, fakeProgram, privateHlsDir, tsFixture } from '../helpers/fake-program.ts';
 import { waitFor } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { api, startProxy, type RunningProxy } from '../helpers/start-proxy.ts';
@@ -15,7 +15,7 @@ const SOURCE = 'http://prov.example:8080/live/user/pass/123.ts';
 const EDITOR_META = { id: 7, channel_id: '7', type: 'channel', playlist_uuid: 'pl-1', profile_id: 5, original_channel_id: 7, original_playlist_uuid: 'pl-1', is_failover: false, strict_live_ts: false };
 
 async function proxyWith(t: TestContext, transcode: Partial<TranscodeConfig>): Promise<RunningProxy> {
-  return startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, graceMs: 100, ...transcode } });
+  return startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, graceMs: 100, hlsDir: privateHlsDir(t), ...transcode } });
 }
 
 async function create(base: string, body: Json): Promise<Json> {

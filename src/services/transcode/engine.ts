@@ -10,6 +10,10 @@ import type { Logger } from '../../log.ts';
 import type { StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import { runFileSession } from './file-session.ts';
+import { HLS_PLAYLIST } from './ffmpeg-argv.ts';
+import { createHlsHub, type HlsHub } from './hls-hub.ts';
+import { createHlsOutput } from './hls-output.ts';
+import { join } from 'node:path';
 import { startProcess, type StartedProcess } from './process-start.ts';
 import type { SpecCatalog, TranscodeSpec } from './spec.ts';
 import { createTsHub, type Launch, type TsHub, walkUrls } from './ts-hub.ts';
@@ -48,8 +52,11 @@ export function createTranscodeEngine(deps: EngineDeps) {
   /** Per-viewer processes (unjoinable containers), by stream. */
   const single = new Map<string, Set<StartedProcess>>();
   let processes = 0;
+  const hlsHubs = new Map<string, HlsHub>();
 
   const launcher = (stream: StreamRecord, spec: TranscodeSpec, hlsDir?: string): Launch => async (url, restart) => {
+    // HLS output has no stdout: it has started once its playlist exists.
+    const waitFor = hlsDir === undefined ? 'stdout' : { file: join(hlsDir, HLS_PLAYLIST) };
     if (!restart && config.maxProcesses > 0 && processes >= config.maxProcesses) throw new TranscodeCapacityError();
     processes++; // counted from now, so concurrent first viewers of different streams cannot overshoot
     try {
@@ -59,8 +66,8 @@ export function createTranscodeEngine(deps: EngineDeps) {
         command: deps.commandOf(spec.program),
         args: prepared.args,
         cwd: prepared.cwd,
-        startTimeoutMs: config.startTimeoutMs,
-        waitFor: 'stdout',
+        startTimeoutMs: hlsDir === undefined ? config.startTimeoutMs : config.hlsWaitMs,
+        waitFor,
         children: deps.children,
         cleanup: prepared.cleanup,
         onDiagnostic: (line) => logger.debug('transcoder', { stream: stream.id, line }),
@@ -155,8 +162,26 @@ export function createTranscodeEngine(deps: EngineDeps) {
     await runFileSession(deps, stream, res, client, started);
   }
 
+  /** The stream's HLS hub, created (not started) if needed. */
+  function hlsHubOf(stream: StreamRecord, spec: TranscodeSpec): HlsHub {
+    const found = hlsHubs.get(stream.id);
+    if (found && !found.closed) return found;
+    const hub: HlsHub = createHlsHub(
+      stream,
+      { streams: deps.streams, logger, baseDir: config.hlsDir, idleMs: config.hlsWaitMs + config.graceMs, now: () => deps.registry.now() },
+      (dir) => launcher(stream, spec, dir),
+      () => {
+        if (hlsHubs.get(stream.id) === hub) hlsHubs.delete(stream.id);
+      },
+    );
+    hlsHubs.set(stream.id, hub);
+    return hub;
+  }
+  const hls = createHlsOutput({ registry: deps.registry, streams: deps.streams, hubOf: hlsHubOf, existing: (id) => hlsHubs.get(id) });
+
   /** The stream is gone: its processes stop now (SIGTERM to the group, SIGKILL after 5 s). */
   function removeStream(id: string): void {
+    hlsHubs.get(id)?.close();
     hubs.get(id)?.close('deleted');
     for (const s of single.get(id) ?? []) void s.child.stop();
     deps.catalog.delete(id);
@@ -164,29 +189,32 @@ export function createTranscodeEngine(deps: EngineDeps) {
 
   return {
     serve,
+    servePlaylist: hls.servePlaylist,
+    serveFile: hls.serveFile,
     removeStream,
     /** Processes running now (all streams). */
     processCount: () => processes,
     /** The shared process's pid, for tests and stats; undefined when none runs. */
-    pidOf: (id: string): number | undefined => hubs.get(id)?.pid(),
+    pidOf: (id: string): number | undefined => hubs.get(id)?.pid() ?? hlsHubs.get(id)?.pid(),
     /** StreamStat output_media_info: live figures of the stream's (shared) process, or null. */
     mediaInfo(id: string): Record<string, number | string | null> | null {
       const spec = deps.catalog.get(id);
       if (!spec) return null;
       const hub = hubs.get(id);
       const first = single.get(id)?.values().next().value;
-      const progress = hub?.progress() ?? first?.progress;
+      const progress = hub?.progress() ?? hlsHubs.get(id)?.progress() ?? first?.progress;
       if (!progress) return null;
       return { ...progress, container: spec.output.format ?? 'mpegts' };
     },
     /** Provider connections the stream's processes hold: one per process. */
     upstreamCount(id: string): number {
-      return (hubs.get(id)?.running() ? 1 : 0) + (single.get(id)?.size ?? 0);
+      return (hubs.get(id)?.running() ? 1 : 0) + (hlsHubs.get(id)?.running() ? 1 : 0) + (single.get(id)?.size ?? 0);
     },
     viewers: (id: string): number => hubs.get(id)?.viewerCount() ?? 0,
     /** Shutdown: every process stops; resolves when all have exited. */
     async closeAll(): Promise<void> {
       for (const hub of [...hubs.values()]) hub.close('shutdown');
+      for (const hub of [...hlsHubs.values()]) hub.close();
       await deps.children.stopAll();
     },
   };

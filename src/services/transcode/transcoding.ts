@@ -11,6 +11,7 @@ import { createTranscodeEngine, type TranscodeEngine } from './engine.ts';
 import { createPrograms } from './programs.ts';
 import { createTranscodeService, type TranscodeService } from './service.ts';
 import { SpecCatalog } from './spec.ts';
+import { removeLeftoverHlsDirs } from './hls-dir.ts';
 
 export interface Transcoding {
   service: TranscodeService;
@@ -44,6 +45,11 @@ export function createTranscoding(deps: {
     restartDelayMs: deps.restartDelayMs,
   });
   deps.streams.onRemoved((id) => engine.removeStream(id));
+  // No process survives a restart: every HLS transcode directory found now is a leftover (SPEC §13).
+  void removeLeftoverHlsDirs(config.hlsDir).then(
+    (n) => n > 0 && deps.logger.info('leftover HLS transcode directories removed', { count: n, dir: config.hlsDir }),
+    (err: unknown) => deps.logger.warn('leftover HLS transcode directories not removed', { dir: config.hlsDir, error: String(err) }),
+  );
   const service = createTranscodeService({ streams: deps.streams, catalog, programs, config, rootPath: deps.config.rootPath });
   return { service, engine, close: () => engine.closeAll() };
 }

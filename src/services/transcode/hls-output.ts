@@ -1,0 +1,74 @@
+// Serving HLS-output transcodes (SPEC §13, defect D2): the playlist FFmpeg wrote, its URIs made `t/<name>`, and the
+// files it names, read only by a plain name inside that stream's own directory: no request can name another file.
+import { createReadStream } from 'node:fs';
+import { readFile, stat } from 'node:fs/promises';
+import type { ServerResponse } from 'node:http';
+import { join } from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
+import { isClientGone, NotFoundError, TranscodeFormatMismatchError } from '../../errors.ts';
+import type { StreamService } from '../streams.ts';
+import { hlsFileType, rewriteHlsOutput, SAFE_FILE } from './hls-dir.ts';
+import type { HlsHub } from './hls-hub.ts';
+import type { TranscodeSpec } from './spec.ts';
+
+export interface HlsRequest {
+  res: ServerResponse;
+  stream: StreamRecord;
+  spec: TranscodeSpec;
+  clientId: string;
+  info: ClientInfo;
+}
+
+export function createHlsOutput(deps: {
+  registry: Registry;
+  streams: StreamService;
+  hubOf(stream: StreamRecord, spec: TranscodeSpec): HlsHub;
+  existing(id: string): HlsHub | undefined;
+}) {
+  async function servePlaylist(p: HlsRequest): Promise<void> {
+    const { res, stream, spec } = p;
+    if (spec.output.kind !== 'hls') throw new TranscodeFormatMismatchError(stream.id);
+    const hub = deps.hubOf(stream, spec);
+    try {
+      await hub.ensureRunning();
+    } catch (err) {
+      if (!hub.running()) hub.close();
+      deps.streams.recordFailure(stream, (err as Error).message, p.clientId);
+      throw err;
+    }
+    const client = deps.streams.touchHlsClient(stream, p.clientId, p.info);
+    const body = Buffer.from(rewriteHlsOutput(await readFile(hub.playlistPath, 'utf8')));
+    deps.registry.addBytes(client, stream, body.length);
+    res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': String(body.length) });
+    res.end(body);
+  }
+
+  async function serveFile(p: HlsRequest, name: string): Promise<void> {
+    const { res, stream } = p;
+    const hub = deps.existing(stream.id);
+    if (!SAFE_FILE.test(name) || !hub || hub.closed) throw new NotFoundError(`File ${name}`);
+    hub.touch();
+    const path = join(hub.dir, name);
+    let size: number;
+    try {
+      const info = await stat(path);
+      if (!info.isFile()) throw new NotFoundError(`File ${name}`);
+      size = info.size;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === 'ENOENT') throw new NotFoundError(`File ${name}`); // deleted with the window
+      throw err;
+    }
+    const client = deps.streams.touchHlsClient(stream, p.clientId, p.info);
+    res.writeHead(200, { 'content-type': hlsFileType(name), 'content-length': String(size), 'cache-control': 'max-age=60' });
+    try {
+      await pipeline(createReadStream(path), res);
+      deps.registry.addBytes(client, stream, size);
+      deps.registry.addSegment(client, stream);
+    } catch (err) {
+      if (!isClientGone(err)) throw err; // the player left mid-segment: expected
+    }
+  }
+
+  return { servePlaylist, serveFile };
+}
