@@ -1,7 +1,7 @@
 // SPEC §13 with the real FFmpeg: the editor's Default Live template on a local live TS origin, decoded with
 // ffprobe/ffmpeg through the proxy; every viewer shares one FFmpeg and one origin connection; DELETE leaves none.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -74,4 +74,46 @@ test('Default Live: ffprobe and ffmpeg decode through the proxy; three viewers, 
   await watcher.done;
   await waitFor(() => !alive(pid), 8_000, 'FFmpeg gone after DELETE');
   assert.equal(app.transcoding.engine.processCount(), 0);
+});
+
+test('Default HLS: the playlist and segments FFmpeg writes decode through the proxy; DELETE removes process and directory', async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const channel = await makeChannel(t);
+  const origin = await startOrigin(t, { '/live/2.ts': paced(channel) });
+  const hlsDir = privateHlsDir(t);
+  const { base, app } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', graceMs: 60_000, hlsDir, hlsWaitMs: 20_000 } });
+  const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/2.ts'), profile: EDITOR_DEFAULT_PROFILES.hls });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const id = String((r.body as Record<string, unknown>)['stream_id']);
+  const playlist = `${base}/hls/${id}/playlist.m3u8`;
+  const first = await fetch(playlist);
+  assert.equal(first.status, 200);
+  assert.match(await first.text(), /^t\/index\d+\.ts$/m);
+  const decoded = await runOk(t, 'ffmpeg', ['-nostdin', '-v', 'error', '-i', playlist, '-t', '2', '-f', 'null', '-']);
+  assert.equal(decoded.stderr.trim(), '');
+  assert.deepEqual([...new Set(await probeStreamTypes(t, playlist))], ['video', 'audio']);
+  assert.equal(origin.hits('/live/2.ts').length, 1);
+  const pid = app.transcoding.engine.pidOf(id)!;
+  assert.equal((await api(base, 'DELETE', `/streams/${id}`)).status, 200);
+  await waitFor(() => !alive(pid), 8_000, 'FFmpeg gone after DELETE');
+  await waitFor(() => readdirSync(hlsDir).length === 0, 2_000, 'directory removed');
+});
+
+test('T5 Default HLS fMP4: init section and .m4s segments through t/, decodable', async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const channel = await makeChannel(t);
+  const origin = await startOrigin(t, { '/live/3.ts': paced(channel) });
+  const { base } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', hlsDir: privateHlsDir(t), hlsWaitMs: 20_000 } });
+  const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/3.ts'), profile: EDITOR_DEFAULT_PROFILES.hlsFmp4 });
+  const id = String((r.body as Record<string, unknown>)['stream_id']);
+  const playlist = `${base}/hls/${id}/playlist.m3u8`;
+  const text = await (await fetch(playlist)).text();
+  assert.match(text, /#EXT-X-MAP:URI="t\/init\.mp4"/);
+  assert.match(text, /^t\/index\d+\.m4s$/m);
+  const init = await fetch(`${base}/hls/${id}/t/init.mp4`);
+  assert.equal(init.status, 200);
+  assert.equal(init.headers.get('content-type'), 'video/mp4');
+  await init.arrayBuffer();
+  const decoded = await runOk(t, 'ffmpeg', ['-nostdin', '-v', 'error', '-i', playlist, '-t', '1', '-f', 'null', '-']);
+  assert.equal(decoded.stderr.trim(), '');
 });
