@@ -195,7 +195,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     viewerOf: (c) => share.viewerOf(c),
     outputMediaInfo: (id) => transcoding.engine.mediaInfo(id),
   };
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing };
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing, transcodeInfo: transcoding.service.info };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.

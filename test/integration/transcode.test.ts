@@ -211,3 +211,17 @@ test('GET /transcode/profiles lists the built-in profiles', async (t) => {
   assert.deepEqual(names, ['default', 'hq', 'lowlatency', '720p', '1080p', 'hevc', 'audio']);
   assert.deepEqual((r.body as Json)['hardware_acceleration'], { available: false, type: 'cpu' });
 });
+
+test('T15 /info: program versions or null, transcoding.enabled only with FFmpeg found, hardware acceleration honest', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const found = (await api((await proxyWith(t, { ffmpegPath: ffmpeg.path, streamlinkPath: '/nonexistent/streamlink', ytdlpEnabled: false })).base, 'GET', '/info')).body as Json;
+  assert.equal(found['ffmpeg_version'], 'fake version 1.0');
+  assert.equal(found['streamlink_version'], null);
+  assert.equal(found['ytdlp_version'], null);
+  assert.equal((found['transcoding'] as Json)['enabled'], true);
+  assert.equal((found['capabilities'] as Json)['transcoding'], true);
+  assert.equal((found['hardware_acceleration'] as Json)['enabled'], false);
+  const missing = (await api((await proxyWith(t, { ffmpegPath: '/nonexistent/ffmpeg' })).base, 'GET', '/info')).body as Json;
+  assert.equal(missing['ffmpeg_version'], null);
+  assert.equal((missing['transcoding'] as Json)['enabled'], false);
+});

@@ -8,7 +8,7 @@ import { checkCookiesFile, parseNetscapeCookies, writeCookiesTemp } from './cook
 import { buildFfmpegArgv, checkTemplateArgs } from './ffmpeg-argv.ts';
 import { detectOutput, type OutputInfo } from './output.ts';
 import type { ProgramName } from './process-start.ts';
-import { builtinNames, findBuiltin } from './profiles.ts';
+import { BUILTIN_PROFILES, builtinNames, findBuiltin } from './profiles.ts';
 import type { Programs } from './programs.ts';
 import type { TranscodeRequest } from './request.ts';
 import { buildResolverArgv, splitResolverArgs } from './resolver-argv.ts';
@@ -152,5 +152,20 @@ export function createTranscodeService(deps: TranscodeServiceDeps) {
     create: (req: TranscodeRequest): Promise<Record<string, unknown>> => (req.kind === 'ffmpeg' ? createFfmpeg(req) : createResolver(req)),
     spec: (id: string): TranscodeSpec | undefined => catalog.get(id),
     cookiesCheck: (path: string | null) => checkCookiesFile(config.cookiesDir, path),
+    /** /info (research §3.4): program versions or null (null too for a disabled resolver), and whether FFmpeg works. */
+    async info(): Promise<{ ffmpeg_version: string | null; streamlink_version: string | null; ytdlp_version: string | null; transcoding: { enabled: boolean; profiles: Record<string, string> } }> {
+      const version = async (name: ProgramName, enabled: boolean): Promise<string | null> => {
+        if (!enabled) return null;
+        const probe = await deps.programs.probe(name);
+        return probe.found ? probe.version : null;
+      };
+      const [ffmpeg, streamlink, ytdlp] = await Promise.all([version('ffmpeg', true), version('streamlink', config.streamlinkEnabled), version('yt-dlp', config.ytdlpEnabled)]);
+      return {
+        ffmpeg_version: ffmpeg,
+        streamlink_version: streamlink,
+        ytdlp_version: ytdlp,
+        transcoding: { enabled: ffmpeg !== null, profiles: Object.fromEntries(BUILTIN_PROFILES.map((p) => [p.name, p.description])) },
+      };
+    },
   };
 }
