@@ -8,7 +8,10 @@ import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.t
 import { alive, FAKE_STREAM, fakeProgram, privateHlsDir, tsFixture } from '../helpers/fake-program.ts';
 import { waitFor } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
-import { api, startProxy, type RunningProxy } from '../helpers/start-proxy.ts';
+import { api, startProxy, testConfig, type RunningProxy } from '../helpers/start-proxy.ts';
+import { createApp, loadState } from '../../src/app.ts';
+import { silentLogger } from '../../src/log.ts';
+import { join } from 'node:path';
 
 type Json = Record<string, unknown>;
 const SOURCE = 'http://prov.example:8080/live/user/pass/123.ts';
@@ -224,4 +227,25 @@ test('T15 /info: program versions or null, transcoding.enabled only with FFmpeg 
   const missing = (await api((await proxyWith(t, { ffmpegPath: '/nonexistent/ffmpeg' })).base, 'GET', '/info')).body as Json;
   assert.equal(missing['ffmpeg_version'], null);
   assert.equal((missing['transcoding'] as Json)['enabled'], false);
+});
+
+test('transcodes are not saved in the state file (memory only): after a restart 404 until created again; the file still loads', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const stateFile = join(ffmpeg.dir, 'state.json');
+  const config = testConfig({ stateFile, transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: ffmpeg.path, hlsDir: privateHlsDir(t) } });
+  const first = createApp(config, { logger: silentLogger, state: await loadState(config) });
+  t.after(() => first.close(100));
+  const base1 = `http://127.0.0.1:${await first.listen(0, '127.0.0.1')}`;
+  const payload = { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live };
+  const id = String((await create(base1, payload))['stream_id']);
+  await first.close(100);
+  const second = createApp(config, { logger: silentLogger, state: await loadState(config) });
+  t.after(() => second.close(100));
+  const base2 = `http://127.0.0.1:${await second.listen(0, '127.0.0.1')}`;
+  const gone = await api(base2, 'GET', `/stream/${id}`);
+  assert.equal(gone.status, 404);
+  assert.equal((gone.body as Json)['code'], 'NOT_FOUND');
+  assert.equal(String((await create(base2, payload))['stream_id']), id);
+  const player = await openPlayer(t, `${base2}/stream/${id}`);
+  await player.waitBytes(1000);
 });

@@ -20,7 +20,7 @@ export function playbackHlsRoutes(
   const master: Handler = async ({ req, res, path, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
     // SPEC §13: a transcode's playlist is the one its FFmpeg writes (409 when it writes a continuous stream).
-    const spec = transcode?.service.spec(stream.id);
+    const spec = transcode?.service.specFor(stream);
     if (transcode && spec) {
       const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
       await transcode.engine.servePlaylist({ res, stream, spec, clientId, info });
@@ -57,7 +57,7 @@ export function playbackHlsRoutes(
   // Files of an HLS transcode's directory, by plain name only (no token: the name cannot leave that directory).
   const transcodeFile: Handler = async ({ req, res, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
-    const spec = transcode?.service.spec(stream.id);
+    const spec = transcode?.service.specFor(stream);
     if (!transcode || !spec) throw new NotFoundError(`File ${params['file'] ?? ''}`);
     const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
     await transcode.engine.serveFile({ res, stream, spec, clientId, info }, params['file'] ?? '');

@@ -28,7 +28,7 @@ export function playbackStreamRoutes(
     const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${id}/` : relativeDirRef(path, `/hls/${id}/`);
     const hlsUrl = `${dir}playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
     // SPEC §13: a transcode plays its process's output; an HLS-output one lives at its playlist (relative Location).
-    const spec = transcode?.service.spec(stream.id);
+    const spec = transcode?.service.specFor(stream);
     if (transcode && spec) {
       if (spec.output.kind === 'hls') {
         res.writeHead(302, { location: hlsUrl, 'cache-control': 'no-cache' });

@@ -150,7 +150,8 @@ export function createTranscodeService(deps: TranscodeServiceDeps) {
 
   return {
     create: (req: TranscodeRequest): Promise<Record<string, unknown>> => (req.kind === 'ffmpeg' ? createFfmpeg(req) : createResolver(req)),
-    spec: (id: string): TranscodeSpec | undefined => catalog.get(id),
+    /** The stream's spec; undefined for a plain stream. */
+    specFor: (stream: StreamRecord): TranscodeSpec | undefined => catalog.get(stream.id),
     cookiesCheck: (path: string | null) => checkCookiesFile(config.cookiesDir, path),
     /** /info (research §3.4): program versions or null (null too for a disabled resolver), and whether FFmpeg works. */
     async info(): Promise<{ ffmpeg_version: string | null; streamlink_version: string | null; ytdlp_version: string | null; transcoding: { enabled: boolean; profiles: Record<string, string> } }> {
