@@ -1,55 +1,21 @@
 // SPEC §13 with the real FFmpeg: the editor's Default Live template on a local live TS origin, decoded with
 // ffprobe/ffmpeg through the proxy; every viewer shares one FFmpeg and one origin connection; DELETE leaves none.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { readdirSync } from 'node:fs';
+import { test } from 'node:test';
 import { DEFAULT_TRANSCODE_CONFIG } from '../../src/config-transcode.ts';
 import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.ts';
 import { alive, privateHlsDir } from '../helpers/fake-program.ts';
 import { probeStreamTypes, requireFfmpeg, runOk } from '../helpers/ffmpeg.ts';
-import { startOrigin, waitFor, type Behaviour } from '../helpers/origin.ts';
+import { startOrigin, waitFor } from '../helpers/origin.ts';
+import { makeChannel, paced } from '../helpers/live-channel.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 
-/** 20 s of H.264 + AAC in MPEG-TS: the provider's channel. */
-async function makeChannel(t: TestContext): Promise<Buffer> {
-  const dir = mkdtempSync(join(tmpdir(), 'm3u-transcode-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'channel.ts');
-  await runOk(t, 'ffmpeg', [
-    '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=20:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20',
-    '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-b:v', '400k', '-c:a', 'aac', '-b:a', '64k', '-shortest', '-f', 'mpegts', out,
-  ]);
-  return readFileSync(out);
-}
-
-/** Live TS without a length, 5000 bytes every 20 ms. */
-function paced(body: Buffer): Behaviour {
-  return {
-    kind: 'handler',
-    handle(_req, res) {
-      res.writeHead(200, { 'content-type': 'video/mp2t' });
-      let off = 0;
-      const timer = setInterval(() => {
-        if (res.destroyed || off >= body.length) {
-          clearInterval(timer);
-          if (!res.destroyed) res.end();
-          return;
-        }
-        res.write(body.subarray(off, off + 5000));
-        off += 5000;
-      }, 20);
-      res.once('close', () => clearInterval(timer));
-    },
-  };
-}
-
 test('Default Live: ffprobe and ffmpeg decode through the proxy; three viewers, one FFmpeg, one origin connection; DELETE kills it', async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const channel = await makeChannel(t);
-  const origin = await startOrigin(t, { '/live/1.ts': paced(channel) });
+  const channel = await makeChannel(t, 'h264', '400k');
+  const origin = await startOrigin(t, { '/live/1.ts': paced(channel, 20) });
   const { base, app } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', graceMs: 60_000, hlsDir: privateHlsDir(t) } });
   const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/1.ts'), profile: EDITOR_DEFAULT_PROFILES.live, metadata: { profile_id: 1 } });
   assert.equal(r.status, 200, JSON.stringify(r.body));
@@ -78,8 +44,8 @@ test('Default Live: ffprobe and ffmpeg decode through the proxy; three viewers, 
 
 test('Default HLS: the playlist and segments FFmpeg writes decode through the proxy; DELETE removes process and directory', async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const channel = await makeChannel(t);
-  const origin = await startOrigin(t, { '/live/2.ts': paced(channel) });
+  const channel = await makeChannel(t, 'h264', '400k');
+  const origin = await startOrigin(t, { '/live/2.ts': paced(channel, 20) });
   const hlsDir = privateHlsDir(t);
   const { base, app } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', graceMs: 60_000, hlsDir, hlsWaitMs: 20_000 } });
   const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/2.ts'), profile: EDITOR_DEFAULT_PROFILES.hls });
@@ -101,8 +67,8 @@ test('Default HLS: the playlist and segments FFmpeg writes decode through the pr
 
 test('T5 Default HLS fMP4: init section and .m4s segments through t/, decodable', async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const channel = await makeChannel(t);
-  const origin = await startOrigin(t, { '/live/3.ts': paced(channel) });
+  const channel = await makeChannel(t, 'h264', '400k');
+  const origin = await startOrigin(t, { '/live/3.ts': paced(channel, 20) });
   const { base } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', hlsDir: privateHlsDir(t), hlsWaitMs: 20_000 } });
   const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/3.ts'), profile: EDITOR_DEFAULT_PROFILES.hlsFmp4 });
   const id = String((r.body as Record<string, unknown>)['stream_id']);

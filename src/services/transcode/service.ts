@@ -46,6 +46,13 @@ export function createTranscodeService(deps: TranscodeServiceDeps) {
     return { stream_endpoint: url, playlist_url: null, direct_url: url };
   }
 
+  /** The spec is kept for playback; the answer's first fields. */
+  async function register(spec: TranscodeSpec, stream: StreamRecord): Promise<Record<string, unknown>> {
+    catalog.set(spec);
+    await streams.saved();
+    return { stream_id: stream.id, primary_url: stream.url, failover_urls: [...stream.failoverUrls] };
+  }
+
   async function createFfmpeg(req: Extract<TranscodeRequest, { kind: 'ffmpeg' }>): Promise<Record<string, unknown>> {
     const raw = req.profile.startsWith('-');
     const builtin = raw ? undefined : findBuiltin(req.profile);
@@ -78,12 +85,8 @@ export function createTranscodeService(deps: TranscodeServiceDeps) {
         return { args: argv, cwd: hlsDir };
       },
     };
-    catalog.set(spec);
-    await streams.saved();
     const body: Record<string, unknown> = {
-      stream_id: id,
-      primary_url: stream.url,
-      failover_urls: [...stream.failoverUrls],
+      ...(await register(spec, stream)),
       user_agent: streams.userAgentOf(stream),
       stream_type: 'transcoded',
       ...endpoints(stream, output),
@@ -130,12 +133,8 @@ export function createTranscodeService(deps: TranscodeServiceDeps) {
         return { args: buildResolverArgv({ ...common, cookies: [], cookiesFile: temp.path }), cleanup: temp.remove };
       },
     };
-    catalog.set(spec);
-    await streams.saved();
     const body: Record<string, unknown> = {
-      stream_id: id,
-      primary_url: stream.url,
-      failover_urls: [...stream.failoverUrls],
+      ...(await register(spec, stream)),
       stream_type: 'resolver',
       ...endpoints(stream, TS_OUTPUT),
       playlist_url: null,

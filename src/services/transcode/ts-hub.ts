@@ -3,13 +3,13 @@
 // edge). The hub owns the process: started for the first viewer, restarted when it dies while viewers remain (then
 // the next failover URL), stopped SHARED_STREAM_GRACE after the last viewer left, at once when the stream is removed.
 import type { ServerResponse } from 'node:http';
-import { FanoutQueue, type FanoutReader, type FanoutSink } from '../../core/fanout-queue.ts';
+import { FanoutQueue } from '../../core/fanout-queue.ts';
 import { type ClientRecord, type Registry, type StreamRecord, urlRing } from '../../core/registry.ts';
 import type { Child } from '../../core/process/child.ts';
 import { TranscodeFailedError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { DISCONNECT_REASONS } from '../continuous/proxy-session.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
+import { type FanoutViewer, joinFanout } from '../sharing/fanout-viewer.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import type { StartedProcess } from './process-start.ts';
 
@@ -27,12 +27,6 @@ export interface HubDeps {
 
 /** Starts the stream's process on one URL; `restart`: the hub already holds a slot (capacity is not asked again). */
 export type Launch = (url: string, restart: boolean) => Promise<StartedProcess>;
-
-interface Viewer extends FanoutSink {
-  readonly client: ClientRecord;
-  reader: FanoutReader<Viewer> | null;
-  leave(reason: DisconnectReason): void;
-}
 
 const RESTARTS_PER_WINDOW = 3;
 const RESTART_WINDOW_MS = 60_000;
@@ -64,8 +58,8 @@ export type TsHub = ReturnType<typeof createTsHub>;
 
 export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch, onClosed: () => void) {
   const { registry, streams, logger } = deps;
-  const viewers = new Map<string, Viewer>();
-  const queue = new FanoutQueue<Viewer>({ maxQueueBytes: deps.maxQueueBytes });
+  const viewers = new Map<string, FanoutViewer>();
+  const queue = new FanoutQueue<FanoutViewer>({ maxQueueBytes: deps.maxQueueBytes });
   let current: StartedProcess | null = null;
   let starting: Promise<void> | null = null;
   let closed = false;
@@ -165,49 +159,24 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
   /** Attaches a player whose headers are sent; resolves when it has left. */
   function join(res: ServerResponse, client: ClientRecord): Promise<void> {
     clearTimeout(grace);
-    return new Promise<void>((resolve) => {
-      let left = false;
-      const viewer: Viewer = {
-        client,
-        reader: null,
-        write(chunk) {
-          registry.addBytes(client, stream, chunk.length);
-          return res.write(chunk);
-        },
-        leave(reason) {
-          if (left) return;
-          left = true;
-          viewers.delete(client.key);
-          if (viewer.reader) queue.remove(viewer.reader);
-          res.off('drain', onDrain);
-          res.off('close', onClose);
-          if (!res.writableEnded && !res.destroyed) res.destroy();
-          unregister();
-          streams.endClient(client, reason);
-          resolve();
-          if (current?.child.stdout?.isPaused() && queue.ready > 0) current.child.stdout.resume();
-          if (viewers.size === 0 && !closed) {
-            grace = setTimeout(() => close(), deps.graceMs);
-            grace.unref();
-          }
-        },
-      };
-      const onDrain = (): void => {
-        if (!viewer.reader) return;
-        queue.drained(viewer.reader);
-        if (queue.ready > 0) current?.child.stdout?.resume();
-      };
-      const onClose = (): void => viewer.leave('closed');
-      const unregister = deps.connections.add({
-        client,
-        shared: true,
-        abort: (reason) => viewer.leave(DISCONNECT_REASONS.has(reason) ? (reason as DisconnectReason) : 'closed'),
-        switchUrl: () => switchUrl(),
-      });
-      viewers.set(client.key, viewer);
-      res.on('drain', onDrain);
-      res.once('close', onClose);
-      viewer.reader = queue.add(viewer);
+    return joinFanout({
+      queue,
+      viewers,
+      res,
+      client,
+      stream,
+      registry,
+      streams,
+      connections: deps.connections,
+      resume: () => current?.child.stdout?.resume(),
+      switchUrl,
+      afterLeave: () => {
+        if (current?.child.stdout?.isPaused() && queue.ready > 0) current.child.stdout.resume();
+        if (viewers.size === 0 && !closed) {
+          grace = setTimeout(() => close(), deps.graceMs);
+          grace.unref();
+        }
+      },
     });
   }
 
