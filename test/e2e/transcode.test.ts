@@ -33,6 +33,15 @@ test('Default Live: ffprobe and ffmpeg decode through the proxy; three viewers, 
   assert.equal(app.transcoding.engine.processCount(), 1, 'one FFmpeg for every viewer');
   const stat = (await api(base, 'GET', `/streams/${id}`)).body as { stream: Record<string, unknown> };
   assert.equal(stat.stream['upstream_connections'], 1);
+  // FFmpeg's -progress lines (one block a second) become StreamStat output_media_info.
+  let info: Record<string, unknown> = {};
+  for (let i = 0; i < 50 && typeof info['fps'] !== 'number'; i++) {
+    await new Promise((r) => setTimeout(r, 200));
+    info = (((await api(base, 'GET', `/streams/${id}`)).body as { stream: Record<string, unknown> }).stream['output_media_info'] ?? {}) as Record<string, unknown>;
+  }
+  assert.equal(typeof info['fps'], 'number', JSON.stringify(info));
+  assert.equal(info['container'], 'mpegts');
+  assert.equal(typeof info['speed'], 'number');
 
   const pid = app.transcoding.engine.pidOf(id)!;
   assert.ok(alive(pid));

@@ -52,6 +52,15 @@ test('T4 Default HLS argv: output replaced by <dir>/index.m3u8, delete_segments 
   assert.ok(!argv.includes('pipe:1'));
 });
 
+test('HLS: hls_list_size 0 (keep every segment) is bounded; -hls_segment_filename must be a plain name', () => {
+  const keepAll = renderTemplate('-i {input_url} -hls_time 2 -hls_list_size 0 -f hls {output_args}', VARS);
+  const { argv } = buildFfmpegArgv({ rendered: keepAll, url: URL, userAgent: 'u', headers: {}, hlsDir: '/d' });
+  assert.equal(argv[argv.indexOf('-hls_list_size') + 1], '100');
+  assert.equal(argv[argv.indexOf('-hls_flags') + 1], 'delete_segments+temp_file');
+  const nested = renderTemplate('-i {input_url} -hls_segment_filename sub/seg_%03d.ts -f hls {output_args}', VARS);
+  assert.throws(() => buildFfmpegArgv({ rendered: nested, url: URL, userAgent: 'u', headers: {}, hlsDir: '/d' }), is400(/plain file name/));
+});
+
 test('a template without an output gets -f mpegts pipe:1', () => {
   const rendered = renderTemplate('-i {input_url} -c copy', VARS);
   assert.deepEqual(buildFfmpegArgv({ rendered, url: URL, userAgent: 'u', headers: {} }).argv.slice(-4), ['-c', 'copy', '-f', 'mpegts', 'pipe:1'].slice(-4));
