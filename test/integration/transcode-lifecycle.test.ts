@@ -140,3 +140,17 @@ test('T7 yt-dlp: cookies content in a private 0600 file, removed with the proces
   assert.equal(off.status, 400);
   assert.match(String((off.body as Json)['detail']), /STREAMLINK_ENABLED=false/);
 });
+
+test('a VOD input is transcoded per viewer from its start; a clean exit ends the response whole, nothing restarts', async (t) => {
+  const ffmpeg = fakeProgram(t, 'cat "$DIR/fixture.ts"; cat "$DIR/fixture.ts"; exit 0');
+  const { base } = await proxy(t, { ffmpegPath: ffmpeg.path });
+  const id = await create(base, { url: 'http://a.example/movie/u/p/9.mkv', profile: EDITOR_DEFAULT_PROFILES.live });
+  const a = await openPlayer(t, `${base}/stream/${id}`);
+  const b = await openPlayer(t, `${base}/stream/${id}`);
+  assert.equal(a.res.headers['content-type'], 'video/mp2t');
+  assert.deepEqual(await a.done, { complete: true });
+  assert.deepEqual(await b.done, { complete: true });
+  const twice = Buffer.concat([tsFixture(), tsFixture()]);
+  assert.ok(a.body().equals(twice) && b.body().equals(twice), 'each viewer got the whole output');
+  assert.equal(ffmpeg.starts().length, 2);
+});

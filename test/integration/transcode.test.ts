@@ -74,7 +74,9 @@ test('T1/T2/T3 the editor payload: answer, pooling metadata, masked args; the fi
 
 test('two viewers share one process; the last leaving stops it after the grace; a viewer back within it reuses it', async (t) => {
   const ffmpeg = fakeProgram(t, FAKE_STREAM);
-  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path, graceMs: 400 });
+  const { base, app } = await proxyWith(t, { ffmpegPath: ffmpeg.path, graceMs: 400 });
+  const events: ProxyEvent[] = [];
+  app.bus.subscribe((e) => events.push(e));
   const id = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
   const a = await openPlayer(t, `${base}/stream/${id}`);
   const b = await openPlayer(t, `${base}/stream/${id}`);
@@ -92,6 +94,10 @@ test('two viewers share one process; the last leaving stops it after the grace; 
   assert.equal(ffmpeg.starts().length, 1);
   c.leave();
   await waitFor(() => !alive(pid), 8_000, 'FFmpeg stopped after the grace');
+  // E5: events once per transition, as for any stream (started and stopped alternate).
+  const kinds = events.filter((e) => e.event_type === 'stream_started' || e.event_type === 'stream_stopped').map((e) => `${e.event_type}:${String(e.data['reason'] ?? '')}`);
+  assert.deepEqual(kinds, ['stream_started:', 'stream_stopped:last_client_disconnected', 'stream_started:', 'stream_stopped:last_client_disconnected']);
+  assert.equal(events.filter((e) => e.event_type === 'client_disconnected').length, 3);
 });
 
 test('E13 DELETE /streams/{id} and DELETE /streams/by-metadata stop the process at once; the count drops at once', async (t) => {

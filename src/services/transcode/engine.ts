@@ -6,6 +6,7 @@ import type { TranscodeConfig } from '../../config-transcode.ts';
 import type { ChildSet } from '../../core/process/child-set.ts';
 import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
 import { TranscodeCapacityError, TranscodeFailedError } from '../../errors.ts';
+import { isVodPath } from '../../core/url.ts';
 import type { Logger } from '../../log.ts';
 import type { StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
@@ -99,7 +100,9 @@ export function createTranscodeEngine(deps: EngineDeps) {
       res.end();
       return;
     }
-    if (spec.output.kind === 'file') return serveSingle(p);
+    // A file input (a VOD) is watched from its start by each viewer, and an unjoinable container can only be: one
+    // process per viewer. Live TS input with joinable output: one process for all.
+    if (spec.output.kind === 'file' || isVodPath(stream.url)) return serveSingle(p);
     let hub = hubs.get(stream.id);
     if (!hub || hub.closed) {
       const created: TsHub = createTsHub(

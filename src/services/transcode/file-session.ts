@@ -1,5 +1,6 @@
-// A transcode whose container cannot be joined mid-stream (mp4, mkv, webm: defect D6'): one process per viewer,
-// started for it, its stdout piped to that viewer alone, stopped when the viewer leaves or the stream is removed.
+// A transcode watched by one viewer alone: a container that cannot be joined mid-stream (mp4, mkv, webm: defect D6')
+// or a file input (a VOD, watched from its start). The process is started for the viewer, its stdout piped to it,
+// stopped when the viewer leaves or the stream is removed; a clean exit (the file is done) ends the response.
 import type { ServerResponse } from 'node:http';
 import type { ClientRecord, StreamRecord } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
