@@ -154,3 +154,15 @@ test('a VOD input is transcoded per viewer from its start; a clean exit ends the
   assert.ok(a.body().equals(twice) && b.body().equals(twice), 'each viewer got the whole output');
   assert.equal(ffmpeg.starts().length, 2);
 });
+
+test('a process whose output stalls for DEFAULT_READ_TIMEOUT is restarted; the viewer stays connected', async (t) => {
+  const ffmpeg = fakeProgram(t, 'cat "$DIR/fixture.ts"; sleep 30');
+  const app = createApp(testConfig({ readTimeoutMs: 300, transcode: { ...DEFAULT_TRANSCODE_CONFIG, graceMs: 100, ffmpegPath: ffmpeg.path } }), { logger: silentLogger, transcodeRestartDelayMs: () => 20 });
+  t.after(() => app.close(100));
+  const base = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
+  const id = await create(base, { url: 'http://a.example/live/1.ts', profile: EDITOR_DEFAULT_PROFILES.live });
+  const player = await openPlayer(t, `${base}/stream/${id}`);
+  await player.waitBytes(2 * tsFixture().length, 8_000);
+  assert.ok(ffmpeg.starts().length >= 2);
+  assert.ok(!alive(ffmpeg.pids()[0]!), 'the stalled process was stopped');
+});

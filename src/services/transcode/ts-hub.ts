@@ -67,8 +67,17 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
   let switching = false;
   const restarts: number[] = [];
 
+  /** When the running process last wrote a byte: a process silent for readTimeoutMs is stalled (its input hangs). */
+  let lastChunkAt = 0;
   const clock = setInterval(() => {
     queue.tick++;
+    // Paused by backpressure is not a stall: the clock restarts from the pause.
+    if (current?.child.stdout?.isPaused() === true) lastChunkAt = registry.now();
+    else if (current && !switching && registry.now() - lastChunkAt > deps.readTimeoutMs) {
+      logger.warn('transcode output stalled: restarting', { stream: stream.id, pid: current.child.pid });
+      lastChunkAt = registry.now(); // once per stall: the stop below ends in onExit, which restarts
+      void current.child.stop();
+    }
     for (const r of queue.readers()) {
       if (r.blocked && queue.tick - r.blockedTick > TICKS_PER_TIMEOUT) {
         r.sink.leave('timeout');
@@ -82,8 +91,10 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
     current = started;
     const child = started.child;
     queue.restart(); // a new process is a new byte stream: packet phase and PAT are forgotten
+    lastChunkAt = registry.now();
     if (started.first) queue.append(started.first);
     child.stdout?.on('data', (chunk: Buffer) => {
+      lastChunkAt = registry.now();
       queue.append(chunk);
       // Paused only when viewers exist and none can take more; with none (grace period) the ring just rolls.
       if (queue.readerCount > 0 && queue.ready === 0) child.stdout?.pause();
