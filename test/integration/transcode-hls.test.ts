@@ -61,6 +61,10 @@ test('T4 Default HLS: playlist with t/ URIs only naming its directory, segments 
   assert.equal(argv.at(-1), join(dir, 'index.m3u8'));
   assert.match(argv[argv.indexOf('-hls_flags') + 1]!, /delete_segments/);
 
+  const withId = await (await fetch(`${base}/hls/${id}/playlist.m3u8?client_id=tab-1`)).text();
+  assert.match(withId, /^t\/index0\.ts\?client_id=tab-1$/m, 'the client id goes along to the segments');
+  const clients = ((await api(base, 'GET', `/streams/${id}`)).body as { clients: Json[] }).clients.map((c) => c['client_id']);
+  assert.ok(clients.includes('tab-1'));
   const seg = await fetch(`${base}/hls/${id}/t/index0.ts`);
   assert.equal(seg.status, 200);
   assert.equal(seg.headers.get('content-type'), 'video/mp2t');

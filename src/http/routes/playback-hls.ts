@@ -5,7 +5,7 @@ import { BadRequestError, NotFoundError } from '../../errors.ts';
 import type { HlsProxy } from '../../services/hls/proxy-hls.ts';
 import type { TranscodeEngine } from '../../services/transcode/engine.ts';
 import type { TranscodeService } from '../../services/transcode/service.ts';
-import { identifyClient } from '../client-identity.ts';
+import { identifyClient, playerParams } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
@@ -23,7 +23,7 @@ export function playbackHlsRoutes(
     const spec = transcode?.service.specFor(stream);
     if (transcode && spec) {
       const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
-      await transcode.engine.servePlaylist({ res, stream, spec, clientId, info });
+      await transcode.engine.servePlaylist({ res, stream, spec, clientId, info, keepQuery: playerParams(query) });
       return;
     }
     const url = overrideUrlOf(req, query, auth);

@@ -3,7 +3,7 @@ import { relativeDirRef } from '../../core/relative-uri.ts';
 import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
 import type { TranscodeEngine } from '../../services/transcode/engine.ts';
 import type { TranscodeService } from '../../services/transcode/service.ts';
-import { identifyClient } from '../client-identity.ts';
+import { identifyClient, playerParams } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
@@ -18,11 +18,7 @@ export function playbackStreamRoutes(
     const overrideUrl = overrideUrlOf(req, query, deps.auth);
     const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
     // The player's own parameters come along (client id, username); nothing else, and never the api_token.
-    const keep = new URLSearchParams();
-    for (const name of ['client_id', 'username']) {
-      const v = query.get(name);
-      if (v !== null) keep.set(name, v);
-    }
+    const keep = playerParams(query);
     // Relative to this request's URL, so that it works behind a prefix-stripping proxy; absolute on PUBLIC_URL.
     const id = encodeURIComponent(stream.id);
     const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${id}/` : relativeDirRef(path, `/hls/${id}/`);

@@ -54,21 +54,22 @@ export function hlsFileType(name: string): string {
 
 /**
  * FFmpeg's playlist with every URI made `t/<name>` (relative to /hls/{id}/playlist.m3u8): media lines and
- * `URI="…"` attributes. A URI that is not a plain file name of the directory is dropped, never passed on.
+ * `URI="…"` attributes. A URI that is not a plain file name of the directory is dropped, never passed on. `query`
+ * (e.g. `?client_id=x`) goes after each, so a player keeps its client id through the segments.
  */
-export function rewriteHlsOutput(text: string): string {
+export function rewriteHlsOutput(text: string, query = ''): string {
   const out: string[] = [];
   for (const line of text.split('\n')) {
     const l = line.replace(/\r$/, '');
     if (l.startsWith('#')) {
-      out.push(l.replace(/URI="([^"]*)"/g, (m, uri: string) => (SAFE_FILE.test(uri) ? `URI="t/${uri}"` : m.replace(uri, ''))));
+      out.push(l.replace(/URI="([^"]*)"/g, (m, uri: string) => (SAFE_FILE.test(uri) ? `URI="t/${uri}${query}"` : m.replace(uri, ''))));
       continue;
     }
     if (l.trim() === '') {
       out.push(l);
       continue;
     }
-    if (SAFE_FILE.test(l.trim())) out.push(`t/${l.trim()}`);
+    if (SAFE_FILE.test(l.trim())) out.push(`t/${l.trim()}${query}`);
   }
   return out.join('\n');
 }

@@ -18,6 +18,8 @@ export interface HlsRequest {
   spec: TranscodeSpec;
   clientId: string;
   info: ClientInfo;
+  /** The player's own parameters (client_id, username) to repeat on every URI of the playlist. */
+  keepQuery?: URLSearchParams;
 }
 
 export function createHlsOutput(deps: {
@@ -38,7 +40,8 @@ export function createHlsOutput(deps: {
       throw err;
     }
     const client = deps.streams.touchHlsClient(stream, p.clientId, p.info);
-    const body = Buffer.from(rewriteHlsOutput(await readFile(hub.playlistPath, 'utf8')));
+    const query = p.keepQuery !== undefined && p.keepQuery.size > 0 ? `?${p.keepQuery}` : '';
+    const body = Buffer.from(rewriteHlsOutput(await readFile(hub.playlistPath, 'utf8'), query));
     deps.registry.addBytes(client, stream, body.length);
     res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': String(body.length) });
     res.end(body);
