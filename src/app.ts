@@ -185,7 +185,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
   });
-  const transcoding = createTranscoding({ config, registry, streams, connections, logger, restartDelayMs: options.transcodeRestartDelayMs });
+  const transcoding = createTranscoding({ config, registry, streams, connections, logger, bus, restartDelayMs: options.transcodeRestartDelayMs });
   let shuttingDown = false;
 
   // Transcode processes count as their streams' upstream connections and viewers (SPEC §13 on top of §5.5).

@@ -120,3 +120,16 @@ test('leftover HLS transcode directories are removed at start-up; other director
   await waitFor(() => !existsSync(leftover), 2_000, 'leftover removed');
   assert.ok(existsSync(other));
 });
+
+test('manual failover of an HLS transcode: the process restarts on the next URL at the next request', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_HLS);
+  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path });
+  const id = String(((await api(base, 'POST', '/transcode', { url: SOURCE, failover_urls: ['http://backup.example/5.ts'], profile: EDITOR_DEFAULT_PROFILES.hls })).body as Json)['stream_id']);
+  assert.equal((await fetch(`${base}/hls/${id}/playlist.m3u8`)).status, 200);
+  const first = ffmpeg.pids()[0]!;
+  assert.equal((await api(base, 'POST', `/streams/${id}/failover`)).status, 200);
+  await waitFor(() => !alive(first), 8_000, 'old process stopped');
+  assert.equal((await fetch(`${base}/hls/${id}/playlist.m3u8`)).status, 200);
+  assert.equal(ffmpeg.starts().length, 2);
+  assert.ok(ffmpeg.starts()[1]!.includes('http://backup.example/5.ts'));
+});

@@ -192,6 +192,10 @@ export function createTranscodeEngine(deps: EngineDeps) {
 
   return {
     serve,
+    /** A manual failover of an HLS transcode (shared TS processes follow through their viewers' connections). */
+    manualFailover(id: string): void {
+      hlsHubs.get(id)?.restart();
+    },
     servePlaylist: hls.servePlaylist,
     serveFile: hls.serveFile,
     removeStream,

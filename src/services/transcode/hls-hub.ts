@@ -70,6 +70,12 @@ export function createHlsHub(stream: StreamRecord, deps: HlsHubDeps, launchIn: L
 
   return {
     ensureRunning,
+    /** Manual failover: the process stops now; the next request starts one on the stream's (new) current URL. */
+    restart(): void {
+      const child = current?.child;
+      current = null;
+      void child?.stop();
+    },
     /** A segment request: the player is still there. */
     touch(): void {
       lastRequest = deps.now();

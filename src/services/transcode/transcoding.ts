@@ -4,6 +4,7 @@ import type { Config } from '../../config.ts';
 import { DEFAULT_TRANSCODE_CONFIG } from '../../config-transcode.ts';
 import { ChildSet } from '../../core/process/child-set.ts';
 import type { Registry } from '../../core/registry.ts';
+import type { EventBus } from '../../core/events.ts';
 import type { Logger } from '../../log.ts';
 import type { StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
@@ -26,6 +27,7 @@ export function createTranscoding(deps: {
   streams: StreamService;
   connections: ConnectionTracker;
   logger: Logger;
+  bus: EventBus;
   restartDelayMs?: (n: number) => number;
 }): Transcoding {
   const config = deps.config.transcode ?? DEFAULT_TRANSCODE_CONFIG;
@@ -45,6 +47,9 @@ export function createTranscoding(deps: {
     restartDelayMs: deps.restartDelayMs,
   });
   deps.streams.onRemoved((id) => engine.removeStream(id));
+  deps.bus.subscribe((e) => {
+    if (e.event_type === 'failover_triggered' && e.data['reason'] === 'manual') engine.manualFailover(e.stream_id);
+  });
   // No process survives a restart: every HLS transcode directory found now is a leftover (SPEC §13).
   void removeLeftoverHlsDirs(config.hlsDir).then(
     (n) => n > 0 && deps.logger.info('leftover HLS transcode directories removed', { count: n, dir: config.hlsDir }),
