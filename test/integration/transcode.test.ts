@@ -12,6 +12,7 @@ import { api, startProxy, testConfig, type RunningProxy } from '../helpers/start
 import { createApp, loadState } from '../../src/app.ts';
 import { silentLogger } from '../../src/log.ts';
 import { join } from 'node:path';
+import { existsSync, readlinkSync } from 'node:fs';
 
 type Json = Record<string, unknown>;
 const SOURCE = 'http://prov.example:8080/live/user/pass/123.ts';
@@ -49,6 +50,8 @@ test('T1/T2/T3 the editor payload: answer, pooling metadata, masked args; the fi
 
   const argv = ffmpeg.starts()[0]!;
   const s = argv.join(' ');
+  const cwd = readlinkSync(`/proc/${ffmpeg.pids()[0]!}/cwd`);
+  assert.match(cwd, /m3u_proxy_run_/, 'the process runs in a private directory');
   assert.ok(argv.includes('-nostdin'));
   assert.equal(argv[argv.indexOf('-user_agent') + 1], 'EditorUA/1');
   assert.equal(argv[argv.indexOf('-i') + 1], SOURCE);
@@ -70,6 +73,8 @@ test('T1/T2/T3 the editor payload: answer, pooling metadata, masked args; the fi
   assert.equal((stat['stream'] as Json)['upstream_connections'], 1);
   assert.ok('output_media_info' in (stat['stream'] as Json));
   assert.equal(app.transcoding.engine.processCount(), 1);
+  assert.equal((await api(base, 'DELETE', `/streams/${id}`)).status, 200);
+  await waitFor(() => !existsSync(cwd), 8_000, 'the private directory goes with the process');
 });
 
 test('two viewers share one process; the last leaving stops it after the grace; a viewer back within it reuses it', async (t) => {

@@ -14,7 +14,7 @@ export const HLS_PLAYLIST = 'index.m3u8';
 const MAX_HLS_LIST = 100;
 
 /** Options that read or write a file named in the template, or that we set ourselves. */
-const REFUSED_OPTIONS = new Set(['-attach', '-dump_attachment', '-vstats_file', '-passlogfile', '-sdp_file', '-progress', '-protocol_whitelist', '-report', '-y']);
+const REFUSED_OPTIONS = new Set(['-attach', '-dump_attachment', '-vstats_file', '-passlogfile', '-sdp_file', '-progress', '-protocol_whitelist']);
 
 const isPipe = (a: string): boolean => a === 'pipe:1' || a === 'pipe:' || a === '-';
 

@@ -54,7 +54,8 @@ export function startProcess(o: StartOptions): Promise<StartedProcess> {
     },
   });
   o.children.add(child);
-  void child.exited.then(() => o.cleanup?.()).catch(() => undefined); // cleanup logs nothing: rm with force never fails on absence
+  // A cleanup that fails (a temp file that cannot be removed) is reported with the diagnostics, never thrown.
+  void child.exited.then(() => o.cleanup?.()).catch((err: unknown) => o.onDiagnostic?.(`cleanup failed: ${String(err)}`));
   const started: StartedProcess = { child, first: null, progress, lastLine: () => last };
 
   return new Promise<StartedProcess>((resolve, reject) => {

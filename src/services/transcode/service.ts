@@ -15,7 +15,9 @@ import { buildResolverArgv, splitResolverArgs } from './resolver-argv.ts';
 import type { SpecCatalog, TranscodeSpec } from './spec.ts';
 import { maskInput, resolverStreamId, transcodeStreamId } from './stream-id.ts';
 import { renderTemplate } from './template.ts';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 
 export interface TranscodeServiceDeps {
   streams: StreamService;
@@ -82,7 +84,10 @@ export function createTranscodeService(deps: TranscodeServiceDeps) {
       maskedArgs: masked,
       async prepare(inputUrl, hlsDir) {
         const { argv } = buildFfmpegArgv({ rendered, url: inputUrl, userAgent: streams.userAgentOf(stream), headers: stream.headers, hlsDir });
-        return { args: argv, cwd: hlsDir };
+        if (hlsDir !== undefined) return { args: argv, cwd: hlsDir };
+        // A relative file a template names (a second output, -report) lands in a private directory that goes with the process.
+        const cwd = await mkdtemp(join(tmpdir(), 'm3u_proxy_run_'));
+        return { args: argv, cwd, cleanup: () => rm(cwd, { recursive: true, force: true }) };
       },
     };
     const body: Record<string, unknown> = {
