@@ -74,6 +74,8 @@ test("E8 mp4 output can't be joined: one process per viewer, each from the start
   await b.waitBytes(1000);
   assert.equal(ffmpeg.starts().length, 2);
   assert.deepEqual(b.body().subarray(0, 188), tsFixture().subarray(0, 188), 'the second viewer gets its own start');
+  const stat = ((await api(base, 'GET', `/streams/${id}`)).body as { stream: Json }).stream;
+  assert.equal(stat['upstream_connections'], 2, 'one provider connection per process');
   const refused = await api(base, 'GET', `/stream/${id}`);
   assert.equal(refused.status, 503, 'TRANSCODE_MAX_PROCESSES');
   const pids = ffmpeg.pids();

@@ -47,6 +47,8 @@ export function runFileSession(deps: FileSessionDeps, stream: StreamRecord, res:
     const onClose = (): void => end('closed');
     const unregister = deps.connections.add({
       client,
+      // Holds no upstream socket itself: its process's provider connection is counted by the engine.
+      shared: true,
       abort: (reason) => end(DISCONNECT_REASONS.has(reason) ? (reason as DisconnectReason) : 'closed'),
     });
     res.on('drain', onDrain);
