@@ -184,6 +184,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     state: keeper,
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
+    transcodeProcesses: () => transcoding.engine.processCount(),
   });
   const transcoding = createTranscoding({ config, registry, streams, connections, logger, bus, restartDelayMs: options.transcodeRestartDelayMs });
   let shuttingDown = false;

@@ -73,6 +73,8 @@ test('T1/T2/T3 the editor payload: answer, pooling metadata, masked args; the fi
   assert.equal((stat['stream'] as Json)['upstream_connections'], 1);
   assert.ok('output_media_info' in (stat['stream'] as Json));
   assert.equal(app.transcoding.engine.processCount(), 1);
+  const metrics = await (await fetch(`${base}/metrics`)).text();
+  assert.match(metrics, /^m3u_proxy_transcode_processes 1$/m);
   assert.equal((await api(base, 'DELETE', `/streams/${id}`)).status, 200);
   await waitFor(() => !existsSync(cwd), 8_000, 'the private directory goes with the process');
 });
