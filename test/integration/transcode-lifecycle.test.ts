@@ -168,3 +168,19 @@ test('a process whose output stalls for DEFAULT_READ_TIMEOUT is restarted; the v
   assert.ok(ffmpeg.starts().length >= 2);
   assert.ok(!alive(ffmpeg.pids()[0]!), 'the stalled process was stopped');
 });
+
+test('E7 a viewer that stops reading never slows the process or the other viewers', async (t) => {
+  // As fast as the pipe takes it: the paused viewer's socket buffers fill long before the others are done.
+  const ffmpeg = fakeProgram(t, 'while :; do cat "$DIR/fixture.ts" "$DIR/fixture.ts" "$DIR/fixture.ts" || exit 0; done');
+  const app = createApp(testConfig({ shareQueueBytes: 256 * 1024, transcode: { ...DEFAULT_TRANSCODE_CONFIG, graceMs: 100, ffmpegPath: ffmpeg.path } }), { logger: silentLogger });
+  t.after(() => app.close(100));
+  const base = `http://127.0.0.1:${await app.listen(0, '127.0.0.1')}`;
+  const id = await create(base, { url: 'http://a.example/live/7.ts', profile: EDITOR_DEFAULT_PROFILES.live });
+  const slow = await openPlayer(t, `${base}/stream/${id}`);
+  slow.res.pause();
+  const fast = await Promise.all([1, 2, 3, 4].map(() => openPlayer(t, `${base}/stream/${id}`)));
+  for (const p of fast) await p.waitBytes(24 * 1024 * 1024, 30_000);
+  assert.ok(slow.bytes < 24 * 1024 * 1024, `the paused viewer took ${slow.bytes}`);
+  assert.equal(ffmpeg.starts().length, 1);
+  for (const p of fast) assert.equal(p.body()[0], 0x47);
+});
