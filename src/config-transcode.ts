@@ -22,6 +22,8 @@ export interface TranscodeConfig {
   readonly hlsWaitMs: number;
   /** The only directory `cookies_path` may name files in; undefined: cookies files are refused. */
   readonly cookiesDir: string | undefined;
+  /** HW_ACCEL_AVAILABLE / _TYPE / _DEVICE as given (they override the detection /info reports); absent: detect. */
+  readonly hwAccel?: Readonly<{ available?: string; type?: string; device?: string }>;
 }
 
 export const DEFAULT_TRANSCODE_CONFIG: TranscodeConfig = Object.freeze({

@@ -151,6 +151,9 @@ const OPTIONS = {
   hlsTempDir: { env: ['HLS_TEMP_DIR'], def: 'system temp dir', help: 'base of the per-stream HLS transcode directories' },
   hlsWaitTime: { env: ['HLS_WAIT_TIME'], def: '10', help: 'seconds a playlist request waits for a new HLS transcode' },
   cookiesDir: { env: ['COOKIES_DIR'], def: 'unset', help: 'the only directory cookies_path may name files in' },
+  hwAccelAvailable: { env: ['HW_ACCEL_AVAILABLE'], def: 'detected', help: 'true/false: what /info reports as hardware acceleration, instead of detecting it' },
+  hwAccelType: { env: ['HW_ACCEL_TYPE'], def: 'vaapi', help: 'with HW_ACCEL_AVAILABLE=true: vaapi or nvidia' },
+  hwAccelDevice: { env: ['HW_ACCEL_DEVICE'], def: 'unset', help: 'with HW_ACCEL_AVAILABLE=true: the device /info names' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -256,6 +259,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
       hlsDir: hlsBaseDir(text('hlsTempDir')),
       hlsWaitMs: seconds('hlsWaitTime', 10),
       cookiesDir: text('cookiesDir'),
+      hwAccel: { available: text('hwAccelAvailable'), type: text('hwAccelType'), device: text('hwAccelDevice') },
     },
   };
   return { kind: 'run', config: Object.freeze(config) };

@@ -39,6 +39,7 @@ export function fakeProgram(t: TestContext, body: string): FakeProgram {
       '#!/bin/sh',
       `DIR='${dir}'`,
       'case "$1" in -version|--version) echo "fake version 1.0"; exit 0;; esac',
+      'case "$*" in *-hwaccels*) echo "Hardware acceleration methods:"; echo "vdpau"; exit 0;; esac',
       'printf "%s\\n" "$@" > "$DIR/start-$$.argv"',
       body,
       '',

@@ -15,6 +15,8 @@ import { buildResolverArgv, splitResolverArgs } from './resolver-argv.ts';
 import type { SpecCatalog, TranscodeSpec } from './spec.ts';
 import { maskInput, resolverStreamId, transcodeStreamId } from './stream-id.ts';
 import { renderTemplate } from './template.ts';
+import { detectHardware, type HardwareAcceleration, parseHwaccels } from './hwaccel.ts';
+import { runProgram } from '../../core/process/program.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -33,6 +35,8 @@ export type TranscodeService = ReturnType<typeof createTranscodeService>;
 
 export function createTranscodeService(deps: TranscodeServiceDeps) {
   const { streams, catalog, config } = deps;
+  /** Detected once, at the first /info. */
+  let hardware: Promise<HardwareAcceleration> | undefined;
 
   async function requireProgram(name: ProgramName): Promise<void> {
     const probe = await deps.programs.probe(name);
@@ -158,15 +162,29 @@ export function createTranscodeService(deps: TranscodeServiceDeps) {
     specFor: (stream: StreamRecord): TranscodeSpec | undefined => catalog.get(stream.id),
     cookiesCheck: (path: string | null) => checkCookiesFile(config.cookiesDir, path),
     /** /info (research §3.4): program versions or null (null too for a disabled resolver), and whether FFmpeg works. */
-    async info(): Promise<{ ffmpeg_version: string | null; streamlink_version: string | null; ytdlp_version: string | null; transcoding: { enabled: boolean; profiles: Record<string, string> } }> {
+    async info(): Promise<{
+      ffmpeg_version: string | null;
+      streamlink_version: string | null;
+      ytdlp_version: string | null;
+      hardware_acceleration: HardwareAcceleration & { ffmpeg_args: string[] };
+      transcoding: { enabled: boolean; profiles: Record<string, string> };
+    }> {
       const version = async (name: ProgramName, enabled: boolean): Promise<string | null> => {
         if (!enabled) return null;
         const probe = await deps.programs.probe(name);
         return probe.found ? probe.version : null;
       };
       const [ffmpeg, streamlink, ytdlp] = await Promise.all([version('ffmpeg', true), version('streamlink', config.streamlinkEnabled), version('yt-dlp', config.ytdlpEnabled)]);
+      hardware ??= detectHardware({
+        driDir: '/dev/dri',
+        nvidiaSmi: 'nvidia-smi',
+        forced: config.hwAccel ?? {},
+        ffmpegHwaccels: async () => (ffmpeg === null ? [] : parseHwaccels((await runProgram(config.ffmpegPath, ['-hide_banner', '-hwaccels'])).stdout)),
+      });
       return {
         ffmpeg_version: ffmpeg,
+        // The built-in profiles add no hardware arguments: ffmpeg_args stays empty.
+        hardware_acceleration: { ...(await hardware), ffmpeg_args: [] },
         streamlink_version: streamlink,
         ytdlp_version: ytdlp,
         transcoding: { enabled: ffmpeg !== null, profiles: Object.fromEntries(BUILTIN_PROFILES.map((p) => [p.name, p.description])) },
