@@ -1,17 +1,17 @@
 // Transcode bench (issue 22): N viewers of ONE transcoded channel (the editor's Default Live template, real FFmpeg)
 // beside the same N on the plain shared path. Figures: FFmpeg processes (want 1), provider connections (want 1),
-// proxy CPU (ms per second of wall time) and RSS per viewer. Run: node --import tsx test/bench/transcode.ts [viewers]
+// proxy CPU (ms per second of wall time) and RSS per viewer. Part of `npm run bench` (--only=transcode), or alone below.
 import { execFileSync } from 'node:child_process';
 import http from 'node:http';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.ts';
 import { startProxy } from './proxy.ts';
 import { childPidsOf, cpuSecondsOf, median, rssBytesOf } from './stats.ts';
 
-const VIEWERS = Number(process.argv[2] ?? 50);
 const WARMUP_MS = 5_000;
 const MEASURE_MS = 15_000;
 
@@ -51,11 +51,11 @@ async function startOrigin(channel: Buffer): Promise<{ base: string; open: () =>
   return { base: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, open: () => open, close: () => server.close() };
 }
 
-async function measure(url: string, proxyPid: number, origin: { open(): number }): Promise<Record<string, number>> {
+async function measure(url: string, proxyPid: number, origin: { open(): number }, viewers: number): Promise<Record<string, number>> {
   const baseRss = rssBytesOf(proxyPid);
   const reqs: http.ClientRequest[] = [];
   let bytes = 0;
-  for (let k = 0; k < VIEWERS; k++) {
+  for (let k = 0; k < viewers; k++) {
     reqs.push(http.get(`${url}?client_id=bench-${k}`, { agent: false }, (res) => res.on('data', (c: Buffer) => (bytes += c.length))));
     reqs.at(-1)!.on('error', () => undefined); // destroyed at the end on purpose
   }
@@ -72,18 +72,20 @@ async function measure(url: string, proxyPid: number, origin: { open(): number }
     conns.push(origin.open());
   }
   const cpu = cpuSecondsOf(proxyPid) - cpu0;
-  const mbps = ((bytes - bytes0) * 8) / (MEASURE_MS / 1000) / 1e6 / VIEWERS;
+  const mbps = ((bytes - bytes0) * 8) / (MEASURE_MS / 1000) / 1e6 / viewers;
   for (const r of reqs) r.destroy();
   return {
     processes: Math.max(...ffmpegs),
     providerConnections: Math.max(...conns),
     cpuMsPerS: (cpu * 1000) / (MEASURE_MS / 1000),
-    rssKbPerViewer: (median(rss) - baseRss) / VIEWERS / 1024,
+    rssKbPerViewer: (median(rss) - baseRss) / viewers / 1024,
     mbpsPerViewer: mbps,
   };
 }
 
-async function main(): Promise<void> {
+/** The scenario's report lines (a title and a small table); `npm run bench` prints them after its own table. */
+export async function benchTranscode(viewers: number): Promise<string[]> {
+  const lines: string[] = [];
   const dir = mkdtempSync(join(tmpdir(), 'm3u-bench-transcode-'));
   try {
     const file = join(dir, 'channel.ts');
@@ -92,16 +94,16 @@ async function main(): Promise<void> {
     const proxy = await startProxy({ FFMPEG_PATH: 'ffmpeg', TRANSCODE_START_TIMEOUT: '30', SHARED_STREAM_GRACE: '0.1', HLS_TEMP_DIR: dir });
     try {
       const t = await post(proxy.base, '/transcode', { url: `${origin.base}/live/t.ts`, profile: EDITOR_DEFAULT_PROFILES.live });
-      const transcoded = await measure(`${proxy.base}${String(t['stream_endpoint'])}`, proxy.pid, origin);
+      const transcoded = await measure(`${proxy.base}${String(t['stream_endpoint'])}`, proxy.pid, origin, viewers);
       await new Promise((r) => setTimeout(r, 1_000));
       const s = await post(proxy.base, '/streams', { url: `${origin.base}/live/plain.ts` });
-      const plain = await measure(`${proxy.base}${String(s['stream_endpoint'])}`, proxy.pid, origin);
+      const plain = await measure(`${proxy.base}${String(s['stream_endpoint'])}`, proxy.pid, origin, viewers);
       const rows = [['path', 'FFmpeg processes', 'provider connections', 'proxy CPU ms/s', 'proxy RSS KB/viewer', 'Mbit/s per viewer']];
       for (const [name, r] of [['transcode (Default Live)', transcoded], ['plain shared', plain]] as const) {
         rows.push([name, String(r['processes']), String(r['providerConnections']), r['cpuMsPerS']!.toFixed(1), r['rssKbPerViewer']!.toFixed(1), r['mbpsPerViewer']!.toFixed(2)]);
       }
-      console.log(`${VIEWERS} viewers of one channel, ${MEASURE_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up`);
-      for (const r of rows) console.log(`| ${r.join(' | ')} |`);
+      lines.push(`transcode: ${viewers} viewers of one channel (the editor's Default Live template, real FFmpeg, 640x360 2 Mbit/s source), ${MEASURE_MS / 1000} s measured after ${WARMUP_MS / 1000} s warm-up`);
+      for (const r of rows) lines.push(`| ${r.join(' | ')} |`);
     } finally {
       await proxy.stop();
       origin.close();
@@ -109,6 +111,10 @@ async function main(): Promise<void> {
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+  return lines;
 }
 
-await main();
+// Run alone: node --import tsx test/bench/transcode.ts [viewers]
+if (process.argv[1] !== undefined && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  process.stdout.write(`${(await benchTranscode(Number(process.argv[2] ?? 50))).join('\n')}\n`);
+}
