@@ -262,3 +262,16 @@ test('transcodes are not saved in the state file (memory only): after a restart 
   const player = await openPlayer(t, `${base2}/stream/${id}`);
   await player.waitBytes(1000);
 });
+
+test('a player that leaves while its process starts does not leave the process running', async (t) => {
+  const ffmpeg = fakeProgram(t, `sleep 0.5\n${FAKE_STREAM}`);
+  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path, graceMs: 100 });
+  const id = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const ac = new AbortController();
+  const gone = fetch(`${base}/stream/${id}`, { signal: ac.signal }).catch((err: unknown) => err);
+  await waitFor(() => ffmpeg.pids().length === 1, 5_000, 'the process started');
+  ac.abort();
+  await gone;
+  const pid = ffmpeg.pids()[0]!;
+  await waitFor(() => !alive(pid), 8_000, 'the process stopped with nobody watching');
+});

@@ -132,7 +132,10 @@ export function createTranscodeEngine(deps: EngineDeps) {
       deps.streams.recordFailure(stream, (err as Error).message, p.clientId);
       throw err;
     }
-    if (res.destroyed) return;
+    if (res.destroyed) {
+      hub.releaseIfIdle(); // the player left while the process started: it must not run on for nobody
+      return;
+    }
     if (hub.closed) throw new TranscodeFailedError('The transcode stopped while starting');
     const client = deps.streams.openSession(stream, p.clientId, p.info);
     res.writeHead(200, headersFor(spec));

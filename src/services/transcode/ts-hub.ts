@@ -183,12 +183,17 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
       switchUrl,
       afterLeave: () => {
         if (current?.child.stdout?.isPaused() && queue.ready > 0) current.child.stdout.resume();
-        if (viewers.size === 0 && !closed) {
-          grace = setTimeout(() => close(), deps.graceMs);
-          grace.unref();
-        }
+        releaseIfIdle();
       },
     });
+  }
+
+  /** No viewer (the last left, or the one it was started for vanished first): stop after the grace. */
+  function releaseIfIdle(): void {
+    if (viewers.size > 0 || closed) return;
+    clearTimeout(grace);
+    grace = setTimeout(() => close(), deps.graceMs);
+    grace.unref();
   }
 
   /** Manual failover: one restart on the stream's new current URL, however many viewers asked (defect D11). */
@@ -201,6 +206,7 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
   return {
     ensureRunning,
     join,
+    releaseIfIdle,
     close,
     get closed() {
       return closed;
