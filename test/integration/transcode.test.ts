@@ -275,3 +275,17 @@ test('a player that leaves while its process starts does not leave the process r
   const pid = ffmpeg.pids()[0]!;
   await waitFor(() => !alive(pid), 8_000, 'the process stopped with nobody watching');
 });
+
+test('T30 tokens: the management routes need API_TOKEN, playback does not', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base } = await startProxy(t, { apiToken: 'tok', transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: ffmpeg.path, hlsDir: privateHlsDir(t) } });
+  for (const [method, path] of [['POST', '/transcode'], ['GET', '/transcode/profiles'], ['GET', '/validate-cookies-file?path=/x']] as const) {
+    assert.equal((await api(base, method, path, method === 'POST' ? { url: SOURCE } : undefined)).status, 401, path);
+    assert.equal((await api(base, method, path, method === 'POST' ? { url: SOURCE } : undefined, { 'x-api-token': 'bad' })).status, 403, path);
+  }
+  const r = await api(base, 'POST', '/transcode', { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }, { 'x-api-token': 'tok' });
+  assert.equal(r.status, 200);
+  const player = await openPlayer(t, `${base}/stream/${String((r.body as Json)['stream_id'])}`);
+  assert.equal(player.res.statusCode, 200);
+  await player.waitBytes(1000);
+});
