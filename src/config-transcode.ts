@@ -2,6 +2,7 @@
 // so that a Config built without them (tests, older callers) still gets working values.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Fail, Raw } from './config-values.ts';
 
 export interface TranscodeConfig {
   /** Programs: a name found on PATH, or a path. */
@@ -43,4 +44,12 @@ export const DEFAULT_TRANSCODE_CONFIG: TranscodeConfig = Object.freeze({
 /** The HLS base default: the system temp dir, or HLS_TEMP_DIR. */
 export function hlsBaseDir(value: string | undefined): string {
   return value === undefined || value.trim() === '' ? tmpdir() : join(value.trim());
+}
+
+/** TRANSCODE_MAX_PROCESSES: a whole number, 0 for no limit; absent: the default. */
+export function parseProcessLimit(r: Raw | undefined, fail: Fail): number {
+  if (r === undefined) return DEFAULT_TRANSCODE_CONFIG.maxProcesses;
+  const v = r.value.trim();
+  if (!/^\d{1,6}$/.test(v)) return fail(r, 'must be a whole number (0: no limit)');
+  return Number(v);
 }

@@ -21,7 +21,7 @@ import {
   type TrustProxy,
 } from './config-values.ts';
 import { parseDotenv } from './dotenv.ts';
-import { DEFAULT_TRANSCODE_CONFIG, hlsBaseDir, type TranscodeConfig } from './config-transcode.ts';
+import { DEFAULT_TRANSCODE_CONFIG, hlsBaseDir, parseProcessLimit, type TranscodeConfig } from './config-transcode.ts';
 import { ConfigError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
 
@@ -253,7 +253,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
       ytdlpPath: text('ytdlpPath') ?? DEFAULT_TRANSCODE_CONFIG.ytdlpPath,
       streamlinkEnabled: raw('streamlinkEnabled') === undefined || parseBool(raw('streamlinkEnabled'), (r, why) => fail('streamlinkEnabled', r, why)),
       ytdlpEnabled: raw('ytdlpEnabled') === undefined || parseBool(raw('ytdlpEnabled'), (r, why) => fail('ytdlpEnabled', r, why)),
-      maxProcesses: raw('transcodeMaxProcesses')?.value.trim() === '0' ? 0 : parseCount(raw('transcodeMaxProcesses'), 8, (r, why) => fail('transcodeMaxProcesses', r, why)),
+      maxProcesses: parseProcessLimit(raw('transcodeMaxProcesses'), (r, why) => fail('transcodeMaxProcesses', r, why)),
       startTimeoutMs: seconds('transcodeStartTimeout', 15),
       graceMs: seconds('sharedStreamGrace', 3),
       hlsDir: hlsBaseDir(text('hlsTempDir')),
