@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1
 # m3u-proxy container: compile the TypeScript in a build stage, run the compiled dist/ on a slim Node image as a non-root user.
 # The program has zero runtime dependencies, so the runtime stage carries no node_modules at all.
-# Configuration is by environment variable (README "Configuration"); flags can be appended to `docker run IMAGE`.
+# Configuration is by environment variable (README "Settings"); flags can be appended to `docker run IMAGE`.
 
 ARG NODE_VERSION=20
 

@@ -12,13 +12,19 @@ import { metricsRoutes } from './http/routes/metrics.ts';
 import { playbackHlsRoutes } from './http/routes/playback-hls.ts';
 import { playbackStreamRoutes } from './http/routes/playback-stream.ts';
 import { statsDetailedRoutes } from './http/routes/stats-detailed.ts';
-import { notImplementedRoutes } from './http/routes/not-implemented.ts';
 import { streamMetadataRoutes } from './http/routes/streams-metadata.ts';
 import { streamRoutes } from './http/routes/streams.ts';
 import { testConnectionRoutes } from './http/routes/test-connection.ts';
 import { webhookRoutes } from './http/routes/webhooks.ts';
 // Operator dashboard (issue 26)
 import { uiRoutes } from './http/routes/ui.ts';
+import { createSseHub, type SseHub } from './http/sse.ts';
+import { dashboardSnapshot } from './services/dashboard-snapshot.ts';
+// Broadcasts (issue 23)
+import { broadcastRoutes } from './http/routes/broadcast.ts';
+import { BroadcastManager } from './services/broadcast/manager.ts';
+import { broadcastProcesses } from './services/broadcast/dashboard-view.ts';
+import { ChildSet } from './core/process/child-set.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
 import type { Logger } from './log.ts';
@@ -56,6 +62,8 @@ export interface AppOptions {
   state?: { store: StateStore; loaded: StateSnapshot | undefined };
   /** Failover resolver deadline (tests shrink it). */
   resolverTimeoutMs?: number;
+  /** Waits before retrying a refused broadcast callback (tests shrink them). */
+  broadcastCallbackBackoffMs?: readonly number[];
   /** Back-off before restart n of a transcode that died with viewers (tests shrink it). */
   transcodeRestartDelayMs?: (n: number) => number;
 }
@@ -74,6 +82,10 @@ export interface App {
   readonly state: StateKeeper | undefined;
   /** SPEC §5.5: the shared live upstreams. */
   readonly share: LiveShare;
+  /** The dashboard's live feed (GET /ui/events): its subscribers and shared timer. */
+  readonly dashboardEvents: SseHub;
+  /** SPEC §14: the running broadcasts. */
+  readonly broadcasts: BroadcastManager;
   /** SPEC §13: transcode streams and their processes. */
   readonly transcoding: Transcoding;
   /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
@@ -186,7 +198,27 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     logDropped: () => logger.droppedWrites?.() ?? 0,
     transcodeProcesses: () => transcoding.engine.processCount(),
   });
-  const transcoding = createTranscoding({ config, registry, streams, connections, logger, bus, restartDelayMs: options.transcodeRestartDelayMs });
+  // Every FFmpeg the app runs, stopped at close (SPEC §13, §14).
+  const children = new ChildSet();
+  const broadcasts = new BroadcastManager({
+    ffmpegPath: config.ffmpegPath,
+    ffprobePath: config.ffprobePath,
+    broadcastDir: config.broadcastDir,
+    dvrDir: config.dvrDir,
+    allowedDirs: config.broadcastAllowedDirs,
+    startGraceMs: config.broadcastStartGraceMs,
+    callbackTimeoutMs: config.broadcastCallbackTimeoutMs,
+    callbackBackoffMs: options.broadcastCallbackBackoffMs,
+    children,
+    logger,
+  });
+  const transcoding = createTranscoding({ config, registry, streams, connections, logger, bus, children, restartDelayMs: options.transcodeRestartDelayMs });
+  const dashboardEvents = createSseHub({
+    // Transcodes: one more provider here.
+    payload: () => dashboardSnapshot(registry, share, [broadcastProcesses(broadcasts)]),
+    intervalMs: 1_000,
+    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
+  });
   let shuttingDown = false;
 
   // Transcode processes count as their streams' upstream connections and viewers (SPEC §13 on top of §5.5).
@@ -206,13 +238,13 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       createConnectionTester({ upstream: upstreamClient, userAgent: config.defaultUserAgent, connectTimeoutMs: config.connectTimeoutMs, readTimeoutMs: config.readTimeoutMs }),
     ),
     ...transcodeRoutes(transcoding.service),
-    ...notImplementedRoutes(),
     ...metricsRoutes(metrics),
     ...playbackStreamRoutes(routeDeps, streamProxy, transcoding),
     ...playbackHlsRoutes(routeDeps, hlsProxy, transcoding),
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
-    ...uiRoutes(), // operator dashboard (issue 26)
+    ...uiRoutes(dashboardEvents), // operator dashboard (issue 26)
+    ...broadcastRoutes(broadcasts, { broadcastDir: config.broadcastDir, allowedDirs: config.broadcastAllowedDirs }),
   ];
   const router = createRouter(routes);
   const server = createHttpServer({
@@ -238,6 +270,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     sweeper,
     state: keeper,
     share,
+    dashboardEvents,
+    broadcasts,
     transcoding,
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
@@ -257,6 +291,8 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       if (shuttingDown) return;
       shuttingDown = true;
       sweeper.stop();
+      // Event streams never finish by themselves either.
+      dashboardEvents.close();
       // Stop accepting: the listener closes now; requests on kept-alive sockets get 503 (isShuttingDown).
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
       // Continuous streams never finish by themselves: end them now. Playlists and segments in flight get the grace period.
@@ -280,6 +316,9 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       await state.saved().catch((err: unknown) => logger.error('state not saved at shutdown', { error: String(err) }));
       agents.destroy();
       metrics.stop();
+      // No FFmpeg outlives the proxy: broadcasts stop quietly (no callbacks), then whatever else is still running.
+      await broadcasts.close();
+      await children.stopAll();
     },
   };
 }

@@ -1,5 +1,6 @@
 // One parser per kind of setting value (ports, seconds, sizes, lists, booleans): each reads a raw value and either
 // returns it typed or calls `fail`, which throws the one-line ConfigError naming the setting and where it came from.
+import { isAbsolute, resolve } from 'node:path';
 import type { LogFormat, LogLevel } from './log.ts';
 
 /** A raw value and where it came from, for error messages ("--port", "PORT", "PORT in .env"). */
@@ -148,4 +149,17 @@ export function parseHostList(r: Raw | undefined, fail: Fail): readonly string[]
     if (!/^[a-z0-9.-]+$/.test(v)) return fail(r, `'${item}' is not a host name`);
     return v;
   });
+}
+
+/** A directory setting: absolute, kept as given (normalised). */
+export function parseDir(r: Raw | undefined, def: string, fail: Fail): string {
+  if (r === undefined) return def;
+  const v = r.value.trim();
+  if (!isAbsolute(v)) return fail(r, 'must be an absolute directory');
+  return resolve(v);
+}
+
+export function parseDirList(r: Raw | undefined, fail: Fail): readonly string[] {
+  if (r === undefined) return [];
+  return listOf(r).map((item) => (isAbsolute(item) ? resolve(item) : fail(r, `'${item}' is not an absolute directory`)));
 }

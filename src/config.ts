@@ -1,8 +1,12 @@
 // Configuration: the Config type and its defaults, merged from .env, the environment and flags (SPEC §2); frozen once built.
 import { createHash, randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   parseBool,
+  parseDir,
+  parseDirList,
   parseCount,
   parseHost,
   parseHostList,
@@ -78,6 +82,17 @@ export interface Config {
   readonly hlsMaxPlaylistBytes: number;
   /** SPEC §5.5: bytes a shared live stream keeps behind its live edge; a viewer further behind jumps. */
   readonly shareQueueBytes: number;
+  /** SPEC §13/§14: the FFmpeg program (name on PATH or a path). */
+  readonly ffmpegPath: string;
+  /** ffprobe, for a broadcast's preferred_audio_language given as a language. */
+  readonly ffprobePath: string;
+  /** SPEC §14: broadcast_<id> directories go here; DVR recordings under dvrDir; output_dir only if listed. */
+  readonly broadcastDir: string;
+  readonly dvrDir: string;
+  readonly broadcastAllowedDirs: readonly string[];
+  /** A broadcast FFmpeg that fails within this time answers the start with 500 instead of a callback. */
+  readonly broadcastStartGraceMs: number;
+  readonly broadcastCallbackTimeoutMs: number;
   /** SPEC §13: programs, limits and directories of transcoding; absent: DEFAULT_TRANSCODE_CONFIG. */
   readonly transcode?: TranscodeConfig;
 }
@@ -138,9 +153,15 @@ const OPTIONS = {
   shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
   hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
   hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
+  ffmpegPath: { env: ['FFMPEG_PATH'], def: 'ffmpeg', help: 'the FFmpeg program (transcodes and broadcasts; a name on PATH or a path)' },
+  ffprobePath: { env: ['FFPROBE_PATH'], def: 'ffprobe', help: 'the ffprobe program (broadcast audio language)' },
+  broadcastDir: { env: ['HLS_BROADCAST_DIR'], def: '<tmp>/m3u-proxy-broadcasts', help: 'where broadcast_<network_id> directories are written' },
+  dvrDir: { env: ['DVR_RECORDING_DIR'], def: '<tmp>/m3u-proxy-dvr', help: 'where dvr_mode broadcasts are written' },
+  broadcastAllowedDirs: { env: ['BROADCAST_ALLOWED_DIRS'], def: 'unset', help: 'comma-separated absolute directories a broadcast output_dir may name' },
+  broadcastStartGrace: { env: ['BROADCAST_START_FAILURE_GRACE'], def: '3', help: 'seconds a broadcast start waits for FFmpeg to fail before answering' },
+  broadcastCallbackTimeout: { env: ['BROADCAST_CALLBACK_TIMEOUT'], def: '3', help: 'seconds a broadcast callback may take (not retried on timeout)' },
   shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
   // Transcoding and resolvers (SPEC §13).
-  ffmpegPath: { env: ['FFMPEG_PATH'], def: 'ffmpeg', help: 'the FFmpeg program (a name on PATH or a path)' },
   streamlinkPath: { env: ['STREAMLINK_PATH'], def: 'streamlink', help: 'the streamlink program' },
   ytdlpPath: { env: ['YTDLP_PATH'], def: 'yt-dlp', help: 'the yt-dlp program' },
   streamlinkEnabled: { env: ['STREAMLINK_ENABLED'], def: 'true', help: 'false: resolver streamlink answers 400' },
@@ -148,7 +169,7 @@ const OPTIONS = {
   transcodeMaxProcesses: { env: ['TRANSCODE_MAX_PROCESSES'], def: '8', help: 'transcode/resolver processes at once (0: no limit); past it 503' },
   transcodeStartTimeout: { env: ['TRANSCODE_START_TIMEOUT'], def: '15', help: 'seconds a new process has to produce its first byte (else 504)' },
   sharedStreamGrace: { env: ['SHARED_STREAM_GRACE'], def: '3', help: 'seconds a transcode outlives its last viewer' },
-  hlsTempDir: { env: ['HLS_TEMP_DIR'], def: 'system temp dir', help: 'base of the per-stream HLS transcode directories' },
+  hlsTempDir: { env: ['HLS_TEMP_DIR'], def: '<tmp>', help: 'base of the per-stream HLS transcode directories' },
   hlsWaitTime: { env: ['HLS_WAIT_TIME'], def: '10', help: 'seconds a playlist request waits for a new HLS transcode' },
   cookiesDir: { env: ['COOKIES_DIR'], def: 'unset', help: 'the only directory cookies_path may name files in' },
   hwAccelAvailable: { env: ['HW_ACCEL_AVAILABLE'], def: 'detected', help: 'true/false: what /info reports as hardware acceleration, instead of detecting it' },
@@ -247,6 +268,13 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     hlsMaxPlaylistLines: count('hlsMaxPlaylistLines', DEFAULT_HLS_MAX_PLAYLIST_LINES),
     hlsMaxPlaylistBytes: count('hlsMaxPlaylistBytes', DEFAULT_HLS_MAX_PLAYLIST_BYTES),
     shareQueueBytes: parseQueueBytes(raw('shareQueueBytes'), (r, why) => fail('shareQueueBytes', r, why)),
+    ffmpegPath: text('ffmpegPath') ?? 'ffmpeg',
+    ffprobePath: text('ffprobePath') ?? 'ffprobe',
+    broadcastDir: parseDir(raw('broadcastDir'), join(tmpdir(), 'm3u-proxy-broadcasts'), (r, why) => fail('broadcastDir', r, why)),
+    dvrDir: parseDir(raw('dvrDir'), join(tmpdir(), 'm3u-proxy-dvr'), (r, why) => fail('dvrDir', r, why)),
+    broadcastAllowedDirs: parseDirList(raw('broadcastAllowedDirs'), (r, why) => fail('broadcastAllowedDirs', r, why)),
+    broadcastStartGraceMs: seconds('broadcastStartGrace', 3),
+    broadcastCallbackTimeoutMs: seconds('broadcastCallbackTimeout', 3),
     transcode: {
       ffmpegPath: text('ffmpegPath') ?? DEFAULT_TRANSCODE_CONFIG.ffmpegPath,
       streamlinkPath: text('streamlinkPath') ?? DEFAULT_TRANSCODE_CONFIG.streamlinkPath,

@@ -1,4 +1,4 @@
-// The .env file format the server reads beside the environment (README "Configuration"): a small, strict subset of
+// The .env file format the server reads beside the environment (README "Settings"): a small, strict subset of
 // what docker compose and systemd EnvironmentFile accept, with one clear error per bad line.
 import { ConfigError } from './errors.ts';
 

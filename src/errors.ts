@@ -134,10 +134,10 @@ export class ResolverError extends AppError {
   }
 }
 
-/** What the reference does with FFmpeg and we deliberately do not (SPEC §3.3). */
-export class NotImplementedError extends AppError {
-  constructor(message: string) {
-    super(501, 'NOT_IMPLEMENTED', message);
+/** A broadcast that could not start (or failed within the start grace) or could not be cleaned up: 500 with a string detail (research §6.2). */
+export class BroadcastError extends AppError {
+  constructor(message: string, code = 'BROADCAST_START_FAILED') {
+    super(500, code, message);
   }
 }
 

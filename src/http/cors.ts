@@ -16,7 +16,7 @@ const PREFLIGHT_MAX_AGE_S = '600';
 
 /** Playback routes are the player-facing ones (/stream/*, /hls/*) that need no token; see also Route.auth. */
 export function isPlaybackRoute(route: { path: string; auth: boolean }): boolean {
-  return !route.auth && (route.path.startsWith('/stream/') || route.path.startsWith('/hls/'));
+  return !route.auth && (route.path.startsWith('/stream/') || route.path.startsWith('/hls/') || route.path.startsWith('/broadcast/'));
 }
 
 export interface CorsPolicy {

@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import type { TestContext } from 'node:test';
+import { trackChild } from './children.ts';
 
 /** Longest any one ffmpeg/ffprobe run may take before it is killed and the test fails. */
 export const TOOL_TIMEOUT_MS = 30_000;
@@ -21,7 +22,7 @@ export interface ToolRun {
 export function runTool(t: TestContext, cmd: string, args: string[], opts: { cwd?: string; timeoutMs?: number } = {}): Promise<ToolRun> {
   const timeoutMs = opts.timeoutMs ?? TOOL_TIMEOUT_MS;
   return new Promise<ToolRun>((resolve, reject) => {
-    const child = spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = trackChild(t, spawn(cmd, args, { cwd: opts.cwd, stdio: ['ignore', 'pipe', 'pipe'] }));
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timedOut = false;

@@ -8,6 +8,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
+import { trackChild } from './children.ts';
 import { findNginx, tempPaths } from '../bench/nginx.ts';
 import { waitFor } from './origin.ts';
 
@@ -71,7 +72,7 @@ export async function startEditorNginx(t: TestContext, binary: string, proxyPort
   const conf = join(prefix, 'nginx.conf');
   writeFileSync(conf, configText(prefix, port, proxyPort));
   // -e: the early error log must not go to the distro's /var/log/nginx.
-  const child = spawn(binary, ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = trackChild(t, spawn(binary, ['-p', prefix, '-c', conf, '-e', join(prefix, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] }));
   let stderr = '';
   child.stderr.setEncoding('utf8');
   child.stderr.on('data', (c: string) => (stderr += c));

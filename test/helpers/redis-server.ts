@@ -4,6 +4,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import type { TestContext } from 'node:test';
+import { trackChild } from './children.ts';
 
 const BINARY = '/usr/bin/redis-server';
 
@@ -39,7 +40,7 @@ export class RedisServer {
   async startProcess(): Promise<void> {
     const args = ['--port', String(this.port), '--save', '', '--appendonly', 'no', '--bind', '127.0.0.1'];
     if (this.password !== undefined) args.push('--requirepass', this.password);
-    const child = spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = trackChild(undefined, spawn(BINARY, args, { stdio: ['ignore', 'pipe', 'inherit'] }));
     this.child = child;
     await new Promise<void>((resolve, reject) => {
       let out = '';

@@ -3,6 +3,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { connect } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { TestContext } from 'node:test';
+import { trackChild } from './children.ts';
 
 export interface SpawnedProxy {
   child: ChildProcess;
@@ -32,11 +33,14 @@ export async function spawnProxy(
   args: string[],
   options: { cwd: string; env?: NodeJS.ProcessEnv },
 ): Promise<SpawnedProxy> {
-  const child = spawn(command, [...args, '--host', '127.0.0.1', '--port', '0'], {
-    cwd: options.cwd,
-    env: options.env ?? cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = trackChild(
+    t,
+    spawn(command, [...args, '--host', '127.0.0.1', '--port', '0'], {
+      cwd: options.cwd,
+      env: options.env ?? cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.once('exit', (code, signal) => resolve({ code, signal }));
   });

@@ -1,5 +1,7 @@
 // Starts the real app on 127.0.0.1:0 with a test Config and registers its teardown before it is used.
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestContext } from 'node:test';
 import { createApp, type App } from '../../src/app.ts';
 import { DEFAULT_HLS_MAX_PLAYLIST_BYTES, DEFAULT_HLS_MAX_PLAYLIST_LINES, DEFAULT_USER_AGENT, type Config } from '../../src/config.ts';
@@ -36,6 +38,13 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     hlsMaxPlaylistLines: DEFAULT_HLS_MAX_PLAYLIST_LINES,
     hlsMaxPlaylistBytes: DEFAULT_HLS_MAX_PLAYLIST_BYTES,
     shareQueueBytes: 4 * 1024 * 1024,
+    ffmpegPath: 'ffmpeg',
+    ffprobePath: 'ffprobe',
+    broadcastDir: join(tmpdir(), `m3u-proxy-test-broadcasts-${process.pid}`),
+    dvrDir: join(tmpdir(), `m3u-proxy-test-dvr-${process.pid}`),
+    broadcastAllowedDirs: [],
+    broadcastStartGraceMs: 3000,
+    broadcastCallbackTimeoutMs: 3000,
     ...overrides,
   };
 }

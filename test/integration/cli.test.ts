@@ -9,6 +9,7 @@ import { COMMANDS } from '../../src/cli/args.ts';
 import { runClientCommand } from '../../src/cli/index.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
+import { trackChild } from '../helpers/children.ts';
 import { cleanEnv } from '../helpers/spawn-proxy.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 import { startReceiver } from '../helpers/webhook-receiver.ts';
@@ -34,7 +35,7 @@ interface RunOptions {
 /** Runs the CLI with a clean environment (nothing inherited that changes its target or token); killed in t.after if still running. */
 async function cli(t: TestContext, args: string[], options: RunOptions = {}): Promise<CliResult> {
   const [command = process.execPath, ...prefix] = CLI;
-  const child = spawn(command, [...prefix, ...args], { cwd: ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = trackChild(t, spawn(command, [...prefix, ...args], { cwd: ROOT, env: cleanEnv(options.env), stdio: ['ignore', 'pipe', 'pipe'] }));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -4,6 +4,7 @@ import { spawn } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
+import { trackChild } from '../helpers/children.ts';
 import { cleanEnv, spawnProxy } from '../helpers/spawn-proxy.ts';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -12,11 +13,14 @@ const MAIN = join(ROOT, 'src', 'main.ts');
 test('a port already in use: one line on stderr, exit code 1, no stack trace', async (t) => {
   // A real m3u-proxy holds the port, as when a second copy is started by mistake.
   const first = await spawnProxy(t, process.execPath, ['--import', 'tsx', MAIN], { cwd: ROOT });
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--host', '127.0.0.1', '--port', String(first.port)], {
-    cwd: ROOT,
-    env: cleanEnv(),
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const child = trackChild(
+    t,
+    spawn(process.execPath, ['--import', 'tsx', MAIN, '--host', '127.0.0.1', '--port', String(first.port)], {
+      cwd: ROOT,
+      env: cleanEnv(),
+      stdio: ['ignore', 'pipe', 'pipe'],
+    }),
+  );
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
   t.after(async () => {
     if (child.exitCode === null && child.signalCode === null) {

@@ -2,14 +2,14 @@
 // answered 200 is on disk, and a state file that cannot be used stops start-up with exit 2 and is left untouched.
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { Agent, request } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { get } from '../helpers/hls.ts';
 import { startOrigin } from '../helpers/origin.ts';
+import { tempDir as makeTempDir, trackChild } from '../helpers/children.ts';
 import { cleanEnv, spawnProxy, type SpawnedProxy } from '../helpers/spawn-proxy.ts';
 import { api } from '../helpers/start-proxy.ts';
 import { startReceiver } from '../helpers/webhook-receiver.ts';
@@ -17,10 +17,9 @@ import { startReceiver } from '../helpers/webhook-receiver.ts';
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const MAIN = join(ROOT, 'src', 'main.ts');
 
-async function tempDir(t: TestContext): Promise<string> {
-  const dir = await mkdtemp(join(tmpdir(), 'm3u-state-'));
-  t.after(() => rm(dir, { recursive: true, force: true }));
-  return dir;
+/** The state tests' data dir: removed only once every proxy the test started has exited (a restarted one writes there). */
+function tempDir(t: TestContext): Promise<string> {
+  return makeTempDir(t, 'm3u-state-');
 }
 
 function start(t: TestContext, stateFile: string): Promise<SpawnedProxy> {
@@ -34,7 +33,7 @@ async function kill9(p: SpawnedProxy): Promise<void> {
 
 /** Runs the server expecting it to stop at start-up: its exit code and stderr. */
 function runToExit(t: TestContext, env: NodeJS.ProcessEnv, ids?: { uid: number; gid: number }): Promise<{ code: number | null; stderr: string }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN, '--host', '127.0.0.1', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], ...ids });
+  const child = trackChild(t, spawn(process.execPath, ['--import', 'tsx', MAIN, '--host', '127.0.0.1', '--port', '0'], { cwd: ROOT, env, stdio: ['ignore', 'ignore', 'pipe'], ...ids }));
   t.after(() => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   });

@@ -32,9 +32,6 @@ test("the page's actions, sent as the page sends them (query token, no body), pa
   const created = await api(base, 'POST', '/streams', { url: 'http://127.0.0.1:9/a.ts', failover_urls: ['http://127.0.0.1:9/b.ts'] }, { 'x-api-token': TOKEN });
   assert.ok(created.status < 300, `create: ${created.status}`);
   const id = (created.body as { stream_id: string }).stream_id;
-  const list = await fetch(`${base}/streams?api_token=${TOKEN}`).then((r) => r.json()) as unknown;
-  const rows = Array.isArray(list) ? list : (list as { streams: unknown[] }).streams;
-  assert.ok(rows.some((s) => (s as { stream_id: string }).stream_id === id), 'the page finds stream_id in GET streams');
   const failover = await fetch(`${base}/streams/${id}/failover?api_token=${TOKEN}`, { method: 'POST' });
   await failover.text();
   assert.ok(failover.status < 300, `failover: ${failover.status}`);

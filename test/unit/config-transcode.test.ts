@@ -26,7 +26,7 @@ test('defaults, then every setting from the environment', () => {
 });
 
 test('bad values stop start-up with one line naming the setting', () => {
-  for (const [name, value] of [['TRANSCODE_MAX_PROCESSES', '-1'], ['TRANSCODE_START_TIMEOUT', 'soon'], ['SHARED_STREAM_GRACE', '0'], ['STREAMLINK_ENABLED', 'maybe']]) {
-    assert.throws(() => parseServerArgs([], { [name]: value }), (e: Error) => e.name === 'ConfigError' && e.message.includes(name!), `${name}=${value}`);
+  for (const [name, value] of [['TRANSCODE_MAX_PROCESSES', '-1'], ['TRANSCODE_START_TIMEOUT', 'soon'], ['SHARED_STREAM_GRACE', '0'], ['STREAMLINK_ENABLED', 'maybe']] as const) {
+    assert.throws(() => parseServerArgs([], { [name]: value }), (e: Error) => e.name === 'ConfigError' && e.message.includes(name), `${name}=${value}`);
   }
 });

@@ -46,7 +46,7 @@ const URI_TAGS: ReadonlyMap<string, readonly UriAttribute[]> = new Map<string, r
   // or media), X-ASSET-LIST a JSON list of assets, fetched like a segment (its URIs are the client's business).
   ['#EXT-X-DATERANGE', [['X-ASSET-URI', 'p'], ['X-ASSET-LIST', 's']]],
   // rfc8216bis §4.4.6.6 EXT-X-CONTENT-STEERING: the steering manifest is JSON, proxied as an object; the pathway
-  // URIs inside it are not rewritten (out of scope, said in the README).
+  // URIs inside it are not rewritten (out of scope, said in docs/hls.md).
   ['#EXT-X-CONTENT-STEERING', [['SERVER-URI', 's']]],
   // Roku trick play: the image (thumbnail) playlist; its EXT-X-IMAGES-ONLY media playlist lists tiles as URI lines.
   ['#EXT-X-IMAGE-STREAM-INF', URI_ONLY('p')],

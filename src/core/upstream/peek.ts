@@ -121,6 +121,12 @@ export function peekBody(stream: Readable, enough: (head: Buffer) => boolean, ma
 const SNIFF_MAX_BYTES = 4096;
 
 /**
+ * Longest a player's answer waits on the sniff (issue 24.5): an origin that trickles its first bytes is judged on what
+ * arrived by then, instead of holding back the response until the read timeout. A real origin's first packet decides.
+ */
+export const SNIFF_DEADLINE_MS = 1_000;
+
+/**
  * What an upstream response body is, judged from its first bytes (decoded from a copy when the origin compressed
  * it), without consuming them: the response stays readable from its first byte. Waits at most `timeoutMs` for
  * those bytes, then judges what it has. A body that errors before it was judged is 'unknown' (its reader sees why).
@@ -133,7 +139,7 @@ export async function sniffResponse(up: IncomingMessage, opts: PeekOptions & { t
     peeked = await peekBody(up, (h) => {
       const decoded = plain(h);
       return decoded === undefined || sniffBody(decoded) !== 'undecided';
-    }, SNIFF_MAX_BYTES, opts);
+    }, SNIFF_MAX_BYTES, { ...opts, timeoutMs: Math.min(opts.timeoutMs, SNIFF_DEADLINE_MS) });
   } catch (err) {
     // The body failed or was destroyed while being judged: whoever reads it next sees the same failure.
     if (up.destroyed) return 'unknown';

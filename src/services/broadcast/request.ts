@@ -32,7 +32,8 @@ export function normaliseHeaders(value: unknown): Record<string, string> | null 
     }
     const name = rawName.trim();
     const text = String(raw).trim();
-    if (name === '' || /[\r\n:]/.test(name) || /[\r\n]/.test(text)) {
+    // NUL too: a process argument cannot hold one (spawn would throw).
+    if (name === '' || /[\r\n\0:]/.test(name) || /[\r\n\0]/.test(text)) {
       throw new ValidationError(`headers.${rawName} is not a valid header`);
     }
     out[name] = text;

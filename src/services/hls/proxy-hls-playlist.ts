@@ -9,9 +9,10 @@ import { createRewriteStream, rewritePlaylist } from '../../core/m3u8/rewrite.ts
 import type { RewriteContext } from '../../core/m3u8/rewrite-context.ts';
 import { urlRing } from '../../core/registry.ts';
 import { sniffBody, type SniffResult } from '../../core/sniff.ts';
+import { first } from '../../core/upstream/headers.ts';
 import { createDecoder, decodeHead, parseContentEncoding } from '../../core/upstream/decode.ts';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
-import { peekBody } from '../../core/upstream/peek.ts';
+import { peekBody, SNIFF_DEADLINE_MS } from '../../core/upstream/peek.ts';
 import { AppError, NotFoundError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
 import { createBodyCapture } from './body-capture.ts';
 import type { PlaylistAnswer } from './hls-share.ts';
@@ -250,7 +251,7 @@ export function createPlaylistProxy(deps: HlsDeps) {
     let unregister: (() => void) | undefined;
     try {
       const encodings = parseContentEncoding(first(up.headers['content-encoding']));
-      const peeked = await peekBody(up, (h) => sniffHead(h, encodings, false) !== 'undecided', SNIFF_MAX_BYTES);
+      const peeked = await peekBody(up, (h) => sniffHead(h, encodings, false) !== 'undecided', SNIFF_MAX_BYTES, { timeoutMs: SNIFF_DEADLINE_MS });
       if (peeked.head.length === 0) throw new UpstreamError('Upstream sent an empty playlist');
       const kind = sniffHead(peeked.head, encodings, true) ?? 'unknown';
       // Media signatures win over the label (issue 14.4: live TS labelled as a playlist); text that is neither is
@@ -318,9 +319,5 @@ export function createPlaylistProxy(deps: HlsDeps) {
   }
 
   return { serve };
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 

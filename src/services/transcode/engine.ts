@@ -3,7 +3,7 @@
 // TRANSCODE_MAX_PROCESSES, and stops a stream's processes the moment the stream is removed or the proxy stops.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TranscodeConfig } from '../../config-transcode.ts';
-import type { ChildSet } from '../../core/process/child-set.ts';
+import { ChildSet } from '../../core/process/child-set.ts';
 import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
 import { TranscodeCapacityError, TranscodeFailedError } from '../../errors.ts';
 import { isVodPath } from '../../core/url.ts';
@@ -24,7 +24,8 @@ export interface EngineDeps {
   streams: StreamService;
   connections: ConnectionTracker;
   logger: Logger;
-  children: ChildSet;
+  /** The app's set of every child process (stopped last at shutdown); the engine also keeps its own. */
+  children?: ChildSet;
   catalog: SpecCatalog;
   config: TranscodeConfig;
   readTimeoutMs: number;
@@ -53,6 +54,8 @@ export function createTranscodeEngine(deps: EngineDeps) {
   /** Per-viewer processes (unjoinable containers), by stream. */
   const single = new Map<string, Set<StartedProcess>>();
   let processes = 0;
+  /** This engine's processes only: shutdown stops these without touching other owners' (broadcasts). */
+  const own = new ChildSet();
   const hlsHubs = new Map<string, HlsHub>();
 
   const launcher = (stream: StreamRecord, spec: TranscodeSpec, hlsDir?: string): Launch => async (url, restart) => {
@@ -69,10 +72,11 @@ export function createTranscodeEngine(deps: EngineDeps) {
         cwd: prepared.cwd,
         startTimeoutMs: hlsDir === undefined ? config.startTimeoutMs : config.hlsWaitMs,
         waitFor,
-        children: deps.children,
+        children: own,
         cleanup: prepared.cleanup,
         onDiagnostic: (line) => logger.debug('transcoder', { stream: stream.id, line }),
       });
+      deps.children?.add(started.child);
       void started.child.exited.then(() => processes--);
       logger.info('transcode process started', { stream: stream.id, program: spec.program, pid: started.child.pid });
       return started;
@@ -225,7 +229,7 @@ export function createTranscodeEngine(deps: EngineDeps) {
     async closeAll(): Promise<void> {
       for (const hub of [...hubs.values()]) hub.close('shutdown');
       for (const hub of [...hlsHubs.values()]) hub.close();
-      await deps.children.stopAll();
+      await own.stopAll();
     },
   };
 }

@@ -2,7 +2,7 @@
 // tied to the stream service so that a removed stream's processes stop at once. The composition root calls this once.
 import type { Config } from '../../config.ts';
 import { DEFAULT_TRANSCODE_CONFIG } from '../../config-transcode.ts';
-import { ChildSet } from '../../core/process/child-set.ts';
+import type { ChildSet } from '../../core/process/child-set.ts';
 import type { Registry } from '../../core/registry.ts';
 import type { EventBus } from '../../core/events.ts';
 import type { Logger } from '../../log.ts';
@@ -28,9 +28,12 @@ export function createTranscoding(deps: {
   connections: ConnectionTracker;
   logger: Logger;
   bus: EventBus;
+  /** The app's set of every child process. */
+  children?: ChildSet;
   restartDelayMs?: (n: number) => number;
 }): Transcoding {
-  const config = deps.config.transcode ?? DEFAULT_TRANSCODE_CONFIG;
+  // Without transcoding settings (tests, older callers) the defaults, with the app's FFMPEG_PATH.
+  const config = deps.config.transcode ?? { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: deps.config.ffmpegPath };
   const catalog = new SpecCatalog();
   const programs = createPrograms(config);
   const engine = createTranscodeEngine({
@@ -38,7 +41,7 @@ export function createTranscoding(deps: {
     streams: deps.streams,
     connections: deps.connections,
     logger: deps.logger,
-    children: new ChildSet(),
+    children: deps.children,
     catalog,
     config,
     readTimeoutMs: deps.config.readTimeoutMs,

@@ -1,0 +1,398 @@
+// Broadcasts (SPEC §14, research §6): one FFmpeg per network writing a rolling HLS window, started, chained, stopped
+// and reported to the editor's callback. Work on one network is serialised by a per-network lock; networks never
+// wait for each other (B1). Every exit that is not ours sends exactly one callback (B2, §6.6.7).
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Child, ChildExit } from '../../core/process/child.ts';
+import { spawnChild } from '../../core/process/child.ts';
+import type { ChildSet } from '../../core/process/child-set.ts';
+import { maskUrls } from '../../core/process/mask.ts';
+import { probeProgram } from '../../core/process/program.ts';
+import { BroadcastError, NotFoundError } from '../../errors.ts';
+import type { Logger } from '../../log.ts';
+import { audioMapFromIndex, broadcastArgv } from './argv.ts';
+import { audioMapFor, FIRST_AUDIO, probeAudioStreams } from './audio-language.ts';
+import { lastSegmentNumber } from './broadcast-dir.ts';
+import { sendCallback } from './callbacks.ts';
+import { DirWatch, deleteMedia, deleteUnlisted } from './dir-watch.ts';
+import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit.ts';
+import { KeyedLock } from './keyed-lock.ts';
+import type { ProgrammeInput, StartInput } from './start-input.ts';
+import { isoUtc, listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
+
+export interface BroadcastManagerOptions {
+  ffmpegPath: string;
+  ffprobePath: string;
+  broadcastDir: string;
+  dvrDir: string;
+  /** BROADCAST_ALLOWED_DIRS: where an output_dir may have put a network's files. */
+  allowedDirs: readonly string[];
+  startGraceMs: number;
+  callbackTimeoutMs: number;
+  /** Waits before retrying a refused callback (tests shrink them). */
+  callbackBackoffMs?: readonly number[];
+  children: ChildSet;
+  logger: Logger;
+  /** How long a finished (not DVR) entry stays listed (B7). */
+  finishedTtlMs?: number;
+  /** Directory poll period (tests shrink it). */
+  watchIntervalMs?: number;
+  /** No new segment for this long kills FFmpeg (tests shrink it); default 3 × segment_duration + 20 s (B3). */
+  stallMs?: number;
+}
+
+/** SIGTERM, then SIGKILL after this (research §6.2 step 1). */
+const STOP_GRACE_MS = 5000;
+const FINISHED_TTL_MS = 10 * 60_000;
+/** stderr lines that name why an input failed; kept to explain an exit (never used to decide one: B3, B4). */
+const INPUT_ERROR = /error opening input|failed to resolve hostname|connection refused|connection timed out|server returned [45]|invalid data found|no such file or directory|protocol not found/i;
+
+interface Entry {
+  readonly id: string;
+  readonly dir: string;
+  readonly dvr: boolean;
+  readonly programme: ProgrammeInput;
+  readonly startNumber: number;
+  readonly startedAt: Date;
+  readonly child: Child;
+  readonly pid: number;
+  readonly metadata: Record<string, unknown> | null;
+  readonly next: ProgrammeInput | null;
+  readonly watch: DirWatch;
+  status: BroadcastStatus;
+  errorMessage: string | null;
+  /** The exit is ours (stop, transition, DELETE, shutdown): no callback. */
+  quiet: boolean;
+  /** False while the start still waits: a failure then is answered by the start, not by a callback (B2). */
+  answered: boolean;
+  inputError: string | null;
+  stalled: boolean;
+}
+
+/** What a programme launch shares with the one before it. */
+interface Placement {
+  dir: string;
+  dvr: boolean;
+  metadata: Record<string, unknown> | null;
+  next: ProgrammeInput | null;
+}
+
+export class BroadcastManager {
+  readonly #o: BroadcastManagerOptions;
+  readonly #lock = new KeyedLock();
+  readonly #entries = new Map<string, Entry>();
+  /** The directory each network last used, so playlists, segments and DELETE find an output_dir after a stop. */
+  readonly #dirs = new Map<string, string>();
+  readonly #expiry = new Map<string, NodeJS.Timeout>();
+  #readrate: Promise<boolean> | undefined;
+  #closing = false;
+
+  constructor(options: BroadcastManagerOptions) {
+    this.#o = options;
+  }
+
+  start(id: string, input: StartInput): Promise<Record<string, unknown>> {
+    return this.#lock.run(id, async () => {
+      const readrate = await this.#ffmpegReady();
+      let startNumber = input.segmentStartNumber;
+      let discontinuity = input.addDiscontinuity;
+      const dir = join(input.outputDir ?? (input.dvr ? this.#o.dvrDir : this.#o.broadcastDir), `broadcast_${id}`);
+      const old = this.#entries.get(id);
+      if (old !== undefined) {
+        // A start while one runs or just ended is a transition: numbering continues, with a discontinuity (§6.6.3).
+        const final = await this.#retire(old);
+        this.#forget(id);
+        if (startNumber === 0) {
+          startNumber = final + 1;
+          discontinuity = true;
+        }
+        await deleteUnlisted(old.dir);
+      }
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      if (old === undefined && startNumber === 0 && !discontinuity) await deleteMedia(dir);
+      const entry = await this.#launch(id, input, startNumber, discontinuity, readrate, { dir, dvr: input.dvr, metadata: input.metadata, next: input.next });
+      return statusBody(this.#facts(entry));
+    });
+  }
+
+  stop(id: string): Promise<Record<string, unknown>> {
+    return this.#lock.run(id, async () => {
+      const entry = this.#entries.get(id);
+      if (entry === undefined) throw new NotFoundError('Broadcast');
+      const final = await this.#retire(entry);
+      this.#forget(id);
+      return { message: 'Broadcast stopped', network_id: id, final_segment_number: final, status: 'stopped' };
+    });
+  }
+
+  /** Undefined when the network is not in the table (never started, stopped, deleted, or before a restart). */
+  status(id: string): Record<string, unknown> | undefined {
+    const entry = this.#entries.get(id);
+    return entry === undefined ? undefined : statusBody(this.#facts(entry));
+  }
+
+  list(): Record<string, unknown> {
+    const broadcasts = [...this.#entries.values()].map((e) => listItem(this.#facts(e)));
+    return { broadcasts, count: broadcasts.length };
+  }
+
+  /** How many networks are listed, and at most `max` of them, running ones first (the dashboard's bounded list). */
+  facts(max: number): { total: number; facts: BroadcastFacts[] } {
+    const ended = (e: Entry): number => (e.status === 'stopped' || e.status === 'failed' ? 1 : 0);
+    const all = [...this.#entries.values()].sort((a, b) => ended(a) - ended(b));
+    return { total: all.length, facts: all.slice(0, max).map((e) => this.#facts(e)) };
+  }
+
+  /** Kills the process at once and removes the network's files, wherever they were written. */
+  remove(id: string): Promise<Record<string, unknown>> {
+    return this.#lock.run(id, async () => {
+      const entry = this.#entries.get(id);
+      if (entry !== undefined) {
+        entry.quiet = true;
+        entry.child.kill();
+        await entry.child.exited;
+        entry.watch.stop();
+        this.#forget(id);
+      }
+      // Every base it may have used: after a restart the proxy no longer knows which one it was (B6).
+      const dirs = new Set([this.#dirs.get(id), ...this.#candidates(id)]);
+      for (const dir of dirs) {
+        if (dir === undefined) continue;
+        try {
+          await rm(dir, { recursive: true, force: true });
+        } catch (error) {
+          this.#o.logger.error('broadcast files not removed', { network_id: id, dir, error: String(error) });
+          throw new BroadcastError('Failed to clean up broadcast', 'BROADCAST_CLEANUP_FAILED');
+        }
+      }
+      this.#dirs.delete(id);
+      return { message: `Broadcast ${id} cleaned up successfully` };
+    });
+  }
+
+  /**
+   * Where the network's files are: its process's directory, else the one it last used, else (after a restart) the
+   * first base holding a broadcast_<id> directory, else the default one.
+   */
+  async dirOf(id: string): Promise<string> {
+    const known = this.#entries.get(id)?.dir ?? this.#dirs.get(id);
+    if (known !== undefined) return known;
+    const candidates = this.#candidates(id);
+    for (const dir of candidates) {
+      if (await isDirectory(dir)) return dir;
+    }
+    return candidates[0] ?? join(this.#o.broadcastDir, `broadcast_${id}`);
+  }
+
+  #candidates(id: string): string[] {
+    return [this.#o.broadcastDir, ...this.#o.allowedDirs, this.#o.dvrDir].map((base) => join(base, `broadcast_${id}`));
+  }
+
+  /** Shutdown: every FFmpeg stopped, no callback (research §6.2). */
+  async close(): Promise<void> {
+    this.#closing = true;
+    for (const timer of this.#expiry.values()) clearTimeout(timer);
+    this.#expiry.clear();
+    const entries = [...this.#entries.values()];
+    for (const entry of entries) {
+      entry.quiet = true;
+      entry.watch.stop();
+    }
+    await Promise.all(entries.map((e) => e.child.stop(STOP_GRACE_MS)));
+  }
+
+  /** FFmpeg is probed once (version decides -readrate, B14); a missing one answers 500, never a callback (§6.6.8). */
+  async #ffmpegReady(): Promise<boolean> {
+    this.#readrate ??= probeProgram(this.#o.ffmpegPath).then((probe) => {
+      if (!probe.found) {
+        this.#readrate = undefined; // installed later: probe again on the next start
+        throw new BroadcastError(`Failed to start broadcast: ffmpeg ${probe.reason} (FFMPEG_PATH=${probe.path})`, 'FFMPEG_NOT_FOUND');
+      }
+      return readrateSupported(probe.version);
+    });
+    return this.#readrate;
+  }
+
+  async #launch(id: string, p: ProgrammeInput, startNumber: number, discontinuity: boolean, readrate: boolean, at: Placement): Promise<Entry> {
+    const audioMap = await this.#audioMap(id, p);
+    const args = broadcastArgv({
+      url: p.streamUrl, offset: p.offset, seekSeconds: p.seekSeconds, durationSeconds: p.durationSeconds, startNumber,
+      addDiscontinuity: discontinuity, segmentDuration: p.segmentDuration, listSize: p.listSize, dvr: at.dvr,
+      transcode: p.transcode, videoCodec: p.videoCodec, audioCodec: p.audioCodec, preset: p.preset, videoBitrate: p.videoBitrate,
+      audioBitrate: p.audioBitrate, videoResolution: p.videoResolution, hwaccel: p.hwaccel, headers: p.headers,
+      audioMap, readrate, dir: at.dir,
+    });
+    let entry: Entry | undefined;
+    const child = spawnChild({
+      command: this.#o.ffmpegPath,
+      args,
+      stdout: 'ignore',
+      keepLines: 20,
+      onStderrLine: (line) => {
+        if (entry !== undefined && INPUT_ERROR.test(line) && !/failed to delete old segment/i.test(line)) entry.inputError = maskUrls(line);
+      },
+    });
+    this.#o.children.add(child);
+    if (child.pid === undefined) {
+      const exit = await child.exited;
+      const why = exit.spawnError?.code === 'ENOENT' ? `ffmpeg not found (FFMPEG_PATH=${this.#o.ffmpegPath})` : String(exit.spawnError?.message);
+      throw new BroadcastError(`Failed to start broadcast: ${why}`, exit.spawnError?.code === 'ENOENT' ? 'FFMPEG_NOT_FOUND' : 'BROADCAST_START_FAILED');
+    }
+    const watch = new DirWatch({
+      dir: at.dir,
+      startNumber,
+      windowMs: p.listSize * p.segmentDuration * 1000,
+      keepAll: at.dvr,
+      // B3: judged by output; a seek into a remote file may take a while before the first segment.
+      stallMs: this.#o.stallMs ?? (3 * p.segmentDuration + 20) * 1000,
+      intervalMs: this.#o.watchIntervalMs,
+      onStall: () => {
+        if (entry === undefined || entry.quiet) return;
+        this.#o.logger.warn('broadcast stalled: no new segment, killing FFmpeg', { network_id: id });
+        entry.stalled = true;
+        entry.child.kill();
+      },
+      onError: (error) => this.#o.logger.warn('broadcast directory not readable', { network_id: id, error: String(error) }),
+    });
+    const started: Entry = {
+      id, dir: at.dir, dvr: at.dvr, programme: p, startNumber, startedAt: new Date(), child, pid: child.pid, metadata: at.metadata,
+      next: at.next, watch, status: 'running', errorMessage: null, quiet: false, answered: false, inputError: null, stalled: false,
+    };
+    entry = started;
+    this.#entries.set(id, started);
+    this.#dirs.set(id, at.dir);
+    watch.start();
+    void child.exited.then((exit) => this.#onExit(started, exit)).catch((error: unknown) => {
+      this.#o.logger.error('broadcast exit handling failed', { network_id: id, error: String(error) });
+    });
+    this.#o.logger.info('broadcast started', { network_id: id, pid: child.pid, start_number: startNumber, discontinuity });
+    const early = await exitWithin(child, this.#o.startGraceMs);
+    if (early !== undefined && early.code !== 0) {
+      started.quiet = true;
+      watch.stop();
+      if (this.#entries.get(id) === started) this.#forget(id);
+      const why = started.inputError ?? maskUrls(child.lastLines().at(-1) ?? '');
+      throw new BroadcastError(`Broadcast ${id} failed shortly after start: ${exitText(early)}${why === '' ? '' : `: ${why}`}`);
+    }
+    started.answered = true;
+    return started;
+  }
+
+  async #onExit(entry: Entry, exit: ChildExit): Promise<void> {
+    await entry.watch.tick();
+    entry.watch.stop();
+    const failed = exit.code !== 0 || entry.stalled;
+    if (!entry.quiet) entry.status = failed ? 'failed' : 'stopped';
+    if (entry.quiet || (!entry.answered && failed) || this.#closing) return;
+    const final = (await lastSegmentNumber(entry.dir)) ?? entry.startNumber;
+    const duration = (Date.now() - entry.startedAt.getTime()) / 1000;
+    if (failed) {
+      const error = entry.stalled ? 'stalled' : `${exitText(exit)}${entry.inputError === null ? '' : `: ${entry.inputError}`}`;
+      entry.errorMessage = error;
+      const stderr = maskUrls(entry.child.lastLines().slice(-3).join(' | '));
+      this.#o.logger.warn('broadcast failed', { network_id: entry.id, exit_code: exitCode(exit), error, stderr });
+      this.#callback(entry, 'broadcast_failed', {
+        exit_code: exitCode(exit), final_segment_number: final, duration_streamed: duration, error,
+        error_type: entry.stalled ? 'stalled' : 'ffmpeg_exited',
+      });
+    } else {
+      this.#o.logger.info('broadcast programme ended', { network_id: entry.id, final_segment_number: final });
+      const data: Record<string, unknown> = { exit_code: 0, final_segment_number: final, duration_streamed: duration };
+      if (entry.next !== null) {
+        const next = await this.#autoTransition(entry, entry.next, final + 1);
+        data['auto_transitioned'] = next !== undefined;
+        if (next !== undefined) data['new_pid'] = next.pid;
+      }
+      this.#callback(entry, 'programme_ended', data);
+    }
+    this.#expireLater(entry);
+  }
+
+  /** next_stream_config (§6.5): the next programme at once, numbering continued; undefined when it could not start. */
+  #autoTransition(entry: Entry, next: ProgrammeInput, startNumber: number): Promise<Entry | undefined> {
+    return this.#lock.run(entry.id, async () => {
+      // Someone else acted on the network meanwhile (a start, stop or DELETE): theirs wins.
+      if (this.#entries.get(entry.id) !== entry || this.#closing) return undefined;
+      try {
+        const readrate = await this.#ffmpegReady();
+        this.#forget(entry.id);
+        await deleteUnlisted(entry.dir);
+        // The editor repeats callback_url in next_stream_config; without it the next programme reports where this one did.
+        const programme = { ...next, callbackUrl: next.callbackUrl ?? entry.programme.callbackUrl };
+        return await this.#launch(entry.id, programme, startNumber, true, readrate, { dir: entry.dir, dvr: entry.dvr, metadata: entry.metadata, next: null });
+      } catch (error) {
+        this.#o.logger.warn('broadcast next programme did not start', { network_id: entry.id, error: String(error) });
+        return undefined;
+      }
+    });
+  }
+
+  /** Fire and forget: a slow or dead receiver costs only this promise (SPEC §14). */
+  #callback(entry: Entry, event: string, data: Record<string, unknown>): void {
+    const url = entry.programme.callbackUrl;
+    if (url === null) return;
+    const payload = { network_id: entry.id, event, timestamp: isoUtc(new Date()), dvr_mode: entry.dvr, hls_dir: entry.dvr ? entry.dir : null, data };
+    void sendCallback(url, payload, { timeoutMs: this.#o.callbackTimeoutMs, backoffMs: this.#o.callbackBackoffMs }).then((result) => {
+      if (!result.ok) this.#o.logger.warn('broadcast callback not delivered', { network_id: entry.id, event, reason: result.reason });
+      else if (result.status >= 400) this.#o.logger.warn('broadcast callback refused', { network_id: entry.id, event, status: result.status });
+    });
+  }
+
+  /** Our own stop of a process: no callback; resolves with the highest segment number on disk. */
+  async #retire(entry: Entry): Promise<number> {
+    entry.quiet = true;
+    if (entry.child.running) {
+      entry.status = 'stopping';
+      await entry.child.stop(STOP_GRACE_MS);
+    }
+    entry.watch.stop();
+    entry.status = 'stopped';
+    return (await lastSegmentNumber(entry.dir)) ?? entry.startNumber;
+  }
+
+  #forget(id: string): void {
+    this.#entries.delete(id);
+    clearTimeout(this.#expiry.get(id));
+    this.#expiry.delete(id);
+  }
+
+  /** B7: a finished entry is listed for a while, then forgotten (files stay until DELETE). DVR entries stay. */
+  #expireLater(entry: Entry): void {
+    if (entry.dvr || this.#entries.get(entry.id) !== entry) return;
+    const timer = setTimeout(() => {
+      if (this.#entries.get(entry.id) === entry && !entry.child.running) this.#forget(entry.id);
+    }, this.#o.finishedTtlMs ?? FINISHED_TTL_MS);
+    timer.unref();
+    clearTimeout(this.#expiry.get(entry.id));
+    this.#expiry.set(entry.id, timer);
+  }
+
+  /** Digits name a track; a language is looked up with ffprobe (§6.5), the first audio track when it is not there. */
+  async #audioMap(id: string, p: ProgrammeInput): Promise<string> {
+    const map = audioMapFromIndex(p.preferredAudio);
+    if (map !== null || p.preferredAudio === null) return map ?? FIRST_AUDIO;
+    const json = await probeAudioStreams({ ffprobePath: this.#o.ffprobePath, url: p.streamUrl, headers: p.headers, offset: p.offset, children: this.#o.children });
+    const chosen = audioMapFor(p.preferredAudio, json);
+    this.#o.logger.info('broadcast audio track chosen', { network_id: id, language: p.preferredAudio, map: chosen, probed: json !== '' });
+    return chosen;
+  }
+
+  #facts(e: Entry): BroadcastFacts {
+    return {
+      networkId: e.id, status: e.status, currentSegmentNumber: e.watch.lastSegment ?? e.startNumber, startedAt: e.startedAt,
+      streamUrl: e.programme.streamUrl, dir: e.dir, pid: e.pid, errorMessage: e.errorMessage, bytesWritten: e.watch.bytesWritten,
+      metadata: e.metadata,
+    };
+  }
+}
+
+async function isDirectory(path: string): Promise<boolean> {
+  try {
+    return (await stat(path)).isDirectory();
+  } catch (error) {
+    // ENOENT/ENOTDIR: not there; anything else (EACCES) is worth an error answer.
+    const code = (error as NodeJS.ErrnoException).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
+    throw error;
+  }
+}
