@@ -48,6 +48,7 @@ import type { StateStore } from './services/state/store.ts';
 import { createFileStateStore } from './services/state/file-store.ts';
 import { NO_STATE } from './services/state/sync.ts';
 import { createTranscoding, type Transcoding } from './services/transcode/transcoding.ts';
+import { transcodeProcesses } from './services/transcode/dashboard-view.ts';
 import type { SharingView } from './services/stats.ts';
 import { transcodeRoutes } from './http/routes/transcode.ts';
 
@@ -214,8 +215,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   });
   const transcoding = createTranscoding({ config, registry, streams, connections, logger, bus, children, restartDelayMs: options.transcodeRestartDelayMs });
   const dashboardEvents = createSseHub({
-    // Transcodes: one more provider here.
-    payload: () => dashboardSnapshot(registry, share, [broadcastProcesses(broadcasts)]),
+    payload: () => dashboardSnapshot(registry, sharing, [broadcastProcesses(broadcasts), transcodeProcesses(transcoding.engine, registry)]),
     intervalMs: 1_000,
     onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
   });

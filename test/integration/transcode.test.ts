@@ -8,6 +8,7 @@ import { EDITOR_DEFAULT_PROFILES } from '../../src/services/transcode/profiles.t
 import { alive, FAKE_STREAM, fakeProgram, privateHlsDir, tsFixture } from '../helpers/fake-program.ts';
 import { waitFor } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
+import { openSse } from '../helpers/sse.ts';
 import { api, startProxy, testConfig, type RunningProxy } from '../helpers/start-proxy.ts';
 import { createApp, loadState } from '../../src/app.ts';
 import { silentLogger } from '../../src/log.ts';
@@ -288,4 +289,23 @@ test('T30 tokens: the management routes need API_TOKEN, playback does not', asyn
   const player = await openPlayer(t, `${base}/stream/${String((r.body as Json)['stream_id'])}`);
   assert.equal(player.res.statusCode, 200);
   await player.waitBytes(1000);
+});
+
+test('the dashboard feed lists a running transcode (pid, origin-only input, bytes, stop = DELETE the stream)', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path, graceMs: 60_000 });
+  const id = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  const player = await openPlayer(t, `${base}/stream/${id}`);
+  await player.waitBytes(10_000);
+  const feed = await openSse(t, `${base}/ui/events`);
+  type Group = { kind: string; total: number; items: Json[] };
+  const snap = await feed.next<{ processes: Group[]; streams: Json[] }>((s) => s.processes.some((g) => g.kind === 'transcode' && g.total === 1));
+  const item = snap.processes.find((g) => g.kind === 'transcode')!.items[0]!;
+  assert.equal(item['id'], id);
+  assert.equal(item['pid'], ffmpeg.pids()[0]);
+  assert.equal(item['status'], 'running');
+  assert.equal(item['stream_url'], 'http://prov.example:8080/…', 'no path or query: provider keys never reach the page');
+  assert.ok(Number(item['bytes_written']) >= 10_000);
+  assert.deepEqual(item['stop'], { method: 'DELETE', path: `streams/${id}` });
+  feed.close();
 });

@@ -220,6 +220,20 @@ export function createTranscodeEngine(deps: EngineDeps) {
       if (!progress) return null;
       return { ...progress, container: spec.output.format ?? 'mpegts' };
     },
+    /** Every running process, shared ones first (the dashboard's Transcodes section). */
+    processes(): { streamId: string; started: StartedProcess; bytes: number | null }[] {
+      const out: { streamId: string; started: StartedProcess; bytes: number | null }[] = [];
+      for (const [streamId, hub] of hubs) {
+        const started = hub.process();
+        if (started) out.push({ streamId, started, bytes: hub.bytesWritten() });
+      }
+      for (const [streamId, hub] of hlsHubs) {
+        const started = hub.process();
+        if (started) out.push({ streamId, started, bytes: null });
+      }
+      for (const [streamId, set] of single) for (const started of set) out.push({ streamId, started, bytes: null });
+      return out;
+    },
     /** Provider connections the stream's processes hold: one per process. */
     upstreamCount(id: string): number {
       return (hubs.get(id)?.running() ? 1 : 0) + (hlsHubs.get(id)?.running() ? 1 : 0) + (single.get(id)?.size ?? 0);

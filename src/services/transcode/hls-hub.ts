@@ -89,5 +89,7 @@ export function createHlsHub(stream: StreamRecord, deps: HlsHubDeps, launchIn: L
     running: (): boolean => current?.child.running ?? false,
     pid: (): number | undefined => current?.child.pid,
     progress: () => current?.progress,
+    /** The running process (for the dashboard). */
+    process: (): StartedProcess | null => current,
   };
 }

@@ -31,6 +31,8 @@ export interface StartedProcess {
   /** The first stdout chunk ('stdout' mode), already taken from the pipe; stdout is paused after it. */
   first: Buffer | null;
   progress: ProgressFigures;
+  /** Epoch ms of the spawn. */
+  startedAt: number;
   /** The last diagnostic stderr line, URLs masked ('' when none). */
   lastLine(): string;
 }
@@ -56,7 +58,7 @@ export function startProcess(o: StartOptions): Promise<StartedProcess> {
   o.children.add(child);
   // A cleanup that fails (a temp file that cannot be removed) is reported with the diagnostics, never thrown.
   void child.exited.then(() => o.cleanup?.()).catch((err: unknown) => o.onDiagnostic?.(`cleanup failed: ${String(err)}`));
-  const started: StartedProcess = { child, first: null, progress, lastLine: () => last };
+  const started: StartedProcess = { child, first: null, progress, startedAt: Date.now(), lastLine: () => last };
 
   return new Promise<StartedProcess>((resolve, reject) => {
     let done = false;

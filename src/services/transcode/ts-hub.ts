@@ -215,5 +215,8 @@ export function createTsHub(stream: StreamRecord, deps: HubDeps, launch: Launch,
     pid: (): number | undefined => current?.child.pid,
     running: (): boolean => current !== null,
     progress: () => current?.progress,
+    /** The running process (for the dashboard), and the bytes it has written since the hub began. */
+    process: (): StartedProcess | null => current,
+    bytesWritten: (): number => queue.endOffset,
   };
 }
