@@ -78,6 +78,9 @@ test('templates may not read or write local files', () => {
   ] as const;
   for (const [t, re] of bad) assert.throws(() => checkTemplateArgs(renderTemplate(t, VARS)), is400(re), t);
   checkTemplateArgs(renderTemplate('-i {input_url} -i http://cdn/logo.png -filter_complex overlay -f mpegts pipe:1', VARS));
+  // Issue #817's VA-API templates name the render node after -i.
+  checkTemplateArgs(renderTemplate('-i {input_url} -vaapi_device /dev/dri/renderD128 -vf format=nv12,hwupload -c:v h264_vaapi -f mpegts pipe:1', VARS));
+  assert.throws(() => checkTemplateArgs(renderTemplate('-i {input_url} -f mpegts /dev/dri/../../etc/x', VARS)), is400(/absolute or parent/));
 });
 
 test('D1 stream id: two templates of one URL differ; the same one is stable; the URL never reaches the hash input', () => {

@@ -16,6 +16,8 @@ const MAX_HLS_LIST = 100;
 /** Options that read or write a file named in the template, or that we set ourselves. */
 const REFUSED_OPTIONS = new Set(['-attach', '-dump_attachment', '-vstats_file', '-passlogfile', '-sdp_file', '-progress', '-protocol_whitelist']);
 
+const RENDER_NODE = /^\/dev\/dri\/(renderD|card)\d{1,3}$/;
+
 const isPipe = (a: string): boolean => a === 'pipe:1' || a === 'pipe:' || a === '-';
 
 /** 400 for what would reach the file system: `file:` URLs, absolute or `..` paths, extra non-http inputs, *_script options. */
@@ -28,7 +30,8 @@ export function checkTemplateArgs(r: Rendered): void {
     }
     if (REFUSED_OPTIONS.has(a) || (a.startsWith('-') && a.endsWith('_script'))) throw new BadRequestError(`Templates may not use ${a}`);
     if (/(^|[=:,;])a?movie=/.test(a)) throw new BadRequestError('Templates may not use the movie filters (they read files)');
-    if (i > r.inputIndex && (a.startsWith('/') || a.includes('../') || a.includes('..\\'))) {
+    // A render node (VA-API templates name it after -i: -vaapi_device /dev/dri/renderD128) is a device, not a file.
+    if (i > r.inputIndex && !RENDER_NODE.test(a) && (a.startsWith('/') || a.includes('../') || a.includes('..\\'))) {
       throw new BadRequestError('Templates may not name absolute or parent paths');
     }
   });
