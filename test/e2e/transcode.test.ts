@@ -92,3 +92,16 @@ test('T5 Default HLS fMP4: init section and .m4s segments through t/, decodable'
   const decoded = await runOk(t, 'ffmpeg', ['-nostdin', '-v', 'error', '-i', playlist, '-t', '1', '-f', 'null', '-']);
   assert.equal(decoded.stderr.trim(), '');
 });
+
+test('E8 the built-in default profile with output_format mp4: one fragmented MP4 per viewer, decodable', async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const channel = await makeChannel(t, 'h264', '400k');
+  const origin = await startOrigin(t, { '/live/4.ts': paced(channel, 20) });
+  const { base, app } = await startProxy(t, { transcode: { ...DEFAULT_TRANSCODE_CONFIG, ffmpegPath: 'ffmpeg', hlsDir: privateHlsDir(t) } });
+  const r = await api(base, 'POST', '/transcode', { url: origin.url('/live/4.ts'), profile: 'default', output_format: 'mp4' });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  const url = `${base}/stream/${String((r.body as Record<string, unknown>)['stream_id'])}`;
+  const decoded = await runOk(t, 'ffmpeg', ['-nostdin', '-v', 'error', '-i', url, '-t', '1', '-f', 'null', '-']);
+  assert.equal(decoded.stderr.trim(), '');
+  await waitFor(() => app.transcoding.engine.processCount() === 0, 8_000, 'the viewer took its process');
+});

@@ -61,6 +61,13 @@ test('HLS: hls_list_size 0 (keep every segment) is bounded; -hls_segment_filenam
   assert.throws(() => buildFfmpegArgv({ rendered: nested, url: URL, userAgent: 'u', headers: {}, hlsDir: '/d' }), is400(/plain file name/));
 });
 
+test('mp4 to a pipe is fragmented unless the template chose its -movflags', () => {
+  const mp4 = buildFfmpegArgv({ rendered: renderTemplate('-i {input_url} -c copy -f mp4 {output_args}', VARS), url: URL, userAgent: 'u', headers: {} });
+  assert.deepEqual(mp4.argv.slice(-5), ['-f', 'mp4', '-movflags', 'frag_keyframe+empty_moov', 'pipe:1']);
+  const own = buildFfmpegArgv({ rendered: renderTemplate('-i {input_url} -movflags +faststart -f mp4 {output_args}', VARS), url: URL, userAgent: 'u', headers: {} });
+  assert.equal(own.argv.filter((a) => a === '-movflags').length, 1);
+});
+
 test('a template without an output gets -f mpegts pipe:1', () => {
   const rendered = renderTemplate('-i {input_url} -c copy', VARS);
   assert.deepEqual(buildFfmpegArgv({ rendered, url: URL, userAgent: 'u', headers: {} }).argv.slice(-4), ['-c', 'copy', '-f', 'mpegts', 'pipe:1'].slice(-4));

@@ -71,6 +71,8 @@ export function buildFfmpegArgv(input: ArgvInput): { argv: string[]; output: Out
     tail.push(`${input.hlsDir}/${HLS_PLAYLIST}`);
   } else if (last >= 0 && isPipe(tail[last]!)) {
     tail[last] = 'pipe:1';
+    // MP4 to a pipe must be fragmented, or FFmpeg refuses the non-seekable output (research §5.3).
+    if ((output.format === 'mp4' || output.format === 'mov') && !tail.includes('-movflags')) tail.splice(last, 0, '-movflags', 'frag_keyframe+empty_moov');
   } else {
     if (!tail.includes('-f')) tail.push('-f', 'mpegts');
     tail.push('pipe:1');
