@@ -13,7 +13,7 @@ import { api, startProxy, testConfig, type RunningProxy } from '../helpers/start
 import { createApp, loadState } from '../../src/app.ts';
 import { silentLogger } from '../../src/log.ts';
 import { join } from 'node:path';
-import { existsSync, readlinkSync } from 'node:fs';
+import { existsSync, readlinkSync, rmSync } from 'node:fs';
 
 type Json = Record<string, unknown>;
 const SOURCE = 'http://prov.example:8080/live/user/pass/123.ts';
@@ -308,4 +308,14 @@ test('the dashboard feed lists a running transcode (pid, origin-only input, byte
   assert.ok(Number(item['bytes_written']) >= 10_000);
   assert.deepEqual(item['stop'], { method: 'DELETE', path: `streams/${id}` });
   feed.close();
+});
+
+test('E2 a program gone after the stream was created: playing answers 502 FFMPEG_NOT_FOUND', async (t) => {
+  const ffmpeg = fakeProgram(t, FAKE_STREAM);
+  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path });
+  const id = String((await create(base, { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.live }))['stream_id']);
+  rmSync(ffmpeg.path);
+  const r = await api(base, 'GET', `/stream/${id}`);
+  assert.equal(r.status, 502);
+  assert.equal((r.body as Json)['code'], 'FFMPEG_NOT_FOUND');
 });
