@@ -69,6 +69,13 @@ test('T4 Default HLS: playlist with t/ URIs only naming its directory, segments 
   assert.equal(seg.status, 200);
   assert.equal(seg.headers.get('content-type'), 'video/mp2t');
   assert.deepEqual(Buffer.from(await seg.arrayBuffer()), tsFixture());
+  const part = await fetch(`${base}/hls/${id}/t/index0.ts`, { headers: { range: 'bytes=188-375' } });
+  assert.equal(part.status, 206);
+  assert.equal(part.headers.get('content-range'), `bytes 188-375/${tsFixture().length}`);
+  assert.deepEqual(Buffer.from(await part.arrayBuffer()), tsFixture().subarray(188, 376));
+  const head = await fetch(`${base}/hls/${id}/t/index0.ts`, { method: 'HEAD' });
+  assert.equal(head.headers.get('content-length'), String(tsFixture().length));
+  assert.equal((await fetch(`${base}/hls/${id}/t/index0.ts`, { headers: { range: 'bytes=999999-' } })).status, 416);
   for (const bad of ['..%2F..%2Fetc%2Fpasswd', '.hidden', '%2Fetc%2Fpasswd', 'nosuch.ts']) {
     assert.equal((await fetch(`${base}/hls/${id}/t/${bad}`)).status, 404, bad);
   }

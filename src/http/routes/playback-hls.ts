@@ -55,17 +55,19 @@ export function playbackHlsRoutes(
   };
 
   // Files of an HLS transcode's directory, by plain name only (no token: the name cannot leave that directory).
-  const transcodeFile: Handler = async ({ req, res, query, params }) => {
+  const transcodeFile: Handler = async ({ req, res, method, query, params }) => {
     const stream = streams.get(params['id'] ?? '');
     const spec = transcode?.service.specFor(stream);
     if (!transcode || !spec) throw new NotFoundError(`File ${params['file'] ?? ''}`);
     const { clientId, info } = identifyClient(req, query, stream.id, config.trustProxy);
-    await transcode.engine.serveFile({ res, stream, spec, clientId, info }, params['file'] ?? '');
+    const range = req.headers.range;
+    await transcode.engine.serveFile({ res, stream, spec, clientId, info, range, head: method === 'HEAD' }, params['file'] ?? '');
   };
 
   return [
     { method: 'GET', path: '/hls/:id/playlist.m3u8', auth: false, handler: master },
     { method: 'GET', path: '/hls/:id/t/:file', auth: false, handler: transcodeFile },
+    { method: 'HEAD', path: '/hls/:id/t/:file', auth: false, handler: transcodeFile },
     { method: 'GET', path: '/hls/:id/p/:file', auth: false, handler: variant },
     { method: 'GET', path: '/hls/:id/s/:file', auth: false, handler: segment },
     { method: 'HEAD', path: '/hls/:id/s/:file', auth: false, handler: segment },

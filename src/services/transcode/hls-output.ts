@@ -11,6 +11,7 @@ import type { StreamService } from '../streams.ts';
 import { hlsFileType, rewriteHlsOutput, SAFE_FILE } from './hls-dir.ts';
 import type { HlsHub } from './hls-hub.ts';
 import type { TranscodeSpec } from './spec.ts';
+import { parseByteRange } from '../hls/segment-cache.ts';
 
 export interface HlsRequest {
   res: ServerResponse;
@@ -20,6 +21,9 @@ export interface HlsRequest {
   info: ClientInfo;
   /** The player's own parameters (client_id, username) to repeat on every URI of the playlist. */
   keepQuery?: URLSearchParams;
+  /** Files: the player's Range header, and HEAD (headers only). */
+  range?: string;
+  head?: boolean;
 }
 
 export function createHlsOutput(deps: {
@@ -63,10 +67,27 @@ export function createHlsOutput(deps: {
       throw err;
     }
     const client = deps.streams.touchHlsClient(stream, p.clientId, p.info);
-    res.writeHead(200, { 'content-type': hlsFileType(name), 'content-length': String(size), 'cache-control': 'max-age=60' });
+    const headers: Record<string, string> = { 'content-type': hlsFileType(name), 'cache-control': 'max-age=60', 'accept-ranges': 'bytes' };
+    let range: [number, number] = [0, size - 1];
+    if (p.range !== undefined) {
+      const wanted = parseByteRange(p.range, size);
+      if (wanted === undefined) {
+        res.writeHead(416, { ...headers, 'content-range': `bytes */${size}` });
+        res.end();
+        return;
+      }
+      range = wanted;
+      headers['content-range'] = `bytes ${range[0]}-${range[1]}/${size}`;
+    }
+    const length = size === 0 ? 0 : range[1] - range[0] + 1;
+    res.writeHead(p.range !== undefined ? 206 : 200, { ...headers, 'content-length': String(length) });
+    if (p.head || length === 0) {
+      res.end();
+      return;
+    }
     try {
-      await pipeline(createReadStream(path), res);
-      deps.registry.addBytes(client, stream, size);
+      await pipeline(createReadStream(path, { start: range[0], end: range[1] }), res);
+      deps.registry.addBytes(client, stream, length);
       deps.registry.addSegment(client, stream);
     } catch (err) {
       if (!isClientGone(err)) throw err; // the player left mid-segment: expected
