@@ -16,6 +16,7 @@ import { createResults, log, missingRoute, rotated, type Target } from './result
 import { median, percentile, sampleTree } from './stats.ts';
 import { benchState } from './state.ts';
 import { benchRelay } from './cluster-relay.ts';
+import { benchTranscode } from './transcode.ts';
 import { benchWebhooks, webhookRows } from './webhooks.ts';
 import { renderTable, type Row } from './table.ts';
 
@@ -345,8 +346,12 @@ async function main(): Promise<void> {
     if (want('shared')) log(`1 channel × ${SHARED.viewers} viewers…`);
     for (let rep = 0; want('shared') && rep < P.reps; rep++) for (const t of rotated(live, rep)) await sharedChannel(results, children, t, originBase, proxy?.base, SHARED, rep);
     if (want('hooks')) await benchWebhooks(results, proxy?.base, P.reps);
-    const stateLines = want('state') ? await benchState(QUICK) : [];
-    printReport(loadBefore, want('relay') ? [...stateLines, ...(await benchRelay({ seconds: QUICK ? 4 : 10, rateMBps: 20 }))] : stateLines, viewersTable);
+    const extra = [
+      ...(want('state') ? await benchState(QUICK) : []),
+      ...(want('transcode') ? [...(await benchTranscode(50)), ''] : []),
+      ...(want('relay') ? await benchRelay({ seconds: QUICK ? 4 : 10, rateMBps: 20 }) : []),
+    ];
+    printReport(loadBefore, extra, viewersTable);
   } finally {
     await cleanup();
   }

@@ -152,7 +152,10 @@ async function broadcastScene(t: TestContext, fake: FakeFfmpegOptions) {
 test('a running broadcast in the snapshot (pid, growing segment and bytes, masked URL, stop path); stopped as the page does, it leaves', async (t) => {
   const { proxy, feed, start, broadcast } = await broadcastScene(t, { segments: -1, delay: 0.1 });
   const empty = await feed.next<DashboardSnapshot>(() => true);
-  assert.deepEqual(empty.processes, [{ kind: 'broadcast', title: 'Broadcasts', total: 0, truncated: false, items: [] }]);
+  assert.deepEqual(empty.processes, [
+    { kind: 'broadcast', title: 'Broadcasts', total: 0, truncated: false, items: [] },
+    { kind: 'transcode', title: 'Transcodes', total: 0, truncated: false, items: [] },
+  ]);
 
   const pid = await start('net-1');
   const running = await feed.next<DashboardSnapshot>((s) => (broadcast(s, 'net-1')?.current_segment_number ?? 0) >= 2);

@@ -20,6 +20,8 @@ export interface RouteDeps {
   startedAt: number;
   /** SPEC §5.5 figures (upstream connections, viewers, jumps) for the stats views. */
   sharing?: SharingView;
+  /** SPEC §13: what /info says about FFmpeg, streamlink, yt-dlp and transcoding; absent: none of them. */
+  transcodeInfo?: () => Promise<Record<string, unknown> & { transcoding: { enabled: boolean } }>;
   /** SPEC §16: a stream unknown here is looked up in the cluster store (created on another node a moment ago). */
   clusterLookup?: (id: string) => Promise<StreamRecord | undefined>;
   /** SPEC §16: which node serves a stream's HLS requests. */
