@@ -200,7 +200,8 @@ export function createStreamService(deps: StreamServiceDeps) {
       const shared = { ...input, shareUpstream: input.shareUpstream ?? deps.shareLiveUpstream ?? true };
       const result = registry.upsertStream(id, shared);
       state.changed();
-      deps.directory?.published(id, shared);
+      // SPEC §16: a transcode names its own id and keeps its spec on this node (SPEC §13): not shared (yet).
+      if (id === streamIdFor(input.url)) deps.directory?.published(id, shared);
       if (result.created) {
         // SPEC §16: in a cluster the owner emits it, when it opens the provider connection for the first viewer.
         if (deps.directory === undefined) markStarted(result.stream);
