@@ -38,9 +38,11 @@ export type HlsGate = ReturnType<typeof createHlsGate>;
 
 export function createHlsGate(deps: HlsGateDeps) {
   const owned = new Map<string, OwnerTurn>();
+  /** Requests being served here per lease key: a first request registers its client only once it has an answer. */
+  const serving = new Map<string, number>();
   const sweep = setInterval(() => {
     for (const [key, turn] of owned) {
-      if (deps.registry.clientsOf(key.slice('hls:'.length)).some((c) => c.kind === 'hls')) continue;
+      if ((serving.get(key) ?? 0) > 0 || deps.registry.clientsOf(key.slice('hls:'.length)).some((c) => c.kind === 'hls')) continue;
       owned.delete(key);
       turn.release();
     }
@@ -63,14 +65,24 @@ export function createHlsGate(deps: HlsGateDeps) {
       // Its own lease key: a stream may also play as continuous TS, whose lease is another matter.
       const key = `hls:${h.streamId}`;
       const fromPeer = carriesClusterSecret(h.req.headers, deps.secret);
+      const here = async (): Promise<void> => {
+        serving.set(key, (serving.get(key) ?? 0) + 1);
+        try {
+          await local();
+        } finally {
+          const n = (serving.get(key) ?? 1) - 1;
+          if (n > 0) serving.set(key, n);
+          else serving.delete(key);
+        }
+      };
       const deadline = performance.now() + deps.ownership.waitMs;
       for (let attempt = 0; ; attempt++) {
-        if (owned.has(key)) return local();
+        if (owned.has(key)) return here();
         const turn = await deps.ownership.take(key);
         if (turn.kind === 'owner') {
           owned.set(key, turn);
           turn.bind(() => owned.delete(key));
-          return local();
+          return here();
         }
         if (fromPeer) {
           // Never forwarded twice: the asking node asks again.
