@@ -164,7 +164,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     upstream: upstreamClient,
     stats: upstreamStats,
     share,
-    cluster: cluster && relayFrom ? { ownership: cluster.ownership, relay: relayFrom } : undefined,
+    cluster: cluster && relayFrom ? { ownership: cluster.ownership, relay: relayFrom, position: (id: string) => cluster.directory.position(id) } : undefined,
   });
   const hlsProxy = createHlsProxy({
     config,

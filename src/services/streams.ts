@@ -46,6 +46,8 @@ export interface StreamServiceDeps {
 export interface StreamDirectory {
   published(id: string, input: StreamInput): void;
   removed(id: string): void;
+  /** The stream's URL position changed (a failover). */
+  moved(id: string, index: number): void;
   /** Resolves once every change told so far is shared; a route awaits it with saved(). */
   flushed(): Promise<void>;
 }
@@ -177,6 +179,8 @@ export function createStreamService(deps: StreamServiceDeps) {
       stream.currentIndex = newIndex;
       state.changed();
     }
+    // SPEC §16: the channel's next owner starts where this one is now.
+    deps.directory?.moved(stream.id, stream.currentIndex);
     emit('failover_triggered', stream, {
       old_url: ring[fromIndex] ?? null,
       new_url: ring[newIndex] ?? null,
@@ -285,6 +289,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       switchTo(stream, from, index, 'manual', null);
       stream.currentIndex = index;
       state.changed();
+      deps.directory?.moved(id, index);
       const moved = connections.switchStream(id, 'manual');
       logger.info('manual failover', { stream: id, index, moved });
       return { newUrl: urlRing(stream)[index] ?? stream.url, index, stream };

@@ -159,6 +159,11 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   await waitFor(() => foPlayer.lastByte === 202, 5_000, 'the owner switched to the failover URL');
   foPlayer.leave();
   await waitFor(() => (openPerPath(origin).get('/live/fo-a.ts') ?? 0) + (openPerPath(origin).get('/live/fo-b.ts') ?? 0) === 0, 3_000, 'the failover channel closed');
+  // Its next owner starts where the last one left it: on the failover URL.
+  const foNext = await playUntilBytes(t, [`${nodes[1]?.base}/stream/${foId}`], 5_000);
+  await foNext.waitBytes(2_000);
+  assert.equal(foNext.lastByte, 202, 'the next owner starts on the failover URL');
+  foNext.leave();
 
   // A delete on any node reaches the channel's owner: its provider connection closes and every node forgets it.
   const removed = ids[CHANNELS - 2] ?? '';

@@ -64,7 +64,7 @@ export function createSharedDefinitions(link: ClusterLink, logger: Logger) {
     /** A local delete: removed and announced. */
     removed(id: string): void {
       const change: Change = { op: 'del', id, from: nodeId };
-      track(Promise.all([redis.command(['DEL', clusterKeys.stream(id)]), redis.command(['SREM', clusterKeys.streams, id])]).then(() =>
+      track(Promise.all([redis.command(['DEL', clusterKeys.stream(id), clusterKeys.position(id)]), redis.command(['SREM', clusterKeys.streams, id])]).then(() =>
         redis.command(['PUBLISH', clusterKeys.registryChannel, JSON.stringify(change)]),
       ));
     },
@@ -77,6 +77,18 @@ export function createSharedDefinitions(link: ClusterLink, logger: Logger) {
       for (const [id, input] of entries) {
         track(Promise.all([redis.command(['SET', clusterKeys.stream(id), JSON.stringify(input), 'NX']), redis.command(['SADD', clusterKeys.streams, id])]));
       }
+    },
+
+    /** A failover moved the stream: the node that owns it next starts there. */
+    moved(id: string, index: number): void {
+      track(redis.command(['SET', clusterKeys.position(id), index]));
+    },
+
+    /** The URL position the stream's last owner left it at, if any. */
+    async position(id: string): Promise<number | undefined> {
+      const raw = await redis.command(['GET', clusterKeys.position(id)]);
+      const n = Buffer.isBuffer(raw) ? Number(raw.toString()) : NaN;
+      return Number.isInteger(n) && n >= 0 ? n : undefined;
     },
 
     /** Resolves when every write so far reached Redis; rejects when one failed. */

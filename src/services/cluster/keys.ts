@@ -5,6 +5,8 @@ export const PREFIX = 'm3up:';
 export const clusterKeys = {
   /** STRING, JSON StreamInput: a stream's definition. */
   stream: (id: string): string => `${PREFIX}stream:${id}`,
+  /** STRING: the stream's URL position, written by the node that moved it (a failover). */
+  position: (id: string): string => `${PREFIX}position:${id}`,
   /** SET of stream ids with a definition. */
   streams: `${PREFIX}streams`,
   /** STRING, hex: the generated URL_SECRET every node uses when none is configured. */

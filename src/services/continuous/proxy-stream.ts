@@ -39,7 +39,7 @@ export interface StreamProxyDeps {
   /** SPEC §5.5: live streams share one upstream; absent, every player opens its own. */
   share?: LiveShare;
   /** SPEC §16: the lease decides which node opens a shared live upstream; the others relay. Absent: one node. */
-  cluster?: { ownership: ChannelOwnership; relay: RelayClient };
+  cluster?: { ownership: ChannelOwnership; relay: RelayClient; position(streamId: string): Promise<number | undefined> };
 }
 
 export interface PlaybackRequest {
@@ -129,6 +129,12 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       }
       if (turn.kind === 'owner') {
         try {
+          // Where the previous owner left the stream (its failovers), when that is still a place in the ring.
+          const at = await cluster.position(stream.id).catch((err: unknown) => {
+            logger.warn('stream position not read from the cluster store: starting from this node\'s', { stream: stream.id, error: String(err) });
+            return undefined;
+          });
+          if (at !== undefined && at < urlRing(stream).length) stream.currentIndex = at;
           await openAndServe(p, settleClaim, turn);
         } finally {
           settleClaim();
