@@ -177,6 +177,13 @@ test('§16 three nodes, one Redis: one provider connection per channel, shared c
   const stops = receiver.ofType('stream_stopped').filter((d) => d.event.stream_id === removed);
   assert.deepEqual(stops.map((d) => d.event.data['reason']), ['manual_deletion'], 'one stream_stopped, from the owner');
 
+  // /info says cluster mode is on, and never shows the Redis URL or the secrets.
+  const info = await api(nodes[0]?.base ?? '', 'GET', '/info', undefined, token);
+  assert.deepEqual((info.body as { redis: Record<string, unknown> }).redis['enabled'], true);
+  assert.equal((info.body as { redis: Record<string, unknown> }).redis['sharing_strategy'], 'cluster_lease_per_stream');
+  const infoText = JSON.stringify(info.body);
+  assert.ok(!infoText.includes('redis://') && !infoText.includes(`:${redis.port}`) && !infoText.includes('cluster-e2e-secret'), '/info hides the store and secrets');
+
   // The relay route is for nodes only.
   const refused = await api(nodes[0]?.base ?? '', 'GET', `/internal/relay/${ids[0]}`);
   assert.equal(refused.status, 401);

@@ -96,12 +96,13 @@ export function adminRoutes(deps: RouteDeps): Route[] {
           ytdlp_version: null,
           hardware_acceleration: { enabled: false, type: null, device: null, ffmpeg_args: [] },
           redis: {
-            enabled: false,
+            // SPEC §16: true in cluster mode (never with its URL or password); pooling is the reference's transcode pools.
+            enabled: config.cluster !== undefined,
             pooling_enabled: false,
             max_clients_per_stream: null,
             stream_timeout: null,
-            // Live viewers of one stream share one upstream in this process (SPEC §5.5), without Redis.
-            sharing_strategy: config.shareLiveUpstream ? 'in_process_per_stream' : null,
+            // Live viewers of one stream share one upstream in this process (SPEC §5.5), or in the cluster (§16).
+            sharing_strategy: !config.shareLiveUpstream ? null : config.cluster !== undefined ? 'cluster_lease_per_stream' : 'in_process_per_stream',
           },
           transcoding: { enabled: false, profiles: [] },
           ignored_stream_fields: {
