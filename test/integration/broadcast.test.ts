@@ -219,7 +219,7 @@ test('E16, E17, validation: bad network ids 400; output_dir only when allowed; a
     assert.equal((await api(base, 'POST', `/broadcast/${id}/start`, editorPayload(MEDIA, null), H)).status, 400, id);
     assert.equal((await api(base, 'GET', `/broadcast/${id}/live.m3u8`)).status, 400, id);
   }
-  assert.equal((await start('net-v', { output_dir: '/etc' })).status, 422);
+  assert.equal((await start('net-v', { output_dir: '/etc' })).status, 400, 'E17: a disallowed output_dir is a 400');
   assert.equal((await start('net-v', { video_resolution: '1,movie=/etc/passwd' })).status, 422);
   assert.equal((await start('net-v', { headers: { A: { b: 1 } } })).status, 422);
   assert.equal((await start('net-v', { stream_url: 'file:///etc/passwd' })).status, 422);
