@@ -10,14 +10,14 @@ import { maskUrls } from '../../core/process/mask.ts';
 import { probeProgram } from '../../core/process/program.ts';
 import { BroadcastError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
-import { audioMapFromIndex, broadcastArgv } from './argv.ts';
-import { audioMapFor, FIRST_AUDIO, probeAudioStreams } from './audio-language.ts';
+import { broadcastArgv } from './argv.ts';
 import { lastSegmentNumber } from './broadcast-dir.ts';
 import { sendCallback } from './callbacks.ts';
 import { DirWatch, deleteMedia, deleteUnlisted } from './dir-watch.ts';
 import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import type { ProgrammeInput, StartInput } from './start-input.ts';
+import { chooseTracks } from './tracks.ts';
 import { isoUtc, listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
 
 export interface BroadcastManagerOptions {
@@ -207,13 +207,13 @@ export class BroadcastManager {
   }
 
   async #launch(id: string, p: ProgrammeInput, startNumber: number, discontinuity: boolean, readrate: boolean, at: Placement): Promise<Entry> {
-    const audioMap = await this.#audioMap(id, p);
+    const { audioMap, subtitle } = await chooseTracks(id, p, { ffprobePath: this.#o.ffprobePath, children: this.#o.children, logger: this.#o.logger });
     const args = broadcastArgv({
       url: p.streamUrl, offset: p.offset, seekSeconds: p.seekSeconds, durationSeconds: p.durationSeconds, startNumber,
       addDiscontinuity: discontinuity, segmentDuration: p.segmentDuration, listSize: p.listSize, dvr: at.dvr,
       transcode: p.transcode, videoCodec: p.videoCodec, audioCodec: p.audioCodec, preset: p.preset, videoBitrate: p.videoBitrate,
       audioBitrate: p.audioBitrate, videoResolution: p.videoResolution, hwaccel: p.hwaccel, headers: p.headers,
-      audioMap, readrate, dir: at.dir,
+      audioMap, subtitle, readrate, dir: at.dir,
     });
     let entry: Entry | undefined;
     const child = spawnChild({
@@ -358,16 +358,6 @@ export class BroadcastManager {
     timer.unref();
     clearTimeout(this.#expiry.get(entry.id));
     this.#expiry.set(entry.id, timer);
-  }
-
-  /** Digits name a track; a language is looked up with ffprobe (§6.5), the first audio track when it is not there. */
-  async #audioMap(id: string, p: ProgrammeInput): Promise<string> {
-    const map = audioMapFromIndex(p.preferredAudio);
-    if (map !== null || p.preferredAudio === null) return map ?? FIRST_AUDIO;
-    const json = await probeAudioStreams({ ffprobePath: this.#o.ffprobePath, url: p.streamUrl, headers: p.headers, offset: p.offset, children: this.#o.children });
-    const chosen = audioMapFor(p.preferredAudio, json);
-    this.#o.logger.info('broadcast audio track chosen', { network_id: id, language: p.preferredAudio, map: chosen, probed: json !== '' });
-    return chosen;
   }
 
   #facts(e: Entry): BroadcastFacts {
