@@ -205,6 +205,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     allowedDirs: config.broadcastAllowedDirs,
     startGraceMs: config.broadcastStartGraceMs,
     callbackTimeoutMs: config.broadcastCallbackTimeoutMs,
+    apiToken: config.apiToken,
     callbackBackoffMs: options.broadcastCallbackBackoffMs,
     children,
     logger,

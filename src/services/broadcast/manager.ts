@@ -29,6 +29,8 @@ export interface BroadcastManagerOptions {
   allowedDirs: readonly string[];
   startGraceMs: number;
   callbackTimeoutMs: number;
+  /** API_TOKEN: sent as X-API-Token with DVR callbacks, which m3u-editor's DVR receiver checks. */
+  apiToken?: string;
   /** Waits before retrying a refused callback (tests shrink them). */
   callbackBackoffMs?: readonly number[];
   children: ChildSet;
@@ -119,8 +121,12 @@ export class BroadcastManager {
     return this.#lock.run(id, async () => {
       const entry = this.#entries.get(id);
       if (entry === undefined) throw new NotFoundError('Broadcast');
+      const wasRecording = entry.child.running;
       const final = await this.#retire(entry);
       this.#forget(id);
+      // m3u-editor's DVR receiver post-processes a recording on `recording_stopped` (research §6.5); a recording
+      // that already ended has had its programme_ended, and a second event would post-process it twice.
+      if (entry.dvr && wasRecording) this.#callback(entry, 'recording_stopped', { final_segment_number: final, duration_streamed: secondsSince(entry.startedAt) });
       return { message: 'Broadcast stopped', network_id: id, final_segment_number: final, status: 'stopped' };
     });
   }
@@ -278,7 +284,7 @@ export class BroadcastManager {
     if (!entry.quiet) entry.status = failed ? 'failed' : 'stopped';
     if (entry.quiet || (!entry.answered && failed) || this.#closing) return;
     const final = (await lastSegmentNumber(entry.dir)) ?? entry.startNumber;
-    const duration = (Date.now() - entry.startedAt.getTime()) / 1000;
+    const duration = secondsSince(entry.startedAt);
     if (failed) {
       const error = entry.stalled ? 'stalled' : `${exitText(exit)}${entry.inputError === null ? '' : `: ${entry.inputError}`}`;
       entry.errorMessage = error;
@@ -324,8 +330,10 @@ export class BroadcastManager {
   #callback(entry: Entry, event: string, data: Record<string, unknown>): void {
     const url = entry.programme.callbackUrl;
     if (url === null) return;
-    const payload = { network_id: entry.id, event, timestamp: isoUtc(new Date()), dvr_mode: entry.dvr, hls_dir: entry.dvr ? entry.dir : null, data };
-    void sendCallback(url, payload, { timeoutMs: this.#o.callbackTimeoutMs, backoffMs: this.#o.callbackBackoffMs }).then((result) => {
+    const payload = { network_id: entry.id, event, timestamp: isoUtc(new Date()), dvr_mode: entry.dvr, hls_dir: entry.dvr ? entry.dir : null, data: entry.dvr ? { ...dvrIds(entry.metadata), ...data } : data };
+    // Only a DVR receiver checks the token; a Network callback URL is not given it.
+    const headers = entry.dvr && this.#o.apiToken !== undefined ? { 'X-API-Token': this.#o.apiToken } : undefined;
+    void sendCallback(url, payload, { timeoutMs: this.#o.callbackTimeoutMs, backoffMs: this.#o.callbackBackoffMs, headers }).then((result) => {
       if (!result.ok) this.#o.logger.warn('broadcast callback not delivered', { network_id: entry.id, event, reason: result.reason });
       else if (result.status >= 400) this.#o.logger.warn('broadcast callback refused', { network_id: entry.id, event, status: result.status });
     });
@@ -367,6 +375,17 @@ export class BroadcastManager {
       metadata: e.metadata,
     };
   }
+}
+
+function secondsSince(date: Date): number {
+  return (Date.now() - date.getTime()) / 1000;
+}
+
+/** m3u-editor's DVR receiver finds the recording by `data.recording_db_id` (sent in the start's metadata). */
+function dvrIds(metadata: Record<string, unknown> | null): Record<string, unknown> {
+  const ids: Record<string, unknown> = {};
+  for (const key of ['recording_db_id', 'recording_id']) if (metadata?.[key] !== undefined) ids[key] = metadata[key];
+  return ids;
 }
 
 async function isDirectory(path: string): Promise<boolean> {
