@@ -92,6 +92,12 @@ export interface Config {
   /** A broadcast FFmpeg that fails within this time answers the start with 500 instead of a callback. */
   readonly broadcastStartGraceMs: number;
   readonly broadcastCallbackTimeoutMs: number;
+  /** The reference's start-retry limit: failed starts of one network in a window, then a cool-down. */
+  readonly broadcastMaxStartRetries: number;
+  readonly broadcastStartRetryWindowMs: number;
+  readonly broadcastStartRetryCooldownMs: number;
+  /** Abandoned broadcast_<id> directories idle this long are removed (undefined: BROADCAST_GC_ENABLED=false). */
+  readonly broadcastGcAgeMs: number | undefined;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -157,6 +163,11 @@ const OPTIONS = {
   broadcastAllowedDirs: { env: ['BROADCAST_ALLOWED_DIRS'], def: 'unset', help: 'comma-separated absolute directories a broadcast output_dir may name' },
   broadcastStartGrace: { env: ['BROADCAST_START_FAILURE_GRACE'], def: '3', help: 'seconds a broadcast start waits for FFmpeg to fail before answering' },
   broadcastCallbackTimeout: { env: ['BROADCAST_CALLBACK_TIMEOUT'], def: '3', help: 'seconds a broadcast callback may take (not retried on timeout)' },
+  broadcastMaxStartRetries: { env: ['BROADCAST_MAX_START_RETRIES'], def: '3', help: 'failed starts of one network within the window before starts are refused' },
+  broadcastStartRetryWindow: { env: ['BROADCAST_START_RETRY_WINDOW'], def: '300', help: 'seconds over which failed broadcast starts are counted' },
+  broadcastStartRetryCooldown: { env: ['BROADCAST_START_RETRY_COOLDOWN'], def: '15', help: 'seconds after its last attempt before a refused network may start again' },
+  broadcastGcEnabled: { env: ['BROADCAST_GC_ENABLED'], def: 'true', help: 'remove abandoned broadcast directories at start-up and every CLEANUP_INTERVAL' },
+  hlsGcAgeThreshold: { env: ['HLS_GC_AGE_THRESHOLD'], def: '3600', help: 'seconds an unlisted, unread broadcast directory stays idle before removal (DVR: at least a day)' },
   shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
 } as const satisfies Record<string, OptionSpec>;
 
@@ -258,6 +269,12 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     broadcastAllowedDirs: parseDirList(raw('broadcastAllowedDirs'), (r, why) => fail('broadcastAllowedDirs', r, why)),
     broadcastStartGraceMs: seconds('broadcastStartGrace', 3),
     broadcastCallbackTimeoutMs: seconds('broadcastCallbackTimeout', 3),
+    broadcastMaxStartRetries: count('broadcastMaxStartRetries', 3),
+    broadcastStartRetryWindowMs: seconds('broadcastStartRetryWindow', 300),
+    broadcastStartRetryCooldownMs: seconds('broadcastStartRetryCooldown', 15),
+    broadcastGcAgeMs: raw('broadcastGcEnabled') === undefined || parseBool(raw('broadcastGcEnabled'), (r, why) => fail('broadcastGcEnabled', r, why))
+      ? seconds('hlsGcAgeThreshold', 3600)
+      : undefined,
   };
   return { kind: 'run', config: Object.freeze(config) };
 }

@@ -1,5 +1,6 @@
 import { request } from 'node:http';
 import { request as requestTls } from 'node:https';
+import { isoUtc } from './views.ts';
 
 export interface CallbackOptions {
   timeoutMs: number;
@@ -44,4 +45,26 @@ export async function sendCallback(target: string, payload: unknown, options: Ca
     }
     await new Promise((r) => setTimeout(r, waits[attempt]));
   }
+}
+
+export interface BroadcastEventInput {
+  id: string;
+  event: string;
+  dvr: boolean;
+  dir: string;
+  metadata: Record<string, unknown> | null;
+  data: Record<string, unknown>;
+  apiToken: string | undefined;
+}
+
+/**
+ * The callback body (research §6.3) and its extra headers. DVR events also carry the directory, the recording's ids
+ * from the start's metadata (m3u-editor's DVR receiver finds the recording by `data.recording_db_id`) and the API
+ * token, which that receiver checks; a Network callback URL is given neither.
+ */
+export function broadcastEvent(o: BroadcastEventInput): { payload: Record<string, unknown>; headers: Record<string, string> | undefined } {
+  const ids: Record<string, unknown> = {};
+  if (o.dvr) for (const key of ['recording_db_id', 'recording_id']) if (o.metadata?.[key] !== undefined) ids[key] = o.metadata[key];
+  const payload = { network_id: o.id, event: o.event, timestamp: isoUtc(new Date()), dvr_mode: o.dvr, hls_dir: o.dvr ? o.dir : null, data: { ...ids, ...o.data } };
+  return { payload, headers: o.dvr && o.apiToken !== undefined ? { 'X-API-Token': o.apiToken } : undefined };
 }

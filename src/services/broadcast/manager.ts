@@ -1,7 +1,7 @@
 // Broadcasts (SPEC §14, research §6): one FFmpeg per network writing a rolling HLS window, started, chained, stopped
 // and reported to the editor's callback. Work on one network is serialised by a per-network lock; networks never
 // wait for each other (B1). Every exit that is not ours sends exactly one callback (B2, §6.6.7).
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Child, ChildExit } from '../../core/process/child.ts';
 import { spawnChild } from '../../core/process/child.ts';
@@ -12,13 +12,16 @@ import { BroadcastError, NotFoundError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import { broadcastArgv } from './argv.ts';
 import { lastSegmentNumber } from './broadcast-dir.ts';
-import { sendCallback } from './callbacks.ts';
+import { broadcastEvent, sendCallback } from './callbacks.ts';
 import { DirWatch, deleteMedia, deleteUnlisted } from './dir-watch.ts';
 import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit.ts';
+import { DirBook } from './dir-book.ts';
+import { removeIfIdle, sweepBroadcastDirs } from './dir-gc.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import { StartRetries } from './start-retries.ts';
 import type { ProgrammeInput, StartInput } from './start-input.ts';
 import { chooseTracks } from './tracks.ts';
-import { isoUtc, listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
+import { listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
 
 export interface BroadcastManagerOptions {
   ffmpegPath: string;
@@ -41,6 +44,10 @@ export interface BroadcastManagerOptions {
   watchIntervalMs?: number;
   /** No new segment for this long kills FFmpeg (tests shrink it); default 3 × segment_duration + 20 s (B3). */
   stallMs?: number;
+  /** BROADCAST_MAX_START_RETRIES, …_WINDOW, …_COOLDOWN (reference defaults 3, 300 s, 15 s). */
+  startRetries?: { max: number; windowMs: number; cooldownMs: number };
+  /** HLS_GC_AGE_THRESHOLD: an unlisted, unread broadcast directory idle this long is removed; undefined = never. */
+  gcAgeMs?: number;
 }
 
 /** SIGTERM, then SIGKILL after this (research §6.2 step 1). */
@@ -84,17 +91,21 @@ export class BroadcastManager {
   readonly #lock = new KeyedLock();
   readonly #entries = new Map<string, Entry>();
   /** The directory each network last used, so playlists, segments and DELETE find an output_dir after a stop. */
-  readonly #dirs = new Map<string, string>();
+  readonly #dirs: DirBook;
   readonly #expiry = new Map<string, NodeJS.Timeout>();
+  readonly #retries: StartRetries;
   #readrate: Promise<boolean> | undefined;
   #closing = false;
 
   constructor(options: BroadcastManagerOptions) {
     this.#o = options;
+    this.#dirs = new DirBook(options);
+    this.#retries = new StartRetries(options.startRetries ?? { max: 3, windowMs: 300_000, cooldownMs: 15_000 });
   }
 
   start(id: string, input: StartInput): Promise<Record<string, unknown>> {
     return this.#lock.run(id, async () => {
+      this.#retries.check(id);
       const readrate = await this.#ffmpegReady();
       let startNumber = input.segmentStartNumber;
       let discontinuity = input.addDiscontinuity;
@@ -112,7 +123,14 @@ export class BroadcastManager {
       }
       await mkdir(dir, { recursive: true, mode: 0o755 });
       if (old === undefined && startNumber === 0 && !discontinuity) await deleteMedia(dir);
-      const entry = await this.#launch(id, input, startNumber, discontinuity, readrate, { dir, dvr: input.dvr, metadata: input.metadata, next: input.next });
+      let entry: Entry;
+      try {
+        entry = await this.#launch(id, input, startNumber, discontinuity, readrate, { dir, dvr: input.dvr, metadata: input.metadata, next: input.next });
+      } catch (error) {
+        if (error instanceof BroadcastError) this.#retries.failed(id);
+        throw error;
+      }
+      this.#retries.clear(id);
       return statusBody(this.#facts(entry));
     });
   }
@@ -124,6 +142,7 @@ export class BroadcastManager {
       const wasRecording = entry.child.running;
       const final = await this.#retire(entry);
       this.#forget(id);
+      this.#retries.clear(id);
       // m3u-editor's DVR receiver post-processes a recording on `recording_stopped` (research §6.5); a recording
       // that already ended has had its programme_ended, and a second event would post-process it twice.
       if (entry.dvr && wasRecording) this.#callback(entry, 'recording_stopped', { final_segment_number: final, duration_streamed: secondsSince(entry.startedAt) });
@@ -154,9 +173,7 @@ export class BroadcastManager {
         this.#forget(id);
       }
       // Every base it may have used: after a restart the proxy no longer knows which one it was (B6).
-      const dirs = new Set([this.#dirs.get(id), ...this.#candidates(id)]);
-      for (const dir of dirs) {
-        if (dir === undefined) continue;
+      for (const dir of this.#dirs.all(id)) {
         try {
           await rm(dir, { recursive: true, force: true });
         } catch (error) {
@@ -164,27 +181,40 @@ export class BroadcastManager {
           throw new BroadcastError('Failed to clean up broadcast', 'BROADCAST_CLEANUP_FAILED');
         }
       }
-      this.#dirs.delete(id);
+      this.#dirs.forget(id);
+      this.#retries.clear(id);
       return { message: `Broadcast ${id} cleaned up successfully` };
     });
   }
 
-  /**
-   * Where the network's files are: its process's directory, else the one it last used, else (after a restart) the
-   * first base holding a broadcast_<id> directory, else the default one.
-   */
-  async dirOf(id: string): Promise<string> {
-    const known = this.#entries.get(id)?.dir ?? this.#dirs.get(id);
-    if (known !== undefined) return known;
-    const candidates = this.#candidates(id);
-    for (const dir of candidates) {
-      if (await isDirectory(dir)) return dir;
-    }
-    return candidates[0] ?? join(this.#o.broadcastDir, `broadcast_${id}`);
+  /** Where the network's files are (its process's directory, the one it last used, or one found on disk). */
+  dirOf(id: string): Promise<string> {
+    return this.#dirs.find(id, this.#entries.get(id)?.dir);
   }
 
-  #candidates(id: string): string[] {
-    return [this.#o.broadcastDir, ...this.#o.allowedDirs, this.#o.dvrDir].map((base) => join(base, `broadcast_${id}`));
+  /**
+   * Removes abandoned `broadcast_<id>` directories (start-up and the sweeper's timer): not listed, not read for
+   * HLS_GC_AGE_THRESHOLD, nothing written for as long (DVR: at least a day). Resolves with what it removed.
+   */
+  async sweepDirs(): Promise<string[]> {
+    const ageMs = this.#o.gcAgeMs;
+    this.#retries.prune();
+    if (ageMs === undefined || this.#closing) return [];
+    this.#dirs.pruneReads(ageMs, Date.now());
+    const inUse = (id: string) => this.#entries.has(id) || this.#dirs.readWithin(id, ageMs, Date.now());
+    const removed = await sweepBroadcastDirs({
+      bases: this.#dirs.gcBases(ageMs),
+      inUse,
+      // Under the network's lock: a start that is creating the directory right now wins.
+      remove: (id, dir, minAgeMs) => this.#lock.run(id, async () => {
+        if (inUse(id) || !(await removeIfIdle(dir, minAgeMs, Date.now()))) return false;
+        this.#dirs.removed(id, dir);
+        return true;
+      }),
+      onError: (dir, error) => this.#o.logger.warn('broadcast directory clean-up failed', { dir, error: String(error) }),
+    });
+    if (removed.length > 0) this.#o.logger.info('abandoned broadcast directories removed', { count: removed.length });
+    return removed;
   }
 
   /** Shutdown: every FFmpeg stopped, no callback (research §6.2). */
@@ -259,7 +289,7 @@ export class BroadcastManager {
     };
     entry = started;
     this.#entries.set(id, started);
-    this.#dirs.set(id, at.dir);
+    this.#dirs.remember(id, at.dir);
     watch.start();
     void child.exited.then((exit) => this.#onExit(started, exit)).catch((error: unknown) => {
       this.#o.logger.error('broadcast exit handling failed', { network_id: id, error: String(error) });
@@ -330,9 +360,7 @@ export class BroadcastManager {
   #callback(entry: Entry, event: string, data: Record<string, unknown>): void {
     const url = entry.programme.callbackUrl;
     if (url === null) return;
-    const payload = { network_id: entry.id, event, timestamp: isoUtc(new Date()), dvr_mode: entry.dvr, hls_dir: entry.dvr ? entry.dir : null, data: entry.dvr ? { ...dvrIds(entry.metadata), ...data } : data };
-    // Only a DVR receiver checks the token; a Network callback URL is not given it.
-    const headers = entry.dvr && this.#o.apiToken !== undefined ? { 'X-API-Token': this.#o.apiToken } : undefined;
+    const { payload, headers } = broadcastEvent({ id: entry.id, event, dvr: entry.dvr, dir: entry.dir, metadata: entry.metadata, data, apiToken: this.#o.apiToken });
     void sendCallback(url, payload, { timeoutMs: this.#o.callbackTimeoutMs, backoffMs: this.#o.callbackBackoffMs, headers }).then((result) => {
       if (!result.ok) this.#o.logger.warn('broadcast callback not delivered', { network_id: entry.id, event, reason: result.reason });
       else if (result.status >= 400) this.#o.logger.warn('broadcast callback refused', { network_id: entry.id, event, status: result.status });
@@ -379,22 +407,4 @@ export class BroadcastManager {
 
 function secondsSince(date: Date): number {
   return (Date.now() - date.getTime()) / 1000;
-}
-
-/** m3u-editor's DVR receiver finds the recording by `data.recording_db_id` (sent in the start's metadata). */
-function dvrIds(metadata: Record<string, unknown> | null): Record<string, unknown> {
-  const ids: Record<string, unknown> = {};
-  for (const key of ['recording_db_id', 'recording_id']) if (metadata?.[key] !== undefined) ids[key] = metadata[key];
-  return ids;
-}
-
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch (error) {
-    // ENOENT/ENOTDIR: not there; anything else (EACCES) is worth an error answer.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    throw error;
-  }
 }
