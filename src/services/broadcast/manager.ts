@@ -5,11 +5,9 @@ import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Child, ChildExit } from '../../core/process/child.ts';
 import { spawnChild } from '../../core/process/child.ts';
-import type { ChildSet } from '../../core/process/child-set.ts';
 import { maskUrls } from '../../core/process/mask.ts';
 import { probeProgram } from '../../core/process/program.ts';
 import { BroadcastError, NotFoundError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
 import { broadcastArgv } from './argv.ts';
 import { lastSegmentNumber } from './broadcast-dir.ts';
 import { broadcastEvent, sendCallback } from './callbacks.ts';
@@ -18,37 +16,11 @@ import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit
 import { DirBook } from './dir-book.ts';
 import { removeIfIdle, sweepBroadcastDirs } from './dir-gc.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import type { BroadcastManagerOptions } from './manager-options.ts';
 import { StartRetries } from './start-retries.ts';
 import type { ProgrammeInput, StartInput } from './start-input.ts';
 import { chooseTracks } from './tracks.ts';
 import { listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
-
-export interface BroadcastManagerOptions {
-  ffmpegPath: string;
-  ffprobePath: string;
-  broadcastDir: string;
-  dvrDir: string;
-  /** BROADCAST_ALLOWED_DIRS: where an output_dir may have put a network's files. */
-  allowedDirs: readonly string[];
-  startGraceMs: number;
-  callbackTimeoutMs: number;
-  /** API_TOKEN: sent as X-API-Token with DVR callbacks, which m3u-editor's DVR receiver checks. */
-  apiToken?: string;
-  /** Waits before retrying a refused callback (tests shrink them). */
-  callbackBackoffMs?: readonly number[];
-  children: ChildSet;
-  logger: Logger;
-  /** How long a finished (not DVR) entry stays listed (B7). */
-  finishedTtlMs?: number;
-  /** Directory poll period (tests shrink it). */
-  watchIntervalMs?: number;
-  /** No new segment for this long kills FFmpeg (tests shrink it); default 3 × segment_duration + 20 s (B3). */
-  stallMs?: number;
-  /** BROADCAST_MAX_START_RETRIES, …_WINDOW, …_COOLDOWN (reference defaults 3, 300 s, 15 s). */
-  startRetries?: { max: number; windowMs: number; cooldownMs: number };
-  /** HLS_GC_AGE_THRESHOLD: an unlisted, unread broadcast directory idle this long is removed; undefined = never. */
-  gcAgeMs?: number;
-}
 
 /** SIGTERM, then SIGKILL after this (research §6.2 step 1). */
 const STOP_GRACE_MS = 5000;
