@@ -17,6 +17,8 @@ export interface DirWatchOptions {
   windowMs: number;
   /** DVR keeps every segment. */
   keepAll: boolean;
+  /** Earlier programmes' segments the served playlist still lists (B12): kept until they slide out. */
+  retained?: () => ReadonlySet<string>;
   /** No new segment for this long: onStall (once). */
   stallMs: number;
   intervalMs?: number;
@@ -97,6 +99,7 @@ export class DirWatch {
 
   async #pruneOlder(names: string[]): Promise<void> {
     const listed = await playlistNames(this.#o.dir);
+    for (const name of this.#o.retained?.() ?? []) listed.add(name);
     const cutoff = this.#now() - this.#o.windowMs;
     for (const name of names) {
       if (listed.has(name)) continue;
@@ -133,9 +136,13 @@ export async function playlistNames(dir: string): Promise<Set<string>> {
   return listed;
 }
 
-/** Transition clean-up (research §6.2 step 1): segments and temp files the current playlist does not list. */
-export async function deleteUnlisted(dir: string): Promise<void> {
+/**
+ * Transition clean-up (research §6.2 step 1): segments and temp files neither the current playlist nor `keep` (what
+ * the served playlist still carries over, B12) lists.
+ */
+export async function deleteUnlisted(dir: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
   const listed = await playlistNames(dir);
+  for (const name of keep) listed.add(name);
   const names = await readdir(dir).catch(() => [] as string[]); // no directory: nothing to delete
   for (const name of names) {
     if ((MEDIA.test(name) && !listed.has(name)) || name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined); // gone meanwhile

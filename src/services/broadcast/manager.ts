@@ -11,6 +11,7 @@ import { BroadcastError, NotFoundError } from '../../errors.ts';
 import { broadcastArgv } from './argv.ts';
 import { lastSegmentNumber } from './broadcast-dir.ts';
 import { broadcastEvent, sendCallback } from './callbacks.ts';
+import { ContinuityBook } from './continuity.ts';
 import { DirWatch, deleteMedia, deleteUnlisted } from './dir-watch.ts';
 import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit.ts';
 import { DirBook } from './dir-book.ts';
@@ -66,6 +67,8 @@ export class BroadcastManager {
   readonly #dirs: DirBook;
   readonly #expiry = new Map<string, NodeJS.Timeout>();
   readonly #retries: StartRetries;
+  /** B12: per network, what its served playlist carries over from earlier programmes. */
+  readonly #continuity = new ContinuityBook();
   #readrate: Promise<boolean> | undefined;
   #closing = false;
 
@@ -91,10 +94,13 @@ export class BroadcastManager {
           startNumber = final + 1;
           discontinuity = true;
         }
-        await deleteUnlisted(old.dir);
       }
+      const fresh = old === undefined && startNumber === 0 && !discontinuity;
+      if (fresh || input.dvr || (old !== undefined && old.dir !== dir)) this.#continuity.forget(id);
+      else await this.#continuity.carryOver(id, dir, startNumber, discontinuity, input.listSize);
+      if (old !== undefined) await deleteUnlisted(old.dir, this.#continuity.retained(id));
       await mkdir(dir, { recursive: true, mode: 0o755 });
-      if (old === undefined && startNumber === 0 && !discontinuity) await deleteMedia(dir);
+      if (fresh) await deleteMedia(dir);
       let entry: Entry;
       try {
         entry = await this.#launch(id, input, startNumber, discontinuity, readrate, { dir, dvr: input.dvr, metadata: input.metadata, next: input.next });
@@ -155,6 +161,7 @@ export class BroadcastManager {
       }
       this.#dirs.forget(id);
       this.#retries.clear(id);
+      this.#continuity.forget(id);
       return { message: `Broadcast ${id} cleaned up successfully` };
     });
   }
@@ -181,6 +188,7 @@ export class BroadcastManager {
       remove: (id, dir, minAgeMs) => this.#lock.run(id, async () => {
         if (inUse(id) || !(await removeIfIdle(dir, minAgeMs, Date.now()))) return false;
         this.#dirs.removed(id, dir);
+        this.#continuity.forget(id);
         return true;
       }),
       onError: (dir, error) => this.#o.logger.warn('broadcast directory clean-up failed', { dir, error: String(error) }),
@@ -244,6 +252,7 @@ export class BroadcastManager {
       startNumber,
       windowMs: p.listSize * p.segmentDuration * 1000,
       keepAll: at.dvr,
+      retained: () => this.#continuity.retained(id),
       // B3: judged by output; a seek into a remote file may take a while before the first segment.
       stallMs: this.#o.stallMs ?? (3 * p.segmentDuration + 20) * 1000,
       intervalMs: this.#o.watchIntervalMs,
@@ -317,7 +326,8 @@ export class BroadcastManager {
       try {
         const readrate = await this.#ffmpegReady();
         this.#forget(entry.id);
-        await deleteUnlisted(entry.dir);
+        if (!entry.dvr) await this.#continuity.carryOver(entry.id, entry.dir, startNumber, true, next.listSize);
+        await deleteUnlisted(entry.dir, this.#continuity.retained(entry.id));
         // The editor repeats callback_url in next_stream_config; without it the next programme reports where this one did.
         const programme = { ...next, callbackUrl: next.callbackUrl ?? entry.programme.callbackUrl };
         return await this.#launch(entry.id, programme, startNumber, true, readrate, { dir: entry.dir, dvr: entry.dvr, metadata: entry.metadata, next: null });
@@ -337,6 +347,11 @@ export class BroadcastManager {
       if (!result.ok) this.#o.logger.warn('broadcast callback not delivered', { network_id: entry.id, event, reason: result.reason });
       else if (result.status >= 400) this.#o.logger.warn('broadcast callback refused', { network_id: entry.id, event, status: result.status });
     });
+  }
+
+  /** The playlist players get for FFmpeg's current `live.m3u8` text (B12: earlier programmes' tail kept). */
+  servedPlaylist(id: string, text: string): string {
+    return this.#continuity.served(id, text);
   }
 
   /** Our own stop of a process: no callback; resolves with the highest segment number on disk. */
