@@ -96,7 +96,8 @@ export class BroadcastManager {
         }
       }
       const fresh = old === undefined && startNumber === 0 && !discontinuity;
-      if (fresh || input.dvr || (old !== undefined && old.dir !== dir)) this.#continuity.forget(id);
+      // With subtitles the WebVTT playlist FFmpeg writes would no longer line up with a composed video playlist.
+      if (fresh || input.dvr || input.subtitles !== null || (old !== undefined && old.dir !== dir)) this.#continuity.forget(id);
       else await this.#continuity.carryOver(id, dir, startNumber, discontinuity, input.listSize);
       if (old !== undefined) await deleteUnlisted(old.dir, this.#continuity.retained(id));
       await mkdir(dir, { recursive: true, mode: 0o755 });
@@ -326,7 +327,8 @@ export class BroadcastManager {
       try {
         const readrate = await this.#ffmpegReady();
         this.#forget(entry.id);
-        if (!entry.dvr) await this.#continuity.carryOver(entry.id, entry.dir, startNumber, true, next.listSize);
+        if (entry.dvr || next.subtitles !== null) this.#continuity.forget(entry.id);
+        else await this.#continuity.carryOver(entry.id, entry.dir, startNumber, true, next.listSize);
         await deleteUnlisted(entry.dir, this.#continuity.retained(entry.id));
         // The editor repeats callback_url in next_stream_config; without it the next programme reports where this one did.
         const programme = { ...next, callbackUrl: next.callbackUrl ?? entry.programme.callbackUrl };
