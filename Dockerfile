@@ -23,8 +23,12 @@ ENV NODE_ENV=production \
 WORKDIR /app
 # curl: m3u-editor's compose file health-checks the proxy with `curl -f http://127.0.0.1:PORT/health?api_token=...`
 # inside this image (SPEC §11). Only curl and its libraries (no recommends), and no apt lists left behind.
+# The transcoding variant (SPEC §13): `docker build --build-arg TRANSCODE=true .` adds Debian's FFmpeg, streamlink
+# and yt-dlp; the default image stays small. VA-API needs the host's /dev/dri passed in (--device /dev/dri).
+ARG TRANSCODE=false
 RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
+ && if [ "$TRANSCODE" = "true" ]; then apt-get install -y --no-install-recommends ffmpeg streamlink yt-dlp; fi \
  && rm -rf /var/lib/apt/lists/*
 # package.json marks dist/*.js as ES modules; files stay root-owned and read-only for the runtime user.
 COPY --from=build /src/package.json ./package.json

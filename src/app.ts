@@ -12,7 +12,6 @@ import { metricsRoutes } from './http/routes/metrics.ts';
 import { playbackHlsRoutes } from './http/routes/playback-hls.ts';
 import { playbackStreamRoutes } from './http/routes/playback-stream.ts';
 import { statsDetailedRoutes } from './http/routes/stats-detailed.ts';
-import { notImplementedRoutes } from './http/routes/not-implemented.ts';
 import { streamMetadataRoutes } from './http/routes/streams-metadata.ts';
 import { streamRoutes } from './http/routes/streams.ts';
 import { testConnectionRoutes } from './http/routes/test-connection.ts';
@@ -24,6 +23,7 @@ import { dashboardSnapshot } from './services/dashboard-snapshot.ts';
 // Broadcasts (issue 23)
 import { broadcastRoutes } from './http/routes/broadcast.ts';
 import { BroadcastManager } from './services/broadcast/manager.ts';
+import { broadcastProcesses } from './services/broadcast/dashboard-view.ts';
 import { ChildSet } from './core/process/child-set.ts';
 import { createRouter, type Route } from './http/router.ts';
 import { createHttpServer } from './http/server.ts';
@@ -47,6 +47,10 @@ import { createStateKeeper, type StateKeeper } from './services/state/keeper.ts'
 import type { StateStore } from './services/state/store.ts';
 import { createFileStateStore } from './services/state/file-store.ts';
 import { NO_STATE } from './services/state/sync.ts';
+import { createTranscoding, type Transcoding } from './services/transcode/transcoding.ts';
+import { transcodeProcesses } from './services/transcode/dashboard-view.ts';
+import type { SharingView } from './services/stats.ts';
+import { transcodeRoutes } from './http/routes/transcode.ts';
 
 export interface AppOptions {
   logger: Logger;
@@ -61,6 +65,8 @@ export interface AppOptions {
   resolverTimeoutMs?: number;
   /** Waits before retrying a refused broadcast callback (tests shrink them). */
   broadcastCallbackBackoffMs?: readonly number[];
+  /** Back-off before restart n of a transcode that died with viewers (tests shrink it). */
+  transcodeRestartDelayMs?: (n: number) => number;
 }
 
 export interface App {
@@ -81,6 +87,8 @@ export interface App {
   readonly dashboardEvents: SseHub;
   /** SPEC §14: the running broadcasts. */
   readonly broadcasts: BroadcastManager;
+  /** SPEC §13: transcode streams and their processes. */
+  readonly transcoding: Transcoding;
   /** Writes the state once (a StateError when it cannot be written), then listens and resolves the bound port. */
   listen(port?: number, host?: string): Promise<number>;
   /** Graceful stop (SPEC §8): refuse new requests, let short ones finish, end streams, release everything. */
@@ -190,11 +198,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     state: keeper,
     sharing: share,
     logDropped: () => logger.droppedWrites?.() ?? 0,
-  });
-  const dashboardEvents = createSseHub({
-    payload: () => dashboardSnapshot(registry, share),
-    intervalMs: 1_000,
-    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
+    transcodeProcesses: () => transcoding.engine.processCount(),
   });
   // Every FFmpeg the app runs, stopped at close (SPEC §13, §14).
   const children = new ChildSet();
@@ -217,9 +221,22 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     children,
     logger,
   });
+  const transcoding = createTranscoding({ config, registry, streams, connections, logger, bus, children, restartDelayMs: options.transcodeRestartDelayMs });
+  const dashboardEvents = createSseHub({
+    payload: () => dashboardSnapshot(registry, sharing, [broadcastProcesses(broadcasts), transcodeProcesses(transcoding.engine, registry)]),
+    intervalMs: 1_000,
+    onError: (err) => logger.error('dashboard snapshot failed', { error: String(err) }),
+  });
   let shuttingDown = false;
 
-  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing: share };
+  // Transcode processes count as their streams' upstream connections and viewers (SPEC §13 on top of §5.5).
+  const sharing: SharingView = {
+    upstreamCount: (id) => share.upstreamCount(id) + transcoding.engine.upstreamCount(id),
+    viewers: (id) => share.viewers(id) + transcoding.engine.viewers(id),
+    viewerOf: (c) => share.viewerOf(c),
+    outputMediaInfo: (id) => transcoding.engine.mediaInfo(id),
+  };
+  const routeDeps = { config, registry, streams, connections, logger, auth, startedAt, sharing, transcodeInfo: transcoding.service.info };
   const routes: Route[] = [
     ...adminRoutes(routeDeps),
     // Literal /streams/... paths before /streams/:id.
@@ -228,10 +245,10 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     ...testConnectionRoutes(
       createConnectionTester({ upstream: upstreamClient, userAgent: config.defaultUserAgent, connectTimeoutMs: config.connectTimeoutMs, readTimeoutMs: config.readTimeoutMs }),
     ),
-    ...notImplementedRoutes(),
+    ...transcodeRoutes(transcoding.service),
     ...metricsRoutes(metrics),
-    ...playbackStreamRoutes(routeDeps, streamProxy),
-    ...playbackHlsRoutes(routeDeps, hlsProxy),
+    ...playbackStreamRoutes(routeDeps, streamProxy, transcoding),
+    ...playbackHlsRoutes(routeDeps, hlsProxy, transcoding),
     ...statsDetailedRoutes(routeDeps, upstreamStats, share),
     ...webhookRoutes(webhooks),
     ...uiRoutes(dashboardEvents), // operator dashboard (issue 26)
@@ -263,6 +280,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     share,
     dashboardEvents,
     broadcasts,
+    transcoding,
     async listen(port = config.port, host = config.host) {
       // SPEC §12: an unwritable state file stops start-up now, not at the first change; this also saves a generated URL_SECRET.
       await keeper?.saveNow();
@@ -294,10 +312,13 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       // A response finishing during the grace period leaves an idle keep-alive socket: close those as they appear.
       const idleSweep = setInterval(() => server.closeIdleConnections(), 100).unref();
       const grace = new Promise<void>((resolve) => setTimeout(resolve, graceMs).unref());
+      // No transcode process outlives the proxy (SPEC §13).
+      const stopped = transcoding.close();
       await Promise.race([closed, grace]);
       clearInterval(idleSweep);
       server.closeAllConnections();
       await closed;
+      await stopped;
       // Events of the connections just ended are queued by now: give webhooks a short, bounded flush.
       await webhooks.close(Math.min(2_000, graceMs));
       // Changes made without a waiting request (automatic failovers, the sweeper) reach the disk before exit.

@@ -25,6 +25,7 @@ import {
   type TrustProxy,
 } from './config-values.ts';
 import { parseDotenv } from './dotenv.ts';
+import { DEFAULT_TRANSCODE_CONFIG, hlsBaseDir, parseProcessLimit, type TranscodeConfig } from './config-transcode.ts';
 import { ConfigError } from './errors.ts';
 import type { LogFormat, LogLevel } from './log.ts';
 
@@ -98,6 +99,8 @@ export interface Config {
   readonly broadcastStartRetryCooldownMs: number;
   /** Abandoned broadcast_<id> directories idle this long are removed (undefined: BROADCAST_GC_ENABLED=false). */
   readonly broadcastGcAgeMs: number | undefined;
+  /** SPEC §13: programs, limits and directories of transcoding; absent: DEFAULT_TRANSCODE_CONFIG. */
+  readonly transcode?: TranscodeConfig;
 }
 
 /** The program version; a TS constant because the single executable cannot read package.json (a unit test keeps them equal). */
@@ -156,7 +159,7 @@ const OPTIONS = {
   shareLiveUpstream: { env: ['SHARE_LIVE_UPSTREAM'], def: 'true', help: 'live streams share one upstream per stream (a stream\'s share_upstream wins)' },
   hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
   hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
-  ffmpegPath: { env: ['FFMPEG_PATH'], def: 'ffmpeg', help: 'the FFmpeg program (broadcasts)' },
+  ffmpegPath: { env: ['FFMPEG_PATH'], def: 'ffmpeg', help: 'the FFmpeg program (transcodes and broadcasts; a name on PATH or a path)' },
   ffprobePath: { env: ['FFPROBE_PATH'], def: 'ffprobe', help: 'the ffprobe program (broadcast audio language and subtitles)' },
   broadcastDir: { env: ['HLS_BROADCAST_DIR'], def: '<tmp>/m3u-proxy-broadcasts', help: 'where broadcast_<network_id> directories are written' },
   dvrDir: { env: ['DVR_RECORDING_DIR'], def: '<tmp>/m3u-proxy-dvr', help: 'where dvr_mode broadcasts are written' },
@@ -169,6 +172,20 @@ const OPTIONS = {
   broadcastGcEnabled: { env: ['BROADCAST_GC_ENABLED'], def: 'true', help: 'remove abandoned broadcast directories at start-up and every CLEANUP_INTERVAL' },
   hlsGcAgeThreshold: { env: ['HLS_GC_AGE_THRESHOLD'], def: '3600', help: 'seconds an unlisted, unread broadcast directory stays idle before removal (DVR: at least a day)' },
   shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
+  // Transcoding and resolvers (SPEC §13).
+  streamlinkPath: { env: ['STREAMLINK_PATH'], def: 'streamlink', help: 'the streamlink program' },
+  ytdlpPath: { env: ['YTDLP_PATH'], def: 'yt-dlp', help: 'the yt-dlp program' },
+  streamlinkEnabled: { env: ['STREAMLINK_ENABLED'], def: 'true', help: 'false: resolver streamlink answers 400' },
+  ytdlpEnabled: { env: ['YTDLP_ENABLED'], def: 'true', help: 'false: resolver ytdlp answers 400' },
+  transcodeMaxProcesses: { env: ['TRANSCODE_MAX_PROCESSES'], def: '8', help: 'transcode/resolver processes at once (0: no limit); past it 503' },
+  transcodeStartTimeout: { env: ['TRANSCODE_START_TIMEOUT'], def: '15', help: 'seconds a new process has to produce its first byte (else 504)' },
+  sharedStreamGrace: { env: ['SHARED_STREAM_GRACE'], def: '3', help: 'seconds a transcode outlives its last viewer' },
+  hlsTempDir: { env: ['HLS_TEMP_DIR'], def: '<tmp>', help: 'base of the per-stream HLS transcode directories' },
+  hlsWaitTime: { env: ['HLS_WAIT_TIME'], def: '10', help: 'seconds a playlist request waits for a new HLS transcode' },
+  cookiesDir: { env: ['COOKIES_DIR'], def: 'unset', help: 'the only directory cookies_path may name files in' },
+  hwAccelAvailable: { env: ['HW_ACCEL_AVAILABLE'], def: 'detected', help: 'true/false: what /info reports as hardware acceleration, instead of detecting it' },
+  hwAccelType: { env: ['HW_ACCEL_TYPE'], def: 'vaapi', help: 'with HW_ACCEL_AVAILABLE=true: vaapi or nvidia' },
+  hwAccelDevice: { env: ['HW_ACCEL_DEVICE'], def: 'unset', help: 'with HW_ACCEL_AVAILABLE=true: the device /info names' },
 } as const satisfies Record<string, OptionSpec>;
 
 type Key = keyof typeof OPTIONS;
@@ -275,6 +292,20 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     broadcastGcAgeMs: raw('broadcastGcEnabled') === undefined || parseBool(raw('broadcastGcEnabled'), (r, why) => fail('broadcastGcEnabled', r, why))
       ? seconds('hlsGcAgeThreshold', 3600)
       : undefined,
+    transcode: {
+      ffmpegPath: text('ffmpegPath') ?? DEFAULT_TRANSCODE_CONFIG.ffmpegPath,
+      streamlinkPath: text('streamlinkPath') ?? DEFAULT_TRANSCODE_CONFIG.streamlinkPath,
+      ytdlpPath: text('ytdlpPath') ?? DEFAULT_TRANSCODE_CONFIG.ytdlpPath,
+      streamlinkEnabled: raw('streamlinkEnabled') === undefined || parseBool(raw('streamlinkEnabled'), (r, why) => fail('streamlinkEnabled', r, why)),
+      ytdlpEnabled: raw('ytdlpEnabled') === undefined || parseBool(raw('ytdlpEnabled'), (r, why) => fail('ytdlpEnabled', r, why)),
+      maxProcesses: parseProcessLimit(raw('transcodeMaxProcesses'), (r, why) => fail('transcodeMaxProcesses', r, why)),
+      startTimeoutMs: seconds('transcodeStartTimeout', 15),
+      graceMs: seconds('sharedStreamGrace', 3),
+      hlsDir: hlsBaseDir(text('hlsTempDir')),
+      hlsWaitMs: seconds('hlsWaitTime', 10),
+      cookiesDir: text('cookiesDir'),
+      hwAccel: { available: text('hwAccelAvailable'), type: text('hwAccelType'), device: text('hwAccelDevice') },
+    },
   };
   return { kind: 'run', config: Object.freeze(config) };
 }

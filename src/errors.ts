@@ -134,17 +134,46 @@ export class ResolverError extends AppError {
   }
 }
 
-/** What the reference does with FFmpeg and we deliberately do not (SPEC §3.3). */
-export class NotImplementedError extends AppError {
-  constructor(message: string) {
-    super(501, 'NOT_IMPLEMENTED', message);
-  }
-}
-
 /** A broadcast that could not start (or failed within the start grace) or could not be cleaned up: 500 with a string detail (research §6.2). */
 export class BroadcastError extends AppError {
   constructor(message: string, code = 'BROADCAST_START_FAILED') {
     super(500, code, message);
+  }
+}
+
+/** An external program a feature needs is not installed (SPEC §3.3): FFMPEG_NOT_FOUND, STREAMLINK_NOT_FOUND, YTDLP_NOT_FOUND. */
+export class ProgramNotFoundError extends AppError {
+  constructor(program: 'ffmpeg' | 'streamlink' | 'yt-dlp', status = 502) {
+    const code = program === 'ffmpeg' ? 'FFMPEG_NOT_FOUND' : program === 'streamlink' ? 'STREAMLINK_NOT_FOUND' : 'YTDLP_NOT_FOUND';
+    super(status, code, `${program} is not installed or not accessible on the proxy host`);
+  }
+}
+
+/** A transcode or resolver process ended before its first byte (SPEC §13); the message carries its last stderr line, URLs masked. */
+export class TranscodeFailedError extends AppError {
+  constructor(message: string) {
+    super(502, 'TRANSCODE_FAILED', message);
+  }
+}
+
+/** A new transcode produced nothing within TRANSCODE_START_TIMEOUT. */
+export class TranscodeTimeoutError extends AppError {
+  constructor(seconds: number) {
+    super(504, 'TRANSCODE_TIMEOUT', `The transcoder produced no output within ${seconds} s`);
+  }
+}
+
+/** TRANSCODE_MAX_PROCESSES are running: a new one is refused (joining a running one always works). */
+export class TranscodeCapacityError extends AppError {
+  constructor() {
+    super(503, 'TRANSCODE_CAPACITY', 'Transcoding capacity reached');
+  }
+}
+
+/** /hls/{id}/playlist.m3u8 of a transcode that writes a continuous stream (its profile's format and -f disagree). */
+export class TranscodeFormatMismatchError extends AppError {
+  constructor(id: string) {
+    super(409, 'TRANSCODE_FORMAT_MISMATCH', `stream ${id} is a continuous transcode; play /stream/${id}`);
   }
 }
 

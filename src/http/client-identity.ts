@@ -45,3 +45,13 @@ export function identifyClient(req: IncomingMessage, query: URLSearchParams, str
   const username = query.get('username') ?? firstHeader(req.headers['x-username']) ?? null;
   return { clientId, info: { ip, userAgent, username: username === '' ? null : username } };
 }
+
+/** The player's own parameters (client id, username) that URLs handed to it carry along; never the api_token. */
+export function playerParams(query: URLSearchParams): URLSearchParams {
+  const keep = new URLSearchParams();
+  for (const name of ['client_id', 'username']) {
+    const v = query.get(name);
+    if (v !== null) keep.set(name, v);
+  }
+  return keep;
+}

@@ -55,6 +55,8 @@ export interface MetricsDeps {
   sharing?: SharingMetricsSource;
   /** Log lines dropped because stderr failed (SPEC §15). */
   logDropped?: () => number;
+  /** SPEC §13: transcode and resolver processes running now. */
+  transcodeProcesses?: () => number;
   /** Epoch ms the app started. */
   startedAt: number;
 }
@@ -135,6 +137,9 @@ export function createMetrics(deps: MetricsDeps): MetricsService {
     ];
     if (deps.connectionCount) {
       families.push(gauge('m3u_proxy_player_connections', 'Open player connections that the proxy can abort.', [{ value: deps.connectionCount() }]));
+    }
+    if (deps.transcodeProcesses) {
+      families.push(gauge('m3u_proxy_transcode_processes', 'Transcode and resolver processes running now (TRANSCODE_MAX_PROCESSES bounds them).', [{ value: deps.transcodeProcesses() }]));
     }
     return families;
   }

@@ -38,6 +38,8 @@ export interface StreamStat {
   silence_check_interval?: number | null;
   silence_failover_threshold?: number | null;
   silence_monitoring_grace_period?: number | null;
+  /** SPEC §13, transcodes only: what the process produces now, null while none runs. */
+  output_media_info?: Record<string, number | string | null> | null;
 }
 
 export interface ClientStat {
@@ -87,6 +89,8 @@ export interface SharingView {
   upstreamCount: UpstreamCount;
   viewers(streamId: string): number;
   viewerOf(client: ClientRecord): { skippedBytes: number; jumps: number } | undefined;
+  /** SPEC §13: a transcode's live output figures (fps, bitrate_kbps, speed, container); undefined otherwise. */
+  outputMediaInfo?(streamId: string): Record<string, number | string | null> | null | undefined;
 }
 
 export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUserAgent: string, sharing?: SharingView): StreamStat {
@@ -118,6 +122,7 @@ export function toStreamStat(registry: Registry, stream: StreamRecord, defaultUs
     share_upstream: stream.shareUpstream,
     shared_viewers: sharing ? sharing.viewers(stream.id) : 0,
     ...stream.silence,
+    ...(sharing?.outputMediaInfo !== undefined && stream.metadata['transcoding'] === 'true' ? { output_media_info: sharing.outputMediaInfo(stream.id) ?? null } : {}),
   };
 }
 

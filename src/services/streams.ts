@@ -103,6 +103,8 @@ export function createStreamService(deps: StreamServiceDeps) {
     for (const victim of registry.evictionsFor(streamId, hlsClientId)) endClient(victim, 'evicted');
   }
 
+  const removedListeners: ((id: string) => void)[] = [];
+
   /** Streams inside removeStream(): their stream_stopped carries the removal's reason. */
   const removing = new Set<string>();
 
@@ -123,6 +125,8 @@ export function createStreamService(deps: StreamServiceDeps) {
     connections.abortStream(id, clientReason);
     const removed = registry.deleteStream(id);
     if (!removed) return false;
+    // Owners of per-stream resources (a transcode's process) release them now: the stream is gone from every count.
+    for (const listener of removedListeners) listener(id);
     // A shutdown ends streams only for this process: the saved state keeps them for the next one.
     if (reason !== 'shutdown') state.changed();
     for (const c of removed.clients) {
@@ -167,8 +171,8 @@ export function createStreamService(deps: StreamServiceDeps) {
     },
 
     /** Idempotent: the same URL updates the stored fields; synchronous, so concurrent creates make one stream. */
-    create(input: StreamInput): { stream: StreamRecord; created: boolean } {
-      const id = streamIdFor(input.url);
+    /** `id`: transcodes name their own (a hash of URL and arguments, SPEC §13); otherwise the URL's MD5. */
+    create(input: StreamInput, id = streamIdFor(input.url)): { stream: StreamRecord; created: boolean } {
       const result = registry.upsertStream(id, { ...input, shareUpstream: input.shareUpstream ?? deps.shareLiveUpstream ?? true });
       state.changed();
       if (result.created) {
@@ -278,6 +282,11 @@ export function createStreamService(deps: StreamServiceDeps) {
     },
 
     endClient,
+
+    /** Called with the id of every stream removed (deleted, swept, shut down), right after it left the registry. */
+    onRemoved(listener: (id: string) => void): void {
+      removedListeners.push(listener);
+    },
 
     /** DELETE /hls/{id}/clients/{cid}: ends that client's sessions and open connections. */
     kickClient(streamId: string, clientId: string): void {

@@ -15,6 +15,7 @@ import { SHARED_METRICS, sharedChannel, sharedChannelRows } from './shared-chann
 import { createResults, log, missingRoute, rotated, type Target } from './results.ts';
 import { median, percentile, sampleTree } from './stats.ts';
 import { benchState } from './state.ts';
+import { benchTranscode } from './transcode.ts';
 import { benchWebhooks, webhookRows } from './webhooks.ts';
 import { renderTable, type Row } from './table.ts';
 
@@ -344,7 +345,8 @@ async function main(): Promise<void> {
     if (want('shared')) log(`1 channel × ${SHARED.viewers} viewers…`);
     for (let rep = 0; want('shared') && rep < P.reps; rep++) for (const t of rotated(live, rep)) await sharedChannel(results, children, t, originBase, proxy?.base, SHARED, rep);
     if (want('hooks')) await benchWebhooks(results, proxy?.base, P.reps);
-    printReport(loadBefore, want('state') ? await benchState(QUICK) : [], viewersTable);
+    const extra = [...(want('state') ? await benchState(QUICK) : []), ...(want('transcode') ? [...(await benchTranscode(50)), ''] : [])];
+    printReport(loadBefore, extra, viewersTable);
   } finally {
     await cleanup();
   }

@@ -19,7 +19,8 @@ const SRT_JA = '1\n00:00:01,000 --> 00:00:06,000\nJapanese cue\n';
 
 function tempDir(t: TestContext, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 

@@ -1,6 +1,7 @@
 // Issue 26 item 3: the dashboard in a real browser. Headless Chromium, driven over the DevTools protocol, opens /ui
 // while ffmpeg plays a stream through the proxy from a local origin: no console error, the stream shows with its
-// viewer, its bit-rate graph moves, the layout fits a phone, and kick and delete (confirmed) act on the proxy.
+// viewer, its bit-rate graph moves, a broadcast (fake FFmpeg) shows in the Broadcasts section, the layout fits a
+// phone, and kick, stop broadcast and delete (confirmed) act on the proxy.
 // A second test opens it through m3u-editor's prefix-stripping nginx (a plain HTTP reader playing) and fails over.
 // M3U_DASHBOARD_PNG=path also writes the screenshot there (how docs/dashboard.png was made).
 import assert from 'node:assert/strict';
@@ -8,8 +9,11 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import type { Config } from '../../src/config.ts';
+import { alive, editorPayload } from '../helpers/broadcast.ts';
 import { launchChromium, type CdpParams, type CdpSession } from '../helpers/cdp.ts';
 import { requireChromium } from '../helpers/chromium.ts';
+import { fakeFfmpeg } from '../helpers/fake-ffmpeg.ts';
 import { requireNginx, startEditorNginx } from '../helpers/nginx.ts';
 import { requireFfmpeg, runOk, runTool } from '../helpers/ffmpeg.ts';
 import { startOrigin, waitFor, type Behaviour } from '../helpers/origin.ts';
@@ -71,10 +75,10 @@ async function encodedClip(t: TestContext): Promise<Buffer> {
  * is a plain HTTP reader of a live origin, or ffmpeg playing a real MPEG-TS clip that the origin sends as a live
  * stream would: no length, no ranges, 16 KiB every 100 ms (a whole file at once would sit in socket buffers).
  */
-async function scene(t: TestContext, binary: string, player: 'reader' | 'ffmpeg', pageUrl: (proxy: RunningProxy) => Promise<string>): Promise<Scene> {
+async function scene(t: TestContext, binary: string, player: 'reader' | 'ffmpeg', pageUrl: (proxy: RunningProxy) => Promise<string>, config: Partial<Config> = {}): Promise<Scene> {
   const media: Behaviour = player === 'ffmpeg' ? { kind: 'file', body: await encodedClip(t), contentType: 'video/mp2t', omitLength: true, ranges: false, chunkBytes: 16_384, trickleMs: 100 } : { kind: 'live', chunkBytes: 4096, intervalMs: 20 };
   const origin = await startOrigin(t, { '/live.ts': media, '/backup.ts': media });
-  const proxy = await startProxy(t, { apiToken: TOKEN });
+  const proxy = await startProxy(t, { apiToken: TOKEN, ...config });
   const created = await api(proxy.base, 'POST', '/streams', { url: origin.url('/live.ts'), failover_urls: [origin.url('/backup.ts')] }, auth);
   assert.equal(created.status, 200, JSON.stringify(created.body));
   const { stream_id: id, stream_endpoint: endpoint } = created.body as { stream_id: string; stream_endpoint: string };
@@ -122,13 +126,28 @@ async function graphMoves(s: Scene, points: number): Promise<void> {
   assert.match(await s.page.evaluate<string>(`document.getElementById('t-rate').textContent`), /^[\d.]+ (k|M)bit\/s$/);
 }
 
-test('the dashboard in headless Chromium, ffmpeg playing: live stream, moving graph, phone layout, kick and delete', async (t) => {
+/** A proxy setting for a fake FFmpeg broadcasting into a temporary directory (the player's ffmpeg stays the real one). */
+function fakeBroadcasts(t: TestContext): Partial<Config> {
+  const dir = mkdtempSync(join(tmpdir(), 'm3u-e2e-dashboard-bc-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return { ffmpegPath: fakeFfmpeg(t, { segments: -1, delay: 0.5 }).path, broadcastDir: dir, broadcastStartGraceMs: 300 };
+}
+
+const NETWORK = 'news-24';
+
+test('the dashboard in headless Chromium, ffmpeg playing: live stream, moving graph, broadcast, phone layout, kick, stop and delete', async (t) => {
   const binary = requireChromium(t);
   if (binary === undefined) return;
   if (!(await requireFfmpeg(t))) return;
   const shots = mkdtempSync(join(tmpdir(), 'm3u-e2e-dashboard-'));
   t.after(() => rmSync(shots, { recursive: true, force: true }));
-  const s = await scene(t, binary, 'ffmpeg', async (proxy) => `${proxy.base}/ui?api_token=${TOKEN}`);
+  const s = await scene(t, binary, 'ffmpeg', async (proxy) => {
+    // Running before the page opens, so the screenshot shows it too.
+    const media = 'http://jellyfin.local:8096/Videos/4f2a/stream.ts?static=true&api_key=S3CR3T';
+    const started = await api(proxy.base, 'POST', `/broadcast/${NETWORK}/start`, editorPayload(media, null), auth);
+    assert.equal(started.status, 200, JSON.stringify(started.body));
+    return `${proxy.base}/ui?api_token=${TOKEN}`;
+  }, fakeBroadcasts(t));
   const { page, q, card, id } = s;
   const base = s.proxy.base;
   assert.equal(await page.evaluate<string>(`${q('[data-role="upstream"]')}.textContent`), '1');
@@ -136,6 +155,22 @@ test('the dashboard in headless Chromium, ffmpeg playing: live stream, moving gr
   assert.match(await page.evaluate<string>(`${q('.clients li')}.textContent`), /dashboard-e2e-ffmpeg/);
   await graphMoves(s, 6);
 
+  // The Broadcasts section: the network running, its FFmpeg pid, a segment number that grows, the URL masked.
+  const bc = `[data-kind="broadcast"] [data-process-id="${NETWORK}"]`;
+  const b = (sel: string): string => `document.querySelector(${JSON.stringify(`${bc} ${sel}`)})`;
+  const pid = (s.proxy.app.broadcasts.status(NETWORK) as { ffmpeg_pid: number }).ffmpeg_pid;
+  await until(page, `Number(${b('[data-role="segment"]')}?.textContent) >= 2`, 'the broadcast with its segments');
+  assert.equal(await page.evaluate<string>(`${b('[data-role="status"]')}.textContent`), 'running');
+  assert.equal(await page.evaluate<string>(`${b('[data-role="pid"]')}.textContent`), String(pid));
+  assert.equal(await page.evaluate<string>(`${b('[data-role="url"]')}.textContent`), 'http://jellyfin.local:8096/Videos/4f2a/stream.ts?static=***&api_key=***');
+  assert.match(await page.evaluate<string>(`${b('[data-role="written"]')}.textContent`), /^[\d.]+ (B|KiB) · [\d.]+ (bit|kbit)\/s$/);
+  assert.equal(await page.evaluate<boolean>(`${b('[data-role="error"]')}.hidden`), true);
+  assert.equal(await page.evaluate<boolean>(`document.querySelector('[data-kind="broadcast"] [data-role="none"]').hidden`), true);
+  assert.ok(!(await page.evaluate<string>('document.body.innerHTML')).includes('S3CR3T'), 'the provider key never reaches the page');
+
+  // The window as tall as the page, so the screenshot holds the Broadcasts section below the streams.
+  const height = await page.evaluate<number>('document.documentElement.scrollHeight');
+  await page.send('Emulation.setDeviceMetricsOverride', { width: 1000, height: Math.max(640, height), deviceScaleFactor: 1, mobile: false });
   const shot = await page.send<{ data: string }>('Page.captureScreenshot', { format: 'png' });
   const png = Buffer.from(shot.data, 'base64');
   assert.equal(png.subarray(1, 4).toString('latin1'), 'PNG');
@@ -143,11 +178,21 @@ test('the dashboard in headless Chromium, ffmpeg playing: live stream, moving gr
   const keep = process.env['M3U_DASHBOARD_PNG'];
   if (keep) writeFileSync(keep, png);
 
-  // Phone width: nothing wider than the screen.
+  // Phone width: nothing wider than the screen, the broadcast's long URL included.
   await page.send('Emulation.setDeviceMetricsOverride', { width: 360, height: 740, deviceScaleFactor: 2, mobile: true });
   await until(page, 'window.innerWidth === 360', 'the phone viewport');
   assert.ok((await page.evaluate<number>('document.documentElement.scrollWidth')) <= 360, 'no horizontal scrolling at 360 px');
+  assert.ok((await page.evaluate<number>(`${b('[data-action="stop"]')}.getBoundingClientRect().right`)) <= 360, 'the stop button on screen');
   await page.send('Emulation.clearDeviceMetricsOverride');
+
+  // Stop the broadcast: confirmed, FFmpeg ends, the API no longer has it, the page says none.
+  const stopMessage = await clickAndAnswer(page, `${bc} [data-action="stop"]`, true);
+  assert.equal(stopMessage, `Stop broadcast ${NETWORK}?`);
+  await until(page, `document.getElementById('msg').textContent === 'Stop broadcast ${NETWORK}: Broadcast stopped'`, 'the stop answer');
+  assert.equal((await api(base, 'GET', `/broadcast/${NETWORK}/status`, undefined, auth)).status, 404);
+  assert.ok(!alive(pid), 'the broadcast FFmpeg is gone');
+  await until(page, `document.querySelector(${JSON.stringify(bc)}) === null`, 'the broadcast card removed');
+  assert.equal(await page.evaluate<boolean>(`document.querySelector('[data-kind="broadcast"] [data-role="none"]').hidden`), false);
 
   // Kick the viewer: confirmed, the proxy ends its connection.
   const kickMessage = await clickAndAnswer(page, `${card} [data-action="kick"]`, true);

@@ -109,3 +109,34 @@ test('§5.3 issue 15: ffmpeg plays on through a live HLS outage when the primary
   const seconds = Number(probe.stdout.trim());
   assert.ok(seconds >= 5, `output lasts ${seconds} s`);
 });
+
+test('issue 24.6: ffmpeg loses no frame when the origin dies in the middle of a VOD segment', async (t) => {
+  if (!(await requireFfmpeg(t))) return;
+  const dir = mkdtempSync(join(tmpdir(), 'm3u-proxy-e2e-segment-resume-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const media = await encodeHls(t, join(dir, 'media'), { seconds: 20 });
+  const source = await videoFrames(t, join(media.dir, 'index.m3u8'));
+  // The primary sends half of its fourth segment, then holds the socket open until it dies.
+  const primaryRoutes = fileRoutes(media.dir, '/a');
+  const cutPath = `/a/${media.segments[3]?.name ?? ''}`;
+  const cut = primaryRoutes[cutPath];
+  assert.ok(cut?.kind === 'file');
+  primaryRoutes[cutPath] = { ...cut, fault: { kind: 'stall', afterBytes: Math.floor(cut.body.length / 2) } };
+  const primary = await startOrigin(t, primaryRoutes);
+  const backup = await startOrigin(t, fileRoutes(media.dir, '/b'));
+  const proxy = await startProxy(t);
+  const created = await api(proxy.base, 'POST', '/streams', { url: primary.url('/a/index.m3u8'), failover_urls: [backup.url('/b/index.m3u8')] });
+  assert.equal(created.status, 200);
+  const { playlist_url: playlistUrl } = created.body as { playlist_url: string };
+
+  const playing = videoFrames(t, proxy.base + playlistUrl);
+  await waitFor(() => (primary.hits(cutPath)[0]?.bytesSent ?? 0) >= Math.floor(cut.body.length / 2), TOOL_TIMEOUT_MS, 'ffmpeg is halfway through the segment');
+  await primary.close(); // the segment is cut mid-body, and every later request is refused
+
+  const frames = await playing;
+  assert.equal(frames.length, source.length, 'every frame was decoded');
+  assert.deepEqual(frames, source, 'and each is the frame of the source');
+  const resumed = backup.hits(`/b/${media.segments[3]?.name ?? ''}`);
+  assert.equal(resumed.length, 1);
+  assert.match(String(resumed[0]?.headers.range), /^bytes=[1-9]\d*-$/, 'the backup was asked for the rest only');
+});

@@ -1,48 +1,12 @@
 // SPEC §5.5 with real decoders: a viewer who joins a running shared live TS channel starts where a decoder can
 // start (a PAT before a keyframe, on a packet boundary), so ffprobe and ffmpeg decode it without one error.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { requireFfmpeg, runOk } from '../helpers/ffmpeg.ts';
-import { startOrigin, type Behaviour } from '../helpers/origin.ts';
+import { startOrigin } from '../helpers/origin.ts';
+import { makeChannel, paced } from '../helpers/live-channel.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
-
-/** 20 s of H.264 + AAC in MPEG-TS, a keyframe every second: a live channel's bytes. */
-async function makeChannel(t: TestContext, codec: 'h264' | 'mpeg2'): Promise<Buffer> {
-  const dir = mkdtempSync(join(tmpdir(), 'm3u-share-'));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
-  const out = join(dir, 'channel.ts');
-  const video = codec === 'h264' ? ['-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-b:v', '800k'] : ['-c:v', 'mpeg2video', '-g', '25', '-q:v', '6'];
-  await runOk(t, 'ffmpeg', [
-    '-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc=duration=20:size=320x240:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=20',
-    ...video, '-c:a', 'aac', '-b:a', '64k', '-shortest', '-f', 'mpegts', out,
-  ]);
-  return readFileSync(out);
-}
-
-/** Sends the channel in 5000-byte pieces (not packet-aligned) every 10 ms, like a provider's live TS. */
-function paced(body: Buffer): Behaviour {
-  return {
-    kind: 'handler',
-    handle(_req, res) {
-      res.writeHead(200, { 'content-type': 'video/mp2t' });
-      let off = 0;
-      const timer = setInterval(() => {
-        if (res.destroyed || off >= body.length) {
-          clearInterval(timer);
-          if (!res.destroyed) res.end();
-          return;
-        }
-        res.write(body.subarray(off, off + 5000));
-        off += 5000;
-      }, 10);
-      res.once('close', () => clearInterval(timer));
-    },
-  };
-}
 
 for (const codec of ['h264', 'mpeg2'] as const) {
   test(`§5.5 a late joiner of a running ${codec} channel decodes without errors from its first byte`, async (t) => {

@@ -18,7 +18,8 @@ const MEDIA = 'http://127.0.0.1:9/Videos/I1/stream.ts?static=true&api_key=K3Y';
 
 function tempDir(t: TestContext, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 

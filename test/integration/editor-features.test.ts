@@ -1,5 +1,5 @@
 // The reference features m3u-editor relies on, each driven over HTTP (issue 9 §2, §3): strict_live_ts, sticky
-// sessions, a failing failover resolver, POST /test-connection, the 501 answers, force=false deletes and HLS expiry.
+// sessions, a failing failover resolver, POST /test-connection, force=false deletes and HLS expiry.
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { createApp } from '../../src/app.ts';
@@ -125,21 +125,6 @@ test('POST /test-connection: 200 with success false and a reason when the URL fa
   for (const bad of [{}, { url: 'ftp://x/y' }, []]) {
     const r = await api(base, 'POST', '/test-connection', bad);
     assert.equal(r.status, 422, JSON.stringify(bad));
-  }
-});
-
-test('§3.3 transcoding and the cookies-file check answer 501 with a JSON reason', async (t) => {
-  const { base } = await startProxy(t, { apiToken: 'secret' });
-  const calls = [
-    ['POST', '/transcode'],
-    ['GET', '/transcode/profiles'],
-    ['GET', '/validate-cookies-file?path=/x'],
-  ] as const;
-  for (const [method, path] of calls) {
-    const r = await api(base, method, path, method === 'POST' ? { url: 'http://x/y' } : undefined, { 'x-api-token': 'secret' });
-    assert.equal(r.status, 501, `${method} ${path}`);
-    assert.equal((r.body as Json)['code'], 'NOT_IMPLEMENTED');
-    assert.match(String((r.body as Json)['detail']), /does not transcode/);
   }
 });
 

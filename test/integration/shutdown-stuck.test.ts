@@ -12,6 +12,8 @@ const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 
 /** A proxy with one HLS segment in flight that never completes (the origin stalls) to a player that never reads. */
 async function stuckSegment(t: TestContext): Promise<SpawnedProxy> {
+  let segmentAsked!: () => void;
+  const inFlight = new Promise<void>((resolve) => (segmentAsked = resolve));
   const origin = createServer((req: IncomingMessage, res: ServerResponse) => {
     if (req.url === '/live.m3u8') {
       res.setHeader('content-type', 'application/vnd.apple.mpegurl');
@@ -21,6 +23,7 @@ async function stuckSegment(t: TestContext): Promise<SpawnedProxy> {
     // Headers and a first chunk, then nothing: the rest never comes.
     res.writeHead(200, { 'content-type': 'video/mp2t', 'content-length': String(1 << 20) });
     res.write(Buffer.alloc(64 * 1024, 0x47));
+    segmentAsked();
   });
   t.after(() => {
     origin.closeAllConnections();
@@ -51,6 +54,9 @@ async function stuckSegment(t: TestContext): Promise<SpawnedProxy> {
   await once(socket, 'connect');
   socket.pause();
   socket.write(`GET ${segmentUrl.pathname}${segmentUrl.search} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  // Only once the proxy is fetching the segment is it in flight: a request not yet parsed is an idle socket, which
+  // the shutdown closes at once (and the second signal would then come after a clean exit).
+  await inFlight;
   return proxy;
 }
 

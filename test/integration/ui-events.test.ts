@@ -1,7 +1,13 @@
 // Issue 26 GET /ui/events: the dashboard's Server-Sent Events feed (one shared timer, subscribers cleaned up on close).
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import type { DashboardSnapshot } from '../../src/services/dashboard-snapshot.ts';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestContext } from 'node:test';
+import type { DashboardProcess, DashboardSnapshot } from '../../src/services/dashboard-snapshot.ts';
+import { alive, editorPayload } from '../helpers/broadcast.ts';
+import { fakeFfmpeg, type FakeFfmpegOptions } from '../helpers/fake-ffmpeg.ts';
 import { startOrigin, waitFor } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
 import { openSse } from '../helpers/sse.ts';
@@ -123,4 +129,75 @@ test("under ROOT_PATH the page's relative URLs (ui/events, streams/…) resolve 
   const list = await fetch(new URL(`streams?api_token=${TOKEN}`, pageUrl));
   await list.text();
   assert.equal(list.status, 200);
+});
+
+/** A provider key and a user in the URL: neither may reach the dashboard. */
+const MEDIA = 'http://jelly:pa55@127.0.0.1:9/Videos/I1/stream.ts?static=true&api_key=K3Y';
+
+/** A proxy whose FFMPEG_PATH is a fake FFmpeg, with the dashboard feed open. */
+async function broadcastScene(t: TestContext, fake: FakeFfmpegOptions) {
+  const dir = mkdtempSync(join(tmpdir(), 'ui-events-bc-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const proxy = await startProxy(t, { apiToken: TOKEN, ffmpegPath: fakeFfmpeg(t, fake).path, broadcastDir: dir, broadcastStartGraceMs: 300 });
+  const feed = await openSse(t, `${proxy.base}/ui/events?api_token=${TOKEN}`);
+  const start = async (id: string): Promise<number> => {
+    const r = await api(proxy.base, 'POST', `/broadcast/${id}/start`, editorPayload(MEDIA, null), auth);
+    assert.equal(r.status, 200, JSON.stringify(r.body));
+    return (r.body as { ffmpeg_pid: number }).ffmpeg_pid;
+  };
+  const broadcast = (s: DashboardSnapshot, id: string): DashboardProcess | undefined => s.processes[0]?.items.find((p) => p.id === id);
+  return { proxy, feed, start, broadcast };
+}
+
+test('a running broadcast in the snapshot (pid, growing segment and bytes, masked URL, stop path); stopped as the page does, it leaves', async (t) => {
+  const { proxy, feed, start, broadcast } = await broadcastScene(t, { segments: -1, delay: 0.1 });
+  const empty = await feed.next<DashboardSnapshot>(() => true);
+  assert.deepEqual(empty.processes, [
+    { kind: 'broadcast', title: 'Broadcasts', total: 0, truncated: false, items: [] },
+    { kind: 'transcode', title: 'Transcodes', total: 0, truncated: false, items: [] },
+  ]);
+
+  const pid = await start('net-1');
+  const running = await feed.next<DashboardSnapshot>((s) => (broadcast(s, 'net-1')?.current_segment_number ?? 0) >= 2);
+  const item = broadcast(running, 'net-1')!;
+  assert.deepEqual({ ...item, current_segment_number: 0, bytes_written: 0, started_at: '' }, {
+    id: 'net-1', status: 'running', pid, started_at: '', stream_url: 'http://127.0.0.1:9/Videos/I1/stream.ts?static=***&api_key=***',
+    bytes_written: 0, current_segment_number: 0, error_message: null, stop: { method: 'POST', path: 'broadcast/net-1/stop' },
+  });
+  assert.ok(item.bytes_written >= 1880, `bytes written: ${item.bytes_written}`);
+  assert.ok(Math.abs(Date.parse(item.started_at) - running.t) < 60_000, item.started_at);
+  assert.deepEqual([running.processes[0]?.total, running.processes[0]?.truncated], [1, false]);
+  const later = await feed.next<DashboardSnapshot>((s) => (broadcast(s, 'net-1')?.current_segment_number ?? 0) > (item.current_segment_number ?? 0), feed.events.indexOf(running) + 1);
+  assert.ok(broadcast(later, 'net-1')!.bytes_written > item.bytes_written, 'bytes grow with the segments');
+
+  // The page's stop button: its relative path under the API root, the token in the query, no body.
+  const stop = await fetch(`${proxy.base}/${item.stop!.path}?api_token=${TOKEN}`, { method: item.stop!.method });
+  assert.equal(stop.status, 200, await stop.text());
+  assert.ok(!alive(pid), 'FFmpeg gone after the stop');
+  const after = await feed.next<DashboardSnapshot>((s) => s.processes[0]?.total === 0, feed.events.indexOf(later) + 1);
+  assert.deepEqual(after.processes[0]?.items, []);
+  const raw = JSON.stringify(feed.events);
+  assert.ok(!raw.includes('K3Y') && !raw.includes('pa55') && !raw.includes('jelly'), 'no credential in any snapshot');
+});
+
+test('a broadcast whose programme ended shows stopped, one whose FFmpeg failed shows failed with why; neither has a stop button', async (t) => {
+  // 3 s programmes: running for a few snapshots, well past the 0.3 s start grace.
+  const ended = await broadcastScene(t, { segments: 10, delay: 0.3, exitCode: 0 });
+  const pid = await ended.start('net-end');
+  await ended.feed.next<DashboardSnapshot>((s) => ended.broadcast(s, 'net-end')?.status === 'running');
+  const stopped = await ended.feed.next<DashboardSnapshot>((s) => ended.broadcast(s, 'net-end')?.status === 'stopped', 0, 15_000);
+  const item = ended.broadcast(stopped, 'net-end')!;
+  assert.deepEqual([item.pid, item.current_segment_number, item.error_message, item.stop], [pid, 9, null, null]);
+  assert.equal(stopped.processes[0]?.total, 1, 'a finished broadcast stays listed for a while');
+  // Running broadcasts are listed before finished ones.
+  await ended.start('net-next');
+  const both = await ended.feed.next<DashboardSnapshot>((s) => s.processes[0]?.total === 2, ended.feed.events.indexOf(stopped) + 1);
+  assert.deepEqual(both.processes[0]?.items.map((p) => [p.id, p.status]), [['net-next', 'running'], ['net-end', 'stopped']]);
+
+  const failing = await broadcastScene(t, { segments: 4, delay: 0.3, exitCode: 1 });
+  await failing.start('net-fail');
+  const failed = await failing.feed.next<DashboardSnapshot>((s) => failing.broadcast(s, 'net-fail')?.status === 'failed', 0, 15_000);
+  const f = failing.broadcast(failed, 'net-fail')!;
+  assert.equal(f.error_message, 'FFmpeg exited with code 1');
+  assert.equal(f.stop, null);
 });

@@ -1,8 +1,12 @@
-// The dashboard feed's snapshot (services/dashboard-snapshot.ts): exact totals, bounded lists, watched streams first.
+// The dashboard feed's snapshot (services/dashboard-snapshot.ts): exact totals, bounded lists, watched streams first,
+// process groups in provider order and bounded even when a provider ignores the bound.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { MemoryRegistry, type StreamInput } from '../../src/core/registry.ts';
-import { dashboardSnapshot, SNAPSHOT_MAX_CLIENTS, SNAPSHOT_MAX_CLIENTS_PER_STREAM, SNAPSHOT_MAX_STREAMS } from '../../src/services/dashboard-snapshot.ts';
+import {
+  dashboardSnapshot, SNAPSHOT_MAX_CLIENTS, SNAPSHOT_MAX_CLIENTS_PER_STREAM, SNAPSHOT_MAX_PROCESSES, SNAPSHOT_MAX_STREAMS,
+  type DashboardProcess, type ProcessProvider,
+} from '../../src/services/dashboard-snapshot.ts';
 import type { SharingView } from '../../src/services/stats.ts';
 
 const input = (i: number, failover = false): StreamInput => ({
@@ -54,4 +58,28 @@ test('a large registry: lists are cut at their bounds, streams with viewers firs
   assert.ok(snap.streams.every((s) => s.clients.length <= SNAPSHOT_MAX_CLIENTS_PER_STREAM));
   assert.ok(snap.streams.slice(0, watched).every((s) => s.clients_truncated), 'every watched stream says its list is cut');
   assert.ok(snap.streams.slice(watched).every((s) => !s.clients_truncated && s.clients.length === 0));
+});
+
+const proc = (i: number): DashboardProcess => ({
+  id: `p-${i}`, status: 'running', pid: 1000 + i, started_at: new Date(0).toISOString(), stream_url: 'http://media.test/x?k=***',
+  bytes_written: i, current_segment_number: null, error_message: null, stop: null,
+});
+
+test('process groups: none without providers; one per provider in order, asked for at most the bound, cut to it anyway', () => {
+  const r = new MemoryRegistry();
+  assert.deepEqual(dashboardSnapshot(r).processes, []);
+  const asked: number[] = [];
+  const many = SNAPSHOT_MAX_PROCESSES + 7;
+  // This one ignores `max`, as a careless provider might: the snapshot still holds at most the bound.
+  const greedy: ProcessProvider = { kind: 'transcode', title: 'Transcodes', list: (max) => (asked.push(max), { total: many, items: Array.from({ length: many }, (_, i) => proc(i)) }) };
+  const small: ProcessProvider = { kind: 'broadcast', title: 'Broadcasts', list: () => ({ total: 2, items: [proc(1), proc(2)] }) };
+  const none: ProcessProvider = { kind: 'other', title: 'Others', list: () => ({ total: 0, items: [] }) };
+  const snap = dashboardSnapshot(r, undefined, [small, greedy, none]);
+  assert.deepEqual(asked, [SNAPSHOT_MAX_PROCESSES]);
+  assert.deepEqual(snap.processes.map((g) => [g.kind, g.title, g.total, g.truncated, g.items.length]), [
+    ['broadcast', 'Broadcasts', 2, false, 2],
+    ['transcode', 'Transcodes', many, true, SNAPSHOT_MAX_PROCESSES],
+    ['other', 'Others', 0, false, 0],
+  ]);
+  assert.deepEqual(snap.processes[0]?.items, [proc(1), proc(2)]);
 });

@@ -92,6 +92,9 @@ test('Dockerfile: multi-stage, non-root, EXPOSE 8085, HEALTHCHECK on /livez, exe
   assert.match(curl.args, /apt-get update/, 'package lists fetched in the same layer');
   assert.match(curl.args, /rm -rf \/var\/lib\/apt\/lists/, 'and removed in the same layer');
   assert.ok(ins.indexOf(curl) < ins.indexOf(user), 'installed before the image drops root');
+  // SPEC §13: the transcoding variant, chosen by a build argument, installs the three programs in the same layer.
+  assert.ok(runtime.some((i) => i.keyword === 'ARG' && i.args === 'TRANSCODE=false'), 'ARG TRANSCODE=false (off by default)');
+  assert.match(curl.args, /if \[ "\$TRANSCODE" = "true" \]; then apt-get install -y --no-install-recommends ffmpeg streamlink yt-dlp; fi/);
   const entry = runtime.find((i) => i.keyword === 'ENTRYPOINT');
   assert.ok(entry, 'ENTRYPOINT present');
   assert.ok(Array.isArray(JSON.parse(entry.args) as unknown), 'ENTRYPOINT uses the exec form (PID 1 gets SIGTERM)');

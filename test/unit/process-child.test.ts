@@ -5,19 +5,9 @@ import { spawnChild } from '../../src/core/process/child.ts';
 import { ChildSet } from '../../src/core/process/child-set.ts';
 import { maskUrls } from '../../src/core/process/mask.ts';
 import { probeProgram } from '../../src/core/process/program.ts';
+import { alive } from '../helpers/fake-program.ts';
 
 const NODE = process.execPath;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    // ESRCH: no such process, which is what a test of a stop wants to see.
-    if ((err as NodeJS.ErrnoException).code === 'ESRCH') return false;
-    throw err;
-  }
-}
 
 test('stderr is split on CR and LF, the last lines are kept, stdout is piped, the exit code is reported', async () => {
   const seen: string[] = [];

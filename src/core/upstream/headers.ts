@@ -34,7 +34,8 @@ export const MIRRORED_RESPONSE_HEADERS = ['content-length', 'content-range', 'ac
  */
 const PROXY_OWNED_HEADERS: ReadonlySet<string> = new Set(['host', 'content-length', 'accept-encoding']);
 
-function first(value: string | string[] | undefined): string | undefined {
+/** The first value of a header Node may give as a list. */
+export function first(value: string | string[] | undefined): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 

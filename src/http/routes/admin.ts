@@ -59,7 +59,8 @@ export function adminRoutes(deps: RouteDeps): Route[] {
       method: 'GET',
       path: '/info',
       auth: true,
-      handler({ res }) {
+      async handler({ res }) {
+        const transcode = await deps.transcodeInfo?.();
         sendJson(res, 200, {
           name: 'm3u-proxy',
           version: VERSION,
@@ -123,7 +124,10 @@ export function adminRoutes(deps: RouteDeps): Route[] {
             webhooks: true,
             metrics: true,
             supported_direct_extensions: ['.ts', '.mp4', '.mkv', '.webm', '.avi'],
+            ...(transcode ? { transcoding: transcode.transcoding.enabled } : {}),
           },
+          // SPEC §13: the programs really found (versions or null) and whether transcoding works.
+          ...transcode,
         });
       },
     },

@@ -18,4 +18,6 @@ export interface RouteDeps {
   startedAt: number;
   /** SPEC §5.5 figures (upstream connections, viewers, jumps) for the stats views. */
   sharing?: SharingView;
+  /** SPEC §13: what /info says about FFmpeg, streamlink, yt-dlp and transcoding; absent: none of them. */
+  transcodeInfo?: () => Promise<Record<string, unknown> & { transcoding: { enabled: boolean } }>;
 }

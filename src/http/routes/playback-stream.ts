@@ -1,26 +1,39 @@
 // Player-facing continuous/VOD routes (SPEC §5.1): GET and HEAD /stream/{id}, no token, plus the token-only ?url= form.
 import { relativeDirRef } from '../../core/relative-uri.ts';
 import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
-import { identifyClient } from '../client-identity.ts';
+import type { TranscodeEngine } from '../../services/transcode/engine.ts';
+import type { TranscodeService } from '../../services/transcode/service.ts';
+import { identifyClient, playerParams } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
 
-export function playbackStreamRoutes(deps: Pick<RouteDeps, 'streams' | 'auth' | 'config'>, proxy: StreamProxy): Route[] {
+export function playbackStreamRoutes(
+  deps: Pick<RouteDeps, 'streams' | 'auth' | 'config'>,
+  proxy: StreamProxy,
+  transcode?: { service: TranscodeService; engine: TranscodeEngine },
+): Route[] {
   const handler: Handler = async ({ req, res, method, path, query, params }) => {
     const stream = deps.streams.get(params['id'] ?? '');
     const overrideUrl = overrideUrlOf(req, query, deps.auth);
     const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
     // The player's own parameters come along (client id, username); nothing else, and never the api_token.
-    const keep = new URLSearchParams();
-    for (const name of ['client_id', 'username']) {
-      const v = query.get(name);
-      if (v !== null) keep.set(name, v);
-    }
+    const keep = playerParams(query);
     // Relative to this request's URL, so that it works behind a prefix-stripping proxy; absolute on PUBLIC_URL.
     const id = encodeURIComponent(stream.id);
     const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${id}/` : relativeDirRef(path, `/hls/${id}/`);
     const hlsUrl = `${dir}playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
+    // SPEC §13: a transcode plays its process's output; an HLS-output one lives at its playlist (relative Location).
+    const spec = transcode?.service.specFor(stream);
+    if (transcode && spec) {
+      if (spec.output.kind === 'hls') {
+        res.writeHead(302, { location: hlsUrl, 'cache-control': 'no-cache' });
+        res.end();
+        return;
+      }
+      await transcode.engine.serve({ req, res, stream, spec, clientId, info, head: method === 'HEAD' });
+      return;
+    }
     await proxy.serve({ req, res, stream, clientId, info, head: method === 'HEAD', overrideUrl, hlsUrl: overrideUrl === undefined ? hlsUrl : undefined });
   };
   return [

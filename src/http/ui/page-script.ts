@@ -1,6 +1,7 @@
 // The dashboard's script (issue 26), inlined into the page. Plain ES5-style browser JS in a string: no build step.
 // It renders the snapshots of the relative URL ui/events (EventSource), keeps the last minute of bit rates per stream
-// and in total for the graphs, and sends the actions (with confirm) to the management API, forwarding ?api_token=.
+// and in total for the graphs, lists the FFmpeg processes (broadcasts) by group, and sends the actions (with confirm)
+// to the management API, forwarding ?api_token=.
 export const DASHBOARD_SCRIPT = String.raw`
 (function(){
   'use strict';
@@ -124,6 +125,69 @@ export const DASHBOARD_SCRIPT = String.raw`
     renderClients(c, s);
   }
 
+  // FFmpeg processes (broadcasts): one section per group of the snapshot, one card per process.
+  var PROC = '<div class="head"><h3 data-role="id"></h3><span class="pill" data-role="status"></span></div>' +
+    '<dl><dt>PID</dt><dd data-role="pid"></dd><dt data-role="segment-label">Segment</dt><dd data-role="segment"></dd>' +
+    '<dt>Started</dt><dd data-role="started"></dd><dt>Written</dt><dd data-role="written"></dd>' +
+    '<dt>Source</dt><dd class="url" data-role="url"></dd><dt data-role="error-label">Error</dt><dd data-role="error"></dd></dl>' +
+    '<div class="actions"><button type="button" class="danger" data-action="stop">Stop</button></div>';
+  var groups = {};
+
+  function group(g){
+    var sec = groups[g.kind];
+    if (sec) return sec;
+    var el = document.createElement('section');
+    el.className = 'procs'; el.setAttribute('data-kind', g.kind); el.setAttribute('aria-label', g.title);
+    el.innerHTML = '<h2><span data-role="title"></span> <span class="muted" data-role="count"></span></h2>' +
+      '<p class="muted" data-role="none">none</p><div class="grid" data-role="list"></div>';
+    setText(role(el, 'title'), g.title);
+    $('processes').appendChild(el);
+    return groups[g.kind] = {el: el, cards: {}};
+  }
+
+  function processCard(sec, g, p){
+    var c = sec.cards[p.id];
+    if (c) return c;
+    var el = document.createElement('article');
+    el.className = 'card proc'; el.innerHTML = PROC; el.setAttribute('data-process-id', p.id);
+    setText(role(el, 'id'), p.id);
+    c = sec.cards[p.id] = {el: el, series: new Series(), stop: null};
+    // The path comes from the latest snapshot: null (disabled) once the process is not running.
+    el.querySelector('[data-action="stop"]').onclick = function(){
+      if (c.stop) act('Stop ' + g.kind + ' ' + p.id, c.stop.method, c.stop.path);
+    };
+    role(sec.el, 'list').appendChild(el);
+    return c;
+  }
+
+  function renderProcess(snap, sec, g, p){
+    var c = processCard(sec, g, p), el = c.el, seg = p.current_segment_number !== null;
+    c.stop = p.stop;
+    c.series.add(snap.t, p.bytes_written);
+    el.className = 'card proc ' + p.status;
+    setText(role(el, 'status'), p.status);
+    role(el, 'status').className = 'pill' + (p.status === 'running' ? ' ok' : p.status === 'failed' ? ' bad' : '');
+    setText(role(el, 'pid'), p.pid);
+    role(el, 'segment-label').hidden = role(el, 'segment').hidden = !seg;
+    if (seg) setText(role(el, 'segment'), p.current_segment_number);
+    setText(role(el, 'started'), new Date(p.started_at).toLocaleString());
+    setText(role(el, 'written'), fmtBytes(p.bytes_written) + (p.status === 'running' ? ' · ' + fmtRate(c.series.current()) : ''));
+    setText(role(el, 'url'), p.stream_url);
+    role(el, 'error-label').hidden = role(el, 'error').hidden = p.error_message === null;
+    setText(role(el, 'error'), p.error_message || '');
+    el.querySelector('[data-action="stop"]').disabled = !p.stop;
+  }
+
+  function renderGroups(snap){
+    snap.processes.forEach(function(g){
+      var sec = group(g), seen = {};
+      g.items.forEach(function(p){ seen[p.id] = true; renderProcess(snap, sec, g, p); });
+      for (var id in sec.cards) if (!seen[id]) { sec.cards[id].el.remove(); delete sec.cards[id]; }
+      setText(role(sec.el, 'count'), g.total === 0 ? '' : g.total + (g.truncated ? ' (' + g.items.length + ' listed)' : ''));
+      role(sec.el, 'none').hidden = g.total > 0;
+    });
+  }
+
   function render(snap){
     var seen = {};
     snap.streams.forEach(function(s){ seen[s.stream_id] = true; renderStream(snap, s); });
@@ -135,6 +199,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     setText($('t-rate'), fmtRate(total.current()));
     draw($('t-graph'), total);
     $('empty').hidden = snap.total_streams > 0;
+    renderGroups(snap);
     setText($('updated'), new Date(snap.t).toLocaleTimeString());
   }
 

@@ -1,5 +1,5 @@
 // The operator dashboard (issue 26): one self-contained page, a string so the single executable serves it without files.
-// Every URL is relative so it works behind m3u-editor's prefix-stripping nginx and under ROOT_PATH.
+// Streams first, then a section per kind of FFmpeg process (broadcasts). Every URL is relative so it works behind m3u-editor's prefix-stripping nginx and under ROOT_PATH.
 import { DASHBOARD_SCRIPT } from './page-script.ts';
 
 const STYLE = `
@@ -8,13 +8,14 @@ body{font:14px system-ui,sans-serif;margin:0;padding:12px;background:#f4f5f7;col
 header{display:flex;align-items:center;gap:8px;flex-wrap:wrap;margin-bottom:10px}
 h1{font-size:18px;margin:0}
 h2{font-size:15px;margin:0;word-break:break-all}
+h3{font-size:14px;margin:0;word-break:break-all}
 .pill{font-size:12px;padding:2px 8px;border-radius:10px;background:#dde1e7}
 .pill.ok{background:#cdeccf;color:#145a1c}.pill.bad{background:#f6d0cd;color:#7a1810}
 .muted{color:#667085;font-size:12px}
 .card{background:#fff;border:1px solid #dde1e7;border-radius:8px;padding:10px}
 .kpis{display:flex;flex-wrap:wrap;gap:6px 18px;margin-bottom:6px}
 .kpis b{font-size:16px}
-#streams{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,340px),1fr));gap:10px;margin-top:10px}
+#streams,.grid{display:grid;grid-template-columns:repeat(auto-fill,minmax(min(100%,340px),1fr));gap:10px;margin-top:10px}
 .stream.active{border-left:4px solid #2f7d32}
 .head{display:flex;justify-content:space-between;gap:8px;align-items:baseline}
 .type{font-size:12px;color:#667085;white-space:nowrap}
@@ -32,6 +33,9 @@ button.danger{border-color:#d9534f;color:#a4221c}
 .clients{list-style:none;margin:8px 0 0;padding:0}
 .clients li{display:flex;justify-content:space-between;align-items:center;gap:8px;border-top:1px solid #eef0f3;padding:4px 0}
 .who{font-size:12px;word-break:break-all}
+.procs{margin-top:12px}.procs h2{margin-bottom:6px}
+.proc.running{border-left:4px solid #2f7d32}.proc.failed{border-left:4px solid #d9534f}
+dd.url{font-size:12px;overflow-wrap:anywhere;word-break:break-all}
 #msg{min-height:1.2em;margin:8px 0 0}
 @media (max-width:480px){body{padding:8px}.rate{min-width:70px}}
 `;
@@ -50,5 +54,6 @@ export const DASHBOARD_HTML = `<!doctype html>
 <p id="msg" role="status"></p>
 <p id="empty" class="muted" hidden>No streams registered.</p>
 <main id="streams"></main>
+<div id="processes"></div>
 <script>${DASHBOARD_SCRIPT}</script></body></html>
 `;

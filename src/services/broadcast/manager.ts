@@ -140,6 +140,13 @@ export class BroadcastManager {
     return { broadcasts, count: broadcasts.length };
   }
 
+  /** How many networks are listed, and at most `max` of them, running ones first (the dashboard's bounded list). */
+  facts(max: number): { total: number; facts: BroadcastFacts[] } {
+    const ended = (e: Entry): number => (e.status === 'stopped' || e.status === 'failed' ? 1 : 0);
+    const all = [...this.#entries.values()].sort((a, b) => ended(a) - ended(b));
+    return { total: all.length, facts: all.slice(0, max).map((e) => this.#facts(e)) };
+  }
+
   /** Kills the process at once and removes the network's files, wherever they were written. */
   remove(id: string): Promise<Record<string, unknown>> {
     return this.#lock.run(id, async () => {

@@ -6,7 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { StreamRecord } from '../../core/registry.ts';
 import { upstreamErrorKind, watchIdle, type UpstreamErrorKind } from '../../core/upstream/client.ts';
-import { buildUpstreamHeaders, parseContentLength, parseContentRange, resumeRange } from '../../core/upstream/headers.ts';
+import { buildUpstreamHeaders, parseContentLength, parseContentRange, resumeRange, first } from '../../core/upstream/headers.ts';
 import { type AppError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { StreamService } from '../streams.ts';
@@ -253,8 +253,4 @@ export function createFeed(s: FeedInput): Feed {
       return delivered;
     },
   };
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

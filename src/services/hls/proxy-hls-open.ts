@@ -7,7 +7,7 @@ import { appendQuery } from '../../core/m3u8/blocking-reload.ts';
 import { rewritePlaylist } from '../../core/m3u8/rewrite.ts';
 import { type StreamRecord, urlRing } from '../../core/registry.ts';
 import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../../core/upstream/decode.ts';
-import { buildUpstreamHeaders } from '../../core/upstream/headers.ts';
+import { buildUpstreamHeaders, first } from '../../core/upstream/headers.ts';
 import { peekBody } from '../../core/upstream/peek.ts';
 import { AppError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
 import { ringOrder } from '../upstream/failover.ts';
@@ -174,8 +174,4 @@ export function createPlaylistOpener(deps: HlsDeps) {
     fetchPlaylist,
     masterUris,
   };
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

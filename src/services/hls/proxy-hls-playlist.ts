@@ -9,6 +9,7 @@ import { createRewriteStream, rewritePlaylist } from '../../core/m3u8/rewrite.ts
 import type { RewriteContext } from '../../core/m3u8/rewrite-context.ts';
 import { urlRing } from '../../core/registry.ts';
 import { sniffBody, type SniffResult } from '../../core/sniff.ts';
+import { first } from '../../core/upstream/headers.ts';
 import { createDecoder, decodeHead, parseContentEncoding } from '../../core/upstream/decode.ts';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
 import { peekBody, SNIFF_DEADLINE_MS } from '../../core/upstream/peek.ts';
@@ -318,9 +319,5 @@ export function createPlaylistProxy(deps: HlsDeps) {
   }
 
   return { serve };
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }
 

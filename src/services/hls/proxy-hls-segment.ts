@@ -5,14 +5,23 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { upstreamErrorKind, watchIdle } from '../../core/upstream/client.ts';
 import type { StreamRecord } from '../../core/registry.ts';
-import { buildUpstreamHeaders, isConditional, isUsableMediaStatus, mirrorResponseHeaders, parseContentLength, pickPlayerHeaders } from '../../core/upstream/headers.ts';
+import {
+  buildUpstreamHeaders,
+  isConditional,
+  isUsableMediaStatus,
+  mirrorResponseHeaders,
+  parseContentLength,
+  parseContentRange,
+  pickPlayerHeaders,
+  first,
+} from '../../core/upstream/headers.ts';
 import { refusePlaylistBody } from '../../core/upstream/peek.ts';
 import { NotFoundError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
 import type { HlsDeps, HlsRequest } from './hls-context.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
 import { answerHeadersOnly, stillWanted } from '../upstream/upstream-open.ts';
 import { createPlaylistOpener } from './proxy-hls-open.ts';
-import { createSegmentFailover } from './segment-failover.ts';
+import { type ByteSpan, createSegmentFailover, type SegmentOpenRequest } from './segment-failover.ts';
 import { type CachedSegment, DEFAULT_SEGMENT_TTL_MS, SEGMENT_TTL_TARGETS } from './hls-share.ts';
 import { createSegmentFanout, type SegmentFanout } from './segment-fanout.ts';
 import { parseByteRange } from './segment-cache.ts';
@@ -32,16 +41,20 @@ export function createSegmentProxy(deps: HlsDeps) {
   const failover = createSegmentFailover(deps, createPlaylistOpener(deps));
   const fanoutMaxBytes = Math.max(MIN_FANOUT_BYTES, share.segmentCache.maxEntryBytes);
 
+  function openRequest(p: SegmentRequest, player: Record<string, string>, signal: AbortSignal): SegmentOpenRequest {
+    const accept: AcceptResponse = (r) => (isUsableMediaStatus(r.statusCode ?? 0, player) ? true : new UpstreamStatusError(r.statusCode ?? 0));
+    const headers = buildUpstreamHeaders({ userAgent: streams.userAgentOf(p.stream), custom: p.stream.headers, forwarded: player });
+    return { stream: p.stream, clientId: p.clientId, url: p.url, headers, accept, signal };
+  }
+
   /** Opens the upstream with failover; undefined when the player left meanwhile (nothing to answer). */
   async function open(p: SegmentRequest, player: Record<string, string>): Promise<OpenedUpstream | undefined> {
     const { res, stream } = p;
     const ac = new AbortController();
     const onPlayerClose = (): void => ac.abort();
     res.once('close', onPlayerClose);
-    const accept: AcceptResponse = (r) => (isUsableMediaStatus(r.statusCode ?? 0, player) ? true : new UpstreamStatusError(r.statusCode ?? 0));
-    const headers = buildUpstreamHeaders({ userAgent: streams.userAgentOf(stream), custom: stream.headers, forwarded: player });
     try {
-      const opened = await failover.openSegment({ stream, clientId: p.clientId, url: p.url, headers, accept, signal: ac.signal });
+      const opened = await failover.openSegment(openRequest(p, player, ac.signal));
       // Before anything is shared or sent: a playlist where media belongs is a 502, for every viewer alike (issue 14.4).
       await refusePlaylistBody(opened.res, { signal: ac.signal, timeoutMs: config.readTimeoutMs, head: p.head }).catch((err: unknown) => {
         opened.res.destroy();
@@ -80,9 +93,16 @@ export function createSegmentProxy(deps: HlsDeps) {
     const length = parseContentLength(first(up.headers['content-length']));
     if (up.statusCode !== 200 || (length !== undefined && length > fanoutMaxBytes)) {
       turn.end();
-      return relayOwn(p, opened);
+      return relayOwn(p, opened, player);
     }
-    const fanout = createSegmentFanout(up, { headers: mirrorResponseHeaders(up.headers, opened.finalUrl), maxBytes: fanoutMaxBytes, readTimeoutMs: config.readTimeoutMs });
+    const fanout = createSegmentFanout(up, {
+      headers: mirrorResponseHeaders(up.headers, opened.finalUrl),
+      maxBytes: fanoutMaxBytes,
+      readTimeoutMs: config.readTimeoutMs,
+      total: length,
+      // The viewers' own requests may be gone by then: the fan-out's signal says when nobody wants the rest.
+      resume: (offset, total, signal) => failover.resumeSegment(openRequest(p, player, signal), opened.index, { from: offset, to: total - 1, total }),
+    });
     turn.settle(fanout);
     void fanout.body.then((chunks) => {
       // Cached before the flight closes, so that no request falls between the two and fetches again.
@@ -156,10 +176,26 @@ export function createSegmentProxy(deps: HlsDeps) {
   /** One upstream request for this player alone: HEAD, validators, ranges, and what cannot be shared. */
   async function serveOwn(p: SegmentRequest, player: Record<string, string>): Promise<void> {
     const opened = await open(p, player);
-    if (opened) await relayOwn(p, opened);
+    if (opened) await relayOwn(p, opened, player);
   }
 
-  async function relayOwn(p: SegmentRequest, opened: OpenedUpstream): Promise<void> {
+  /** The rest of a body that broke after `delivered` bytes of `span`, from a copy (issue 24.6); undefined if none. */
+  async function resumeOwn(p: SegmentRequest, opened: OpenedUpstream, player: Record<string, string>, span: ByteSpan, delivered: number): Promise<IncomingMessage | undefined> {
+    const ac = new AbortController();
+    const onPlayerClose = (): void => ac.abort();
+    p.res.once('close', onPlayerClose);
+    try {
+      return await failover.resumeSegment(openRequest(p, player, ac.signal), opened.index, { ...span, from: span.from + delivered });
+    } catch (err) {
+      // Aborted: the player left meanwhile; anything else is the cut the player would have seen anyway.
+      logger.debug('segment resume failed', { stream: p.stream.id, error: String(err) });
+      return undefined;
+    } finally {
+      p.res.off('close', onPlayerClose);
+    }
+  }
+
+  async function relayOwn(p: SegmentRequest, opened: OpenedUpstream, player: Record<string, string>): Promise<void> {
     const { res, stream } = p;
     const up = opened.res;
     const client = streams.touchHlsClient(stream, p.clientId, p.info);
@@ -172,29 +208,57 @@ export function createSegmentProxy(deps: HlsDeps) {
     registry.addSegment(client, stream);
     res.writeHead(status, outHeaders);
 
-    const socket = up.socket;
-    const outcome = await relay(up, res, (bytes) => registry.addBytes(client, stream, bytes), (stop) => {
-      const idle = watchIdle({
-        timeoutMs: config.readTimeoutMs,
-        // The socket's byte count moves with every packet and costs nothing per chunk; a full player is not a stall.
-        progress: socket ? () => socket.bytesRead : () => 0,
-        isWaiting: () => res.writableNeedDrain,
-        onIdle: () => stop('stall'),
+    const span = resumableSpan(up);
+    const count = (bytes: number): void => registry.addBytes(client, stream, bytes);
+    let current = up;
+    let delivered = 0;
+    let outcome: RelayOutcome;
+    for (let resumes = 0; ; resumes++) {
+      const socket = current.socket;
+      outcome = await relay(current, res, count, span !== undefined, (stop) => {
+        const idle = watchIdle({
+          timeoutMs: config.readTimeoutMs,
+          // The socket's byte count moves with every packet and costs nothing per chunk; a full player is not a stall.
+          progress: socket ? () => socket.bytesRead : () => 0,
+          isWaiting: () => res.writableNeedDrain,
+          onIdle: () => stop('stall'),
+        });
+        const unregister = deps.connections.add({ client, abort: () => stop('kicked') });
+        return () => {
+          idle.stop();
+          unregister();
+        };
       });
-      const unregister = deps.connections.add({ client, abort: () => stop('kicked') });
-      return () => {
-        idle.stop();
-        unregister();
-      };
-    });
-    if (outcome.kind === 'done' || outcome.kind === 'player' || outcome.kind === 'kicked') return;
+      delivered += outcome.delivered;
+      if (outcome.kind === 'done' || outcome.kind === 'player' || outcome.kind === 'kicked') return;
+      const next = span !== undefined && resumes < MAX_RESUMES && !res.destroyed ? await resumeOwn(p, opened, player, span, delivered) : undefined;
+      if (next === undefined || res.destroyed) {
+        next?.destroy();
+        res.destroy();
+        break;
+      }
+      current = next;
+    }
     const kind = outcome.kind === 'upstream' ? upstreamErrorKind(outcome.err) : 'stall';
     streams.recordError(stream);
     stats.recordError(kind);
-    logger.info('segment cut short', { stream: stream.id, client: p.clientId, reason: kind, delivered: outcome.delivered });
+    logger.info('segment cut short', { stream: stream.id, client: p.clientId, reason: kind, delivered });
   }
 
   return { serve };
+}
+
+/** Resumes tried at most for one segment body. */
+const MAX_RESUMES = 2;
+
+/** The byte span a 200 or 206 answer promised, when its total length is known: what a resume must deliver. */
+function resumableSpan(up: IncomingMessage): ByteSpan | undefined {
+  if (up.statusCode === 200) {
+    const length = parseContentLength(first(up.headers['content-length']));
+    return length === undefined || length === 0 ? undefined : { from: 0, to: length - 1, total: length };
+  }
+  const range = up.statusCode === 206 ? parseContentRange(first(up.headers['content-range'])) : undefined;
+  return range?.total === undefined ? undefined : { from: range.start, to: range.end, total: range.total };
 }
 
 type RelayOutcome =
@@ -205,12 +269,14 @@ type RelayOutcome =
  * Copies one upstream body to the player with backpressure (write() false pauses the upstream, 'drain' resumes it)
  * and no per-chunk work beyond `count`. Not pipeline(): it allocates an AbortController and an Error per call, which
  * showed in the profile of 1 MiB segments. `watch` starts the stall and kick hooks and returns their cleanup.
- * On anything but a complete body, both sides are destroyed: the player sees a cut body, the socket is not reused.
+ * On anything but a complete body the upstream is destroyed (its socket is not reused) and so is the player's
+ * response, unless `keepPlayer` holds it open after an upstream failure or stall for the caller to resume.
  */
 function relay(
   up: IncomingMessage,
   res: ServerResponse,
   count: (bytes: number) => void,
+  keepPlayer: boolean,
   watch: (stop: (kind: 'kicked' | 'stall') => void) => () => void,
 ): Promise<RelayOutcome> {
   return new Promise((resolve) => {
@@ -244,7 +310,7 @@ function relay(
       } else {
         up.on('error', ignoreLateError);
         up.destroy();
-        res.destroy();
+        if (!keepPlayer || (o.kind !== 'upstream' && o.kind !== 'stall')) res.destroy();
       }
       resolve(o);
     }
@@ -259,8 +325,4 @@ function relay(
 
 function ignoreLateError(): void {
   // After the relay gave the response up, its destruction may still surface an error: the outcome is already known.
-}
-
-function first(value: string | string[] | undefined): string | undefined {
-  return Array.isArray(value) ? value[0] : value;
 }

@@ -2,7 +2,11 @@
 // by itself. When a segment's upstream fails before its first byte (connect error, 5xx, timeout), the same segment
 // (same media sequence number, else the same position) is fetched from the same variant of the next URL of the ring.
 // After a switch, the segments of the old URL go to the new one first, as variant playlists do (proxy-hls-open.ts).
+// A segment cut mid-body is resumed at the same byte from the same segment of the next URL when that copy has the
+// same length (issue 24.6), as a VOD file is (SPEC §5.1); with one URL only, from the same URL.
+import type { IncomingMessage } from 'node:http';
 import { urlRing, type StreamRecord } from '../../core/registry.ts';
+import { parseContentRange, resumeRange, first } from '../../core/upstream/headers.ts';
 import { AppError, UpstreamError, UpstreamStatusError, UpstreamTimeoutError } from '../../errors.ts';
 import { ringOrder } from '../upstream/failover.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
@@ -20,6 +24,16 @@ export interface SegmentOpenRequest {
   accept: AcceptResponse;
   signal: AbortSignal;
 }
+
+/** The bytes from..to (inclusive) of a body of `total` bytes. */
+export interface ByteSpan {
+  from: number;
+  to: number;
+  total: number;
+}
+
+/** OpenedUpstream.index of a segment served by the URL its token names. */
+export const DIRECT = -1;
 
 type PlaylistReader = Pick<ReturnType<typeof createPlaylistOpener>, 'fetchPlaylist' | 'masterUris'>;
 
@@ -78,11 +92,14 @@ export function createSegmentFailover(deps: Pick<HlsDeps, 'openFromRing' | 'stre
   const openOne = (r: SegmentOpenRequest, url: string): Promise<OpenedUpstream> =>
     openFromRing({ stream: r.stream, ring: [url], startIndex: 0, headers: r.headers, signal: r.signal, accept: r.accept, rounds: 1 });
 
-  /** Opens a segment's upstream, failing over to its counterparts as the file header says. */
+  /**
+   * Opens a segment's upstream, failing over to its counterparts as the file header says. The answer's `index` is the
+   * ring position of the copy that served, or DIRECT for the token's own URL (located only if it breaks).
+   */
   async function openSegment(r: SegmentOpenRequest): Promise<OpenedUpstream> {
     const { stream } = r;
     const ringLength = urlRing(stream).length;
-    if (ringLength < 2) return openOne(r, r.url);
+    if (ringLength < 2) return { ...(await openOne(r, r.url)), index: DIRECT };
     // Looked up only when needed: most segment requests of a stream that never failed over go straight through.
     let origin: SegmentOrigin | undefined | null = null;
     const where = (): SegmentOrigin | undefined => (origin === null ? (origin = book.locate(stream, r.url)) : origin);
@@ -96,7 +113,7 @@ export function createSegmentFailover(deps: Pick<HlsDeps, 'openFromRing' | 'stre
       }
     }
     try {
-      return await openOne(r, r.url);
+      return { ...(await openOne(r, r.url)), index: DIRECT };
     } catch (err) {
       if (r.signal.aborted || !isFailoverWorthy(err)) throw err;
       const o = where();
@@ -115,5 +132,44 @@ export function createSegmentFailover(deps: Pick<HlsDeps, 'openFromRing' | 'stre
     }
   }
 
-  return { openSegment, findCounterpartSegment };
+  /**
+   * Bytes `want.from`..`want.to` of a segment of `want.total` bytes that broke mid-body, from the ring URL after the
+   * one that served it (`served`), in ring order: only a 206 of exactly that range of a copy of the same total length
+   * is taken. Undefined when no copy can give it.
+   */
+  async function resumeSegment(r: SegmentOpenRequest, served: number, want: ByteSpan): Promise<IncomingMessage | undefined> {
+    const { stream } = r;
+    const ringLength = urlRing(stream).length;
+    const headers = { ...r.headers, range: resumeRange(want.from, want.to, want.total) };
+    const accept: AcceptResponse = (res) => {
+      const range = parseContentRange(first(res.headers['content-range']));
+      if (res.statusCode === 206 && range?.start === want.from && range.end === want.to && range.total === want.total) return true;
+      return new UpstreamStatusError(res.statusCode ?? 0, 'Upstream copy cannot resume the segment at the needed byte');
+    };
+    const resume = { ...r, headers, accept };
+    if (ringLength < 2) {
+      try {
+        return (await openOne(resume, r.url)).res;
+      } catch (err) {
+        if (r.signal.aborted || !(err instanceof AppError)) throw err;
+        return undefined;
+      }
+    }
+    const origin = book.locate(stream, r.url);
+    if (origin === undefined) return undefined;
+    const from = served === DIRECT ? origin.place.ring : served;
+    for (const index of ringOrder(ringLength, from + 1)) {
+      if (index === from) continue;
+      const moved = await openCounterpart(resume, origin, index);
+      if (!moved) continue;
+      if (stream.currentIndex !== index) {
+        stats.recordFailover();
+        streams.recordFailover(stream, stream.currentIndex, index, 'upstream_error', r.clientId);
+      }
+      return moved.res;
+    }
+    return undefined;
+  }
+
+  return { openSegment, findCounterpartSegment, resumeSegment };
 }

@@ -2,6 +2,8 @@
 // the upstream response: it reads at the upstream's pace and keeps every chunk (the whole segment, bounded by the
 // cache's per-entry cap), and each viewer copies from those chunks at its own pace with its own cursor. So a slow
 // viewer never slows the upstream or another viewer, and the complete body can go to the segment cache at the end.
+// A body cut short is resumed at the byte where it broke (issue 24.6) when the caller can find the same segment, of the
+// same length, elsewhere: viewers wait and then go on reading, so a player that never retries loses nothing.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { watchIdle } from '../../core/upstream/client.ts';
 import { UpstreamError } from '../../errors.ts';
@@ -24,19 +26,34 @@ export interface SegmentFanout {
   failure(): { kind: 'upstream' | 'stall' | 'abandoned'; err: unknown } | undefined;
 }
 
+/**
+ * Reopens the segment from byte `offset` of its `total` (a 206 of exactly the rest, checked by the caller); undefined
+ * when no copy can. Aborted by `signal` once every viewer left.
+ */
+export type ResumeSegment = (offset: number, total: number, signal: AbortSignal) => Promise<IncomingMessage | undefined>;
+
 export interface FanoutOptions {
   headers: Record<string, string>;
   /** Bodies beyond this many bytes fail: the bound on what one segment can hold in memory. */
   maxBytes: number;
   readTimeoutMs: number;
+  /** The body's whole length (Content-Length of a 200): needed to resume it. */
+  total?: number;
+  resume?: ResumeSegment;
+  /** Resumes tried at most for one body. */
+  maxResumes?: number;
 }
 
-export function createSegmentFanout(up: IncomingMessage, opts: FanoutOptions): SegmentFanout {
+export function createSegmentFanout(first: IncomingMessage, opts: FanoutOptions): SegmentFanout {
   const chunks: Buffer[] = [];
   let size = 0;
   let ended = false;
   let failure: { kind: 'upstream' | 'stall' | 'abandoned'; err: unknown } | undefined;
   let viewers = 0;
+  let up = first;
+  let resumes = 0;
+  let resuming = false;
+  const gone = new AbortController();
   /** Viewers waiting for the next chunk (or the end). */
   const waiting = new Set<() => void>();
   let resolveBody!: (body: readonly Buffer[] | undefined) => void;
@@ -47,15 +64,26 @@ export function createSegmentFanout(up: IncomingMessage, opts: FanoutOptions): S
     waiting.clear();
     for (const w of all) w();
   };
-  const socket = up.socket;
-  const idle = watchIdle({
-    timeoutMs: opts.readTimeoutMs,
-    progress: socket ? () => socket.bytesRead : () => 0,
-    // The fan-out never pauses the upstream, so no wait is the player's.
-    isWaiting: () => false,
-    onIdle: () => fail('stall', new UpstreamError('Upstream segment stalled')),
-  });
+  let idle = watch(up);
 
+  function watch(r: IncomingMessage): { stop(): void } {
+    const socket = r.socket;
+    return watchIdle({
+      timeoutMs: opts.readTimeoutMs,
+      progress: socket ? () => socket.bytesRead : () => 0,
+      // The fan-out never pauses the upstream, so no wait is the player's.
+      isWaiting: () => false,
+      onIdle: () => broke('stall', new UpstreamError('Upstream segment stalled')),
+    });
+  }
+  function attach(r: IncomingMessage): void {
+    up = r;
+    idle = watch(r);
+    r.on('data', onData);
+    r.once('end', onEnd);
+    r.once('error', onError);
+    r.once('close', onClose);
+  }
   function settle(): void {
     idle.stop();
     up.off('data', onData);
@@ -63,14 +91,43 @@ export function createSegmentFanout(up: IncomingMessage, opts: FanoutOptions): S
     up.off('error', onError);
     up.off('close', onClose);
   }
+  function drop(r: IncomingMessage): void {
+    r.on('error', ignoreLateError);
+    r.destroy();
+  }
   function fail(kind: 'upstream' | 'stall' | 'abandoned', err: unknown): void {
     if (ended || failure) return;
     failure = { kind, err };
-    settle();
-    up.on('error', ignoreLateError);
-    up.destroy();
+    if (!resuming) {
+      settle();
+      drop(up);
+    }
+    gone.abort();
     resolveBody(undefined);
     wake();
+  }
+  /** The body broke mid-way: resumed elsewhere when it can be, else failed for every viewer. */
+  function broke(kind: 'upstream' | 'stall', err: unknown): void {
+    if (ended || failure || resuming) return;
+    const total = opts.total;
+    if (opts.resume === undefined || total === undefined || size >= total || resumes >= (opts.maxResumes ?? 2)) return fail(kind, err);
+    resumes++;
+    resuming = true;
+    settle();
+    drop(up);
+    opts.resume(size, total, gone.signal).then(
+      (next) => {
+        resuming = false;
+        if (failure) {
+          if (next) drop(next);
+        } else if (next) attach(next);
+        else fail(kind, err);
+      },
+      (resumeErr: unknown) => {
+        resuming = false;
+        fail(kind, resumeErr);
+      },
+    );
   }
   function onData(chunk: Buffer): void {
     size += chunk.length;
@@ -85,9 +142,9 @@ export function createSegmentFanout(up: IncomingMessage, opts: FanoutOptions): S
     resolveBody(chunks);
     wake();
   }
-  const onError = (err: unknown): void => fail('upstream', err);
+  const onError = (err: unknown): void => broke('upstream', err);
   const onClose = (): void => {
-    if (!up.complete) fail('upstream', new UpstreamError('Upstream closed the segment early'));
+    if (!up.complete) broke('upstream', new UpstreamError('Upstream closed the segment early'));
   };
   up.on('data', onData);
   up.once('end', onEnd);

@@ -2,15 +2,15 @@
 // viewer through a bounded chunk ring. It opens with its first viewer and closes the moment its last viewer leaves;
 // the viewer that opened it is just one of them. Failover (automatic or manual) moves the one feed for everybody.
 import type { ServerResponse } from 'node:http';
-import { FanoutQueue, type FanoutReader, type FanoutSink } from '../../core/fanout-queue.ts';
+import { FanoutQueue } from '../../core/fanout-queue.ts';
 import type { ClientRecord, Registry, StreamRecord } from '../../core/registry.ts';
 import type { Logger } from '../../log.ts';
-import { DISCONNECT_REASONS } from '../continuous/proxy-session.ts';
 import { createFeed, type Feed, type FeedInput } from '../continuous/upstream-feed.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
 import type { SharingCounters } from './sharing-counters.ts';
+import { type FanoutViewer, joinFanout } from './fanout-viewer.ts';
 
 export interface SharedUpstreamDeps {
   registry: Registry;
@@ -37,14 +37,6 @@ export interface SharedUpstreamInput {
   onClosed(): void;
 }
 
-/** A viewer: the fan-out sink over its response. */
-interface Viewer extends FanoutSink {
-  readonly client: ClientRecord;
-  readonly res: ServerResponse;
-  reader: FanoutReader<Viewer> | null;
-  leave(reason: DisconnectReason): void;
-}
-
 /** Ticks of the viewer clock (readTimeoutMs / TICKS_PER_TIMEOUT each) a viewer may stay blocked before it is cut. */
 const TICKS_PER_TIMEOUT = 4;
 
@@ -55,8 +47,8 @@ export function createSharedUpstream(input: SharedUpstreamInput) {
   const { registry, streams, logger, counters } = deps;
   let closed = false;
   /** By client session key (unique per connection). */
-  const viewers = new Map<string, Viewer>();
-  const queue = new FanoutQueue<Viewer>({
+  const viewers = new Map<string, FanoutViewer>();
+  const queue = new FanoutQueue<FanoutViewer>({
     maxQueueBytes: deps.maxQueueBytes,
     onJump: (_r, skipped) => counters.recordJump(skipped),
   });
@@ -110,52 +102,24 @@ export function createSharedUpstream(input: SharedUpstreamInput) {
 
   /** Attaches a player whose response already has its headers; resolves when the viewer has left. */
   function join(res: ServerResponse, client: ClientRecord): Promise<void> {
-    return new Promise<void>((resolve) => {
-      let left = false;
-      const viewer: Viewer = {
-        client,
-        res,
-        reader: null,
-        // Hot path: count, then hand the chunk reference to the socket.
-        write(chunk) {
-          registry.addBytes(client, stream, chunk.length);
-          return res.write(chunk);
-        },
-        leave(reason) {
-          if (left) return;
-          left = true;
-          viewers.delete(client.key);
-          if (viewer.reader) queue.remove(viewer.reader);
-          res.off('drain', onDrain);
-          res.off('close', onClose);
-          if (!res.writableEnded && !res.destroyed) res.destroy();
-          unregister();
-          streams.endClient(client, reason);
-          resolve();
-          // The last viewer took the upstream with it (SPEC §5.5: closed at once).
-          if (viewers.size === 0) close();
-        },
-      };
-      const onDrain = (): void => {
-        if (!viewer.reader) return;
-        queue.drained(viewer.reader);
-        if (queue.ready > 0) feed.resume();
-      };
-      const onClose = (): void => viewer.leave('closed');
-      const unregister = deps.connections.add({
-        client,
-        shared: true,
-        abort: (reason) => viewer.leave(DISCONNECT_REASONS.has(reason) ? (reason as DisconnectReason) : 'closed'),
-        switchUrl: () => {
-          deps.stats.recordManualSwitch();
-          feed.switchUrl();
-        },
-      });
-      viewers.set(client.key, viewer);
-      res.on('drain', onDrain);
-      res.once('close', onClose);
-      viewer.reader = queue.add(viewer);
-      if (queue.ready > 0) feed.resume();
+    return joinFanout({
+      queue,
+      viewers,
+      res,
+      client,
+      stream,
+      registry,
+      streams,
+      connections: deps.connections,
+      resume: () => feed.resume(),
+      switchUrl: () => {
+        deps.stats.recordManualSwitch();
+        feed.switchUrl();
+      },
+      // The last viewer took the upstream with it (SPEC §5.5: closed at once).
+      afterLeave: () => {
+        if (viewers.size === 0) close();
+      },
     });
   }
 

@@ -75,6 +75,8 @@ export function createStateKeeper(deps: StateKeeperDeps): StateKeeper {
     out.urlSecret = deps.urlSecret;
     out.extra = topExtra;
     for (const s of registry.streams()) {
+      // Transcodes (ids hashing their arguments, SPEC §13) live in memory only: their process definition is not saved.
+      if (s.id !== streamIdFor(s.url)) continue;
       const raw = streamExtras.get(s.id);
       out.streams.push({
         id: s.id,
