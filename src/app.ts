@@ -207,6 +207,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     clientTimeoutMs: config.clientTimeoutMs,
     streamTimeoutMs: config.streamTimeoutMs,
     intervalMs: config.cleanupIntervalMs,
+    alsoSweep: () => sweepBroadcastDirs(),
   });
   const metrics = createMetrics({
     registry,
@@ -223,6 +224,10 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   });
   // Every FFmpeg the app runs, stopped at close (SPEC §13, §14).
   const children = new ChildSet();
+  // Abandoned broadcast directories go at start-up and on the sweeper's timer; a failure is only logged.
+  const sweepBroadcastDirs = (): void => {
+    broadcasts.sweepDirs().catch((error: unknown) => logger.warn('broadcast directory clean-up failed', { error: String(error) }));
+  };
   const broadcasts = new BroadcastManager({
     ffmpegPath: config.ffmpegPath,
     ffprobePath: config.ffprobePath,
@@ -231,6 +236,9 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
     allowedDirs: config.broadcastAllowedDirs,
     startGraceMs: config.broadcastStartGraceMs,
     callbackTimeoutMs: config.broadcastCallbackTimeoutMs,
+    apiToken: config.apiToken,
+    startRetries: { max: config.broadcastMaxStartRetries, windowMs: config.broadcastStartRetryWindowMs, cooldownMs: config.broadcastStartRetryCooldownMs },
+    gcAgeMs: config.broadcastGcAgeMs,
     callbackBackoffMs: options.broadcastCallbackBackoffMs,
     children,
     logger,
@@ -320,6 +328,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
       await sharedWebhooks?.load();
       metrics.start();
       sweeper.start();
+      sweepBroadcastDirs();
       const bound = await new Promise<number>((resolve, reject) => {
         server.once('error', reject);
         server.listen(port, host, () => {

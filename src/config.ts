@@ -94,6 +94,12 @@ export interface Config {
   /** A broadcast FFmpeg that fails within this time answers the start with 500 instead of a callback. */
   readonly broadcastStartGraceMs: number;
   readonly broadcastCallbackTimeoutMs: number;
+  /** The reference's start-retry limit: failed starts of one network in a window, then a cool-down. */
+  readonly broadcastMaxStartRetries: number;
+  readonly broadcastStartRetryWindowMs: number;
+  readonly broadcastStartRetryCooldownMs: number;
+  /** Abandoned broadcast_<id> directories idle this long are removed (undefined: BROADCAST_GC_ENABLED=false). */
+  readonly broadcastGcAgeMs: number | undefined;
   /** SPEC §13: programs, limits and directories of transcoding; absent: DEFAULT_TRANSCODE_CONFIG. */
   readonly transcode?: TranscodeConfig;
   /** SPEC §16 (issue 25): cluster mode when set; undefined: one node, in-process (the default). */
@@ -169,7 +175,7 @@ const OPTIONS = {
   hlsMaxPlaylistLines: { env: ['HLS_MAX_PLAYLIST_LINES'], def: '200000', help: 'lines one HLS playlist may have before it is cut' },
   hlsMaxPlaylistBytes: { env: ['HLS_MAX_PLAYLIST_BYTES'], def: '33554432', help: 'bytes one HLS playlist may have before it is cut (32 MiB)' },
   ffmpegPath: { env: ['FFMPEG_PATH'], def: 'ffmpeg', help: 'the FFmpeg program (transcodes and broadcasts; a name on PATH or a path)' },
-  ffprobePath: { env: ['FFPROBE_PATH'], def: 'ffprobe', help: 'the ffprobe program (broadcast audio language)' },
+  ffprobePath: { env: ['FFPROBE_PATH'], def: 'ffprobe', help: 'the ffprobe program (broadcast audio language and subtitles)' },
   broadcastDir: { env: ['HLS_BROADCAST_DIR'], def: '<tmp>/m3u-proxy-broadcasts', help: 'where broadcast_<network_id> directories are written' },
   dvrDir: { env: ['DVR_RECORDING_DIR'], def: '<tmp>/m3u-proxy-dvr', help: 'where dvr_mode broadcasts are written' },
   broadcastAllowedDirs: { env: ['BROADCAST_ALLOWED_DIRS'], def: 'unset', help: 'comma-separated absolute directories a broadcast output_dir may name' },
@@ -179,6 +185,11 @@ const OPTIONS = {
   clusterSecret: { env: ['CLUSTER_SECRET'], def: 'unset', help: 'secret the nodes of a cluster authenticate relays with (required with CLUSTER_REDIS_URL)', secret: true },
   clusterNodeUrl: { env: ['CLUSTER_NODE_URL'], def: 'http://HOST:PORT', help: 'base URL other nodes reach this node at' },
   clusterLeaseTtl: { env: ['CLUSTER_LEASE_TTL'], def: '10', help: 'seconds a channel lease lasts without renewal (cluster mode)' },
+  broadcastMaxStartRetries: { env: ['BROADCAST_MAX_START_RETRIES'], def: '3', help: 'failed starts of one network within the window before starts are refused' },
+  broadcastStartRetryWindow: { env: ['BROADCAST_START_RETRY_WINDOW'], def: '300', help: 'seconds over which failed broadcast starts are counted' },
+  broadcastStartRetryCooldown: { env: ['BROADCAST_START_RETRY_COOLDOWN'], def: '15', help: 'seconds after its last attempt before a refused network may start again' },
+  broadcastGcEnabled: { env: ['BROADCAST_GC_ENABLED'], def: 'true', help: 'remove abandoned broadcast directories at start-up and every CLEANUP_INTERVAL' },
+  hlsGcAgeThreshold: { env: ['HLS_GC_AGE_THRESHOLD'], def: '3600', help: 'seconds an unlisted, unread broadcast directory stays idle before removal (DVR: at least a day)' },
   shareQueueBytes: { env: ['SHARE_QUEUE_BYTES'], def: '4194304', help: 'bytes a shared live stream keeps per stream; a viewer further behind jumps to the live edge' },
   // Transcoding and resolvers (SPEC §13).
   streamlinkPath: { env: ['STREAMLINK_PATH'], def: 'streamlink', help: 'the streamlink program' },
@@ -294,6 +305,12 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     broadcastAllowedDirs: parseDirList(raw('broadcastAllowedDirs'), (r, why) => fail('broadcastAllowedDirs', r, why)),
     broadcastStartGraceMs: seconds('broadcastStartGrace', 3),
     broadcastCallbackTimeoutMs: seconds('broadcastCallbackTimeout', 3),
+    broadcastMaxStartRetries: count('broadcastMaxStartRetries', 3),
+    broadcastStartRetryWindowMs: seconds('broadcastStartRetryWindow', 300),
+    broadcastStartRetryCooldownMs: seconds('broadcastStartRetryCooldown', 15),
+    broadcastGcAgeMs: raw('broadcastGcEnabled') === undefined || parseBool(raw('broadcastGcEnabled'), (r, why) => fail('broadcastGcEnabled', r, why))
+      ? seconds('hlsGcAgeThreshold', 3600)
+      : undefined,
     transcode: {
       ffmpegPath: text('ffmpegPath') ?? DEFAULT_TRANSCODE_CONFIG.ffmpegPath,
       streamlinkPath: text('streamlinkPath') ?? DEFAULT_TRANSCODE_CONFIG.streamlinkPath,

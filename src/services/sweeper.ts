@@ -13,6 +13,8 @@ export interface SweeperDeps {
   clientTimeoutMs: number;
   streamTimeoutMs: number;
   intervalMs: number;
+  /** Other periodic clean-ups that share the full pass's timer (abandoned broadcast directories). */
+  alsoSweep?: () => void;
 }
 
 /** The client tick: at most 1 s (so last_access is never older than that while bytes flow), never slower than the interval. */
@@ -32,7 +34,10 @@ export class Sweeper {
   /** Starts both timers; idempotent. They are unref'd so they never keep the process alive. */
   start(): void {
     if (this.#timer) return;
-    this.#timer = setInterval(() => this.#tick(() => this.sweep()), this.#deps.intervalMs);
+    this.#timer = setInterval(() => {
+      this.#tick(() => this.sweep());
+      this.#deps.alsoSweep?.();
+    }, this.#deps.intervalMs);
     this.#timer.unref();
     this.#clientTimer = setInterval(() => this.#tick(() => this.sweepClients()), clientTickMs(this.#deps.clientTimeoutMs, this.#deps.intervalMs));
     this.#clientTimer.unref();

@@ -45,6 +45,10 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     broadcastAllowedDirs: [],
     broadcastStartGraceMs: 3000,
     broadcastCallbackTimeoutMs: 3000,
+    broadcastMaxStartRetries: 3,
+    broadcastStartRetryWindowMs: 300_000,
+    broadcastStartRetryCooldownMs: 15_000,
+    broadcastGcAgeMs: 3_600_000,
     ...overrides,
   };
 }

@@ -19,7 +19,8 @@ const MEDIA = 'http://127.0.0.1:9/Videos/I1/stream.ts?api_key=K';
 
 function tempDir(t: TestContext, prefix: string): string {
   const dir = mkdtempSync(join(tmpdir(), prefix));
-  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
+  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
   return dir;
 }
 
@@ -96,8 +97,45 @@ test('DVR: files under DVR_RECORDING_DIR, every segment kept, callbacks carry hl
   const cb = callbacksOf(receiver)[0]!;
   assert.equal(cb.dvr_mode, true);
   assert.equal(cb.hls_dir, dir);
+  assert.equal(cb.event, 'programme_ended');
+  assert.equal(cb.data['recording_db_id'], '7', 'the editor finds the recording by data.recording_db_id');
+  assert.equal(receiver.deliveries[0]!.headers['x-api-token'], TOKEN, 'the DVR receiver checks the proxy token');
   assert.equal((await api(base, 'POST', '/broadcast/rec-1/stop', undefined, H)).status, 200);
+  await sleep(300);
+  assert.equal(receiver.deliveries.length, 1, 'a stop after the recording ended sends no recording_stopped');
   assert.equal((await fetch(`${base}/broadcast/rec-1/segment/live000000.ts`).then(async (x) => (await x.arrayBuffer(), x.status))), 200);
   assert.equal((await api(base, 'DELETE', '/broadcast/rec-1', undefined, H)).status, 200);
   assert.ok(!existsSync(dir));
+});
+
+test('DVR: a manual stop of a running recording sends one recording_stopped with X-API-Token; Network callbacks carry no token', async (t) => {
+  const ffmpeg = fakeFfmpeg(t, { segments: -1, delay: 0.1 });
+  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), dvrDir: tempDir(t, 'bc-dvr-'), broadcastStartGraceMs: 300 });
+  const receiver = await startReceiver(t);
+  const r = await api(base, 'POST', '/broadcast/rec-2/start', {
+    stream_url: MEDIA, dvr_mode: true, hls_list_size: 0, callback_url: receiver.url, metadata: { type: 'dvr', recording_id: 'rec-2', recording_db_id: '8' },
+  }, H);
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  await until(async () => Number(((await api(base, 'GET', '/broadcast/rec-2/status', undefined, H)).body as Json)['current_segment_number']) >= 2, 'segments');
+  const stop = await api(base, 'POST', '/broadcast/rec-2/stop', undefined, H);
+  assert.equal(stop.status, 200);
+  await receiver.until(() => receiver.deliveries.length >= 1, 'recording_stopped');
+  await sleep(300);
+  assert.equal(receiver.deliveries.length, 1, 'exactly one event for the stop');
+  const cb = callbacksOf(receiver)[0]!;
+  assert.equal(cb.event, 'recording_stopped');
+  assert.equal(cb.network_id, 'rec-2');
+  assert.equal(cb.data['recording_db_id'], '8');
+  assert.equal(cb.data['final_segment_number'], (stop.body as Json)['final_segment_number']);
+  assert.equal(typeof cb.data['duration_streamed'], 'number');
+  assert.equal(receiver.deliveries[0]!.headers['x-api-token'], TOKEN);
+
+  // A Network programme end goes to the editor's open receiver: no token, no DVR ids, and a stop sends nothing.
+  const net = fakeFfmpeg(t, { segments: 2, delay: 0.1, exitCode: 0 });
+  const other = await startProxy(t, { apiToken: TOKEN, ffmpegPath: net.path, broadcastDir: tempDir(t, 'bc-'), broadcastStartGraceMs: 300 });
+  const netReceiver = await startReceiver(t);
+  assert.equal((await api(other.base, 'POST', '/broadcast/net-t/start', editorPayload(MEDIA, netReceiver.url, { metadata: { recording_db_id: '9' } }), H)).status, 200);
+  await netReceiver.until(() => netReceiver.deliveries.length >= 1, 'programme_ended');
+  assert.equal(netReceiver.deliveries[0]!.headers['x-api-token'], undefined);
+  assert.equal(callbacksOf(netReceiver)[0]!.data['recording_db_id'], undefined);
 });

@@ -6,7 +6,7 @@ const base: BroadcastArgvInput = {
   url: 'http://127.0.0.1:1/v.ts', offset: null, seekSeconds: 0, durationSeconds: 0, startNumber: 0,
   addDiscontinuity: false, segmentDuration: 6, listSize: 20, dvr: false, transcode: false, videoCodec: null,
   audioCodec: null, preset: null, videoBitrate: null, audioBitrate: 192, videoResolution: null, hwaccel: null,
-  headers: null, audioMap: '0:a:0?', readrate: false, dir: '/d',
+  headers: null, audioMap: '0:a:0?', subtitle: null, readrate: false, dir: '/d',
 };
 
 test('copy mode: the §6.3 order', () => {

@@ -36,10 +36,12 @@ test('start payload: what could reach FFmpeg as an option or a local file is ref
     {}, { stream_url: 'file:///etc/passwd' }, { stream_url: '/etc/passwd' }, { stream_url: 'http://h/v', video_resolution: 'scale=1,movie=/x' },
     { stream_url: 'http://h/v', video_codec: 'libx264 -i /x' }, { stream_url: 'http://h/v', video_bitrate: '2M' },
     { stream_url: 'http://h/v', seek_seconds: -1 }, { stream_url: 'http://h/v', segment_duration: 0 }, { stream_url: 'http://h/v', transcode: 'yes' },
-    { stream_url: 'http://h/v', callback_url: 'ftp://x' }, { stream_url: 'http://h/v', output_dir: '/etc' }, { stream_url: 'http://h/v', headers: { A: 'a\0b' } },
+    { stream_url: 'http://h/v', callback_url: 'ftp://x' }, { stream_url: 'http://h/v', output_dir: 7 }, { stream_url: 'http://h/v', headers: { A: 'a\0b' } },
     { stream_url: 'http://h/v', next_stream_config: { stream_url: 'file:///x' } }, { stream_url: 'http://h/v', metadata: [1] },
   ];
   for (const body of bad) assert.throws(() => parseStartInput(body, LIMITS), is422, JSON.stringify(body));
+  // E17: a well-formed directory that is not allowed is a 400 naming the setting.
+  assert.throws(() => parseStartInput({ stream_url: 'http://h/v', output_dir: '/etc' }, LIMITS), (e: { status: number; message: string }) => e.status === 400 && e.message.includes('BROADCAST_ALLOWED_DIRS'));
 });
 
 test('keyed lock: one key in order, other keys in parallel, a failure does not block the queue', async () => {

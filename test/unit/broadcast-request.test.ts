@@ -28,7 +28,8 @@ test('output_dir: only the broadcast dir or an allowed one', () => {
   assert.equal(checkOutputDir(null, '/tmp/b', []), null);
   assert.equal(checkOutputDir('/tmp/b/', '/tmp/b', []), '/tmp/b');
   assert.equal(checkOutputDir('/srv/dvr', '/tmp/b', ['/srv/dvr']), '/srv/dvr');
-  assert.throws(() => checkOutputDir('/etc', '/tmp/b', ['/srv/dvr']), (e: { status: number }) => e.status === 422);
+  assert.throws(() => checkOutputDir('/etc', '/tmp/b', ['/srv/dvr']), (e: { status: number }) => e.status === 400);
+  assert.throws(() => checkOutputDir(7, '/tmp/b', []), (e: { status: number }) => e.status === 422);
 });
 
 test('int fields: default, digits, refusal', () => {

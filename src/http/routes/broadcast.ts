@@ -81,15 +81,17 @@ export function broadcastRoutes(manager: BroadcastManager, limits: StartInputLim
       path: '/broadcast/:id/live.m3u8',
       auth: false,
       async handler({ req, res, params }) {
-        const dir = await manager.dirOf(checkNetworkId(params['id'] ?? ''));
-        let text: Buffer;
+        const id = checkNetworkId(params['id'] ?? '');
+        const dir = await manager.dirOf(id);
+        let raw: string;
         try {
           // FFmpeg renames a complete playlist into place (temp_file): a read sees an old or a new one, never half.
-          text = await readFile(join(dir, 'live.m3u8'));
+          raw = await readFile(join(dir, 'live.m3u8'), 'utf8');
         } catch (error) {
           if (isMissing(error)) throw new NotFoundError('Playlist');
           throw error;
         }
+        const text = Buffer.from(manager.servedPlaylist(id, raw));
         res.writeHead(200, { ...PLAYLIST_HEADERS, 'content-length': text.length });
         res.end(req.method === 'HEAD' ? undefined : text);
       },

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { headersArg } from './request.ts';
+import type { SubtitlePlan } from './subtitles.ts';
 
 /** What the broadcast FFmpeg command is built from (already validated and normalised). */
 export interface BroadcastArgvInput {
@@ -22,6 +23,7 @@ export interface BroadcastArgvInput {
   hwaccel: string | null;
   headers: Record<string, string> | null;
   audioMap: string;                // `0:a:0?` unless a preferred audio track was resolved
+  subtitle: SubtitlePlan | null;   // a text subtitle stream to write as WebVTT (live_vtt.m3u8), if any
   readrate: boolean;               // FFmpeg >= 6.1: `-readrate 1 -readrate_initial_burst` instead of `-re` (B14)
   dir: string;
 }
@@ -38,8 +40,19 @@ export function broadcastArgv(o: BroadcastArgvInput): string[] {
   if (remote && o.headers !== null && Object.keys(o.headers).length > 0) a.push('-headers', headersArg(o.headers));
   if (remote && o.offset !== null) a.push('-offset', String(o.offset));
   a.push('-i', o.url);
+  const sub = o.subtitle;
+  if (sub !== null && sub.url !== null) {
+    if (sub.seekSeconds > 0) a.push('-ss', String(sub.seekSeconds));
+    a.push('-i', sub.url);
+  }
+  // After every input: an option before a later -i would belong to that input.
   if (o.durationSeconds > 0) a.push('-t', String(o.durationSeconds));
+  // A seeked input keeps the cues that began before the seek point, with negative times; the WebVTT muxer then
+  // shifts the whole track later by that much. Output `-ss 0` drops them (copy mode then starts the video at the
+  // next key frame, a fraction of a segment later).
+  if (sub !== null && (o.seekSeconds > 0 || sub.seekSeconds > 0)) a.push('-ss', '0');
   a.push('-map', '0:v:0?', '-map', o.audioMap);
+  if (sub !== null) a.push('-map', sub.map);
   if (o.transcode) {
     a.push('-c:v', o.videoCodec ?? 'libx264', '-preset', o.preset ?? 'veryfast');
     if (o.videoBitrate !== null && o.videoBitrate !== '') a.push('-b:v', `${o.videoBitrate}k`);
@@ -48,6 +61,7 @@ export function broadcastArgv(o: BroadcastArgvInput): string[] {
   } else {
     a.push('-c:v', 'copy', '-c:a', 'copy');
   }
+  if (sub !== null) a.push('-c:s', 'webvtt');
   const flags = [
     ...(o.dvr ? [] : ['delete_segments']),
     'program_date_time', 'omit_endlist', 'independent_segments', 'temp_file',

@@ -5,6 +5,9 @@ import { readdir, readFile, stat, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 
 const SEGMENT = /^live(\d+)\.ts$/;
+/** Video segments and the WebVTT ones FFmpeg writes beside them when subtitles are mapped (`live12.vtt`). */
+const MEDIA = /^live(\d+)\.(?:ts|vtt)$/;
+const PLAYLISTS = ['live.m3u8', 'live_vtt.m3u8'];
 
 export interface DirWatchOptions {
   dir: string;
@@ -14,6 +17,8 @@ export interface DirWatchOptions {
   windowMs: number;
   /** DVR keeps every segment. */
   keepAll: boolean;
+  /** Earlier programmes' segments the served playlist still lists (B12): kept until they slide out. */
+  retained?: () => ReadonlySet<string>;
   /** No new segment for this long: onStall (once). */
   stallMs: number;
   intervalMs?: number;
@@ -68,13 +73,14 @@ export class DirWatch {
     const present = new Set<string>();
     const older: string[] = [];
     for (const name of names) {
-      const m = SEGMENT.exec(name);
-      if (m === null) continue;
-      const n = Number(m[1]);
-      if (n < this.#o.startNumber) {
+      const media = MEDIA.exec(name);
+      if (media !== null && Number(media[1]) < this.#o.startNumber) {
         older.push(name);
         continue;
       }
+      const m = SEGMENT.exec(name);
+      if (m === null) continue;
+      const n = Number(m[1]);
       present.add(name);
       if (this.#seen.has(name)) continue;
       this.#seen.add(name);
@@ -93,6 +99,7 @@ export class DirWatch {
 
   async #pruneOlder(names: string[]): Promise<void> {
     const listed = await playlistNames(this.#o.dir);
+    for (const name of this.#o.retained?.() ?? []) listed.add(name);
     const cutoff = this.#now() - this.#o.windowMs;
     for (const name of names) {
       if (listed.has(name)) continue;
@@ -113,24 +120,32 @@ async function sizeOf(path: string): Promise<number> {
   }
 }
 
-/** The segment names live.m3u8 lists now (empty when there is none yet). */
+/** The segment names live.m3u8 and live_vtt.m3u8 list now (empty when there are none yet). */
 export async function playlistNames(dir: string): Promise<Set<string>> {
-  let text: string;
-  try {
-    text = await readFile(join(dir, 'live.m3u8'), 'utf8');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return new Set();
-    throw error;
+  const listed = new Set<string>();
+  for (const playlist of PLAYLISTS) {
+    let text: string;
+    try {
+      text = await readFile(join(dir, playlist), 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') continue;
+      throw error;
+    }
+    for (const line of text.split(/\r?\n/)) if (MEDIA.test(line.trim())) listed.add(line.trim());
   }
-  return new Set(text.split(/\r?\n/).filter((line) => SEGMENT.test(line.trim())).map((line) => line.trim()));
+  return listed;
 }
 
-/** Transition clean-up (research §6.2 step 1): segments and temp files the current playlist does not list. */
-export async function deleteUnlisted(dir: string): Promise<void> {
+/**
+ * Transition clean-up (research §6.2 step 1): segments and temp files neither the current playlist nor `keep` (what
+ * the served playlist still carries over, B12) lists.
+ */
+export async function deleteUnlisted(dir: string, keep: ReadonlySet<string> = new Set()): Promise<void> {
   const listed = await playlistNames(dir);
+  for (const name of keep) listed.add(name);
   const names = await readdir(dir).catch(() => [] as string[]); // no directory: nothing to delete
   for (const name of names) {
-    if ((SEGMENT.test(name) && !listed.has(name)) || name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined); // gone meanwhile
+    if ((MEDIA.test(name) && !listed.has(name)) || name.endsWith('.tmp')) await unlink(join(dir, name)).catch(() => undefined); // gone meanwhile
   }
 }
 

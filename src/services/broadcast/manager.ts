@@ -1,45 +1,27 @@
 // Broadcasts (SPEC §14, research §6): one FFmpeg per network writing a rolling HLS window, started, chained, stopped
 // and reported to the editor's callback. Work on one network is serialised by a per-network lock; networks never
 // wait for each other (B1). Every exit that is not ours sends exactly one callback (B2, §6.6.7).
-import { mkdir, rm, stat } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Child, ChildExit } from '../../core/process/child.ts';
 import { spawnChild } from '../../core/process/child.ts';
-import type { ChildSet } from '../../core/process/child-set.ts';
 import { maskUrls } from '../../core/process/mask.ts';
 import { probeProgram } from '../../core/process/program.ts';
 import { BroadcastError, NotFoundError } from '../../errors.ts';
-import type { Logger } from '../../log.ts';
-import { audioMapFromIndex, broadcastArgv } from './argv.ts';
-import { audioMapFor, FIRST_AUDIO, probeAudioStreams } from './audio-language.ts';
+import { broadcastArgv } from './argv.ts';
 import { lastSegmentNumber } from './broadcast-dir.ts';
-import { sendCallback } from './callbacks.ts';
+import { broadcastEvent, sendCallback } from './callbacks.ts';
+import { ContinuityBook } from './continuity.ts';
 import { DirWatch, deleteMedia, deleteUnlisted } from './dir-watch.ts';
 import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit.ts';
+import { DirBook } from './dir-book.ts';
+import { removeIfIdle, sweepBroadcastDirs } from './dir-gc.ts';
 import { KeyedLock } from './keyed-lock.ts';
+import type { BroadcastManagerOptions } from './manager-options.ts';
+import { StartRetries } from './start-retries.ts';
 import type { ProgrammeInput, StartInput } from './start-input.ts';
-import { isoUtc, listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
-
-export interface BroadcastManagerOptions {
-  ffmpegPath: string;
-  ffprobePath: string;
-  broadcastDir: string;
-  dvrDir: string;
-  /** BROADCAST_ALLOWED_DIRS: where an output_dir may have put a network's files. */
-  allowedDirs: readonly string[];
-  startGraceMs: number;
-  callbackTimeoutMs: number;
-  /** Waits before retrying a refused callback (tests shrink them). */
-  callbackBackoffMs?: readonly number[];
-  children: ChildSet;
-  logger: Logger;
-  /** How long a finished (not DVR) entry stays listed (B7). */
-  finishedTtlMs?: number;
-  /** Directory poll period (tests shrink it). */
-  watchIntervalMs?: number;
-  /** No new segment for this long kills FFmpeg (tests shrink it); default 3 × segment_duration + 20 s (B3). */
-  stallMs?: number;
-}
+import { chooseTracks } from './tracks.ts';
+import { listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
 
 /** SIGTERM, then SIGKILL after this (research §6.2 step 1). */
 const STOP_GRACE_MS = 5000;
@@ -82,17 +64,23 @@ export class BroadcastManager {
   readonly #lock = new KeyedLock();
   readonly #entries = new Map<string, Entry>();
   /** The directory each network last used, so playlists, segments and DELETE find an output_dir after a stop. */
-  readonly #dirs = new Map<string, string>();
+  readonly #dirs: DirBook;
   readonly #expiry = new Map<string, NodeJS.Timeout>();
+  readonly #retries: StartRetries;
+  /** B12: per network, what its served playlist carries over from earlier programmes. */
+  readonly #continuity = new ContinuityBook();
   #readrate: Promise<boolean> | undefined;
   #closing = false;
 
   constructor(options: BroadcastManagerOptions) {
     this.#o = options;
+    this.#dirs = new DirBook(options);
+    this.#retries = new StartRetries(options.startRetries ?? { max: 3, windowMs: 300_000, cooldownMs: 15_000 });
   }
 
   start(id: string, input: StartInput): Promise<Record<string, unknown>> {
     return this.#lock.run(id, async () => {
+      this.#retries.check(id);
       const readrate = await this.#ffmpegReady();
       let startNumber = input.segmentStartNumber;
       let discontinuity = input.addDiscontinuity;
@@ -106,11 +94,22 @@ export class BroadcastManager {
           startNumber = final + 1;
           discontinuity = true;
         }
-        await deleteUnlisted(old.dir);
       }
+      const fresh = old === undefined && startNumber === 0 && !discontinuity;
+      // With subtitles the WebVTT playlist FFmpeg writes would no longer line up with a composed video playlist.
+      if (fresh || input.dvr || input.subtitles !== null || (old !== undefined && old.dir !== dir)) this.#continuity.forget(id);
+      else await this.#continuity.carryOver(id, dir, startNumber, discontinuity, input.listSize);
+      if (old !== undefined) await deleteUnlisted(old.dir, this.#continuity.retained(id));
       await mkdir(dir, { recursive: true, mode: 0o755 });
-      if (old === undefined && startNumber === 0 && !discontinuity) await deleteMedia(dir);
-      const entry = await this.#launch(id, input, startNumber, discontinuity, readrate, { dir, dvr: input.dvr, metadata: input.metadata, next: input.next });
+      if (fresh) await deleteMedia(dir);
+      let entry: Entry;
+      try {
+        entry = await this.#launch(id, input, startNumber, discontinuity, readrate, { dir, dvr: input.dvr, metadata: input.metadata, next: input.next });
+      } catch (error) {
+        if (error instanceof BroadcastError) this.#retries.failed(id);
+        throw error;
+      }
+      this.#retries.clear(id);
       return statusBody(this.#facts(entry));
     });
   }
@@ -119,8 +118,13 @@ export class BroadcastManager {
     return this.#lock.run(id, async () => {
       const entry = this.#entries.get(id);
       if (entry === undefined) throw new NotFoundError('Broadcast');
+      const wasRecording = entry.child.running;
       const final = await this.#retire(entry);
       this.#forget(id);
+      this.#retries.clear(id);
+      // m3u-editor's DVR receiver post-processes a recording on `recording_stopped` (research §6.5); a recording
+      // that already ended has had its programme_ended, and a second event would post-process it twice.
+      if (entry.dvr && wasRecording) this.#callback(entry, 'recording_stopped', { final_segment_number: final, duration_streamed: secondsSince(entry.startedAt) });
       return { message: 'Broadcast stopped', network_id: id, final_segment_number: final, status: 'stopped' };
     });
   }
@@ -155,9 +159,7 @@ export class BroadcastManager {
         this.#forget(id);
       }
       // Every base it may have used: after a restart the proxy no longer knows which one it was (B6).
-      const dirs = new Set([this.#dirs.get(id), ...this.#candidates(id)]);
-      for (const dir of dirs) {
-        if (dir === undefined) continue;
+      for (const dir of this.#dirs.all(id)) {
         try {
           await rm(dir, { recursive: true, force: true });
         } catch (error) {
@@ -165,27 +167,42 @@ export class BroadcastManager {
           throw new BroadcastError('Failed to clean up broadcast', 'BROADCAST_CLEANUP_FAILED');
         }
       }
-      this.#dirs.delete(id);
+      this.#dirs.forget(id);
+      this.#retries.clear(id);
+      this.#continuity.forget(id);
       return { message: `Broadcast ${id} cleaned up successfully` };
     });
   }
 
-  /**
-   * Where the network's files are: its process's directory, else the one it last used, else (after a restart) the
-   * first base holding a broadcast_<id> directory, else the default one.
-   */
-  async dirOf(id: string): Promise<string> {
-    const known = this.#entries.get(id)?.dir ?? this.#dirs.get(id);
-    if (known !== undefined) return known;
-    const candidates = this.#candidates(id);
-    for (const dir of candidates) {
-      if (await isDirectory(dir)) return dir;
-    }
-    return candidates[0] ?? join(this.#o.broadcastDir, `broadcast_${id}`);
+  /** Where the network's files are (its process's directory, the one it last used, or one found on disk). */
+  dirOf(id: string): Promise<string> {
+    return this.#dirs.find(id, this.#entries.get(id)?.dir);
   }
 
-  #candidates(id: string): string[] {
-    return [this.#o.broadcastDir, ...this.#o.allowedDirs, this.#o.dvrDir].map((base) => join(base, `broadcast_${id}`));
+  /**
+   * Removes abandoned `broadcast_<id>` directories (start-up and the sweeper's timer): not listed, not read for
+   * HLS_GC_AGE_THRESHOLD, nothing written for as long (DVR: at least a day). Resolves with what it removed.
+   */
+  async sweepDirs(): Promise<string[]> {
+    const ageMs = this.#o.gcAgeMs;
+    this.#retries.prune();
+    if (ageMs === undefined || this.#closing) return [];
+    this.#dirs.pruneReads(ageMs, Date.now());
+    const inUse = (id: string) => this.#entries.has(id) || this.#dirs.readWithin(id, ageMs, Date.now());
+    const removed = await sweepBroadcastDirs({
+      bases: this.#dirs.gcBases(ageMs),
+      inUse,
+      // Under the network's lock: a start that is creating the directory right now wins.
+      remove: (id, dir, minAgeMs) => this.#lock.run(id, async () => {
+        if (inUse(id) || !(await removeIfIdle(dir, minAgeMs, Date.now()))) return false;
+        this.#dirs.removed(id, dir);
+        this.#continuity.forget(id);
+        return true;
+      }),
+      onError: (dir, error) => this.#o.logger.warn('broadcast directory clean-up failed', { dir, error: String(error) }),
+    });
+    if (removed.length > 0) this.#o.logger.info('abandoned broadcast directories removed', { count: removed.length });
+    return removed;
   }
 
   /** Shutdown: every FFmpeg stopped, no callback (research §6.2). */
@@ -214,13 +231,13 @@ export class BroadcastManager {
   }
 
   async #launch(id: string, p: ProgrammeInput, startNumber: number, discontinuity: boolean, readrate: boolean, at: Placement): Promise<Entry> {
-    const audioMap = await this.#audioMap(id, p);
+    const { audioMap, subtitle } = await chooseTracks(id, p, { ffprobePath: this.#o.ffprobePath, children: this.#o.children, logger: this.#o.logger });
     const args = broadcastArgv({
       url: p.streamUrl, offset: p.offset, seekSeconds: p.seekSeconds, durationSeconds: p.durationSeconds, startNumber,
       addDiscontinuity: discontinuity, segmentDuration: p.segmentDuration, listSize: p.listSize, dvr: at.dvr,
       transcode: p.transcode, videoCodec: p.videoCodec, audioCodec: p.audioCodec, preset: p.preset, videoBitrate: p.videoBitrate,
       audioBitrate: p.audioBitrate, videoResolution: p.videoResolution, hwaccel: p.hwaccel, headers: p.headers,
-      audioMap, readrate, dir: at.dir,
+      audioMap, subtitle, readrate, dir: at.dir,
     });
     let entry: Entry | undefined;
     const child = spawnChild({
@@ -243,6 +260,7 @@ export class BroadcastManager {
       startNumber,
       windowMs: p.listSize * p.segmentDuration * 1000,
       keepAll: at.dvr,
+      retained: () => this.#continuity.retained(id),
       // B3: judged by output; a seek into a remote file may take a while before the first segment.
       stallMs: this.#o.stallMs ?? (3 * p.segmentDuration + 20) * 1000,
       intervalMs: this.#o.watchIntervalMs,
@@ -260,7 +278,7 @@ export class BroadcastManager {
     };
     entry = started;
     this.#entries.set(id, started);
-    this.#dirs.set(id, at.dir);
+    this.#dirs.remember(id, at.dir);
     watch.start();
     void child.exited.then((exit) => this.#onExit(started, exit)).catch((error: unknown) => {
       this.#o.logger.error('broadcast exit handling failed', { network_id: id, error: String(error) });
@@ -285,7 +303,7 @@ export class BroadcastManager {
     if (!entry.quiet) entry.status = failed ? 'failed' : 'stopped';
     if (entry.quiet || (!entry.answered && failed) || this.#closing) return;
     const final = (await lastSegmentNumber(entry.dir)) ?? entry.startNumber;
-    const duration = (Date.now() - entry.startedAt.getTime()) / 1000;
+    const duration = secondsSince(entry.startedAt);
     if (failed) {
       const error = entry.stalled ? 'stalled' : `${exitText(exit)}${entry.inputError === null ? '' : `: ${entry.inputError}`}`;
       entry.errorMessage = error;
@@ -316,7 +334,9 @@ export class BroadcastManager {
       try {
         const readrate = await this.#ffmpegReady();
         this.#forget(entry.id);
-        await deleteUnlisted(entry.dir);
+        if (entry.dvr || next.subtitles !== null) this.#continuity.forget(entry.id);
+        else await this.#continuity.carryOver(entry.id, entry.dir, startNumber, true, next.listSize);
+        await deleteUnlisted(entry.dir, this.#continuity.retained(entry.id));
         // The editor repeats callback_url in next_stream_config; without it the next programme reports where this one did.
         const programme = { ...next, callbackUrl: next.callbackUrl ?? entry.programme.callbackUrl };
         return await this.#launch(entry.id, programme, startNumber, true, readrate, { dir: entry.dir, dvr: entry.dvr, metadata: entry.metadata, next: null });
@@ -331,11 +351,16 @@ export class BroadcastManager {
   #callback(entry: Entry, event: string, data: Record<string, unknown>): void {
     const url = entry.programme.callbackUrl;
     if (url === null) return;
-    const payload = { network_id: entry.id, event, timestamp: isoUtc(new Date()), dvr_mode: entry.dvr, hls_dir: entry.dvr ? entry.dir : null, data };
-    void sendCallback(url, payload, { timeoutMs: this.#o.callbackTimeoutMs, backoffMs: this.#o.callbackBackoffMs }).then((result) => {
+    const { payload, headers } = broadcastEvent({ id: entry.id, event, dvr: entry.dvr, dir: entry.dir, metadata: entry.metadata, data, apiToken: this.#o.apiToken });
+    void sendCallback(url, payload, { timeoutMs: this.#o.callbackTimeoutMs, backoffMs: this.#o.callbackBackoffMs, headers }).then((result) => {
       if (!result.ok) this.#o.logger.warn('broadcast callback not delivered', { network_id: entry.id, event, reason: result.reason });
       else if (result.status >= 400) this.#o.logger.warn('broadcast callback refused', { network_id: entry.id, event, status: result.status });
     });
+  }
+
+  /** The playlist players get for FFmpeg's current `live.m3u8` text (B12: earlier programmes' tail kept). */
+  servedPlaylist(id: string, text: string): string {
+    return this.#continuity.served(id, text);
   }
 
   /** Our own stop of a process: no callback; resolves with the highest segment number on disk. */
@@ -367,16 +392,6 @@ export class BroadcastManager {
     this.#expiry.set(entry.id, timer);
   }
 
-  /** Digits name a track; a language is looked up with ffprobe (§6.5), the first audio track when it is not there. */
-  async #audioMap(id: string, p: ProgrammeInput): Promise<string> {
-    const map = audioMapFromIndex(p.preferredAudio);
-    if (map !== null || p.preferredAudio === null) return map ?? FIRST_AUDIO;
-    const json = await probeAudioStreams({ ffprobePath: this.#o.ffprobePath, url: p.streamUrl, headers: p.headers, offset: p.offset, children: this.#o.children });
-    const chosen = audioMapFor(p.preferredAudio, json);
-    this.#o.logger.info('broadcast audio track chosen', { network_id: id, language: p.preferredAudio, map: chosen, probed: json !== '' });
-    return chosen;
-  }
-
   #facts(e: Entry): BroadcastFacts {
     return {
       networkId: e.id, status: e.status, currentSegmentNumber: e.watch.lastSegment ?? e.startNumber, startedAt: e.startedAt,
@@ -386,13 +401,6 @@ export class BroadcastManager {
   }
 }
 
-async function isDirectory(path: string): Promise<boolean> {
-  try {
-    return (await stat(path)).isDirectory();
-  } catch (error) {
-    // ENOENT/ENOTDIR: not there; anything else (EACCES) is worth an error answer.
-    const code = (error as NodeJS.ErrnoException).code;
-    if (code === 'ENOENT' || code === 'ENOTDIR') return false;
-    throw error;
-  }
+function secondsSince(date: Date): number {
+  return (Date.now() - date.getTime()) / 1000;
 }

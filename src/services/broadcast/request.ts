@@ -48,14 +48,16 @@ export function headersArg(headers: Record<string, string>): string {
 
 /**
  * output_dir is honoured only when it is the broadcast directory itself or one of BROADCAST_ALLOWED_DIRS
- * (the reference wrote wherever the caller said). Null means the default directory.
+ * (the reference wrote wherever the caller said). Null means the default directory. A well-formed but
+ * disallowed directory is a 400 (research §6.5, E17); m3u-editor shows the `detail` whatever the status, so it
+ * names the setting to change.
  */
 export function checkOutputDir(value: unknown, broadcastDir: string, allowed: readonly string[]): string | null {
   if (value === null || value === undefined || value === '') return null;
   if (typeof value !== 'string') throw new ValidationError('output_dir must be a string');
   const wanted = resolve(value);
   const ok = [broadcastDir, ...allowed].some((dir) => resolve(dir) === wanted);
-  if (!ok) throw new ValidationError(`output_dir is not an allowed directory: ${value}`);
+  if (!ok) throw new BadRequestError(`output_dir is not an allowed directory: ${echoInput(value)} (add it to BROADCAST_ALLOWED_DIRS)`, 'OUTPUT_DIR_NOT_ALLOWED');
   return wanted;
 }
 

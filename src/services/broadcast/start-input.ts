@@ -4,6 +4,7 @@
 import { parseHttpUrl } from '../../core/url.ts';
 import { ValidationError } from '../../errors.ts';
 import { checkOutputDir, intField, normaliseHeaders, splitRangeSuffix } from './request.ts';
+import type { SubtitleRequest } from './subtitles.ts';
 
 /** What one programme needs: the start fields that `next_stream_config` repeats. */
 export interface ProgrammeInput {
@@ -24,6 +25,8 @@ export interface ProgrammeInput {
   hwaccel: string | null;
   headers: Record<string, string> | null;
   preferredAudio: string | null;
+  /** Null unless `subtitles_enabled` is true. */
+  subtitles: SubtitleRequest | null;
   callbackUrl: string | null;
 }
 
@@ -84,6 +87,17 @@ function urlField(body: Record<string, unknown>, name: string, required: boolean
   return v;
 }
 
+function subtitlesField(body: Record<string, unknown>): SubtitleRequest | null {
+  if (!boolField(body, 'subtitles_enabled')) return null;
+  const language = body['subtitle_language'];
+  if (language !== undefined && language !== null && typeof language !== 'string') throw new ValidationError('subtitle_language must be a string');
+  return {
+    url: urlField(body, 'subtitle_url', false),
+    language: typeof language === 'string' && language.trim() !== '' ? language.trim() : null,
+    seekSeconds: secondsField(body, 'subtitle_seek_seconds'),
+  };
+}
+
 function programme(body: Record<string, unknown>, dvr: boolean): ProgrammeInput {
   const raw = urlField(body, 'stream_url', true) ?? '';
   const { url, offset } = splitRangeSuffix(raw);
@@ -110,6 +124,7 @@ function programme(body: Record<string, unknown>, dvr: boolean): ProgrammeInput 
     hwaccel: patternField(body, 'hwaccel', WORD),
     headers: normaliseHeaders(body['headers']),
     preferredAudio: typeof preferred === 'string' && preferred.trim() !== '' ? preferred.trim() : null,
+    subtitles: subtitlesField(body),
     callbackUrl: urlField(body, 'callback_url', false),
   };
 }
