@@ -2,17 +2,8 @@ import { join } from 'node:path';
 import { headersArg } from './request.ts';
 import type { SubtitlePlan } from './subtitles.ts';
 
-/** What the broadcast FFmpeg command is built from (already validated and normalised). */
-export interface BroadcastArgvInput {
-  url: string;
-  offset: number | null;           // from a `#range=<n>-` suffix
-  seekSeconds: number;
-  durationSeconds: number;         // 0 = to the end of the input
-  startNumber: number;
-  addDiscontinuity: boolean;
-  segmentDuration: number;
-  listSize: number;
-  dvr: boolean;
+/** How a programme is encoded and fetched: the same fields in a start's input and in the FFmpeg command's. */
+export interface EncodingFields {
   transcode: boolean;
   videoCodec: string | null;
   audioCodec: string | null;
@@ -22,6 +13,19 @@ export interface BroadcastArgvInput {
   videoResolution: string | null;
   hwaccel: string | null;
   headers: Record<string, string> | null;
+}
+
+/** What the broadcast FFmpeg command is built from (already validated and normalised). */
+export interface BroadcastArgvInput extends EncodingFields {
+  url: string;
+  offset: number | null;           // from a `#range=<n>-` suffix
+  seekSeconds: number;
+  durationSeconds: number;         // 0 = to the end of the input
+  startNumber: number;
+  addDiscontinuity: boolean;
+  segmentDuration: number;
+  listSize: number;
+  dvr: boolean;
   audioMap: string;                // `0:a:0?` unless a preferred audio track was resolved
   subtitle: SubtitlePlan | null;   // a text subtitle stream to write as WebVTT (live_vtt.m3u8), if any
   readrate: boolean;               // FFmpeg >= 6.1: `-readrate 1 -readrate_initial_burst` instead of `-re` (B14)

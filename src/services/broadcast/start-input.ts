@@ -4,10 +4,11 @@
 import { parseHttpUrl } from '../../core/url.ts';
 import { ValidationError } from '../../errors.ts';
 import { checkOutputDir, intField, normaliseHeaders, splitRangeSuffix } from './request.ts';
+import type { EncodingFields } from './argv.ts';
 import type { SubtitleRequest } from './subtitles.ts';
 
 /** What one programme needs: the start fields that `next_stream_config` repeats. */
-export interface ProgrammeInput {
+export interface ProgrammeInput extends EncodingFields {
   /** Without a `#range=` suffix; `offset` holds its byte offset. */
   streamUrl: string;
   offset: number | null;
@@ -15,15 +16,6 @@ export interface ProgrammeInput {
   durationSeconds: number;
   segmentDuration: number;
   listSize: number;
-  transcode: boolean;
-  videoCodec: string | null;
-  audioCodec: string | null;
-  preset: string | null;
-  videoBitrate: string | null;
-  audioBitrate: number;
-  videoResolution: string | null;
-  hwaccel: string | null;
-  headers: Record<string, string> | null;
   preferredAudio: string | null;
   /** Null unless `subtitles_enabled` is true. */
   subtitles: SubtitleRequest | null;
