@@ -1,6 +1,6 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,cold,hlsviewers,paced,small,shared,state,hooks
+// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,cold,hlsviewers,paced,small,shared,state,hooks,firstbyte,memory
 // (cold: only the HLS playlist rows, first fetch on a new stream, median of COLD_REPS runs).
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
@@ -16,6 +16,8 @@ import { createResults, log, missingRoute, rotated, type Target } from './result
 import { median, percentile, sampleTree } from './stats.ts';
 import { benchState } from './state.ts';
 import { benchWebhooks, webhookRows } from './webhooks.ts';
+import { benchFirstByte } from './first-byte.ts';
+import { benchMemory } from './memory.ts';
 import { renderTable, type Row } from './table.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -344,13 +346,17 @@ async function main(): Promise<void> {
     if (want('shared')) log(`1 channel × ${SHARED.viewers} viewers…`);
     for (let rep = 0; want('shared') && rep < P.reps; rep++) for (const t of rotated(live, rep)) await sharedChannel(results, children, t, originBase, proxy?.base, SHARED, rep);
     if (want('hooks')) await benchWebhooks(results, proxy?.base, P.reps);
-    printReport(loadBefore, want('state') ? await benchState(QUICK) : [], viewersTable);
+    const nginxBase = nginx === undefined ? undefined : `http://127.0.0.1:${nginx.port}`;
+    // Issue 24 items 8 and 7: their own proxies, Node's floor and nginx in one run, each printed as its own table.
+    const firstByteTable = want('firstbyte') ? await benchFirstByte({ originPort: children.originPort, nginxBase, rounds: QUICK ? 20 : 60 }) : '';
+    const memoryTable = want('memory') ? await benchMemory({ load: children, nginx: live.find((t) => t.name === 'nginx'), quick: QUICK, reps: P.reps }) : '';
+    printReport(loadBefore, want('state') ? await benchState(QUICK) : [], [viewersTable, firstByteTable, memoryTable]);
   } finally {
     await cleanup();
   }
 }
 
-function printReport(loadBefore: number, stateLines: string[], viewersTable: string): void {
+function printReport(loadBefore: number, stateLines: string[], tables: string[]): void {
   const p95 = (xs: number[]): number => percentile(xs, 95);
   const max = (xs: number[]): number => Math.max(...xs);
   const row = (metric: string, key: string, digits: number, target: Row['target'], reduce?: (xs: number[]) => number): Row => ({
@@ -405,7 +411,7 @@ function printReport(loadBefore: number, stateLines: string[], viewersTable: str
     renderTable(rows),
     '',
     ...(stateLines.length > 0 ? [...stateLines, ''] : []),
-    viewersTable,
+    ...tables.filter((t) => t !== '').flatMap((t) => [t, '']),
   ];
   process.stdout.write(lines.join('\n'));
 }
