@@ -79,8 +79,11 @@ async function subject(column: Column, run: MemoryRun, originBase: string): Prom
   };
 }
 
-/** KB of RSS per viewer: (median RSS in the window − RSS before the first viewer) / viewers answered 200. */
-async function perViewer(s: Subject, run: MemoryRun, viewers: number, tag: string): Promise<number | undefined> {
+/**
+ * KB of RSS per viewer: (median RSS in the window − RSS before the first viewer) / viewers answered 200; and the
+ * process's CPU seconds per GB delivered in the window (what a memory setting costs in throughput).
+ */
+async function perViewer(s: Subject, run: MemoryRun, viewers: number, tag: string): Promise<{ kb: number; cpu: number } | undefined> {
   const path = `/live/${tag}.ts?rate=${LIVE_RATE_BPS}&ms=120000`;
   const urls: string[] = [];
   for (let k = 0; k < viewers; k++) urls.push(await s.urlFor(path, k));
@@ -89,24 +92,36 @@ async function perViewer(s: Subject, run: MemoryRun, viewers: number, tag: strin
   const rss: number[] = [];
   let sampler: NodeJS.Timeout | undefined;
   let memDuring: Promise<Record<string, number>> = Promise.resolve({});
+  let cpu0 = 0;
+  let cpu1 = 0;
+  let t0 = 0;
+  let t1 = 0;
   const measureMs = run.quick ? 3000 : 4000;
   const r = (await run.load.run({ kind: 'paced', urls, clients: viewers, warmupMs: run.quick ? 2000 : 3000, measureMs, halfMs: 0 }, (phase) => {
     if (phase === 'measuring') {
+      cpu0 = sampleTree(s.pids()).cpuS;
+      t0 = performance.now();
       sampler = setInterval(() => rss.push(sampleTree(s.pids()).rssBytes), 250);
       if (s.proxyBase !== undefined) {
         const base = s.proxyBase;
         memDuring = sleep(measureMs / 2).then(() => proxyMemory(base));
       }
-    } else if (phase === 'measured') clearInterval(sampler);
+    } else if (phase === 'measured') {
+      clearInterval(sampler);
+      cpu1 = sampleTree(s.pids()).cpuS;
+      t1 = performance.now();
+    }
   })) as PacedResult;
   clearInterval(sampler);
   if (r.connected === 0 || rss.length === 0) return undefined;
   const kb = (median(rss) - before) / r.connected / 1024;
+  const gb = ((r.rates.reduce((a, b) => a + b, 0) / 8) * ((t1 - t0) / 1000)) / 1e9;
+  const cpu = gb > 0 ? (cpu1 - cpu0) / gb : Number.NaN;
   const slow = r.rates.filter((b) => b < LIVE_RATE_BPS * 0.95).length;
   const mem = await memDuring;
   const breakdown = Object.entries(mem).map(([k, v]) => `${k} ${((v - (memBefore[k] ?? 0)) / r.connected / 1024).toFixed(1)}`).join(', ');
-  log(`memory ${s.column} × ${viewers}: ${kb.toFixed(1)} KB/viewer (RSS ${(before / 1048576).toFixed(1)} → ${(median(rss) / 1048576).toFixed(1)} MiB), ${r.connected} connected, ${slow} below 95% of the rate${breakdown === '' ? '' : `; per viewer from /metrics (KB): ${breakdown}`}`);
-  return kb;
+  log(`memory ${s.column} × ${viewers}: ${kb.toFixed(1)} KB/viewer (RSS ${(before / 1048576).toFixed(1)} → ${(median(rss) / 1048576).toFixed(1)} MiB), ${r.connected} connected, ${slow} below 95% of the rate, ${cpu.toFixed(2)} CPU s/GB${breakdown === '' ? '' : `; per viewer from /metrics (KB): ${breakdown}`}`);
+  return { kb, cpu };
 }
 
 /** The burst on one subject: returns the RSS before it and the time it ended; the caller samples after. */
@@ -122,7 +137,8 @@ async function burst(s: Subject, run: MemoryRun, rep: number): Promise<{ idle: n
   return { idle, peak, endedAt: performance.now() };
 }
 
-const COLUMNS: readonly Column[] = ['proxy', 'floor', 'nginx'];
+/** BENCH_MEMORY_COLUMNS=proxy (comma-separated) measures only those, e.g. to compare the proxy's node flags quickly. */
+const COLUMNS: readonly Column[] = (['proxy', 'floor', 'nginx'] as const).filter((c) => (process.env['BENCH_MEMORY_COLUMNS'] ?? c).split(',').includes(c));
 
 /** Runs the section; returns its table (medians of `reps` runs, ratios of the medians). */
 export async function benchMemory(run: MemoryRun): Promise<string> {
@@ -144,7 +160,9 @@ export async function benchMemory(run: MemoryRun): Promise<string> {
         try {
           await sleep(1000);
           if (viewers === VIEWER_COUNTS[0] && c !== 'nginx') add('idle', c, (await settledRss(s.pids)) / 1048576);
-          add(`per${viewers}`, c, await perViewer(s, run, viewers, `mem-${c}-${rep}-${viewers}`));
+          const r = await perViewer(s, run, viewers, `mem-${c}-${rep}-${viewers}`);
+          add(`per${viewers}`, c, r?.kb);
+          add(`cpu${viewers}`, c, r?.cpu);
         } finally {
           await s.stop();
         }
@@ -190,6 +208,7 @@ function renderMemory(figures: Map<string, Map<Column, number[]>>, run: MemoryRu
     { name: 'idle RSS (MiB), fresh process', key: 'idle', d: 1, limit: 45, unit: 'MiB' },
     { name: 'RSS per viewer, 100 viewers of 1 channel (KB)', key: 'per100', d: 1, unit: 'KB' },
     { name: 'RSS per viewer, 500 viewers of 1 channel (KB)', key: 'per500', d: 1, limit: 40, unit: 'KB' },
+    { name: 'CPU s/GB, 500 viewers of 1 channel', key: 'cpu500', d: 2, unit: '' },
     { name: `${BURST_RECORDS} client records: peak RSS over idle (MiB)`, key: 'burstPeak', d: 1, unit: 'MiB' },
     { name: `${BURST_RECORDS} client records: RSS over idle ${settleMs / 1000} s after (MiB)`, key: 'burstAfter', d: 1, limit: 32, unit: 'MiB' },
   ];
