@@ -5,6 +5,7 @@ import { isClientCommand, programHelp, runClientCommand } from './cli/index.ts';
 import { parseServerArgs } from './config.ts';
 import { ConfigError, StateError } from './errors.ts';
 import { tuneHeapForRelay } from './gc-tuning.ts';
+import { startIdleGc } from './idle-gc.ts';
 import { createLogger } from './log.ts';
 import { connectCluster } from './services/cluster/link.ts';
 
@@ -44,6 +45,8 @@ async function main(argv: string[]): Promise<number | undefined> {
   // The server only (not CLI commands): many players' in-flight chunks otherwise cost back-to-back full GCs (gc-tuning.ts).
   tuneHeapForRelay();
   const logger = createLogger({ level: config.logLevel, format: config.logFormat });
+  // The garbage a finished load leaves behind is collected once the server is idle (idle-gc.ts).
+  startIdleGc((freed) => logger.debug('idle GC', { freed_bytes: freed }));
   // SPEC §8: nothing unexpected may take the process down; log it once and keep serving.
   process.on('unhandledRejection', (reason) => logger.error('unhandled rejection', { error: describe(reason) }));
   process.on('uncaughtException', (err) => logger.error('uncaught exception', { error: describe(err) }));

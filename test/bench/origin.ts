@@ -30,6 +30,36 @@ function filled(bytes: number): Buffer {
   return out;
 }
 
+/**
+ * A live MPEG-TS body: 188-byte packets of random payload on one video PID, with a PAT and a keyframe PES start
+ * (random_access_indicator) every TS_ENTRY_BYTES, so that the proxy's join buffer (SPEC §5.5) finds where a decoder
+ * can start, as it does in a real channel. Random bytes alone have no such place, and a joiner waited for new bytes.
+ */
+const TS_PACKET = 188;
+const TS_ENTRY_BYTES = 250_000 - (250_000 % TS_PACKET);
+function liveTs(bytes: number): Buffer {
+  const out = filled(bytes - (bytes % TS_PACKET));
+  for (let p = 0; p + TS_PACKET <= out.length; p += TS_PACKET) {
+    out[p] = 0x47;
+    const entry = p % TS_ENTRY_BYTES === 0;
+    const keyframe = p % TS_ENTRY_BYTES === TS_PACKET;
+    // PID 0 (PAT) at an entry, else the video PID 0x100; payload_unit_start only on the PAT and the keyframe packet.
+    out[p + 1] = entry ? 0x40 : keyframe ? 0x41 : 0x01;
+    out[p + 2] = 0x00;
+    if (keyframe) {
+      // Adaptation field (1 byte: random_access_indicator) then a PES header of stream_id 0xE0.
+      out[p + 3] = 0x30;
+      out.set([1, 0x40, 0, 0, 1, 0xe0, 0, 0, 0x80, 0, 0], p + 4);
+    } else {
+      out[p + 3] = 0x10 | (out[p + 3]! & 0x0f);
+    }
+  }
+  return out;
+}
+
+/** A small live HLS media playlist (no ENDLIST): the burst of client records fetches it (memory bench). */
+const LIVE_PLAYLIST = Buffer.from(['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:6', '#EXT-X-MEDIA-SEQUENCE:100', ...Array.from({ length: 6 }, (_, i) => [`#EXTINF:6.000,`, `seg/${100 + i}.ts`]).flat(), ''].join('\n'));
+
 function buildPlaylist(): Buffer {
   const lines = ['#EXTM3U', '#EXT-X-VERSION:3', '#EXT-X-TARGETDURATION:6', '#EXT-X-MEDIA-SEQUENCE:0', '#EXT-X-PLAYLIST-TYPE:VOD'];
   for (let i = 0; i < HLS_SEGMENTS; i++) lines.push('#EXTINF:6.000,', `seg/${i}.ts`);
@@ -62,7 +92,7 @@ export async function startOrigin(): Promise<Origin> {
   const vod = filled(VOD_BYTES);
   const small = vod.subarray(0, SMALL_BYTES);
   const segment = vod.subarray(0, SEGMENT_BYTES);
-  const live = vod.subarray(0, LIVE_BLOCK_BYTES);
+  const live = liveTs(LIVE_BLOCK_BYTES);
   const playlist = buildPlaylist();
   const closed = new Map<string, number>();
   const paced = new Set<Paced>();
@@ -80,6 +110,21 @@ export async function startOrigin(): Promise<Origin> {
     res.end(req.method === 'HEAD' ? undefined : body.subarray(range.start, range.end + 1));
   };
 
+  const sendDue = (p: Paced, now: number): void => {
+    const due = Math.floor((Math.min(now, p.endMs) - p.startMs) * p.bytesPerMs);
+    // A full socket buffer means the reader is behind: keep the debt, send it when it drains (no unbounded queue).
+    // The bound is in bytes, not writableNeedDrain: a tick of small writes passes the 16 KiB mark by design.
+    while (p.sent < due && p.res.writableLength < MAX_QUEUED_BYTES) {
+      const off = p.sent % live.length;
+      const n = Math.min(due - p.sent, live.length - off, p.writeBytes);
+      p.res.write(live.subarray(off, off + n));
+      p.sent += n;
+    }
+    if (now >= p.endMs && p.sent >= due) {
+      p.res.end();
+      paced.delete(p);
+    }
+  };
   const tick = (): void => {
     const now = performance.now();
     for (const p of paced) {
@@ -87,19 +132,7 @@ export async function startOrigin(): Promise<Origin> {
         paced.delete(p);
         continue;
       }
-      const due = Math.floor((Math.min(now, p.endMs) - p.startMs) * p.bytesPerMs);
-      // A full socket buffer means the reader is behind: keep the debt, send it when it drains (no unbounded queue).
-      // The bound is in bytes, not writableNeedDrain: a tick of small writes passes the 16 KiB mark by design.
-      while (p.sent < due && p.res.writableLength < MAX_QUEUED_BYTES) {
-        const off = p.sent % live.length;
-        const n = Math.min(due - p.sent, live.length - off, p.writeBytes);
-        p.res.write(live.subarray(off, off + n));
-        p.sent += n;
-      }
-      if (now >= p.endMs && p.sent >= due) {
-        p.res.end();
-        paced.delete(p);
-      }
+      sendDue(p, now);
     }
   };
   const timer = setInterval(tick, PACE_TICK_MS);
@@ -110,6 +143,7 @@ export async function startOrigin(): Promise<Origin> {
     if (path.startsWith('/vod/')) return sendBody(req, res, vod, 'video/mp4');
     if (path.startsWith('/small/')) return sendBody(req, res, small, 'video/mp2t');
     if (path === '/hls/vod.m3u8') return sendBody(req, res, playlist, 'application/vnd.apple.mpegurl');
+    if (path === '/hls/live.m3u8') return sendBody(req, res, LIVE_PLAYLIST, 'application/vnd.apple.mpegurl');
     if (path.startsWith('/hls/seg/')) return sendBody(req, res, segment, 'video/mp2t');
     if (path === '/stats/live') {
       const open: Record<string, number> = {};
@@ -143,7 +177,11 @@ export async function startOrigin(): Promise<Origin> {
       res.writeHead(200, { 'content-type': 'video/mp2t' });
       const now = performance.now();
       const writeBytes = Number(url.searchParams.get('write') ?? live.length);
-      paced.add({ res, startMs: now, endMs: now + ms, bytesPerMs: rate / 8 / 1000, sent: 0, writeBytes, tag });
+      // One tick's bytes are owed at once and sent now, as a real channel answers with its first packets at once:
+      // waiting for the next tick would add up to PACE_TICK_MS to every time to first byte.
+      const p: Paced = { res, startMs: now - PACE_TICK_MS, endMs: now + ms, bytesPerMs: rate / 8 / 1000, sent: 0, writeBytes, tag };
+      paced.add(p);
+      sendDue(p, now);
       return undefined;
     }
     res.writeHead(404, { 'content-type': 'text/plain' });

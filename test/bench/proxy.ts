@@ -88,7 +88,9 @@ export async function startProxy(extraEnv: NodeJS.ProcessEnv = {}, variant: Prox
   const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
   // The compiled build, as users run it (npm start, the container, the unit): tsx's loader and source-mapped stack
   // traces cost the byte path a third more CPU. BENCH_PROXY_SOURCE=1 measures the TypeScript source instead.
-  const entry = variant.entry !== undefined ? [variant.entry] : process.env['BENCH_PROXY_SOURCE'] === '1' ? ['--import', 'tsx', 'src/main.ts'] : [buildOnce()];
+  // BENCH_PROXY_ENTRY=<another build's dist/main.js> measures that build instead (a before/after in the same conditions).
+  const other = variant.entry ?? process.env['BENCH_PROXY_ENTRY'];
+  const entry = other !== undefined ? [other] : process.env['BENCH_PROXY_SOURCE'] === '1' ? ['--import', 'tsx', 'src/main.ts'] : [buildOnce()];
   const argv = [process.execPath, ...nodeArgs, ...entry, '--host', '127.0.0.1', '--port', String(port)];
   // BENCH_PROXY_STDOUT=<file> keeps the proxy's stdout (e.g. with BENCH_PROXY_NODE_ARGS='--trace-gc').
   const outFile = process.env['BENCH_PROXY_STDOUT'];

@@ -1,6 +1,7 @@
 // `npm run bench`: starts the origin, the load client, nginx (when installed) and the proxy on 127.0.0.1, measures
 // continuous/VOD and HLS playback against each, and prints one table of medians and ratios. Not run by CI.
-// Flags: --quick (about a minute: one run per figure, shorter windows), --only=tput,ttfb,disc,hls,cold,hlsviewers,paced,small,shared,state,hooks,relay
+// Flags: --quick (about a minute: one run per figure, shorter windows),
+// --only=tput,ttfb,disc,hls,cold,hlsviewers,paced,small,shared,state,hooks,transcode,relay,firstbyte,memory
 // (cold: only the HLS playlist rows, first fetch on a new stream, median of COLD_REPS runs).
 // BENCH_PROXY_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' passes node flags to the proxy process alone.
 import os from 'node:os';
@@ -18,6 +19,8 @@ import { benchState } from './state.ts';
 import { benchRelay } from './cluster-relay.ts';
 import { benchTranscode } from './transcode.ts';
 import { benchWebhooks, webhookRows } from './webhooks.ts';
+import { benchFirstByte } from './first-byte.ts';
+import { benchMemory } from './memory.ts';
 import { renderTable, type Row } from './table.ts';
 
 const QUICK = process.argv.includes('--quick');
@@ -351,13 +354,17 @@ async function main(): Promise<void> {
       ...(want('transcode') ? [...(await benchTranscode(50)), ''] : []),
       ...(want('relay') ? await benchRelay({ seconds: QUICK ? 4 : 10, rateMBps: 20 }) : []),
     ];
-    printReport(loadBefore, extra, viewersTable);
+    const nginxBase = nginx === undefined ? undefined : `http://127.0.0.1:${nginx.port}`;
+    // Issue 24 items 8 and 7: their own proxies, Node's floor and nginx in one run, each printed as its own table.
+    const firstByteTable = want('firstbyte') ? await benchFirstByte({ originPort: children.originPort, nginxBase, rounds: QUICK ? 20 : 60 }) : '';
+    const memoryTable = want('memory') ? await benchMemory({ load: children, nginx: live.find((t) => t.name === 'nginx'), quick: QUICK, reps: P.reps }) : '';
+    printReport(loadBefore, extra, [viewersTable, firstByteTable, memoryTable]);
   } finally {
     await cleanup();
   }
 }
 
-function printReport(loadBefore: number, stateLines: string[], viewersTable: string): void {
+function printReport(loadBefore: number, extraLines: string[], tables: string[]): void {
   const p95 = (xs: number[]): number => percentile(xs, 95);
   const max = (xs: number[]): number => Math.max(...xs);
   const row = (metric: string, key: string, digits: number, target: Row['target'], reduce?: (xs: number[]) => number): Row => ({
@@ -411,8 +418,8 @@ function printReport(loadBefore: number, stateLines: string[], viewersTable: str
     '',
     renderTable(rows),
     '',
-    ...(stateLines.length > 0 ? [...stateLines, ''] : []),
-    viewersTable,
+    ...(extraLines.length > 0 ? [...extraLines, ''] : []),
+    ...tables.filter((t) => t !== '').flatMap((t) => [t, '']),
   ];
   process.stdout.write(lines.join('\n'));
 }

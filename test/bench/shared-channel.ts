@@ -1,8 +1,8 @@
 // The shared-channel scenario of the bench (SPEC §5.5): many viewers of ONE live TS channel through each target.
 // Figures: provider connections (open origin responses for the channel), CPU s/GB of the process in the middle, RSS
 // per viewer, the slowest viewer's rate, and join-to-first-byte of viewers joining the running channel.
-import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { firstByteMs } from './first-byte.ts';
 import type { PacedResult } from './load.ts';
 import { LIVE_RATE_BPS } from './paced.ts';
 import { createStream, httpGet, type Children } from './proxy.ts';
@@ -18,25 +18,6 @@ export interface SharedRun {
   measureMs: number;
   /** Viewers joining the running channel one after another during the window, timed to their first byte. */
   joinProbes: number;
-}
-
-/** Milliseconds from request to the first body byte; the connection is then dropped. */
-function firstByteMs(url: string): Promise<number | undefined> {
-  return new Promise((resolve) => {
-    const t0 = performance.now();
-    const req = http.get(url, { agent: false }, (res) => {
-      if (res.statusCode !== 200) {
-        res.destroy();
-        return resolve(undefined);
-      }
-      res.once('data', () => {
-        resolve(performance.now() - t0);
-        req.destroy();
-      });
-    });
-    req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-    req.on('error', () => resolve(undefined));
-  });
 }
 
 /** One run of `run.viewers` players of one channel through `t`; `rep` makes the channel's tag unique per run. */

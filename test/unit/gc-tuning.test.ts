@@ -6,17 +6,25 @@ import { tuneHeapForRelay } from '../../src/gc-tuning.ts';
 
 const GROWTH = '--heap-growing-percent=300';
 const SWEEP = '--no-concurrent-array-buffer-sweeping';
+const SEMI = '--semi-space-growth-factor=1';
 
 test("an operator's own --heap-growing-percent wins, by flag or NODE_OPTIONS, in either spelling", () => {
-  assert.deepEqual(tuneHeapForRelay(['--heap-growing-percent=50'], ''), [SWEEP]);
-  assert.deepEqual(tuneHeapForRelay(['--heap_growing_percent=50'], ''), [SWEEP]);
-  assert.deepEqual(tuneHeapForRelay([], '--max-old-space-size=512 --heap-growing-percent=20'), [SWEEP]);
-  assert.deepEqual(tuneHeapForRelay([], '--max-old-space-size=512'), [GROWTH, SWEEP], 'otherwise both are set');
+  assert.deepEqual(tuneHeapForRelay(['--heap-growing-percent=50'], ''), [SWEEP, SEMI]);
+  assert.deepEqual(tuneHeapForRelay(['--heap_growing_percent=50'], ''), [SWEEP, SEMI]);
+  assert.deepEqual(tuneHeapForRelay([], '--max-old-space-size=512 --heap-growing-percent=20'), [SWEEP, SEMI]);
+  assert.deepEqual(tuneHeapForRelay([], '--max-old-space-size=512'), [GROWTH, SWEEP, SEMI], 'otherwise both are set');
 });
 
 test("an operator's own choice of ArrayBuffer sweeping wins, either way", () => {
-  assert.deepEqual(tuneHeapForRelay(['--concurrent-array-buffer-sweeping'], ''), [GROWTH]);
-  assert.deepEqual(tuneHeapForRelay([], '--no_concurrent_array_buffer_sweeping'), [GROWTH]);
-  assert.deepEqual(tuneHeapForRelay(['--noconcurrent-array-buffer-sweeping'], ''), [GROWTH]);
-  assert.deepEqual(tuneHeapForRelay(['--concurrent-array-buffer-sweeping-x'], ''), [GROWTH, SWEEP], 'another flag is not this one');
+  assert.deepEqual(tuneHeapForRelay(['--concurrent-array-buffer-sweeping'], ''), [GROWTH, SEMI]);
+  assert.deepEqual(tuneHeapForRelay([], '--no_concurrent_array_buffer_sweeping'), [GROWTH, SEMI]);
+  assert.deepEqual(tuneHeapForRelay(['--noconcurrent-array-buffer-sweeping'], ''), [GROWTH, SEMI]);
+  assert.deepEqual(tuneHeapForRelay(['--concurrent-array-buffer-sweeping-x'], ''), [GROWTH, SWEEP, SEMI], 'another flag is not this one');
+});
+
+test("issue 24.7: the young generation stays at its first size unless the operator sized it", () => {
+  assert.deepEqual(tuneHeapForRelay([], ''), [GROWTH, SWEEP, SEMI]);
+  assert.deepEqual(tuneHeapForRelay(['--max-semi-space-size=16'], ''), [GROWTH, SWEEP]);
+  assert.deepEqual(tuneHeapForRelay([], '--min_semi_space_size=4'), [GROWTH, SWEEP]);
+  assert.deepEqual(tuneHeapForRelay(['--semi-space-growth-factor=2'], ''), [GROWTH, SWEEP]);
 });

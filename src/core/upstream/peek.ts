@@ -100,8 +100,9 @@ export function peekBody(stream: Readable, enough: (head: Buffer) => boolean, ma
       resolve({ head: Buffer.alloc(0), body: stream, ended: false });
       return;
     }
-    if (isComplete(stream)) {
-      // The whole body is buffered already: decide now, without the 'readable' machinery.
+    if (isComplete(stream) || stream.readableLength > 0) {
+      // Bytes are buffered already (the whole body, or the first packet that came with the headers): decide now,
+      // without waiting a tick for 'readable' (issue 24.8: every step before a player's first byte counts).
       drain();
       if (settled) return;
     }

@@ -12,6 +12,11 @@
 import { grownBuffer, type ByteSink } from '../../core/byte-sink.ts';
 
 const MIN_BYTES = 8192;
+/**
+ * A generation's first buffers: small enough to come from Node's Buffer pool (a live window's URIs fit), so that a
+ * playlist request allocates nothing of its own until end() fits them; a big playlist then grows by MIN_BYTES steps.
+ */
+const FIRST_BYTES = 1024;
 /** Bytes between two URIs of one span beyond which the span is cut: a span must not copy much that is not a URI. */
 const MAX_GAP = 1024;
 /** URI bytes per copied block once a generation outgrows its first one. */
@@ -22,7 +27,24 @@ const ADOPT_BYTES = 32 * 1024;
 /** Nothing allocated yet: a playlist request that remembers nothing (a master playlist) costs no buffers. */
 const NONE = Buffer.alloc(0);
 
-const grown = (buf: Buffer, used: number, bytes: number): Buffer => grownBuffer(buf, used, bytes, MIN_BYTES);
+const grown = (buf: Buffer, used: number, bytes: number): Buffer => grownBuffer(buf, used, bytes, buf.length === 0 ? FIRST_BYTES : MIN_BYTES);
+
+/** Slack a generation keeps in a buffer at most, in bytes or as a share of the buffer, before it is copied to fit. */
+const MAX_SLACK_BYTES = 512;
+
+/**
+ * `buf` cut to its first `used` bytes, copied to a buffer of its own when it would keep much more memory alive: a
+ * live window's memo used ~1 KiB of its two 8 KiB buffers, and 1024 client memos (DEFAULT_MEMO_CONTEXTS) kept 17 MB
+ * (issue 24 item 7). Judged on the memory behind the buffer: a slice of Node's Buffer pool keeps a whole slab alive.
+ */
+function fitted(buf: Buffer, used: number): Buffer {
+  const held = buf.buffer.byteLength;
+  const slack = held - used;
+  if (slack <= MAX_SLACK_BYTES || 4 * slack <= held) return buf;
+  const out = Buffer.allocUnsafeSlow(used);
+  buf.copy(out, 0, 0, used);
+  return out;
+}
 
 export class Generation {
   count = 0;
@@ -113,9 +135,8 @@ export class Generation {
   }
 
   private trim(): void {
-    if (this.data.length > 2 * this.used + MIN_BYTES) this.data = Buffer.from(this.data.subarray(0, this.used));
-    const refBytes = this.refEnd[this.count]!;
-    if (this.refs.length > 2 * refBytes + MIN_BYTES) this.refs = Buffer.from(this.refs.subarray(0, refBytes));
+    this.data = fitted(this.data, this.used);
+    this.refs = fitted(this.refs, this.refEnd[this.count]!);
   }
 
   private ref(i: number): string {
