@@ -1,5 +1,5 @@
 # syntax=docker/dockerfile:1
-# m3u-proxy container: compile the TypeScript in a build stage, run the compiled dist/ on a slim Node image as a non-root user.
+# m3u-proxy container: bundle the TypeScript in a build stage, run the bundle (dist/main.cjs) on a slim Node image as a non-root user.
 # The program has zero runtime dependencies, so the runtime stage carries no node_modules at all.
 # Configuration is by environment variable (README "Settings"); flags can be appended to `docker run IMAGE`.
 
@@ -8,9 +8,10 @@ ARG NODE_VERSION=20
 FROM node:${NODE_VERSION}-bookworm-slim AS build
 WORKDIR /src
 COPY package.json package-lock.json ./
-# Dev dependencies only (TypeScript); no install scripts are needed to compile.
+# Dev dependencies only (esbuild, tsx); no install scripts are needed to bundle.
 RUN npm ci --ignore-scripts --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
+COPY bin/build.ts bin/bundle.ts ./bin/
 COPY src ./src
 RUN npm run build
 
@@ -30,7 +31,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends curl \
  && if [ "$TRANSCODE" = "true" ]; then apt-get install -y --no-install-recommends ffmpeg streamlink yt-dlp; fi \
  && rm -rf /var/lib/apt/lists/*
-# package.json marks dist/*.js as ES modules; files stay root-owned and read-only for the runtime user.
+# Files stay root-owned and read-only for the runtime user.
 COPY --from=build /src/package.json ./package.json
 COPY --from=build /src/dist ./dist
 # SPEC §12: streams, webhooks and the generated URL_SECRET live in /data; owned by the runtime user, so a fresh named
@@ -46,4 +47,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
 # SIGTERM starts the graceful shutdown (SPEC §8: up to 10 s); give the container stop_grace_period: 15s.
 STOPSIGNAL SIGTERM
 # Exec form: node is PID 1 and receives SIGTERM itself. `docker run IMAGE list --url ...` runs a CLI command.
-ENTRYPOINT ["node", "dist/main.js"]
+ENTRYPOINT ["node", "dist/main.cjs"]

@@ -1,15 +1,13 @@
 // Builds the single executable (Node SEA, SPEC §11): bundle src/main.ts to one CJS file, make the blob, inject it.
 // Run with `npm run build:sea` (tsx). esbuild and postject are build-only tools; the output needs neither.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
-import { builtinModules, createRequire } from 'node:module';
-import { dirname, join, relative } from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { build, type Message } from 'esbuild';
+import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { join, relative } from 'node:path';
+import { ROOT, bundleServer } from './bundle.ts';
 
 /** The fuse Node's SEA loader looks for; fixed by Node, see doc/api/single-executable-applications.md. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
-const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 const OUT_DIR = join(ROOT, 'build');
 const BUNDLE = join(OUT_DIR, 'm3u-proxy.cjs');
 const BLOB = join(OUT_DIR, 'sea-prep.blob');
@@ -22,28 +20,7 @@ function step(msg: string): void {
 
 /** Node 20's SEA runs one CommonJS script whose require() knows only built-ins: everything else must be inlined. */
 async function bundle(): Promise<void> {
-  const result = await build({
-    entryPoints: [join(ROOT, 'src', 'main.ts')],
-    outfile: BUNDLE,
-    bundle: true,
-    platform: 'node',
-    format: 'cjs',
-    target: 'node20',
-    // Only node:* built-ins may stay as require() calls; a bare package import would fail at run time inside the SEA.
-    external: [],
-    legalComments: 'none',
-    sourcemap: false,
-    logLevel: 'silent',
-  });
-  // In CJS, import.meta is an empty object: any use of it would silently break at run time, so it stops the build.
-  const fatal = result.warnings.filter((w: Message) => /import\.meta|top-level await|require\(\) of/i.test(w.text));
-  for (const w of result.warnings) step(`warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
-  if (fatal.length > 0) throw new Error(`${fatal.length} warning(s) would break the executable`);
-  const code = readFileSync(BUNDLE, 'utf8');
-  const required = new Set([...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] ?? ''));
-  const builtins = new Set(builtinModules);
-  const foreign = [...required].filter((name) => !builtins.has(name.replace(/^node:/, '')));
-  if (foreign.length > 0) throw new Error(`bundle still requires non-built-in modules: ${foreign.join(', ')}`);
+  for (const w of await bundleServer(BUNDLE, false)) step(`warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
 }
 
 function makeBlob(): void {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const built = join(root, 'dist', 'main.js');
+const built = join(root, 'dist', 'main.cjs');
 if (existsSync(built)) {
   await import(pathToFileURL(built).href);
 } else {

@@ -2,7 +2,7 @@
 // creates a new stream on A and on B (the order alternating) and fetches its playlist three times with the bench's
 // load client: cold, second (the playlist is VOD, which the rewrite memo keeps only from its second fetch) and third. Single runs on a shared machine swing by a third; the per-round ratio cancels the drift.
 // Not run by CI.
-// Usage: [A_ENTRY=<other build's dist/main.js>] [B_ENTRY=...] node --import tsx test/bench/cold-ab.ts [--rounds=30]
+// Usage: [A_ENTRY=<other build's dist/main.cjs>] [B_ENTRY=...] node --import tsx test/bench/cold-ab.ts [--rounds=30]
 // Without an entry a proxy runs this checkout's build (see live-ab.ts for making another build's dist/).
 import type { PlaylistResult } from './load.ts';
 import { createStream, startChildren, startProxy, type Children, type ProxyProcess } from './proxy.ts';

@@ -1,11 +1,11 @@
 // Two builds or settings of the proxy against the live floor in one run (issue 10 item 8): the floor (live-floor.ts)
 // and proxies A and B play N unthrottled live channels in turn, the order rotating every run, so that the machine's
 // drift hits all three alike; prints each run and the medians and ranges of the per-run ratios. Not run by CI.
-// Usage: [A_ENTRY=<other build's dist/main.js>] [A_ENV=K=V,..] [A_ARGS='<node flags>'] (same for B)
+// Usage: [A_ENTRY=<other build's dist/main.cjs>] [A_ENV=K=V,..] [A_ARGS='<node flags>'] (same for B)
 //        node --import tsx test/bench/live-ab.ts [--players=100] [--runs=12] [--ms=3000]
 // Without an entry a proxy runs this checkout's build. Example, this build (B) against main's (A):
 //   mkdir /tmp/base && git archive main | tar -x -C /tmp/base && ln -s "$PWD/node_modules" /tmp/base/node_modules
-//   (cd /tmp/base && npx tsc -p tsconfig.build.json) && A_ENTRY=/tmp/base/dist/main.js node --import tsx test/bench/live-ab.ts
+//   (cd /tmp/base && npm run build) && A_ENTRY=/tmp/base/dist/main.cjs node --import tsx test/bench/live-ab.ts
 import { spawn } from 'node:child_process';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type { ThroughputResult } from './load.ts';

@@ -13,13 +13,13 @@ const EXEC_ARGV = ['--import', 'tsx'];
 
 let built = false;
 
-/** Compiles src/ to dist/ once per bench run (tsc is fast), so the proxy measured is the current source. */
+/** Bundles src/ to dist/main.cjs once per bench run (`npm run build`), so the proxy measured is the current source. */
 function buildOnce(): string {
   if (!built) {
-    execFileSync(process.execPath, [join(REPO_ROOT, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.build.json'], { cwd: REPO_ROOT, stdio: 'inherit' });
+    execFileSync(process.execPath, ['--import', 'tsx', join(REPO_ROOT, 'bin', 'build.ts')], { cwd: REPO_ROOT, stdio: 'inherit' });
     built = true;
   }
-  return join(REPO_ROOT, 'dist', 'main.js');
+  return join(REPO_ROOT, 'dist', 'main.cjs');
 }
 
 export async function freePort(): Promise<number> {
@@ -68,7 +68,7 @@ function stopper(child: ChildProcess, exited: Promise<void>): () => Promise<void
  * `extraEnv` names a STATE_FILE: the bench never writes ./data in the repository.
  */
 export interface ProxyVariant {
-  /** A compiled main.js to run instead of this checkout's (e.g. another commit's build, for an A/B in one run). */
+  /** A built main.cjs (or an older build's main.js) to run instead of this checkout's (e.g. another commit's build, for an A/B in one run). */
   entry?: string;
   /** Node flags instead of BENCH_PROXY_NODE_ARGS. */
   nodeArgs?: string;
@@ -88,7 +88,7 @@ export async function startProxy(extraEnv: NodeJS.ProcessEnv = {}, variant: Prox
   const script = 'ulimit -n 65536 2>/dev/null || ulimit -n "$(ulimit -Hn)"; exec "$@"';
   // The compiled build, as users run it (npm start, the container, the unit): tsx's loader and source-mapped stack
   // traces cost the byte path a third more CPU. BENCH_PROXY_SOURCE=1 measures the TypeScript source instead.
-  // BENCH_PROXY_ENTRY=<another build's dist/main.js> measures that build instead (a before/after in the same conditions).
+  // BENCH_PROXY_ENTRY=<another build's dist/main.cjs> measures that build instead (a before/after in the same conditions).
   const other = variant.entry ?? process.env['BENCH_PROXY_ENTRY'];
   const entry = other !== undefined ? [other] : process.env['BENCH_PROXY_SOURCE'] === '1' ? ['--import', 'tsx', 'src/main.ts'] : [buildOnce()];
   const argv = [process.execPath, ...nodeArgs, ...entry, '--host', '127.0.0.1', '--port', String(port)];

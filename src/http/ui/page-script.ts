@@ -53,7 +53,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 
   function act(label, method, path){
     if (!confirm(label + '?')) return;
-    setText($('msg'), label + '…');
+    setText($('msg'), label + '\u2026');
     fetch(url(path), {method: method}).then(function(r){
       return r.json().then(function(body){
         var detail = body && (body.message || body.detail);
@@ -103,8 +103,8 @@ export const DASHBOARD_SCRIPT = String.raw`
         };
         list.appendChild(li);
       }
-      setText(li.firstChild, cl.client_id + ' · ' + cl.ip_address + (cl.username ? ' · ' + cl.username : '') + ' · ' +
-        fmtBytes(cl.bytes_served) + ' · ' + cl.user_agent);
+      setText(li.firstChild, cl.client_id + ' \u00b7 ' + cl.ip_address + (cl.username ? ' \u00b7 ' + cl.username : '') + ' \u00b7 ' +
+        fmtBytes(cl.bytes_served) + ' \u00b7 ' + cl.user_agent);
     });
     for (var id in c.clients) if (!seen[id]) { list.removeChild(c.clients[id]); delete c.clients[id]; }
   }
@@ -117,9 +117,9 @@ export const DASHBOARD_SCRIPT = String.raw`
     draw(el.querySelector('svg'), c.series);
     setText(role(el, 'clients'), s.client_count + (s.clients_truncated ? ' (first ' + s.clients.length + ' listed)' : ''));
     setText(role(el, 'upstream'), s.upstream_connections);
-    setText(role(el, 'failover'), 'URL ' + (s.current_failover_index + 1) + ' of ' + s.url_count + ' · ' + s.failover_count +
-      ' failover' + (s.failover_count === 1 ? '' : 's') + (s.last_failover_time ? ' · last ' + new Date(s.last_failover_time).toLocaleTimeString() : ''));
-    setText(role(el, 'bytes'), fmtBytes(s.bytes_served) + (s.error_count ? ' · ' + s.error_count + ' errors' : ''));
+    setText(role(el, 'failover'), 'URL ' + (s.current_failover_index + 1) + ' of ' + s.url_count + ' \u00b7 ' + s.failover_count +
+      ' failover' + (s.failover_count === 1 ? '' : 's') + (s.last_failover_time ? ' \u00b7 last ' + new Date(s.last_failover_time).toLocaleTimeString() : ''));
+    setText(role(el, 'bytes'), fmtBytes(s.bytes_served) + (s.error_count ? ' \u00b7 ' + s.error_count + ' errors' : ''));
     el.querySelector('[data-action="failover"]').disabled = !s.has_failover;
     el.classList.toggle('active', s.client_count > 0);
     renderClients(c, s);
@@ -171,7 +171,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     role(el, 'segment-label').hidden = role(el, 'segment').hidden = !seg;
     if (seg) setText(role(el, 'segment'), p.current_segment_number);
     setText(role(el, 'started'), new Date(p.started_at).toLocaleString());
-    setText(role(el, 'written'), fmtBytes(p.bytes_written) + (p.status === 'running' ? ' · ' + fmtRate(c.series.current()) : ''));
+    setText(role(el, 'written'), fmtBytes(p.bytes_written) + (p.status === 'running' ? ' \u00b7 ' + fmtRate(c.series.current()) : ''));
     setText(role(el, 'url'), p.stream_url);
     role(el, 'error-label').hidden = role(el, 'error').hidden = p.error_message === null;
     setText(role(el, 'error'), p.error_message || '');
@@ -208,7 +208,7 @@ export const DASHBOARD_SCRIPT = String.raw`
   source.onmessage = function(ev){ render(JSON.parse(ev.data)); };
   source.onerror = function(){
     var closed = source.readyState === EventSource.CLOSED;
-    setText($('conn'), closed ? 'disconnected (check api_token)' : 'reconnecting…');
+    setText($('conn'), closed ? 'disconnected (check api_token)' : 'reconnecting\u2026');
     $('conn').className = 'pill bad';
   };
 })();

@@ -45,7 +45,7 @@ export const DASHBOARD_HTML = `<!doctype html>
 <title>m3u-proxy dashboard</title>
 <link rel="icon" href="data:,">
 <style>${STYLE}</style></head><body>
-<header><h1>m3u-proxy streams</h1><span id="conn" class="pill">connecting…</span><span class="muted">updated <span id="updated">never</span></span></header>
+<header><h1>m3u-proxy streams</h1><span id="conn" class="pill">connecting&hellip;</span><span class="muted">updated <span id="updated">never</span></span></header>
 <section class="card" aria-label="totals">
 <div class="kpis"><span><b id="t-streams">0</b> streams</span><span><b id="t-clients">0</b> viewers</span>
 <span><b id="t-upstream">0</b> provider connections</span><span><b id="t-rate">0 bit/s</b> in total</span></div>

@@ -1,0 +1,44 @@
+// One CommonJS bundle of src/main.ts with esbuild, for `npm run build` (dist/main.cjs) and the single executable.
+// Why one CJS file and not tsc's 190 ES modules: the server idles ~10 MiB lower (issue 24.7, docs/performance.md): no
+// ES module loader, whose URL work V8 optimised at start, no per-module records, no ESM facades of node:* modules.
+import { readFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { build, type Message } from 'esbuild';
+
+export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+
+/**
+ * Bundles src/main.ts into `outfile`. Throws on what would break at run time: import.meta in CJS, a require() of a
+ * non-built-in module (nothing but node:* may stay outside: the executable has no node_modules), and any non-ASCII byte (V8 would then hold the whole
+ * script as a two-byte string: 1 MB instead of 0.5).
+ */
+export async function bundleServer(outfile: string, sourcemap: boolean): Promise<readonly Message[]> {
+  const result = await build({
+    entryPoints: [join(ROOT, 'src', 'main.ts')],
+    outfile,
+    bundle: true,
+    platform: 'node',
+    format: 'cjs',
+    target: 'node20',
+    external: [],
+    // Comments and indentation are not kept in memory; names are, for stack traces and logs.
+    minifyWhitespace: true,
+    keepNames: true,
+    charset: 'ascii',
+    legalComments: 'none',
+    sourcemap: sourcemap ? 'linked' : false,
+    logLevel: 'silent',
+  });
+  const fatal = result.warnings.filter((w: Message) => /import\.meta|top-level await|require\(\) of/i.test(w.text));
+  if (fatal.length > 0) throw new Error(`${fatal.length} warning(s) would break the bundle: ${fatal.map((w) => w.text).join('; ')}`);
+  const code = readFileSync(outfile, 'latin1');
+  const builtins = new Set(builtinModules);
+  const loaded = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] ?? '');
+  const foreign = [...new Set(loaded)].filter((name) => !builtins.has(name.replace(/^node:/, '')));
+  if (foreign.length > 0) throw new Error(`the bundle still loads non-built-in modules: ${foreign.join(', ')}`);
+  const nonAscii = code.search(/[^\x00-\x7f]/);
+  if (nonAscii >= 0) throw new Error(`non-ASCII text in the bundle near: ${JSON.stringify(code.slice(Math.max(0, nonAscii - 40), nonAscii + 10))}`);
+  return result.warnings;
+}
