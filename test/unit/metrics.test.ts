@@ -84,3 +84,21 @@ test('build info carries the version; event-loop lag has no samples before the m
   assert.equal(families.get('m3u_proxy_build_info')?.samples[0]?.labels['version'], '9.9.9');
   assert.deepEqual(families.get('m3u_proxy_event_loop_lag_seconds')?.samples, []);
 });
+
+test('event-loop lag: the monitor starts at the first scrape after start(), and the next scrape has its figures', async () => {
+  const { metrics } = setup();
+  metrics.start();
+  try {
+    const lag = () => parseExposition(metrics.render()).get('m3u_proxy_event_loop_lag_seconds')?.samples ?? [];
+    assert.deepEqual(lag(), [], 'nothing measured before the first scrape');
+    // The monitor samples every 20 ms; wait until it has (bounded: 100 × 20 ms).
+    let samples = lag();
+    for (let i = 0; i < 100 && samples.length === 0; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      samples = lag();
+    }
+    assert.deepEqual(samples.map((s) => s.labels['stat']), ['mean', 'p50', 'p99', 'max']);
+  } finally {
+    metrics.stop();
+  }
+});
