@@ -23,9 +23,9 @@ export async function bundleServer(outfile: string, sourcemap: boolean): Promise
     format: 'cjs',
     target: 'node20',
     external: [],
-    // Comments and indentation are not kept in memory; names are, for stack traces and logs.
+    // Comments and indentation are not kept in memory. Identifiers stay as written (stack traces, error names); no
+    // keepNames: its __name() wrapper ran for every closure made per request, ~70 µs of a cold start (issue 24.8).
     minifyWhitespace: true,
-    keepNames: true,
     charset: 'ascii',
     legalComments: 'none',
     sourcemap: sourcemap ? 'linked' : false,

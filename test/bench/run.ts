@@ -356,7 +356,7 @@ async function main(): Promise<void> {
     ];
     const nginxBase = nginx === undefined ? undefined : `http://127.0.0.1:${nginx.port}`;
     // Issue 24 items 8 and 7: their own proxies, Node's floor and nginx in one run, each printed as its own table.
-    const firstByteTable = want('firstbyte') ? await benchFirstByte({ originPort: children.originPort, nginxBase, rounds: QUICK ? 20 : 60 }) : '';
+    const firstByteTable = want('firstbyte') ? await benchFirstByte({ originPort: children.originPort, nginxBase, rounds: Number(process.env['BENCH_FIRSTBYTE_ROUNDS'] ?? 0) || (QUICK ? 20 : 60) }) : '';
     const memoryTable = want('memory') ? await benchMemory({ load: children, nginx: live.find((t) => t.name === 'nginx'), quick: QUICK, reps: P.reps }) : '';
     printReport(loadBefore, extra, [viewersTable, firstByteTable, memoryTable]);
   } finally {

@@ -4,7 +4,8 @@ import assert from 'node:assert/strict';
 import { get, type IncomingMessage } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { sniffResponse } from '../../src/core/upstream/peek.ts';
+import { EventEmitter } from 'node:events';
+import { isPlaylistBody, sniffResponse } from '../../src/core/upstream/peek.ts';
 import { startOrigin } from '../helpers/origin.ts';
 
 function open(t: TestContext, url: string): Promise<IncomingMessage> {
@@ -75,4 +76,28 @@ test('an origin that sends headers and then nothing is judged when the wait ends
   assert.equal(await sniffResponse(res, { timeoutMs: 50 }), 'unknown');
   const first = await new Promise<Buffer>((resolve) => res.once('data', resolve));
   assert.equal(first.toString(), '# a', 'the bytes read while waiting are still there');
+});
+
+test('a player that leaves while the body is judged ends the wait at once, listeners removed', async (t) => {
+  const origin = await startOrigin(t, {
+    '/quiet': {
+      kind: 'handler',
+      handle(_req, res) {
+        res.writeHead(200, { 'content-type': 'video/mp2t' });
+        res.flushHeaders();
+      },
+    },
+  });
+  const res = await open(t, origin.url('/quiet'));
+  const player = Object.assign(new EventEmitter(), { destroyed: false });
+  // A minute-long wait that only the player's close can end within the test's time.
+  const judged = isPlaylistBody(res, { timeoutMs: 60_000, player });
+  await new Promise((resolve) => setImmediate(resolve));
+  assert.equal(player.listenerCount('close'), 1, 'listened to while waiting');
+  player.emit('close');
+  // Settled by the close, not by the sniff's 1 s deadline.
+  const first = await Promise.race([judged.then((v) => `judged ${v}`), new Promise((resolve) => setTimeout(resolve, 300, 'still waiting'))]);
+  assert.equal(first, 'judged false');
+  assert.equal(player.listenerCount('close'), 0, 'no listener left behind');
+  assert.equal(res.listenerCount('readable'), 0);
 });

@@ -56,3 +56,8 @@ test('TRUST_PROXY=private trusts loopback, private and unique-local peers only',
   assert.equal(clientIp(stubRequest(forwarded, '127.0.0.1'), false), '127.0.0.1');
   assert.equal(trustsPeer(undefined, 'private'), false);
 });
+
+test('local-side addresses: range edges, malformed quads and IPv6 spellings', () => {
+  for (const peer of ['127.255.255.255', '10.0.0.0', '172.31.255.255', '192.168.255.255', 'fc00::', 'FD00::1', '::ffff:127.0.0.1', 'fd00::1%eth0']) assert.ok(isLocalSideAddress(peer), peer);
+  for (const peer of ['172.15.255.255', '11.0.0.1', '192.169.0.1', '126.0.0.1', '10.0.0', '10.0.0.1.2', '10.0.0.256', '010.0.0.1', '10..0.1', '', 'fe00::1', 'fc0::1', '::2', '::', '1.2.3.4 ']) assert.ok(!isLocalSideAddress(peer), peer);
+});

@@ -20,6 +20,11 @@ export interface PeekOptions {
   timeoutMs?: number;
   /** Aborting settles at once with the bytes already read; the caller then checks whether it still wants them. */
   signal?: AbortSignal;
+  /**
+   * The same for this emitter's 'close' (the player's response: the player left). Listened to only while waiting, so
+   * a body whose first bytes came with the headers costs no AbortController (issue 24.8).
+   */
+  until?: Pick<ServerResponse, 'once' | 'off'>;
 }
 
 /** An IncomingMessage is `complete` once its whole body arrived; other streams only say so by 'end'. */
@@ -44,6 +49,7 @@ export function peekBody(stream: Readable, enough: (head: Buffer) => boolean, ma
       settled = true;
       clearTimeout(timer);
       opts.signal?.removeEventListener('abort', onStop);
+      opts.until?.off('close', onStop);
       stream.off('readable', onReadable);
       stream.off('end', onEnd);
       stream.off('error', onError);
@@ -107,6 +113,7 @@ export function peekBody(stream: Readable, enough: (head: Buffer) => boolean, ma
       if (settled) return;
     }
     opts.signal?.addEventListener('abort', onStop, { once: true });
+    opts.until?.once('close', onStop);
     if (opts.timeoutMs !== undefined) {
       timer = setTimeout(onStop, opts.timeoutMs);
       timer.unref();
@@ -169,15 +176,7 @@ export async function isPlaylistBody(up: IncomingMessage, opts: MediaCheckOption
   const player = opts.player;
   if (player === undefined) return (await sniffResponse(up, opts)) === 'playlist';
   if (player.destroyed) return false;
-  const gone = new AbortController();
-  const onClose = (): void => gone.abort();
-  player.once('close', onClose);
-  try {
-    const signal = opts.signal === undefined ? gone.signal : AbortSignal.any([opts.signal, gone.signal]);
-    return (await sniffResponse(up, { ...opts, signal })) === 'playlist';
-  } finally {
-    player.off('close', onClose);
-  }
+  return (await sniffResponse(up, { ...opts, until: player })) === 'playlist';
 }
 
 /** The single check of the segment route: a playlist body is refused with a JSON 502 (its response destroyed). */
