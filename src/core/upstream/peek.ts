@@ -1,6 +1,6 @@
 // Looking at the first bytes of a body without consuming them: the HLS and /stream routes decide "playlist or media"
 // from them (core/sniff.ts), and the same response then goes on to whoever serves it, from its first byte.
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { PlaylistAsMediaError } from '../../errors.ts';
 import { type BodyKind, sniffBody } from '../sniff.ts';
@@ -15,6 +15,12 @@ export interface Peeked {
   ended: boolean;
 }
 
+/** What a wait listens to for "the player left": a ServerResponse's 'close'. */
+export interface CloseSource {
+  once(event: 'close', listener: () => void): unknown;
+  off(event: 'close', listener: () => void): unknown;
+}
+
 export interface PeekOptions {
   /** Stop waiting after this long and settle with the bytes already read (a trickling origin). */
   timeoutMs?: number;
@@ -24,7 +30,7 @@ export interface PeekOptions {
    * The same for this emitter's 'close' (the player's response: the player left). Listened to only while waiting, so
    * a body whose first bytes came with the headers costs no AbortController (issue 24.8).
    */
-  until?: Pick<ServerResponse, 'once' | 'off'>;
+  until?: CloseSource;
 }
 
 /** An IncomingMessage is `complete` once its whole body arrived; other streams only say so by 'end'. */
@@ -164,7 +170,7 @@ export interface MediaCheckOptions extends PeekOptions {
   /** A HEAD request: no body reaches the player, so there is nothing to judge. */
   head?: boolean;
   /** The player's response: its 'close' (the player left) ends the wait, as `signal` would. */
-  player?: Pick<ServerResponse, 'once' | 'off' | 'destroyed'>;
+  player?: CloseSource & { readonly destroyed: boolean };
 }
 
 /**
