@@ -4,7 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { chmodSync, copyFileSync, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join, relative } from 'node:path';
-import { ROOT, bundleServer } from './bundle.ts';
+import { ROOT, bundleServer, describeWarning } from './bundle.ts';
 
 /** The fuse Node's SEA loader looks for; fixed by Node, see doc/api/single-executable-applications.md. */
 const SEA_FUSE = 'NODE_SEA_FUSE_fce680ab2cc467b6e072b8b5df1996b2';
@@ -20,7 +20,7 @@ function step(msg: string): void {
 
 /** Node 20's SEA runs one CommonJS script whose require() knows only built-ins: everything else must be inlined. */
 async function bundle(): Promise<void> {
-  for (const w of await bundleServer(BUNDLE, false)) step(`warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`);
+  for (const w of await bundleServer(BUNDLE, false)) step(describeWarning(w));
 }
 
 function makeBlob(): void {

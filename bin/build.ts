@@ -1,7 +1,7 @@
 // `npm run build`: bundles the server into dist/main.cjs (see bundle.ts for why one file); `npm start` runs it.
 import { rmSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { ROOT, bundleServer } from './bundle.ts';
+import { ROOT, bundleServer, describeWarning } from './bundle.ts';
 
 const OUT = join(ROOT, 'dist', 'main.cjs');
 
@@ -9,7 +9,7 @@ async function main(): Promise<void> {
   // tsc's per-file output of earlier builds would otherwise sit beside the bundle.
   rmSync(join(ROOT, 'dist'), { recursive: true, force: true });
   const warnings = await bundleServer(OUT, true);
-  for (const w of warnings) process.stderr.write(`build: warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}\n`);
+  for (const w of warnings) process.stderr.write(`build: ${describeWarning(w)}\n`);
   process.stderr.write(`build: ${relative(ROOT, OUT)}\n`);
 }
 

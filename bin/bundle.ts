@@ -11,8 +11,8 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
 /**
  * Bundles src/main.ts into `outfile`. Throws on what would break at run time: import.meta in CJS, a require() of a
- * non-built-in module (nothing but node:* may stay outside: the executable has no node_modules), and any non-ASCII byte (V8 would then hold the whole
- * script as a two-byte string: 1 MB instead of 0.5).
+ * non-built-in module (only node:* may stay outside: the executable has no node_modules), and any non-ASCII byte (V8
+ * would then hold the whole script as a two-byte string: 1 MB instead of 0.5).
  */
 export async function bundleServer(outfile: string, sourcemap: boolean): Promise<readonly Message[]> {
   const result = await build({
@@ -22,7 +22,6 @@ export async function bundleServer(outfile: string, sourcemap: boolean): Promise
     platform: 'node',
     format: 'cjs',
     target: 'node20',
-    external: [],
     // Comments and indentation are not kept in memory. Identifiers stay as written (stack traces, error names); no
     // keepNames: its __name() wrapper ran for every closure made per request, ~70 µs of a cold start (issue 24.8).
     minifyWhitespace: true,
@@ -41,4 +40,9 @@ export async function bundleServer(outfile: string, sourcemap: boolean): Promise
   const nonAscii = code.search(/[^\x00-\x7f]/);
   if (nonAscii >= 0) throw new Error(`non-ASCII text in the bundle near: ${JSON.stringify(code.slice(Math.max(0, nonAscii - 40), nonAscii + 10))}`);
   return result.warnings;
+}
+
+/** One line for a build warning, with where it is. */
+export function describeWarning(w: Message): string {
+  return `warning: ${w.text}${w.location ? ` (${w.location.file}:${w.location.line})` : ''}`;
 }
