@@ -53,17 +53,33 @@ export interface Router {
   match(method: string, path: string): MatchResult;
 }
 
-/** Routes are tried in order, so a literal like '/streams/by-metadata' must stand before '/streams/:id'. */
+/** The first segment of a path ('' for '/'): a route whose pattern starts with another literal cannot match. */
+function firstSegment(path: string): string {
+  const end = path.indexOf('/', 1);
+  return end < 0 ? path.slice(1) : path.slice(1, end);
+}
+
+/**
+ * Routes are tried in order, so a literal like '/streams/by-metadata' must stand before '/streams/:id'. Each path is
+ * tried only against the routes that can match its first segment (a player's GET walked ~80 RegExps before, issue 24.8).
+ */
 export function createRouter(routes: readonly Route[]): Router {
   const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, ...compilePattern(r.path) }));
+  const open = (r: CompiledRoute): boolean => firstSegment(r.path).startsWith(':');
+  // Per first literal: its routes and the ones open at the first segment, in table order.
+  const byFirst = new Map<string, CompiledRoute[]>();
+  for (const r of compiled) if (!open(r)) byFirst.set(firstSegment(r.path), []);
+  for (const [first, list] of byFirst) for (const r of compiled) if (open(r) || firstSegment(r.path) === first) list.push(r);
+  const anyFirst = compiled.filter(open);
   return {
     match(method, path) {
+      const candidates = byFirst.get(firstSegment(path)) ?? anyFirst;
       const allowed: Method[] = [];
-      for (const route of compiled) {
+      for (const route of candidates) {
         const m = route.regex.exec(path);
         if (!m) continue;
         // HEAD is served by GET handlers unless a route claims it.
-        if (route.method === method || (method === 'HEAD' && route.method === 'GET' && !hasHead(compiled, path))) {
+        if (route.method === method || (method === 'HEAD' && route.method === 'GET' && !hasHead(candidates, path))) {
           const params: Record<string, string> = {};
           route.keys.forEach((key, i) => {
             params[key] = safeDecode(m[i + 1] ?? '');
@@ -81,7 +97,7 @@ export function createRouter(routes: readonly Route[]): Router {
   };
 }
 
-function hasHead(routes: CompiledRoute[], path: string): boolean {
+function hasHead(routes: readonly CompiledRoute[], path: string): boolean {
   return routes.some((r) => r.method === 'HEAD' && r.regex.test(path));
 }
 

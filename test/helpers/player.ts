@@ -60,3 +60,16 @@ export async function openPlayer(t: TestContext, url: string, headers: Record<st
     leave: () => res.destroy(),
   };
 }
+
+/**
+ * A player that asks for `url`, leaves as soon as the proxy reached the origin (before any answer reached it), and
+ * resolves once the origin saw the proxy's socket close (bounded): a leaving player must release the upstream at once.
+ */
+export async function leaveWhileOpening(url: string, origin: { readonly openSockets: number }): Promise<void> {
+  const ac = new AbortController();
+  const pending = fetch(url, { signal: ac.signal }).catch((err: unknown) => err);
+  await waitFor(() => origin.openSockets === 1, 2_000, 'the proxy reached the origin');
+  ac.abort();
+  await pending;
+  await waitFor(() => origin.openSockets === 0, 5_000, 'the upstream socket closed after the player left');
+}

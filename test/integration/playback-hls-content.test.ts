@@ -6,6 +6,7 @@ import { test } from 'node:test';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { assertJsonError, createHlsStream, get, playlistUris, proxyUrl } from '../helpers/hls.ts';
 import { startOrigin, waitFor, type Behaviour } from '../helpers/origin.ts';
+import { leaveWhileOpening } from '../helpers/player.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 
 const MPEGURL = 'application/vnd.apple.mpegurl';
@@ -220,10 +221,5 @@ test('issue 14.2: a player that leaves /stream while its first bytes are judged 
   // A read timeout far longer than the wait below: only the player's leaving can end the judging in time.
   const proxy = await startProxy(t, { readTimeoutMs: 60_000 });
   const id = ((await api(proxy.base, 'POST', '/streams', { url: origin.url('/quiet') })).body as { stream_id: string }).stream_id;
-  const ac = new AbortController();
-  const pending = fetch(`${proxy.base}/stream/${id}`, { signal: ac.signal }).catch((err: unknown) => err);
-  await waitFor(() => origin.openSockets === 1, 2_000, 'the proxy reached the origin');
-  ac.abort();
-  await pending;
-  await waitFor(() => origin.openSockets === 0, 5_000, 'the upstream socket closed after the player left');
+  await leaveWhileOpening(`${proxy.base}/stream/${id}`, origin);
 });

@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { test } from 'node:test';
 import { startOrigin, waitFor } from '../helpers/origin.ts';
-import { md5, openPlayer } from '../helpers/player.ts';
+import { leaveWhileOpening, md5, openPlayer } from '../helpers/player.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 
 interface Created {
@@ -296,4 +296,16 @@ test('§2 §5.4 the /stream → HLS redirect is absolute on PUBLIC_URL; the rout
     assert.equal(answer.status, 302, base);
     assert.equal(answer.headers.get('location'), `https://tv.example.com/m3u-proxy/hls/${s.stream_id}/playlist.m3u8`);
   }
+});
+
+test('issue 24.8: a player that leaves before the origin answered stops the opening at once', async (t) => {
+  const origin = await startOrigin(t, {
+    // Takes the request and never answers: only the player's leaving can end the wait in time.
+    '/silent': { kind: 'handler', handle: () => undefined },
+  });
+  const proxy = await startProxy(t, { connectTimeoutMs: 60_000 });
+  const id = ((await api(proxy.base, 'POST', '/streams', { url: origin.url('/silent') })).body as { stream_id: string }).stream_id;
+  await leaveWhileOpening(`${proxy.base}/stream/${id}`, origin);
+  const info = (await api(proxy.base, 'GET', `/streams/${id}`)).body as { client_count?: number; clients?: unknown[] };
+  assert.equal(info.clients?.length ?? info.client_count ?? 0, 0, 'no client record is left behind');
 });

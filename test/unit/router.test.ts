@@ -62,3 +62,25 @@ test('a malformed escape in a segment does not throw', () => {
   assert.equal(m.kind, 'found');
   if (m.kind === 'found') assert.equal(m.params['id'], '%E0%A4%A');
 });
+
+test('a pattern open at its first segment is tried in table order beside the literal ones', () => {
+  const r = createRouter([
+    { method: 'GET', path: '/stream/:id', auth: false, handler: noop },
+    { method: 'GET', path: '/:kind/x', auth: false, handler: noop },
+    { method: 'GET', path: '/hls/x', auth: false, handler: noop },
+    { method: 'HEAD', path: '/hls/:id', auth: false, handler: noop },
+    { method: 'GET', path: '/', auth: false, handler: noop },
+  ]);
+  const found = (method: string, path: string): string | undefined => {
+    const m = r.match(method, path);
+    return m.kind === 'found' ? `${m.route.method} ${m.route.path}` : m.kind;
+  };
+  assert.equal(found('GET', '/stream/x'), 'GET /stream/:id', 'declared before the open pattern, so it wins');
+  assert.equal(found('GET', '/hls/x'), 'GET /:kind/x', 'the open pattern was declared first');
+  assert.equal(found('GET', '/other/x'), 'GET /:kind/x', 'an unknown first segment still reaches the open pattern');
+  assert.equal(found('GET', '/other/y'), 'not-found');
+  assert.equal(found('HEAD', '/hls/x'), 'HEAD /hls/:id', "a HEAD route of the path's own first segment is found");
+  assert.equal(found('HEAD', '/stream/x'), 'GET /stream/:id', 'and one elsewhere does not stop the GET fallback');
+  assert.equal(found('GET', '/'), 'GET /');
+  assert.equal(found('POST', '/'), 'method-not-allowed');
+});

@@ -3,14 +3,17 @@
 import http, { type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import https from 'node:https';
 import { AppError, UpstreamError, UpstreamTimeoutError } from '../../errors.ts';
+import { type Cancel, cancelReason, isCancelled, onCancel } from '../cancel.ts';
 import type { UpstreamAgents } from './agents.ts';
 
-export interface UpstreamRequestOptions {
+/**
+ * `signal` aborting or `player` leaving (Cancel) destroys the request and its socket; the promise then rejects with the
+ * signal's reason or an AbortError.
+ */
+export interface UpstreamRequestOptions extends Cancel {
   method?: 'GET' | 'HEAD';
   /** Lowercase names; sent on every hop (credential headers are dropped on a cross-origin redirect). */
   headers?: Readonly<Record<string, string>>;
-  /** Aborting destroys the request and its socket; the promise then rejects with the signal's AbortError. */
-  signal?: AbortSignal;
   /** Per hop: from the request's start until the response headers arrived. */
   connectTimeoutMs: number;
   maxRedirects?: number;
@@ -89,24 +92,24 @@ function requestOnce(
   options: UpstreamRequestOptions,
 ): Promise<IncomingMessage> {
   return new Promise((resolve, reject) => {
-    const { signal } = options;
-    if (signal?.aborted) {
-      reject(abortReason(signal));
+    if (isCancelled(options)) {
+      reject(cancelReason(options));
       return;
     }
     const mod = url.protocol === 'https:' ? https : http;
     const req = mod.request(url, { method, headers, agent: agents.agentFor(url) });
     let settled = false;
+    let stopListening: (() => void) | undefined;
     const settle = (): void => {
       settled = true;
       clearTimeout(timer);
-      signal?.removeEventListener('abort', onAbort);
+      stopListening?.();
     };
     const onAbort = (): void => {
       if (settled) return;
       settle();
       req.destroy();
-      reject(abortReason(signal));
+      reject(cancelReason(options));
     };
     const timer = setTimeout(() => {
       if (settled) return;
@@ -114,7 +117,7 @@ function requestOnce(
       req.destroy();
       reject(new UpstreamTimeoutError('Upstream did not answer in time'));
     }, options.connectTimeoutMs);
-    signal?.addEventListener('abort', onAbort, { once: true });
+    stopListening = onCancel(options, onAbort);
     req.once('response', (res) => {
       if (settled) {
         res.destroy();
@@ -137,12 +140,6 @@ function requestOnce(
 
 function ignoreAfterResponse(): void {
   // The response already reached the caller, who sees the same failure as an error or 'close' on the response.
-}
-
-function abortReason(signal: AbortSignal | undefined): Error {
-  const reason: unknown = signal?.reason;
-  if (reason instanceof Error) return reason;
-  return new DOMException('The operation was aborted', 'AbortError');
 }
 
 /** Maps a socket-level failure to an UpstreamError whose message is safe to show, keeping the cause. */

@@ -3,6 +3,7 @@
 import type { IncomingMessage } from 'node:http';
 import { Readable } from 'node:stream';
 import { PlaylistAsMediaError } from '../../errors.ts';
+import type { CloseSource, PlayerGone } from '../cancel.ts';
 import { type BodyKind, sniffBody } from '../sniff.ts';
 import { decodeHead, parseContentEncoding } from './decode.ts';
 
@@ -13,12 +14,6 @@ export interface Peeked {
   body: Readable;
   /** True when `head` is the whole body. */
   ended: boolean;
-}
-
-/** What a wait listens to for "the player left": a ServerResponse's 'close'. */
-export interface CloseSource {
-  once(event: 'close', listener: () => void): unknown;
-  off(event: 'close', listener: () => void): unknown;
 }
 
 export interface PeekOptions {
@@ -170,7 +165,7 @@ export interface MediaCheckOptions extends PeekOptions {
   /** A HEAD request: no body reaches the player, so there is nothing to judge. */
   head?: boolean;
   /** The player's response: its 'close' (the player left) ends the wait, as `signal` would. */
-  player?: CloseSource & { readonly destroyed: boolean };
+  player?: PlayerGone;
 }
 
 /**

@@ -18,17 +18,20 @@ export function playbackStreamRoutes(
     const stream = (deps.clusterLookup === undefined ? undefined : await deps.clusterLookup(id)) ?? deps.streams.get(id);
     const overrideUrl = overrideUrlOf(req, query, deps.auth);
     const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
-    // The player's own parameters come along (client id, username); nothing else, and never the api_token.
-    const keep = playerParams(query);
-    // Relative to this request's URL, so that it works behind a prefix-stripping proxy; absolute on PUBLIC_URL.
-    const safeId = encodeURIComponent(stream.id);
-    const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${safeId}/` : relativeDirRef(path, `/hls/${safeId}/`);
-    const hlsUrl = `${dir}playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
+    // Where the same stream plays as HLS, made only when the answer needs it (most players never do).
+    const hlsUrl = (): string => {
+      // The player's own parameters come along (client id, username); nothing else, and never the api_token.
+      const keep = playerParams(query);
+      // Relative to this request's URL, so that it works behind a prefix-stripping proxy; absolute on PUBLIC_URL.
+      const safeId = encodeURIComponent(stream.id);
+      const dir = deps.config.publicUrl !== undefined ? `${deps.config.publicUrl}/hls/${safeId}/` : relativeDirRef(path, `/hls/${safeId}/`);
+      return `${dir}playlist.m3u8${keep.size > 0 ? `?${keep}` : ''}`;
+    };
     // SPEC §13: a transcode plays its process's output; an HLS-output one lives at its playlist (relative Location).
     const spec = transcode?.service.specFor(stream);
     if (transcode && spec) {
       if (spec.output.kind === 'hls') {
-        res.writeHead(302, { location: hlsUrl, 'cache-control': 'no-cache' });
+        res.writeHead(302, { location: hlsUrl(), 'cache-control': 'no-cache' });
         res.end();
         return;
       }

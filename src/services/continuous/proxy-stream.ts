@@ -56,7 +56,7 @@ export interface PlaybackRequest {
    * Where the same stream plays as HLS. A playlist answered on /stream/{id} is sent there (302) instead of being passed
    * through: passed through, it would hand the player every upstream URL and credential in it (SPEC §5.4).
    */
-  hlsUrl?: string;
+  hlsUrl?: () => string;
   /** SPEC §16: another node relaying this stream; served only by the owner (never relayed further). */
   peer?: boolean;
 }
@@ -156,24 +156,18 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const { res, stream } = p;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     const startIndex = p.overrideUrl !== undefined ? 0 : Math.min(stream.currentIndex, ring.length - 1);
-    // Until the session owns the response, a vanished player aborts the opening walk.
-    const opening = new AbortController();
-    const onEarlyClose = (): void => opening.abort();
-    res.once('close', onEarlyClose);
-
     const { player, headers } = requestHeaders(p);
     const accept: AcceptResponse = (r) => (isUsableMediaStatus(r.statusCode ?? 0, player) ? true : new UpstreamStatusError(r.statusCode ?? 0));
 
     let opened: OpenedUpstream;
     try {
-      opened = await openFromRing({ stream, ring, startIndex, headers, signal: opening.signal, accept, rounds });
+      // Until the session owns the response, a vanished player stops the opening walk.
+      opened = await openFromRing({ stream, ring, startIndex, headers, player: res, accept, rounds });
     } catch (err) {
-      if (opening.signal.aborted) return;
+      if (res.destroyed) return;
       const e = err as AppError;
       if (registry.getStream(stream.id) === stream) streams.recordFailure(stream, e.message, p.clientId);
       throw e; // answered and logged once, by the error boundary
-    } finally {
-      res.off('close', onEarlyClose);
     }
     await serveOpened(p, opened, settleClaim, owner);
   }
@@ -197,7 +191,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const status = up.statusCode ?? 502;
     if (p.hlsUrl !== undefined && (status === 200 || status === 206) && (playlistBody || isPlaylistResponse(up, opened.finalUrl))) {
       up.destroy();
-      res.writeHead(302, { location: p.hlsUrl, 'cache-control': 'no-cache' });
+      res.writeHead(302, { location: p.hlsUrl(), 'cache-control': 'no-cache' });
       res.end();
       return;
     }
@@ -215,7 +209,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       return;
     }
 
-    const { userAgent } = requestHeaders(p);
+    const userAgent = streams.userAgentOf(stream);
     const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
     res.writeHead(status, outHeaders);
     if (settleClaim && deps.share && plan.kind === 'live' && status === 200) {

@@ -1,5 +1,6 @@
 // The URL ring walk (SPEC §5.3): current URL, then each failover in order, wrapping, for a bounded number of rounds.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { type Cancel, cancelReason, isCancelled, signalFor } from '../../core/cancel.ts';
 import { AppError, UpstreamError } from '../../errors.ts';
 
 /** Back-off before round `round` (1-based for the second round): 100 ms, 200 ms, 400 ms... capped. */
@@ -20,12 +21,11 @@ export function ringOrder(length: number, start: number): number[] {
   return out;
 }
 
-export interface RingWalk<T> {
+/** Cancelling (the signal aborts, the player leaves) stops the walk, also during a back-off; it then rejects with the reason. */
+export interface RingWalk<T> extends Cancel {
   ringLength: number;
   startIndex: number;
   rounds: number;
-  /** Aborting stops the walk (also during a back-off); the walk then rejects with the abort reason. */
-  signal: AbortSignal;
   /** One try at ring position `index`; rejects with an AppError to move on. */
   attempt(index: number): Promise<T>;
   /** Called for every failed try (counters, logs); never for an abort. */
@@ -45,15 +45,15 @@ export async function walkRing<T>(walk: RingWalk<T>): Promise<{ value: T; index:
   // Every URL skipped: trying them is better than giving up.
   const order = kept.length > 0 ? kept : all;
   for (let round = 0; round < walk.rounds; round++) {
-    if (round > 0) await sleep(backoffMs(round), undefined, { signal: walk.signal });
+    if (round > 0) await backOff(walk, round);
     for (const first of order) {
       let index: number | undefined = first;
       while (index !== undefined) {
-        walk.signal.throwIfAborted();
+        if (isCancelled(walk)) throw cancelReason(walk);
         try {
           return { value: await walk.attempt(index), index };
         } catch (err) {
-          if (walk.signal.aborted) throw err;
+          if (isCancelled(walk)) throw err;
           last = err instanceof AppError ? err : new UpstreamError('Upstream request failed', { cause: err });
           walk.onError(last, index);
           index = walk.next ? await walk.next(index, last) : undefined;
@@ -62,4 +62,14 @@ export async function walkRing<T>(walk: RingWalk<T>): Promise<{ value: T; index:
     }
   }
   throw last ?? new UpstreamError('No upstream URL to try');
+}
+
+/** The pause before another round, cut short (rejecting) when the walk is cancelled. */
+async function backOff(walk: Cancel, round: number): Promise<void> {
+  const cancel = signalFor(walk);
+  try {
+    await sleep(backoffMs(round), undefined, { signal: cancel.signal });
+  } finally {
+    cancel.done();
+  }
 }

@@ -3,6 +3,7 @@
 // options act here (SPEC §3.1): a failover resolver's next URL joins the walk, a sticky session asks the URL a redirect
 // handed out, and strict_live_ts leaves out URLs that stalled lately.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type Cancel, isCancelled, signalFor } from '../../core/cancel.ts';
 import { placeResolvedUrl, type Registry, type StreamRecord, urlRing } from '../../core/registry.ts';
 import { discardResponse, upstreamErrorKind, type UpstreamClient, type UpstreamResponse } from '../../core/upstream/client.ts';
 import { redactUrl } from '../../core/url.ts';
@@ -40,12 +41,12 @@ const MAX_RESOLVER_ASKS_PER_WALK = 3;
 /** use_sticky_session: redirect targets remembered per stream. */
 const MAX_STICKY_URLS = 32;
 
-export interface RingOpenRequest {
+/** Cancel: a reconnect's own signal, or (a player's first open) the player's response, whose leaving stops the walk. */
+export interface RingOpenRequest extends Cancel {
   stream: StreamRecord;
   ring: readonly string[];
   startIndex: number;
   headers: Record<string, string>;
-  signal: AbortSignal;
   accept: AcceptResponse;
   rounds: number;
 }
@@ -79,7 +80,7 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
 
   /** One request that the caller accepts, or the error that moves the walk on. */
   async function tryUrl(r: RingOpenRequest, url: string): Promise<UpstreamResponse> {
-    const opened = await upstream.request(url, { method: 'GET', headers: r.headers, signal: r.signal, connectTimeoutMs: deps.connectTimeoutMs });
+    const opened = await upstream.request(url, { method: 'GET', headers: r.headers, signal: r.signal, player: r.player, connectTimeoutMs: deps.connectTimeoutMs });
     opened.res.on('error', ignoreUpstreamError);
     const verdict = r.accept(opened.res);
     if (verdict !== true) {
@@ -99,7 +100,7 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
       try {
         opened = await tryUrl(r, pinned);
       } catch (err) {
-        if (r.signal.aborted) throw err;
+        if (isCancelled(r)) throw err;
         // The pinned origin failed: back to the entry point, whose redirect may pin a healthy one.
         stream.stickyUrls.delete(entry);
         logger.info('sticky origin failed, back to the entry URL', { stream: stream.id, origin: redactUrl(pinned) });
@@ -125,6 +126,7 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
       startIndex: r.startIndex,
       rounds: r.rounds,
       signal: r.signal,
+      player: r.player,
       attempt: (i) => trySticky(r, urlAt(i)),
       onError: (err, i) => {
         streams.recordError(stream);
@@ -138,13 +140,16 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
         ? async (failed, err) => {
             if (asks >= MAX_RESOLVER_ASKS_PER_WALK || resolver === undefined) return undefined;
             asks += 1;
-            const answer = await resolver.next(stream, {
-              currentUrl: urlAt(failed),
-              currentIndex: failed,
-              statusCode: err instanceof UpstreamStatusError ? err.upstreamStatus : null,
-              reason: 'upstream_error',
-              signal: r.signal,
-            });
+            const cancel = signalFor(r);
+            const answer = await resolver
+              .next(stream, {
+                currentUrl: urlAt(failed),
+                currentIndex: failed,
+                statusCode: err instanceof UpstreamStatusError ? err.upstreamStatus : null,
+                reason: 'upstream_error',
+                signal: cancel.signal,
+              })
+              .finally(cancel.done);
             if (answer.url === undefined || answer.url === urlAt(failed)) return undefined;
             const at = placeResolvedUrl(stream, answer.url);
             resolved.set(at, answer.url);
