@@ -6,6 +6,7 @@ import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
+import { sendNow } from '../../core/send-now.ts';
 import { createFeed, type FeedInput } from './upstream-feed.ts';
 
 export type { BodyPlan } from './upstream-feed.ts';
@@ -37,6 +38,7 @@ export async function runSession(s: SessionInput): Promise<void> {
   const { registry, streams, stats } = deps;
   let stopped = false;
   let endReason: DisconnectReason = 'closed';
+  let sent = false;
 
   const feed = createFeed({
     deps,
@@ -51,7 +53,12 @@ export async function runSession(s: SessionInput): Promise<void> {
     // Hot path: count, then hand the chunk to the socket; false pauses the upstream until 'drain'.
     write: (chunk) => {
       registry.addBytes(client, stream, chunk.length);
-      return res.write(chunk);
+      const more = res.write(chunk);
+      if (!sent) {
+        sent = true;
+        sendNow(res);
+      }
+      return more;
     },
   });
 

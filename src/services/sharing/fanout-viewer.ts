@@ -4,6 +4,7 @@
 import type { ServerResponse } from 'node:http';
 import type { FanoutQueue, FanoutReader, FanoutSink } from '../../core/fanout-queue.ts';
 import type { ClientRecord, Registry, StreamRecord } from '../../core/registry.ts';
+import { sendNow } from '../../core/send-now.ts';
 import { DISCONNECT_REASONS } from '../continuous/proxy-session.ts';
 import type { DisconnectReason, StreamService } from '../streams.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
@@ -38,6 +39,7 @@ export function joinFanout(j: FanoutJoin): Promise<void> {
   const { queue, viewers, res, client, stream } = j;
   return new Promise<void>((resolve) => {
     let left = false;
+    let sent = false;
     const viewer: FanoutViewer = {
       client,
       res,
@@ -45,7 +47,12 @@ export function joinFanout(j: FanoutJoin): Promise<void> {
       // Hot path: count, then hand the chunk reference to the socket.
       write(chunk) {
         j.registry.addBytes(client, stream, chunk.length);
-        return res.write(chunk);
+        const more = res.write(chunk);
+        if (!sent) {
+          sent = true;
+          sendNow(res);
+        }
+        return more;
       },
       leave(reason) {
         if (left) return;

@@ -1,0 +1,12 @@
+// A player's first bytes leave at once (issue 24.8). Node corks a response's socket on every write and uncorks it on
+// the next tick, so that headers, chunk framing and body go out in one writev; everything else queued for that tick
+// runs first. For a short file that was the whole session's teardown (its end, the client record, the events), about
+// 60 µs between the first write and the wire. Uncorking right after the first write still sends all of it in one
+// writev; Node's own uncork on the next tick then finds nothing corked, and later writes batch as before.
+import type { ServerResponse } from 'node:http';
+
+/** Sends what the response has written so far now instead of on the next tick. Call after its first write only. */
+export function sendNow(res: ServerResponse): void {
+  const socket = res.socket;
+  if (socket !== null && socket.writableCorked > 0) socket.uncork();
+}
