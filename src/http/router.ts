@@ -61,7 +61,7 @@ function firstSegment(path: string): string {
 
 /**
  * Routes are tried in order, so a literal like '/streams/by-metadata' must stand before '/streams/:id'. Each path is
- * tried only against the routes that can match its first segment (a player's GET walked ~80 RegExps before, issue 24.8).
+ * tried only against the routes that can match its first segment (a player's GET walked dozens of RegExps before, issue 24.8).
  */
 export function createRouter(routes: readonly Route[]): Router {
   const compiled: CompiledRoute[] = routes.map((r) => ({ ...r, ...compilePattern(r.path) }));

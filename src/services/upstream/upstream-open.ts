@@ -80,7 +80,8 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
 
   /** One request that the caller accepts, or the error that moves the walk on. */
   async function tryUrl(r: RingOpenRequest, url: string): Promise<UpstreamResponse> {
-    const opened = await upstream.request(url, { method: 'GET', headers: r.headers, signal: r.signal, player: r.player, connectTimeoutMs: deps.connectTimeoutMs });
+    const { headers, signal, player } = r;
+    const opened = await upstream.request(url, { method: 'GET', headers, signal, player, connectTimeoutMs: deps.connectTimeoutMs });
     opened.res.on('error', ignoreUpstreamError);
     const verdict = r.accept(opened.res);
     if (verdict !== true) {
