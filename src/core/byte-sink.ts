@@ -9,8 +9,13 @@ export interface ByteSink {
   buf: Buffer;
   at: number;
   room(bytes: number): void;
-  /** Appends bytes [start, end) of `src`, which must not change while the sink is in use; it may copy later. */
-  copy?(src: Buffer, start: number, end: number): void;
+  /**
+   * Appends bytes [start, end) of `src`, which must not change while the sink is in use; it may copy later. Bytes of
+   * `src` from `end` up to `final` (default: its length) must not change either: the sink may compare what is written
+   * next with them and copy them instead. Below `final` is what the source has written for good; a source that still
+   * writes past it (a memo recording) must say so.
+   */
+  copy?(src: Buffer, start: number, end: number, final?: number): void;
 }
 
 /** Appends the bytes of an ASCII or binary (one char per byte) string; chars above 0xff must not occur. */

@@ -22,8 +22,8 @@ export interface Output extends ByteSink {
   /** Appends chars [start, end) of a binary string. */
   range(text: string, start: number, end: number): void;
   eol(eol: LineEnding): void;
-  /** Appends bytes [start, end) of `src`, which must not change until take(). */
-  copy(src: Buffer, start: number, end: number): void;
+  /** Appends bytes [start, end) of `src`, which must not change until take(), nor those up to `final` (ByteSink). */
+  copy(src: Buffer, start: number, end: number, final?: number): void;
   /** The bytes so far, handed over: the next line starts a new Buffer, so they are never overwritten. */
   take(): Buffer | undefined;
 }
@@ -44,6 +44,8 @@ class RewriteOutput implements Output {
   private held: Buffer | undefined;
   private heldStart = 0;
   private heldEnd = 0;
+  /** Bytes of `held` that will not change: the held copy may go on over them, never past them. */
+  private heldFinal = 0;
 
   room(bytes: number): void {
     // A writer that writes into `buf` itself goes after what is held.
@@ -87,15 +89,17 @@ class RewriteOutput implements Output {
     if (eol !== '') this.range(eol, 0, eol.length);
   }
 
-  copy(src: Buffer, start: number, end: number): void {
+  copy(src: Buffer, start: number, end: number, final = src.length): void {
     if (this.held === src && start === this.heldEnd) {
       this.heldEnd = end;
+      this.heldFinal = Math.max(this.heldFinal, final);
       return;
     }
     this.release();
     this.held = src;
     this.heldStart = start;
     this.heldEnd = end;
+    this.heldFinal = final;
   }
 
   take(): Buffer | undefined {
@@ -126,8 +130,10 @@ class RewriteOutput implements Output {
   private follows(src: Buffer, text: string, start: number, end: number): boolean {
     const n = end - start;
     const from = this.heldEnd;
-    // A copy of this very output (a URI repeated within one answer) may only go on over what is written already.
-    if (from + n > (src === this.buf ? this.at : src.length)) return false;
+    // Only over bytes that stay as they are until take(): what this very output has written (a URI repeated within
+    // one answer), or what the source said is final. Past that, bytes that match now may be overwritten before the
+    // copy is made: a memo still recording writes its next URIs there (seen once in CI as a URI in an EXTINF line's place).
+    if (from + n > (src === this.buf ? this.at : this.heldFinal)) return false;
     for (let i = 0; i < n; i++) if (src[from + i] !== text.charCodeAt(start + i)) return false;
     this.heldEnd = from + n;
     return true;

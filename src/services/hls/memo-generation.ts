@@ -121,7 +121,9 @@ export class Generation {
     const from = this.uriAt[2 * i]!;
     const to = this.uriAt[2 * i + 1]!;
     if (sink.copy !== undefined) {
-      sink.copy(this.holder(i), from, to);
+      const holder = this.holder(i);
+      // The current block is still written past `used` while this generation records (copyIn, add).
+      sink.copy(holder, from, to, holder === this.data ? this.used : holder.length);
       return;
     }
     sink.room(to - from);
