@@ -1,14 +1,13 @@
 // Webhook management API (SPEC §6): validate input, call the webhook service, answer. Every route needs the token.
 import type { IncomingMessage } from 'node:http';
 import { EVENT_TYPES, isEventType, type EventType } from '../../core/events.ts';
-import { echoInput, NotFoundError, ValidationError } from '../../errors.ts';
+import { NotFoundError, ValidationError } from '../../errors.ts';
 import type { WebhookService, WebhookTarget } from '../../services/events/webhooks.ts';
 import { isPlainObject, readJson } from '../body.ts';
 import { sendJson } from '../respond.ts';
 import type { Route } from '../router.ts';
-import { requireHttpUrl } from '../validate.ts';
+import { parseHeaders, requireHttpUrl } from '../validate.ts';
 
-const HEADER_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
 const DEFAULT_TIMEOUT_S = 10;
 const MAX_TIMEOUT_S = 300;
 const DEFAULT_RETRY_ATTEMPTS = 3;
@@ -21,20 +20,6 @@ function parseEvents(value: unknown): EventType[] {
   for (const [i, v] of value.entries()) {
     if (!isEventType(v)) throw new ValidationError(`events[${i}] must be one of: ${EVENT_TYPES.join(', ')}`);
     if (!out.includes(v)) out.push(v);
-  }
-  return out;
-}
-
-function parseHeaders(value: unknown): Record<string, string> {
-  if (value === undefined || value === null) return {};
-  if (!isPlainObject(value)) throw new ValidationError('headers must be an object of strings');
-  const out: Record<string, string> = {};
-  for (const [k, v] of Object.entries(value)) {
-    if (!HEADER_NAME.test(k)) throw new ValidationError(`headers: invalid header name ${JSON.stringify(echoInput(k))}`);
-    if (typeof v !== 'string') throw new ValidationError(`headers.${echoInput(k)} must be a string`);
-    // CR/LF would let a caller smuggle extra headers into every delivery.
-    if (/[\r\n\0]/.test(v)) throw new ValidationError(`headers.${echoInput(k)} contains a line break`);
-    out[k] = v;
   }
   return out;
 }

@@ -3,62 +3,27 @@
 // wait for each other (B1). Every exit that is not ours sends exactly one callback (B2, §6.6.7).
 import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Child, ChildExit } from '../../core/process/child.ts';
-import { spawnChild } from '../../core/process/child.ts';
 import { maskUrls } from '../../core/process/mask.ts';
+import type { ChildExit } from '../../core/process/child.ts';
 import { probeProgram } from '../../core/process/program.ts';
 import { BroadcastError, NotFoundError } from '../../errors.ts';
-import { broadcastArgv } from './argv.ts';
 import { lastSegmentNumber } from './broadcast-dir.ts';
 import { broadcastEvent, sendCallback } from './callbacks.ts';
 import { ContinuityBook } from './continuity.ts';
-import { DirWatch, deleteMedia, deleteUnlisted } from './dir-watch.ts';
+import { deleteMedia, deleteUnlisted } from './dir-watch.ts';
 import { exitCode, exitText, exitWithin, readrateSupported } from './ffmpeg-exit.ts';
 import { DirBook } from './dir-book.ts';
 import { removeIfIdle, sweepBroadcastDirs } from './dir-gc.ts';
 import { KeyedLock } from './keyed-lock.ts';
 import type { BroadcastManagerOptions } from './manager-options.ts';
+import { spawnProgramme, type Entry, type Placement } from './programme.ts';
 import { StartRetries } from './start-retries.ts';
 import type { ProgrammeInput, StartInput } from './start-input.ts';
-import { chooseTracks } from './tracks.ts';
-import { listItem, statusBody, type BroadcastFacts, type BroadcastStatus } from './views.ts';
+import { listItem, statusBody, type BroadcastFacts } from './views.ts';
 
 /** SIGTERM, then SIGKILL after this (research §6.2 step 1). */
 const STOP_GRACE_MS = 5000;
 const FINISHED_TTL_MS = 10 * 60_000;
-/** stderr lines that name why an input failed; kept to explain an exit (never used to decide one: B3, B4). */
-const INPUT_ERROR = /error opening input|failed to resolve hostname|connection refused|connection timed out|server returned [45]|invalid data found|no such file or directory|protocol not found/i;
-
-interface Entry {
-  readonly id: string;
-  readonly dir: string;
-  readonly dvr: boolean;
-  readonly programme: ProgrammeInput;
-  readonly startNumber: number;
-  readonly startedAt: Date;
-  readonly child: Child;
-  readonly pid: number;
-  readonly metadata: Record<string, unknown> | null;
-  readonly next: ProgrammeInput | null;
-  readonly watch: DirWatch;
-  status: BroadcastStatus;
-  errorMessage: string | null;
-  /** The exit is ours (stop, transition, DELETE, shutdown): no callback. */
-  quiet: boolean;
-  /** False while the start still waits: a failure then is answered by the start, not by a callback (B2). */
-  answered: boolean;
-  inputError: string | null;
-  stalled: boolean;
-}
-
-/** What a programme launch shares with the one before it. */
-interface Placement {
-  dir: string;
-  dvr: boolean;
-  metadata: Record<string, unknown> | null;
-  next: ProgrammeInput | null;
-}
-
 export class BroadcastManager {
   readonly #o: BroadcastManagerOptions;
   readonly #lock = new KeyedLock();
@@ -231,52 +196,8 @@ export class BroadcastManager {
   }
 
   async #launch(id: string, p: ProgrammeInput, startNumber: number, discontinuity: boolean, readrate: boolean, at: Placement): Promise<Entry> {
-    const { audioMap, subtitle } = await chooseTracks(id, p, { ffprobePath: this.#o.ffprobePath, children: this.#o.children, logger: this.#o.logger });
-    const args = broadcastArgv({
-      url: p.streamUrl, offset: p.offset, seekSeconds: p.seekSeconds, durationSeconds: p.durationSeconds, startNumber,
-      addDiscontinuity: discontinuity, segmentDuration: p.segmentDuration, listSize: p.listSize, dvr: at.dvr,
-      transcode: p.transcode, videoCodec: p.videoCodec, audioCodec: p.audioCodec, preset: p.preset, videoBitrate: p.videoBitrate,
-      audioBitrate: p.audioBitrate, videoResolution: p.videoResolution, hwaccel: p.hwaccel, headers: p.headers,
-      audioMap, subtitle, readrate, dir: at.dir,
-    });
-    let entry: Entry | undefined;
-    const child = spawnChild({
-      command: this.#o.ffmpegPath,
-      args,
-      stdout: 'ignore',
-      keepLines: 20,
-      onStderrLine: (line) => {
-        if (entry !== undefined && INPUT_ERROR.test(line) && !/failed to delete old segment/i.test(line)) entry.inputError = maskUrls(line);
-      },
-    });
-    this.#o.children.add(child);
-    if (child.pid === undefined) {
-      const exit = await child.exited;
-      const why = exit.spawnError?.code === 'ENOENT' ? `ffmpeg not found (FFMPEG_PATH=${this.#o.ffmpegPath})` : String(exit.spawnError?.message);
-      throw new BroadcastError(`Failed to start broadcast: ${why}`, exit.spawnError?.code === 'ENOENT' ? 'FFMPEG_NOT_FOUND' : 'BROADCAST_START_FAILED');
-    }
-    const watch = new DirWatch({
-      dir: at.dir,
-      startNumber,
-      windowMs: p.listSize * p.segmentDuration * 1000,
-      keepAll: at.dvr,
-      retained: () => this.#continuity.retained(id),
-      // B3: judged by output; a seek into a remote file may take a while before the first segment.
-      stallMs: this.#o.stallMs ?? (3 * p.segmentDuration + 20) * 1000,
-      intervalMs: this.#o.watchIntervalMs,
-      onStall: () => {
-        if (entry === undefined || entry.quiet) return;
-        this.#o.logger.warn('broadcast stalled: no new segment, killing FFmpeg', { network_id: id });
-        entry.stalled = true;
-        entry.child.kill();
-      },
-      onError: (error) => this.#o.logger.warn('broadcast directory not readable', { network_id: id, error: String(error) }),
-    });
-    const started: Entry = {
-      id, dir: at.dir, dvr: at.dvr, programme: p, startNumber, startedAt: new Date(), child, pid: child.pid, metadata: at.metadata,
-      next: at.next, watch, status: 'running', errorMessage: null, quiet: false, answered: false, inputError: null, stalled: false,
-    };
-    entry = started;
+    const started = await spawnProgramme(this.#o, { id, programme: p, startNumber, discontinuity, readrate, at, retained: () => this.#continuity.retained(id) });
+    const { child, watch } = started;
     this.#entries.set(id, started);
     this.#dirs.remember(id, at.dir);
     watch.start();
