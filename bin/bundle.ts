@@ -25,6 +25,9 @@ export async function bundleServer(outfile: string, sourcemap: boolean): Promise
     // Comments and indentation are not kept in memory. Identifiers stay as written (stack traces, error names); no
     // keepNames: its __name() wrapper ran for every closure made per request, ~70 µs of a cold start (issue 24.8).
     minifyWhitespace: true,
+    // Constant folding and shorter statements, names untouched: 0.3 MiB less idle RSS (47.5 → 47.2 MiB, four
+    // alternating runs), from a script V8 holds whole and compiles less of.
+    minifySyntax: true,
     charset: 'ascii',
     legalComments: 'none',
     sourcemap: sourcemap ? 'linked' : false,
