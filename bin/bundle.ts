@@ -1,11 +1,12 @@
 // One CommonJS bundle of src/main.ts with esbuild, for `npm run build` (dist/main.cjs) and the single executable.
 // Why one CJS file and not tsc's 190 ES modules: the server idles ~10 MiB lower (issue 24.7, docs/performance.md): no
 // ES module loader, whose URL work V8 optimised at start, no per-module records, no ESM facades of node:* modules.
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build, type Message } from 'esbuild';
+import { lazyRequireFooter, makeRequiresLazy } from './lazy-builtins.ts';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -14,9 +15,14 @@ export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
  * non-built-in module (only node:* may stay outside: the executable has no node_modules), and any non-ASCII byte (V8
  * would then hold the whole script as a two-byte string: 1 MB instead of 0.5).
  */
-export async function bundleServer(outfile: string, sourcemap: boolean): Promise<readonly Message[]> {
+export function bundleServer(outfile: string, sourcemap: boolean): Promise<readonly Message[]> {
+  return bundleEntry(join(ROOT, 'src', 'main.ts'), outfile, sourcemap);
+}
+
+/** bundleServer() for any entry file (the tests bundle small ones the same way). */
+export async function bundleEntry(entry: string, outfile: string, sourcemap: boolean): Promise<readonly Message[]> {
   const result = await build({
-    entryPoints: [join(ROOT, 'src', 'main.ts')],
+    entryPoints: [entry],
     outfile,
     bundle: true,
     platform: 'node',
@@ -32,10 +38,13 @@ export async function bundleServer(outfile: string, sourcemap: boolean): Promise
     legalComments: 'none',
     sourcemap: sourcemap ? 'linked' : false,
     logLevel: 'silent',
+    // Defines the lazy require of lazy-builtins.ts: a hoisted declaration, so the end of the file is early enough.
+    footer: { js: lazyRequireFooter() },
   });
   const fatal = result.warnings.filter((w: Message) => /import\.meta|top-level await|require\(\) of/i.test(w.text));
   if (fatal.length > 0) throw new Error(`${fatal.length} warning(s) would break the bundle: ${fatal.map((w) => w.text).join('; ')}`);
-  const code = readFileSync(outfile, 'latin1');
+  const code = makeRequiresLazy(readFileSync(outfile, 'latin1'));
+  writeFileSync(outfile, code, 'latin1');
   const builtins = new Set(builtinModules);
   const loaded = [...code.matchAll(/\brequire\("([^"]+)"\)/g)].map((m) => m[1] ?? '');
   const foreign = [...new Set(loaded)].filter((name) => !builtins.has(name.replace(/^node:/, '')));

@@ -114,9 +114,11 @@ export async function loadState(config: Config): Promise<AppOptions['state']> {
 export function createApp(baseConfig: Config, options: AppOptions): App {
   const { logger } = options;
   // URL_SECRET: configured, else kept in the state file, else generated now and kept from now on (SPEC §2, §12).
-  const secret = chooseUrlSecret({ key: baseConfig.urlSecret, random: baseConfig.urlSecretRandom }, options.state?.loaded?.urlSecret);
+  // Without a state file the configured or random key is used as it is, made at its first use.
+  const secret =
+    options.state === undefined ? undefined : chooseUrlSecret({ key: baseConfig.urlSecret, random: baseConfig.urlSecretRandom }, options.state.loaded?.urlSecret);
   const config: Config =
-    options.state === undefined || secret.source === 'configured' ? baseConfig : Object.freeze({ ...baseConfig, urlSecret: secret.key, urlSecretRandom: false });
+    secret === undefined || secret.source === 'configured' ? baseConfig : Object.freeze({ ...baseConfig, urlSecret: secret.key, urlSecretRandom: false });
   const cluster = options.cluster === undefined ? undefined : createClusterMode(options.cluster, logger);
   const registry = new MemoryRegistry(options.now, { perStream: config.maxClientsPerStream, total: config.maxClients }, cluster?.presence);
   const startedAt = registry.now();
@@ -125,7 +127,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   const keeper =
     options.state === undefined
       ? undefined
-      : createStateKeeper({ store: options.state.store, registry, webhookTargets: () => webhooks.targets(), urlSecret: secret.keep, logger });
+      : createStateKeeper({ store: options.state.store, registry, webhookTargets: () => webhooks.targets(), urlSecret: secret?.keep, logger });
   const state = keeper ?? NO_STATE;
   const resolver = createFailoverResolver({ logger, timeoutMs: options.resolverTimeoutMs });
   const streams = createStreamService({

@@ -60,8 +60,11 @@ export interface Config {
   readonly corsOrigins: readonly string[];
   /** Host names, lower case, on which an unauthenticated management API answers beside IPs and single labels (SPEC §4). */
   readonly allowedHosts: readonly string[];
-  /** 32-byte key for playback tokens. */
-  readonly urlSecret: Buffer;
+  /**
+   * 32-byte key for playback tokens, made at its first call: node:crypto, which the bundle loads at its first use
+   * (bin/lazy-builtins.ts), then stays out of a server that never seals a token (~1.5 MiB of idle RSS, issue 24.7).
+   */
+  readonly urlSecret: () => Buffer;
   /** True when URL_SECRET was not set and the key is random for this process. */
   readonly urlSecretRandom: boolean;
   /** HMAC key for webhook signatures, or undefined. */
@@ -216,6 +219,15 @@ const SWITCHES = [
   { flag: 'version', short: 'v', help: 'print the version and exit' },
 ] as const;
 
+/**
+ * The playback-token key, made once at its first call. SHA-256 turns a passphrase of any length into the 32-byte
+ * AES-256 key, so the same secret gives the same key on every replica; unset, the key is random for this process.
+ */
+function urlSecretKey(raw: string | undefined): () => Buffer {
+  let key: Buffer | undefined;
+  return () => (key ??= raw === undefined ? randomBytes(32) : createHash('sha256').update(raw, 'utf8').digest());
+}
+
 /** setTimeout clamps anything larger to 1 ms, so a longer "timeout" would fire at once. */
 const MAX_SECONDS = Math.floor(2_147_483_647 / 1000);
 
@@ -285,8 +297,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     trustProxy: parseTrustProxy(raw('trustProxy'), (r, why) => fail('trustProxy', r, why)),
     corsOrigins: parseOrigins(raw('corsOrigins'), (r, why) => fail('corsOrigins', r, why)),
     allowedHosts: parseHostList(raw('allowedHosts'), (r, why) => fail('allowedHosts', r, why)),
-    // SHA-256 turns a passphrase of any length into the 32-byte AES-256 key; the same secret gives the same key on every replica.
-    urlSecret: urlSecretRaw === undefined ? randomBytes(32) : createHash('sha256').update(urlSecretRaw, 'utf8').digest(),
+    urlSecret: urlSecretKey(urlSecretRaw),
     urlSecretRandom: urlSecretRaw === undefined,
     webhookSecret: text('webhookSecret'),
     maxClientsPerStream: parseCount(raw('maxClientsPerStream'), 1000, (r, why) => fail('maxClientsPerStream', r, why)),

@@ -56,8 +56,8 @@ async function main(argv: string[]): Promise<number | undefined> {
     // SPEC §12: a state file that cannot be read, parsed or written stops start-up here, with one line and exit 2.
     const state = await loadState(config);
     // SPEC §16: cluster mode waits for Redis and takes the URL secret every node shares.
-    const cluster = config.cluster === undefined ? undefined : await connectCluster(config.cluster, config.urlSecretRandom ? undefined : config.urlSecret, logger);
-    const nodeConfig = cluster === undefined ? config : Object.freeze({ ...config, urlSecret: cluster.urlSecret, urlSecretRandom: false });
+    const cluster = config.cluster === undefined ? undefined : await connectCluster(config.cluster, config.urlSecretRandom ? undefined : config.urlSecret(), logger);
+    const nodeConfig = cluster === undefined ? config : Object.freeze({ ...config, urlSecret: () => cluster.urlSecret, urlSecretRandom: false });
     app = createApp(nodeConfig, { logger, state, cluster });
     const port = await app.listen(config.port, config.host);
     logger.info('m3u-proxy listening', { host: config.host, port, root_path: config.rootPath || undefined, state: app.state?.where ?? 'memory only' });

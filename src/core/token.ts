@@ -172,26 +172,36 @@ function createMemo<V>(size: number) {
  * The sealer the app should use: keys derived once, and seal/open memoised so that a playlist fetched again by the
  * same client costs map lookups instead of crypto. `cacheSize` bounds each memo (entries; 0 disables them);
  * `sealCacheSize` overrides it for seal(), for callers that remember whole rewritten URIs themselves.
+ *
+ * A key given as a function is asked for, and the keys derived, at the first seal or open: a server that never plays
+ * HLS never loads node:crypto (bin/lazy-builtins.ts).
  */
-export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; sealCacheSize?: number; poolBlocks?: number } = {}): TokenSealer {
-  const keys = deriveKeys(secret, opts.poolBlocks);
+export function createTokenSealer(
+  secret: Buffer | (() => Buffer),
+  opts: { cacheSize?: number; sealCacheSize?: number; poolBlocks?: number } = {},
+): TokenSealer {
+  const keyOf = typeof secret === 'function' ? secret : () => secret;
+  // A Buffer is checked (and its keys derived) at once, so that a short one fails where it is given.
+  let derived = typeof secret === 'function' ? undefined : deriveKeys(secret, opts.poolBlocks);
+  const keysNow = (): Keys => (derived ??= deriveKeys(keyOf(), opts.poolBlocks));
   const size = opts.cacheSize ?? DEFAULT_TOKEN_CACHE_SIZE;
   const sealSize = opts.sealCacheSize ?? size;
   const sealed = createMemo<string>(sealSize);
   const opened = createMemo<TokenFields>(size);
   return {
     seal(fields) {
-      if (sealSize <= 0) return sealWith(keys, fields);
+      if (sealSize <= 0) return sealWith(keysNow(), fields);
       // Lengths first, so that no two different field triples can share a key.
       const key = `${fields.kind}${fields.streamId.length}:${fields.clientId.length}:${fields.streamId}${fields.clientId}${fields.url}`;
       let token = sealed.get(key);
       if (token === undefined) {
-        token = sealWith(keys, fields);
+        token = sealWith(keysNow(), fields);
         sealed.set(key, token);
       }
       return token;
     },
     sealSegmentInto(sink, streamId, clientId, dir, ref) {
+      const keys = keysNow();
       keys.ctr.sealInto(sink, VERSION, keys.aad('s', streamId), clientId, dir, ref);
     },
     open(token, expectedStreamId, expectedKind) {
@@ -199,7 +209,7 @@ export function createTokenSealer(secret: Buffer, opts: { cacheSize?: number; se
       const key = `${token}:${expectedKind}${expectedStreamId}`;
       const hit = opened.get(key);
       if (hit !== undefined) return { ...hit };
-      const fields = openWith(keys, token, expectedStreamId, expectedKind);
+      const fields = openWith(keysNow(), token, expectedStreamId, expectedKind);
       opened.set(key, fields);
       return { ...fields };
     },

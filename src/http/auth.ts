@@ -25,12 +25,14 @@ export function presentedToken(req: IncomingMessage, query: URLSearchParams): st
 }
 
 export function createTokenChecker(token: string | undefined): TokenChecker {
-  const expected = token ? digest(token) : undefined;
-  const matches = (given: string): boolean => expected !== undefined && timingSafeEqual(digest(given), expected);
+  const enabled = token !== undefined && token !== '';
+  // Hashed at the first check, not at start-up: node:crypto is loaded at its first use (bin/lazy-builtins.ts).
+  let expected: Buffer | undefined;
+  const matches = (given: string): boolean => enabled && timingSafeEqual(digest(given), (expected ??= digest(token)));
   return {
-    enabled: expected !== undefined,
+    enabled,
     require(req, query) {
-      if (!expected) return;
+      if (!enabled) return;
       const given = presentedToken(req, query);
       if (given === undefined) throw new UnauthorizedError();
       if (!matches(given)) throw new ForbiddenError('Invalid API token');

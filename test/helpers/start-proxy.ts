@@ -8,6 +8,7 @@ import { DEFAULT_HLS_MAX_PLAYLIST_BYTES, DEFAULT_HLS_MAX_PLAYLIST_LINES, DEFAULT
 import { createLogger, silentLogger, type Logger } from '../../src/log.ts';
 
 export function testConfig(overrides: Partial<Config> = {}): Config {
+  const secret = randomBytes(32);
   return {
     host: '127.0.0.1',
     port: 0,
@@ -26,7 +27,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     trustProxy: false,
     corsOrigins: [],
     allowedHosts: [],
-    urlSecret: randomBytes(32),
+    urlSecret: () => secret,
     urlSecretRandom: true,
     webhookSecret: undefined,
     maxClientsPerStream: 1000,

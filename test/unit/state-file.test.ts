@@ -121,11 +121,17 @@ test('a webhook definition is a POST /webhooks body that reads back to the same 
 });
 
 test('URL_SECRET: configured wins, else the kept one, else the generated one is kept; a kept key is never dropped', () => {
-  const configured = { key: randomBytes(32), random: false };
-  const generated = { key: randomBytes(32), random: true };
+  const configuredKey = randomBytes(32);
+  const generatedKey = randomBytes(32);
+  const configured = { key: () => configuredKey, random: false };
+  const generated = { key: () => generatedKey, random: true };
   const stored = randomBytes(32).toString('base64');
-  assert.deepEqual(chooseUrlSecret(configured, undefined), { key: configured.key, keep: undefined, source: 'configured' });
-  assert.deepEqual(chooseUrlSecret(configured, stored), { key: configured.key, keep: stored, source: 'configured' });
-  assert.deepEqual(chooseUrlSecret(generated, stored), { key: Buffer.from(stored, 'base64'), keep: stored, source: 'state' });
-  assert.deepEqual(chooseUrlSecret(generated, undefined), { key: generated.key, keep: generated.key.toString('base64'), source: 'generated' });
+  const chosen = (c: typeof configured, s: string | undefined): { key: Buffer; keep: string | undefined; source: string } => {
+    const r = chooseUrlSecret(c, s);
+    return { ...r, key: r.key() };
+  };
+  assert.deepEqual(chosen(configured, undefined), { key: configuredKey, keep: undefined, source: 'configured' });
+  assert.deepEqual(chosen(configured, stored), { key: configuredKey, keep: stored, source: 'configured' });
+  assert.deepEqual(chosen(generated, stored), { key: Buffer.from(stored, 'base64'), keep: stored, source: 'state' });
+  assert.deepEqual(chosen(generated, undefined), { key: generatedKey, keep: generatedKey.toString('base64'), source: 'generated' });
 });

@@ -217,10 +217,13 @@ export function unknownFields(snapshot: StateSnapshot, written: readonly Record<
  * while URL_SECRET is set, so unsetting it again brings back the URLs players hold.
  */
 export function chooseUrlSecret(
-  configured: { key: Buffer; random: boolean },
+  configured: { key: () => Buffer; random: boolean },
   stored: string | undefined,
-): { key: Buffer; keep: string | undefined; source: 'configured' | 'state' | 'generated' } {
+): { key: () => Buffer; keep: string | undefined; source: 'configured' | 'state' | 'generated' } {
   if (!configured.random) return { key: configured.key, keep: stored, source: 'configured' };
-  if (stored !== undefined) return { key: Buffer.from(stored, 'base64'), keep: stored, source: 'state' };
-  return { key: configured.key, keep: configured.key.toString('base64'), source: 'generated' };
+  if (stored !== undefined) {
+    const key = Buffer.from(stored, 'base64');
+    return { key: () => key, keep: stored, source: 'state' };
+  }
+  return { key: configured.key, keep: configured.key().toString('base64'), source: 'generated' };
 }

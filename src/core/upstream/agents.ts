@@ -46,23 +46,33 @@ export function createAgents(options: AgentOptions = {}): UpstreamAgents {
   // 10.8): timeOutWhileFree() keeps it off while a request uses the socket.
   const common = { keepAlive: true, maxSockets: o.maxSocketsPerHost, maxFreeSockets: o.maxFreeSockets, timeout: o.freeSocketTimeoutMs, scheduling: 'lifo' as const };
   const httpAgent = new http.Agent(common);
-  const httpsAgent = new https.Agent(common);
   timeOutWhileFree(httpAgent);
-  timeOutWhileFree(httpsAgent);
+  // Made at the first https URL: a proxy of plain-HTTP providers never loads TLS (the bundle loads node:https lazily,
+  // bin/lazy-builtins.ts), which keeps ~0.8 MiB out of its idle RSS (issue 24.7).
+  let httpsAgent: https.Agent | undefined;
+  const tlsAgent = (): https.Agent => {
+    if (httpsAgent === undefined) {
+      httpsAgent = new https.Agent(common);
+      timeOutWhileFree(httpsAgent);
+    }
+    return httpsAgent;
+  };
 
   return {
     http: httpAgent,
-    https: httpsAgent,
-    agentFor: (url) => (url.protocol === 'https:' ? httpsAgent : httpAgent),
+    get https() {
+      return tlsAgent();
+    },
+    agentFor: (url) => (url.protocol === 'https:' ? tlsAgent() : httpAgent),
     snapshot() {
       const byHost = new Map<string, { open: number; free: number }>();
       count(byHost, httpAgent, '');
-      count(byHost, httpsAgent, 'https://');
+      if (httpsAgent !== undefined) count(byHost, httpsAgent, 'https://');
       return [...byHost].map(([host, c]) => ({ host, open: c.open, free: c.free }));
     },
     destroy() {
       httpAgent.destroy();
-      httpsAgent.destroy();
+      httpsAgent?.destroy();
     },
   };
 }

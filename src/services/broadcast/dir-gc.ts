@@ -5,6 +5,7 @@
 // at least a day: the editor downloads a recording after it ends.
 import { readdir, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listDir } from '../../core/callback-fs.ts';
 
 const DIR_NAME = /^broadcast_([A-Za-z0-9_-]{1,64})$/;
 export const DVR_MIN_AGE_MS = 24 * 3600_000;
@@ -25,7 +26,7 @@ export async function sweepBroadcastDirs(o: DirGcInput): Promise<string[]> {
   for (const base of o.bases) {
     let names: string[];
     try {
-      names = await readdir(base.dir);
+      names = await listDir(base.dir);
     } catch (error) {
       // ENOENT: nothing was ever written there
       if ((error as NodeJS.ErrnoException).code !== 'ENOENT') o.onError(base.dir, error);

@@ -122,12 +122,13 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
    * Kept-alive pools per webhook, one socket per lane: deliveries reuse connections instead of a handshake each, one
    * webhook never waits for another's sockets, and close()/remove() destroy exactly the sockets this service opened.
    */
-  const pools = new Map<string, { http: HttpAgent; https: HttpsAgent }>();
-  const poolFor = (url: string): { http: HttpAgent; https: HttpsAgent } => {
+  // One pool per webhook URL, of that URL's protocol only: an http webhook never loads TLS (bin/lazy-builtins.ts).
+  const pools = new Map<string, HttpAgent>();
+  const poolFor = (url: string, tls: boolean): HttpAgent => {
     let pool = pools.get(url);
     if (!pool) {
       const options = { keepAlive: true, maxSockets: concurrency, maxFreeSockets: concurrency };
-      pool = { http: new HttpAgent(options), https: new HttpsAgent(options) };
+      pool = tls ? new HttpsAgent(options) : new HttpAgent(options);
       pools.set(url, pool);
     }
     return pool;
@@ -135,8 +136,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
   const dropPool = (url: string): void => {
     const pool = pools.get(url);
     pools.delete(url);
-    pool?.http.destroy();
-    pool?.https.destroy();
+    pool?.destroy();
   };
   /** Counters of removed webhooks, so totals stay monotonic for /metrics. */
   const retired = zeroCounters();
@@ -153,9 +153,9 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     const url = new URL(target);
     const https = url.protocol === 'https:';
     const request = https ? httpsRequest : httpRequest;
-    const pool = poolFor(target);
+    const pool = poolFor(target, https);
     return new Promise((resolve, reject) => {
-      const req = request(url, { method: 'POST', headers, agent: https ? pool.https : pool.http, signal }, (res) => {
+      const req = request(url, { method: 'POST', headers, agent: pool, signal }, (res) => {
         // The answer's body means nothing to us; read it to the end so the socket can go back to the pool.
         res.resume();
         res.once('end', () => resolve(res.statusCode ?? 0));

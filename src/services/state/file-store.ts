@@ -1,8 +1,9 @@
 // The state file on disk (SPEC §12). A save is atomic and durable: temp file, fsync, rename over the old file,
 // fsync of the directory, so a kill at any moment leaves the old or the new file, never a torn one. The version
 // replaced is kept beside it as <file>.bak: the last good state, should the file ever be damaged from outside.
-import { copyFile, link, mkdir, open, readFile, rename, stat, unlink } from 'node:fs/promises';
+// node:fs's callback API (core/callback-fs.ts): the first save is made at start-up, and node:fs/promises would stay.
 import { dirname, resolve } from 'node:path';
+import { fileOps, readText } from '../../core/callback-fs.ts';
 import { decodeState, encodeState } from '../../core/state/state-file.ts';
 import { StateError } from '../../errors.ts';
 import type { StateStore } from './store.ts';
@@ -22,7 +23,7 @@ function unlessMissing(err: unknown): void {
 
 async function exists(path: string): Promise<boolean> {
   try {
-    await stat(path);
+    await fileOps.stat(path);
     return true;
   } catch (err) {
     unlessMissing(err);
@@ -32,11 +33,11 @@ async function exists(path: string): Promise<boolean> {
 
 /** fsync of a directory makes the rename in it durable (rename(2) alone may sit in the page cache). */
 async function syncDirectory(dir: string): Promise<void> {
-  const dh = await open(dir, 'r');
+  const fd = await fileOps.open(dir, 'r');
   try {
-    await dh.sync();
+    await fileOps.fsync(fd);
   } finally {
-    await dh.close();
+    await fileOps.close(fd);
   }
 }
 
@@ -50,15 +51,15 @@ export function createFileStateStore(path: string, now: () => number = Date.now)
 
   /** The file about to be replaced becomes <file>.bak (a hard link: no copy), itself replaced atomically. */
   async function keepPrevious(): Promise<void> {
-    await unlink(bakTmp).catch(unlessMissing);
+    await fileOps.unlink(bakTmp).catch(unlessMissing);
     try {
-      await link(file, bakTmp);
+      await fileOps.link(file, bakTmp);
     } catch (err) {
       if (codeOf(err) === 'ENOENT') return; // first save: nothing to keep yet
       // Filesystems without hard links (some network and FUSE mounts): a copy does the same job.
-      await copyFile(file, bakTmp);
+      await fileOps.copyFile(file, bakTmp);
     }
-    await rename(bakTmp, bak);
+    await fileOps.rename(bakTmp, bak);
   }
 
   return {
@@ -67,7 +68,7 @@ export function createFileStateStore(path: string, now: () => number = Date.now)
     async load() {
       let text: string;
       try {
-        text = await readFile(file, 'utf8');
+        text = await readText(file);
       } catch (err) {
         if (codeOf(err) === 'ENOENT') return undefined; // first start: nothing saved yet
         throw new StateError('STATE_UNREADABLE', `cannot read the state file ${file} (${reason(err)})`, { cause: err });
@@ -89,18 +90,18 @@ export function createFileStateStore(path: string, now: () => number = Date.now)
       const text = encodeState(snapshot, now());
       if (!dirReady) {
         // 0700: the file holds provider URLs, upstream headers and the playback key.
-        await mkdir(dir, { recursive: true, mode: 0o700 });
+        await fileOps.mkdir(dir, { recursive: true, mode: 0o700 });
         dirReady = true;
       }
-      const fh = await open(tmp, 'w', 0o600);
+      const fd = await fileOps.open(tmp, 'w', 0o600);
       try {
-        await fh.writeFile(text, 'utf8');
-        await fh.sync();
+        await fileOps.writeFile(fd, text, 'utf8');
+        await fileOps.fsync(fd);
       } finally {
-        await fh.close();
+        await fileOps.close(fd);
       }
       await keepPrevious();
-      await rename(tmp, file);
+      await fileOps.rename(tmp, file);
       await syncDirectory(dir);
     },
   };

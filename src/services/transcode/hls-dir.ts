@@ -1,7 +1,8 @@
 // The per-stream directories HLS transcodes write into (SPEC §13): one per stream id under HLS_TEMP_DIR, private to
 // the proxy user, emptied at each start, removed with the process; leftovers of a previous run removed at start-up.
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, rm } from 'node:fs/promises';
 import { join } from 'node:path';
+import { listDir } from '../../core/callback-fs.ts';
 
 const PREFIX = 'm3u_proxy_hls_';
 const OURS = /^m3u_proxy_hls_[0-9a-f]{32}$/;
@@ -26,7 +27,7 @@ export function removeHlsDir(base: string, streamId: string): Promise<void> {
 export async function removeLeftoverHlsDirs(base: string): Promise<number> {
   let names: string[];
   try {
-    names = await readdir(base);
+    names = await listDir(base);
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code === 'ENOENT') return 0; // no base yet: nothing left over
     throw err;
