@@ -53,6 +53,8 @@ export interface Registry {
   removeClient(key: string): ClientRecord | undefined;
   clients(): IterableIterator<ClientRecord>;
   clientsOf(streamId: string): ClientRecord[];
+  /** This node's sessions of a stream, relay sessions included (clientCount() counts the cluster's viewers). */
+  localClientCount(streamId: string): number;
   clientCount(streamId?: string): number;
   /** Hot path: called per chunk written to a player. */
   addBytes(client: ClientRecord, stream: StreamRecord, bytes: number): void;
@@ -291,6 +293,10 @@ export class MemoryRegistry implements Registry {
       if (c) out.push(c);
     }
     return out;
+  }
+
+  localClientCount(streamId: string): number {
+    return this.#byStream.get(streamId)?.size ?? 0;
   }
 
   clientCount(streamId?: string): number {

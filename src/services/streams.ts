@@ -117,7 +117,7 @@ export function createStreamService(deps: StreamServiceDeps) {
     // being removed stops with the removal's reason instead (its viewers may end synchronously while it is aborted).
     // This node's sessions, relay sessions included: on one node the same as clientCount; in a cluster the owner
     // stops when its provider connection has nobody left to feed, whatever the other nodes' counts say.
-    if (stream && !removing.has(stream.id) && registry.clientsOf(stream.id).length === 0) markStopped(stream, 'last_client_disconnected');
+    if (stream && !removing.has(stream.id) && registry.localClientCount(stream.id) === 0) markStopped(stream, 'last_client_disconnected');
   }
 
   /** Issue 14: a new client past the client limits first ends the least recently active idle HLS clients. */

@@ -38,8 +38,11 @@ test('two continuous sessions with one client id do not remove each other', () =
   const one = r.openSession(stream, 'c1', info);
   const two = r.openSession(stream, 'c1', info);
   assert.notEqual(one.key, two.key);
+  assert.equal(r.localClientCount('s'), 2);
   r.removeClient(one.key);
   assert.equal(r.clientCount('s'), 1);
+  assert.equal(r.localClientCount('s'), 1);
+  assert.equal(r.localClientCount('unknown'), 0);
   assert.equal(r.getClient(two.key), two);
   assert.equal(r.removeClient(one.key), undefined, 'removing twice is a no-op');
 });
