@@ -1,5 +1,6 @@
 // One parser per kind of setting value (ports, seconds, sizes, lists, booleans): each reads a raw value and either
 // returns it typed or calls `fail`, which throws the one-line ConfigError naming the setting and where it came from.
+import { createHash, randomBytes } from 'node:crypto';
 import { isAbsolute, resolve } from 'node:path';
 import type { LogFormat, LogLevel } from './log.ts';
 
@@ -176,4 +177,13 @@ export function parseCluster(
   if (!/^rediss?:\/\/[^/]/.test(url)) return fail(redis, 'must be a redis:// or rediss:// URL');
   if (secret === undefined || secret.value.length < 16) return fail(secret ?? redis, 'cluster mode needs CLUSTER_SECRET of at least 16 characters');
   return { redisUrl: url, secret: secret.value, nodeUrl: parsePublicUrl(nodeUrl, fail), leaseTtlMs };
+}
+
+/**
+ * The playback-token key, made once at its first call. SHA-256 turns a passphrase of any length into the 32-byte
+ * AES-256 key, so the same secret gives the same key on every replica; unset, the key is random for this process.
+ */
+export function urlSecretKey(raw: string | undefined): () => Buffer {
+  let key: Buffer | undefined;
+  return () => (key ??= raw === undefined ? randomBytes(32) : createHash('sha256').update(raw, 'utf8').digest());
 }

@@ -1,5 +1,4 @@
 // Configuration: the Config type and its defaults, merged from .env, the environment and flags (SPEC §2); frozen once built.
-import { createHash, randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -24,6 +23,7 @@ import {
   parseTrustProxy,
   type Raw,
   type TrustProxy,
+  urlSecretKey,
 } from './config-values.ts';
 import { parseDotenv } from './dotenv.ts';
 import { DEFAULT_TRANSCODE_CONFIG, hlsBaseDir, parseProcessLimit, type TranscodeConfig } from './config-transcode.ts';
@@ -218,15 +218,6 @@ const SWITCHES = [
   { flag: 'help', short: 'h', help: 'show this help and exit' },
   { flag: 'version', short: 'v', help: 'print the version and exit' },
 ] as const;
-
-/**
- * The playback-token key, made once at its first call. SHA-256 turns a passphrase of any length into the 32-byte
- * AES-256 key, so the same secret gives the same key on every replica; unset, the key is random for this process.
- */
-function urlSecretKey(raw: string | undefined): () => Buffer {
-  let key: Buffer | undefined;
-  return () => (key ??= raw === undefined ? randomBytes(32) : createHash('sha256').update(raw, 'utf8').digest());
-}
 
 /** setTimeout clamps anything larger to 1 ms, so a longer "timeout" would fire at once. */
 const MAX_SECONDS = Math.floor(2_147_483_647 / 1000);
