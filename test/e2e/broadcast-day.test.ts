@@ -3,12 +3,11 @@
 // /network/U/$1, then a 302 to our segment route) and ffmpeg plays it; programme end, next programme with continued
 // numbering, a failure, stop and delete, with the callbacks a receiver got.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
-import { alive, callbacksOf, editorPayload, until } from '../helpers/broadcast.ts';
+import { alive, callbacksOf, editorPayload, scratchDir, until } from '../helpers/broadcast.ts';
 import { fakeFfmpeg } from '../helpers/fake-ffmpeg.ts';
 import { probeStreamTypes, requireFfmpeg, runOk } from '../helpers/ffmpeg.ts';
 import { startOrigin } from '../helpers/origin.ts';
@@ -19,13 +18,6 @@ type Json = Record<string, unknown>;
 const TOKEN = 'secret';
 const H = { 'x-api-token': TOKEN };
 const U = '9b1f2c3d-network';
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
-  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
-  return dir;
-}
 
 /** An 8 s MPEG-TS clip (H.264 with a key frame every second, AAC), as a media server's static stream would be. */
 async function makeClip(t: TestContext, dir: string, name: string, freq: number): Promise<Buffer> {
@@ -68,7 +60,7 @@ function segmentsOf(playlist: string): string[] {
 
 test('a broadcast day with the real ffmpeg: start, play, programme end, next programme, failure, stop, delete', { timeout: 120_000 }, async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const media = tempDir(t, 'bc-media-');
+  const media = scratchDir('bc-media-');
   const [clip1, clip2] = [await makeClip(t, media, 'i1.ts', 440), await makeClip(t, media, 'i2.ts', 660)];
   const origin = await startOrigin(t, {
     '/Videos/I1/stream.ts': { kind: 'file', body: clip1, contentType: 'video/mp2t' },
@@ -76,7 +68,7 @@ test('a broadcast day with the real ffmpeg: start, play, programme end, next pro
     // Headers come only after the start grace, then a 404: FFmpeg fails while on air.
     '/Videos/gone/stream.ts': { kind: 'status', status: 404, delayMs: 4_000 },
   });
-  const dir = tempDir(t, 'bc-e2e-');
+  const dir = scratchDir('bc-e2e-');
   const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: dir });
   const receiver = await startReceiver(t);
   const editor = await startEditor(t, base);
@@ -161,7 +153,7 @@ test('a broadcast day with the real ffmpeg: start, play, programme end, next pro
 
 test('E18: preferred_audio_language picks the tagged track by ffprobe; digits are an index; unknown falls back to the first', { timeout: 60_000 }, async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const media = tempDir(t, 'bc-audio-');
+  const media = scratchDir('bc-audio-');
   const path = join(media, 'two-audio.ts');
   await runOk(t, 'ffmpeg', [
     '-nostdin', '-v', 'error', '-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440',
@@ -170,7 +162,7 @@ test('E18: preferred_audio_language picks the tagged track by ffprobe; digits ar
   ]);
   const origin = await startOrigin(t, { '/two.ts': { kind: 'file', body: readFileSync(path), contentType: 'video/mp2t' } });
   const fake = fakeFfmpeg(t, { segments: -1, delay: 0.2 });
-  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: fake.path, broadcastDir: tempDir(t, 'bc-e2e-'), broadcastStartGraceMs: 200 });
+  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: fake.path, broadcastDir: scratchDir('bc-e2e-'), broadcastStartGraceMs: 200 });
   const cases: [string, string][] = [['jpn', '0:a:1?'], ['ja', '0:a:1?'], ['eng', '0:a:0?'], ['1', '0:a:1?'], ['xxx', '0:a:0?']];
   for (const [i, [wanted, map]] of cases.entries()) {
     const r = await api(base, 'POST', `/broadcast/lang-${i}/start`, editorPayload(origin.url('/two.ts'), null, { preferred_audio_language: wanted }), H);
@@ -183,9 +175,9 @@ test('E18: preferred_audio_language picks the tagged track by ffprobe; digits ar
 
 test('start -> first playable segment with the editor\'s default 6 s segments (measured, not asserted)', { timeout: 60_000 }, async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const media = tempDir(t, 'bc-media6-');
+  const media = scratchDir('bc-media6-');
   const origin = await startOrigin(t, { '/I.ts': { kind: 'file', body: await makeClip(t, media, 'i.ts', 440), contentType: 'video/mp2t' } });
-  const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: tempDir(t, 'bc-e2e6-') });
+  const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: scratchDir('bc-e2e6-') });
   const began = performance.now();
   const answer = api(base, 'POST', '/broadcast/six/start', editorPayload(origin.url('/I.ts'), null, { segment_duration: 6, hls_list_size: 20 }), H);
   await until(async () => segmentsOf(await fetch(`${base}/broadcast/six/live.m3u8`).then((r) => r.text())).length > 0, 'a 6 s segment', 30_000);

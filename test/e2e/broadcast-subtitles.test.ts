@@ -2,11 +2,10 @@
 // picked by language both come out as FFmpeg's WebVTT rendition (`live_vtt.m3u8`, `live<N>.vtt`), served by the
 // segment route the editor's master playlist points at. With a seek, cue times stay on the video's timeline.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { editorPayload, until } from '../helpers/broadcast.ts';
+import { test } from 'node:test';
+import { editorPayload, scratchDir, until } from '../helpers/broadcast.ts';
 import { requireFfmpeg, runOk } from '../helpers/ffmpeg.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
@@ -16,13 +15,6 @@ const TOKEN = 'secret';
 const H = { 'x-api-token': TOKEN };
 const SRT = '1\n00:00:00,500 --> 00:00:03,000\nBefore the seek\n\n2\n00:00:04,000 --> 00:00:07,000\nSecond cue\n\n3\n00:00:09,000 --> 00:00:11,000\nThird cue\n';
 const SRT_JA = '1\n00:00:01,000 --> 00:00:06,000\nJapanese cue\n';
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
-  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
-  return dir;
-}
 
 const VIDEO = ['-f', 'lavfi', '-i', 'testsrc=size=160x120:rate=25', '-f', 'lavfi', '-i', 'sine=frequency=440:sample_rate=48000'];
 const CODECS = ['-t', '12', '-c:v', 'libx264', '-preset', 'ultrafast', '-g', '25', '-pix_fmt', 'yuv420p', '-c:a', 'aac', '-b:a', '64k'];
@@ -49,13 +41,13 @@ async function cues(base: string, id: string): Promise<string> {
 
 test('subtitle_url: a second input, seeked like the video, written as WebVTT with cues on the video timeline', { timeout: 60_000 }, async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const media = tempDir(t, 'bc-sub-');
+  const media = scratchDir('bc-sub-');
   await runOk(t, 'ffmpeg', ['-nostdin', '-v', 'error', ...VIDEO, ...CODECS, '-f', 'mpegts', join(media, 'v.ts')]);
   const origin = await startOrigin(t, {
     '/v.ts': { kind: 'file', body: readFileSync(join(media, 'v.ts')), contentType: 'video/mp2t' },
     '/Subtitles/3/Stream.srt': { kind: 'file', body: Buffer.from(SRT), contentType: 'application/x-subrip' },
   });
-  const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: tempDir(t, 'bc-sub-out-'), broadcastStartGraceMs: 500 });
+  const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: scratchDir('bc-sub-out-'), broadcastStartGraceMs: 500 });
   const r = await api(base, 'POST', '/broadcast/sub-url/start', editorPayload(origin.url('/v.ts'), null, {
     seek_seconds: 2, hls_list_size: 20, subtitles_enabled: true, subtitle_url: origin.url('/Subtitles/3/Stream.srt?api_key=k'), subtitle_language: 'eng', subtitle_seek_seconds: 2,
   }), H);
@@ -69,7 +61,7 @@ test('subtitle_url: a second input, seeked like the video, written as WebVTT wit
 
 test('embedded subtitles: the text track tagged with subtitle_language is mapped from the source', { timeout: 60_000 }, async (t) => {
   if (!(await requireFfmpeg(t))) return;
-  const media = tempDir(t, 'bc-sub-mkv-');
+  const media = scratchDir('bc-sub-mkv-');
   writeFileSync(join(media, 'en.srt'), SRT);
   writeFileSync(join(media, 'ja.srt'), SRT_JA);
   await runOk(t, 'ffmpeg', [
@@ -78,7 +70,7 @@ test('embedded subtitles: the text track tagged with subtitle_language is mapped
     '-metadata:s:s:0', 'language=eng', '-metadata:s:s:1', 'language=jpn', '-f', 'matroska', join(media, 'v.mkv'),
   ]);
   const origin = await startOrigin(t, { '/v.mkv': { kind: 'file', body: readFileSync(join(media, 'v.mkv')), contentType: 'video/x-matroska' } });
-  const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: tempDir(t, 'bc-sub-out-'), broadcastStartGraceMs: 500 });
+  const { base } = await startProxy(t, { apiToken: TOKEN, broadcastDir: scratchDir('bc-sub-out-'), broadcastStartGraceMs: 500 });
   const r = await api(base, 'POST', '/broadcast/sub-mkv/start', editorPayload(origin.url('/v.mkv'), null, {
     duration_seconds: 5, subtitles_enabled: true, subtitle_language: 'ja',
   }), H);

@@ -1,6 +1,24 @@
 // Shared pieces of the broadcast tests: the editor's start payload (research §6.4), the callbacks a receiver got,
-// bounded waiting on async conditions, and whether a process still exists.
+// bounded waiting on async conditions, whether a process still exists, and scratch directories.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
 import type { Receiver } from './webhook-receiver.ts';
+
+const scratch: string[] = [];
+// Once every test of the file is over: a test's own hooks run in the order they were added and stop at the first that
+// throws, so a removal placed before the proxy's stop met FFmpeg still writing (ENOTEMPTY) and left the proxy running.
+after(() => {
+  for (const dir of scratch.splice(0)) rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 });
+});
+
+/** A fresh directory for a proxy's broadcasts or media, removed after the file's last test. */
+export function scratchDir(prefix: string): string {
+  const dir = mkdtempSync(join(tmpdir(), prefix));
+  scratch.push(dir);
+  return dir;
+}
 
 export interface BroadcastCallback {
   network_id: string;

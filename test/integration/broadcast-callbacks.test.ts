@@ -1,13 +1,12 @@
 // Broadcast callbacks against awkward receivers (T29, SPEC §14) and DVR mode, with a fake FFmpeg on FFMPEG_PATH.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createApp } from '../../src/app.ts';
 import { silentLogger } from '../../src/log.ts';
-import { callbacksOf, editorPayload, sleep, until, type BroadcastCallback } from '../helpers/broadcast.ts';
+import { callbacksOf, editorPayload, scratchDir, sleep, type BroadcastCallback, until } from '../helpers/broadcast.ts';
 import { fakeFfmpeg } from '../helpers/fake-ffmpeg.ts';
 import { api, startProxy, testConfig } from '../helpers/start-proxy.ts';
 import { startReceiver } from '../helpers/webhook-receiver.ts';
@@ -16,13 +15,6 @@ type Json = Record<string, unknown>;
 const TOKEN = 'secret';
 const H = { 'x-api-token': TOKEN };
 const MEDIA = 'http://127.0.0.1:9/Videos/I1/stream.ts?api_key=K';
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
-  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
-  return dir;
-}
 
 async function listen(t: TestContext, server: Server, port = 0): Promise<number> {
   t.after(() => {
@@ -39,7 +31,7 @@ test('T29: a receiver that refuses connections gets the callback once it is up (
   const probe = createServer();
   const port = await listen(t, probe);
   await new Promise<void>((resolve) => probe.close(() => resolve()));
-  const app = createApp(testConfig({ apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), broadcastStartGraceMs: 300 }), {
+  const app = createApp(testConfig({ apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: scratchDir('bc-'), broadcastStartGraceMs: 300 }), {
     logger: silentLogger,
     broadcastCallbackBackoffMs: [500, 500, 500],
   });
@@ -66,7 +58,7 @@ test('T29: a receiver that refuses connections gets the callback once it is up (
 
 test('a receiver that never answers times out once, is not retried, and blocks neither other networks nor a stop', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: 3, delay: 0.15, exitCode: 0 });
-  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), broadcastStartGraceMs: 300, broadcastCallbackTimeoutMs: 300 });
+  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: scratchDir('bc-'), broadcastStartGraceMs: 300, broadcastCallbackTimeoutMs: 300 });
   const receiver = await startReceiver(t, { kind: 'hang' });
   assert.equal((await api(base, 'POST', '/broadcast/slow/start', editorPayload(MEDIA, receiver.url), H)).status, 200);
   await receiver.until(() => receiver.deliveries.length >= 1, 'the held callback');
@@ -80,8 +72,8 @@ test('a receiver that never answers times out once, is not retried, and blocks n
 
 test('DVR: files under DVR_RECORDING_DIR, every segment kept, callbacks carry hls_dir, served after stop, DELETE removes them', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: 3, delay: 0.15, exitCode: 0 });
-  const dvrDir = tempDir(t, 'bc-dvr-');
-  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), dvrDir, broadcastStartGraceMs: 300 });
+  const dvrDir = scratchDir('bc-dvr-');
+  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: scratchDir('bc-'), dvrDir, broadcastStartGraceMs: 300 });
   const receiver = await startReceiver(t);
   const r = await api(base, 'POST', '/broadcast/rec-1/start', {
     stream_url: MEDIA, duration_seconds: 1, dvr_mode: true, hls_list_size: 20, callback_url: receiver.url,
@@ -110,7 +102,7 @@ test('DVR: files under DVR_RECORDING_DIR, every segment kept, callbacks carry hl
 
 test('DVR: a manual stop of a running recording sends one recording_stopped with X-API-Token; Network callbacks carry no token', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: -1, delay: 0.1 });
-  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), dvrDir: tempDir(t, 'bc-dvr-'), broadcastStartGraceMs: 300 });
+  const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: scratchDir('bc-'), dvrDir: scratchDir('bc-dvr-'), broadcastStartGraceMs: 300 });
   const receiver = await startReceiver(t);
   const r = await api(base, 'POST', '/broadcast/rec-2/start', {
     stream_url: MEDIA, dvr_mode: true, hls_list_size: 0, callback_url: receiver.url, metadata: { type: 'dvr', recording_id: 'rec-2', recording_db_id: '8' },
@@ -132,7 +124,7 @@ test('DVR: a manual stop of a running recording sends one recording_stopped with
 
   // A Network programme end goes to the editor's open receiver: no token, no DVR ids, and a stop sends nothing.
   const net = fakeFfmpeg(t, { segments: 2, delay: 0.1, exitCode: 0 });
-  const other = await startProxy(t, { apiToken: TOKEN, ffmpegPath: net.path, broadcastDir: tempDir(t, 'bc-'), broadcastStartGraceMs: 300 });
+  const other = await startProxy(t, { apiToken: TOKEN, ffmpegPath: net.path, broadcastDir: scratchDir('bc-'), broadcastStartGraceMs: 300 });
   const netReceiver = await startReceiver(t);
   assert.equal((await api(other.base, 'POST', '/broadcast/net-t/start', editorPayload(MEDIA, netReceiver.url, { metadata: { recording_db_id: '9' } }), H)).status, 200);
   await netReceiver.until(() => netReceiver.deliveries.length >= 1, 'programme_ended');

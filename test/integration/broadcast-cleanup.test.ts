@@ -1,11 +1,10 @@
 // Through the HTTP API with a fake FFmpeg: the start-retry limit (BROADCAST_MAX_START_RETRIES and its cool-down) and
 // the removal of abandoned broadcast directories at start-up and on the sweeper's timer (HLS_GC_AGE_THRESHOLD).
 import assert from 'node:assert/strict';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { editorPayload, sleep, until } from '../helpers/broadcast.ts';
+import { test } from 'node:test';
+import { editorPayload, scratchDir, sleep, until } from '../helpers/broadcast.ts';
 import { fakeFfmpeg } from '../helpers/fake-ffmpeg.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 
@@ -14,13 +13,6 @@ const TOKEN = 'secret';
 const H = { 'x-api-token': TOKEN };
 const MEDIA = 'http://127.0.0.1:9/v.ts';
 const HOUR = 3600_000;
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
-  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
-  return dir;
-}
 
 /** A broadcast_<id> directory whose files and itself were last changed `ageMs` ago. */
 function oldDir(path: string, ageMs: number): void {
@@ -39,7 +31,7 @@ function age(path: string, ageMs: number): void {
 test('BROADCAST_MAX_START_RETRIES: failed starts are counted, then refused without a spawn until the cool-down', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: 0, exitCode: 1, lastWords: 'Server returned 404 Not Found' });
   const { base } = await startProxy(t, {
-    apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), broadcastStartGraceMs: 300,
+    apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: scratchDir('bc-'), broadcastStartGraceMs: 300,
     broadcastMaxStartRetries: 2, broadcastStartRetryWindowMs: 60_000, broadcastStartRetryCooldownMs: 1_000,
   });
   const spawned = () => readdirSync(dirname(ffmpeg.path)).filter((n) => n.startsWith('ffmpeg.args.')).length;
@@ -64,8 +56,8 @@ test('BROADCAST_MAX_START_RETRIES: failed starts are counted, then refused witho
 
 test('abandoned directories: removed at start-up and on the sweeper timer; listed, read or young ones stay', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: -1, delay: 0.1 });
-  const dir = tempDir(t, 'bc-gc-');
-  const dvrDir = tempDir(t, 'bc-gc-dvr-');
+  const dir = scratchDir('bc-gc-');
+  const dvrDir = scratchDir('bc-gc-dvr-');
   oldDir(join(dir, 'broadcast_boot-old'), 2 * HOUR);
   oldDir(join(dir, 'broadcast_boot-young'), 60_000);
   oldDir(join(dvrDir, 'broadcast_rec-2h'), 2 * HOUR);

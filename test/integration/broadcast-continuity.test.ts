@@ -1,11 +1,10 @@
 // B12 through the HTTP API with a fake FFmpeg: after a transition the served live.m3u8 lists the previous
 // programme's tail before the new programme; a programme with subtitles is served as FFmpeg writes it.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
-import { editorPayload, until } from '../helpers/broadcast.ts';
+import { test } from 'node:test';
+import { editorPayload, scratchDir, until } from '../helpers/broadcast.ts';
 import { fakeFfmpeg } from '../helpers/fake-ffmpeg.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 
@@ -14,19 +13,12 @@ const TOKEN = 'secret';
 const H = { 'x-api-token': TOKEN };
 const MEDIA = 'http://127.0.0.1:9/v.ts';
 
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
-  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
-  return dir;
-}
-
 const segments = (text: string) => text.split('\n').filter((l) => /^live\d+\.ts$/.test(l));
 const name = (n: number) => `live${String(n).padStart(6, '0')}.ts`;
 
 test('B12: the previous programme\'s tail stays listed after a transition; not with subtitles', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: 6, delay: 0.25, exitCode: 0 });
-  const dir = tempDir(t, 'bc-cont-');
+  const dir = scratchDir('bc-cont-');
   const { base } = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: dir, broadcastStartGraceMs: 200, ffprobePath: '/nonexistent/ffprobe' });
   const live = `${base}/broadcast/net-c/live.m3u8`;
   const start = (over: Json) => api(base, 'POST', '/broadcast/net-c/start', editorPayload(MEDIA, null, over), H);

@@ -1,32 +1,24 @@
 // The broadcast manager on its own (no HTTP), with a fake FFmpeg: a stalled FFmpeg is killed and reported once (B3),
 // a finished entry is forgotten after its time (B7).
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { test, type TestContext } from 'node:test';
+import { test } from 'node:test';
 import { ChildSet } from '../../src/core/process/child-set.ts';
 import { silentLogger } from '../../src/log.ts';
 import { BroadcastManager } from '../../src/services/broadcast/manager.ts';
 import { parseStartInput } from '../../src/services/broadcast/start-input.ts';
-import { alive, callbacksOf, editorPayload, sleep, until } from '../helpers/broadcast.ts';
+import { alive, callbacksOf, editorPayload, scratchDir, sleep, until } from '../helpers/broadcast.ts';
 import { fakeFfmpeg } from '../helpers/fake-ffmpeg.ts';
 import { startReceiver } from '../helpers/webhook-receiver.ts';
-
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
-  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
-  return dir;
-}
 
 test('B3: no new segment within the stall time: FFmpeg killed, one broadcast_failed "stalled"', async (t) => {
   // No segment at all: the fake sleeps far longer than the test before its first one, and does not exit.
   const ffmpeg = fakeFfmpeg(t, { segments: 1, delay: 30 });
   const children = new ChildSet();
-  const broadcastDir = tempDir(t, 'bc-');
+  const broadcastDir = scratchDir('bc-');
   const manager = new BroadcastManager({
-    ffmpegPath: ffmpeg.path, ffprobePath: 'ffprobe', broadcastDir, dvrDir: tempDir(t, 'bc-dvr-'), allowedDirs: [],
+    ffmpegPath: ffmpeg.path, ffprobePath: 'ffprobe', broadcastDir, dvrDir: scratchDir('bc-dvr-'), allowedDirs: [],
     startGraceMs: 200, callbackTimeoutMs: 1000, children, logger: silentLogger, stallMs: 600, watchIntervalMs: 100,
   });
   t.after(() => children.stopAll(100));
@@ -49,9 +41,9 @@ test('B3: no new segment within the stall time: FFmpeg killed, one broadcast_fai
 test('B7: a finished entry is listed for a while, then forgotten (its files stay)', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: 2, delay: 0.1, exitCode: 0 });
   const children = new ChildSet();
-  const broadcastDir = tempDir(t, 'bc-');
+  const broadcastDir = scratchDir('bc-');
   const manager = new BroadcastManager({
-    ffmpegPath: ffmpeg.path, ffprobePath: 'ffprobe', broadcastDir, dvrDir: tempDir(t, 'bc-dvr-'), allowedDirs: [],
+    ffmpegPath: ffmpeg.path, ffprobePath: 'ffprobe', broadcastDir, dvrDir: scratchDir('bc-dvr-'), allowedDirs: [],
     startGraceMs: 50, callbackTimeoutMs: 1000, children, logger: silentLogger, finishedTtlMs: 400, watchIntervalMs: 100,
   });
   t.after(() => children.stopAll(100));

@@ -1,12 +1,11 @@
 // Broadcast routes and callbacks (research §8 T16–T30, E12, E15–E17) against a fake FFmpeg on FFMPEG_PATH.
 import assert from 'node:assert/strict';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
 import { createApp } from '../../src/app.ts';
 import { silentLogger } from '../../src/log.ts';
-import { alive, callbacksOf, editorPayload, sleep, until } from '../helpers/broadcast.ts';
+import { alive, callbacksOf, editorPayload, scratchDir, sleep, until } from '../helpers/broadcast.ts';
 import { fakeFfmpeg, type FakeFfmpegOptions } from '../helpers/fake-ffmpeg.ts';
 import { api, startProxy, testConfig } from '../helpers/start-proxy.ts';
 import { startReceiver } from '../helpers/webhook-receiver.ts';
@@ -16,16 +15,9 @@ const TOKEN = 'secret';
 const H = { 'x-api-token': TOKEN };
 const MEDIA = 'http://127.0.0.1:9/Videos/I1/stream.ts?static=true&api_key=K3Y';
 
-function tempDir(t: TestContext, prefix: string): string {
-  const dir = mkdtempSync(join(tmpdir(), prefix));
-  // Retried: an FFmpeg the proxy stops in a later hook may still add a segment meanwhile (ENOTEMPTY).
-  t.after(() => rmSync(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 50 }));
-  return dir;
-}
-
 async function setup(t: TestContext, fake: FakeFfmpegOptions, extra: Parameters<typeof startProxy>[1] = {}) {
   const ffmpeg = fakeFfmpeg(t, fake);
-  const dir = tempDir(t, 'bc-');
+  const dir = scratchDir('bc-');
   const proxy = await startProxy(t, { apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: dir, broadcastStartGraceMs: 300, ...extra });
   const receiver = await startReceiver(t);
   const start = (id: string, over: Json = {}) => api(proxy.base, 'POST', `/broadcast/${id}/start`, editorPayload(MEDIA, receiver.url, over), H);
@@ -200,7 +192,7 @@ test('T22, T23: a failure within the grace answers 500 with a string detail and 
     assert.equal(receiver.deliveries.length, 0);
     assert.equal((await api(base, 'GET', `/broadcast/net-e${code}/status`, undefined, H)).status, 404);
   }
-  const missing = await startProxy(t, { apiToken: TOKEN, ffmpegPath: '/nonexistent/ffmpeg', broadcastDir: tempDir(t, 'bc-') });
+  const missing = await startProxy(t, { apiToken: TOKEN, ffmpegPath: '/nonexistent/ffmpeg', broadcastDir: scratchDir('bc-') });
   const r = await api(missing.base, 'POST', '/broadcast/net-x/start', editorPayload(MEDIA, null), H);
   assert.equal(r.status, 500);
   assert.match(String((r.body as Json)['detail']), /ffmpeg not found/);
@@ -214,7 +206,7 @@ test('E15: 1 MB of stderr is drained and the broadcast goes on', async (t) => {
 });
 
 test('E16, E17, validation: bad network ids 400; output_dir only when allowed; argv values checked', async (t) => {
-  const allowed = tempDir(t, 'bc-allowed-');
+  const allowed = scratchDir('bc-allowed-');
   const { base, start } = await setup(t, { segments: -1, delay: 0.1 }, { broadcastAllowedDirs: [allowed] });
   for (const id of ['..%2Fx', 'a'.repeat(65), 'a%20b']) {
     assert.equal((await api(base, 'POST', `/broadcast/${id}/start`, editorPayload(MEDIA, null), H)).status, 400, id);
@@ -250,7 +242,7 @@ test('T26: ten networks started at once all answer (default 3 s grace, one lock 
 
 test('E12: closing the proxy stops every FFmpeg without callbacks; after a restart status is 404 and files still play', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: -1, delay: 0.1 });
-  const dir = tempDir(t, 'bc-');
+  const dir = scratchDir('bc-');
   const receiver = await startReceiver(t);
   const config = testConfig({ apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: dir, broadcastStartGraceMs: 300 });
   const first = createApp(config, { logger: silentLogger });
@@ -270,8 +262,8 @@ test('E12: closing the proxy stops every FFmpeg without callbacks; after a resta
 
 test('E17 after a restart: files an output_dir received are still served and DELETE still removes them', async (t) => {
   const ffmpeg = fakeFfmpeg(t, { segments: -1, delay: 0.1 });
-  const allowed = tempDir(t, 'bc-allowed-');
-  const config = testConfig({ apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: tempDir(t, 'bc-'), broadcastAllowedDirs: [allowed], broadcastStartGraceMs: 300 });
+  const allowed = scratchDir('bc-allowed-');
+  const config = testConfig({ apiToken: TOKEN, ffmpegPath: ffmpeg.path, broadcastDir: scratchDir('bc-'), broadcastAllowedDirs: [allowed], broadcastStartGraceMs: 300 });
   const first = createApp(config, { logger: silentLogger });
   t.after(() => first.close(100));
   const port = await first.listen(0, '127.0.0.1');
