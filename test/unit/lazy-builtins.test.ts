@@ -2,7 +2,7 @@
 // (bin/lazy-builtins.ts). An idle server built from src/ loads none of them; a use still finds every name.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
@@ -64,19 +64,16 @@ test('the idle server loads none of them (with a token, a state file and a URL s
   await bundleServer(bundle, false);
   const listFile = join(dir, 'modules.json');
   const preload = join(dir, 'modules.cjs');
-  writeFileSync(preload, `process.on('SIGUSR2', () => require('node:fs').writeFileSync(${JSON.stringify(listFile)}, JSON.stringify(process.moduleLoadList)));\n`);
+  // Written whole, then renamed: the test never reads a half-written list.
+  const fs = `require('node:fs')`;
+  writeFileSync(
+    preload,
+    `process.on('SIGUSR2', () => { ${fs}.writeFileSync(${JSON.stringify(`${listFile}.tmp`)}, JSON.stringify(process.moduleLoadList)); ${fs}.renameSync(${JSON.stringify(`${listFile}.tmp`)}, ${JSON.stringify(listFile)}); });\n`,
+  );
   const loadedNow = async (child: { kill(signal: NodeJS.Signals): boolean }): Promise<string[]> => {
     rmSync(listFile, { force: true });
     child.kill('SIGUSR2');
-    await waitFor(() => {
-      try {
-        readFileSync(listFile);
-        return true;
-      } catch (err) {
-        if ((err as NodeJS.ErrnoException).code === 'ENOENT') return false;
-        throw err;
-      }
-    }, 5_000, 'the module list');
+    await waitFor(() => existsSync(listFile), 5_000, 'the module list');
     return (JSON.parse(readFileSync(listFile, 'utf8')) as string[]).filter((m) => LAZY_MODULES.includes(m));
   };
 

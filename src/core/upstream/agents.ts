@@ -23,7 +23,6 @@ export interface HostSockets {
 
 export interface UpstreamAgents {
   readonly http: http.Agent;
-  readonly https: https.Agent;
   /** The pool for a URL's protocol. */
   agentFor(url: URL): http.Agent;
   snapshot(): HostSockets[];
@@ -60,9 +59,6 @@ export function createAgents(options: AgentOptions = {}): UpstreamAgents {
 
   return {
     http: httpAgent,
-    get https() {
-      return tlsAgent();
-    },
     agentFor: (url) => (url.protocol === 'https:' ? tlsAgent() : httpAgent),
     snapshot() {
       const byHost = new Map<string, { open: number; free: number }>();
