@@ -39,7 +39,7 @@ const RELAY_FLAGS: ReadonlyArray<{ name: string; flag: string; or?: readonly str
 ];
 
 /** Whether the operator set (or negated, `--no-…`) this flag on the command line or in NODE_OPTIONS. */
-function chosenByOperator(name: string, execArgv: readonly string[], nodeOptions: string): boolean {
+export function chosenByOperator(name: string, execArgv: readonly string[] = process.execArgv, nodeOptions = process.env['NODE_OPTIONS'] ?? ''): boolean {
   const pattern = new RegExp(`--(no[-_]?)?${name.replace(/-/g, '[-_]')}(?![-_\\w])`);
   return execArgv.some((a) => pattern.test(a)) || pattern.test(nodeOptions);
 }

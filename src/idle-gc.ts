@@ -7,6 +7,7 @@
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { getHeapStatistics, setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { chosenByOperator } from './gc-tuning.ts';
 
 /** How often the heap is looked at. */
 export const IDLE_GC_INTERVAL_MS = 10_000;
@@ -27,7 +28,26 @@ export function shouldCollect(utilization: number, usedBytes: number, usedAfterL
 export function gcFunction(): (() => void) | undefined {
   setFlagsFromString('--expose-gc');
   const gc: unknown = runInNewContext('typeof gc === "function" ? gc : undefined');
-  return typeof gc === 'function' ? (gc as () => void) : undefined;
+  return typeof gc === 'function' ? compacting(gc as () => void) : undefined;
+}
+
+/**
+ * The collection made to compact every page. A plain full GC frees only the pages left with no live object: after a
+ * load, the few survivors scattered over the old generation kept its pages, 13.5 MB committed for 5.8 MB live, a
+ * minute after 10,000 client records expired. V8's memory reducer compacts like this, but it is not armed again until
+ * the heap grows by 10 MB past its last run. V8 reads the flag at each full GC, so it is set for this one only; an
+ * operator's own --compact-on-every-full-gc (either way) is left as it is.
+ */
+export function compacting(gc: () => void, operatorChose = chosenByOperator('compact-on-every-full-gc')): () => void {
+  if (operatorChose) return gc;
+  return () => {
+    setFlagsFromString('--compact-on-every-full-gc');
+    try {
+      gc();
+    } finally {
+      setFlagsFromString('--no-compact-on-every-full-gc');
+    }
+  };
 }
 
 /** Starts the idle check (an unref'd timer: it never keeps the process alive). Returns a stop function. */

@@ -97,6 +97,7 @@ export function createStreamService(deps: StreamServiceDeps) {
   function endClient(client: ClientRecord, reason: DisconnectReason): void {
     const removed = registry.removeClient(client.key);
     if (!removed) return;
+    for (const listener of endedListeners) listener(removed);
     const quiet = removed.relay === true;
     const stream = registry.getStream(client.streamId);
     const data = {
@@ -126,6 +127,7 @@ export function createStreamService(deps: StreamServiceDeps) {
   }
 
   const removedListeners: ((id: string) => void)[] = [];
+  const endedListeners: ((client: ClientRecord) => void)[] = [];
   /** True while a change made on another node is applied here: it is not shared back. */
   let applyingShared = false;
 
@@ -342,6 +344,11 @@ export function createStreamService(deps: StreamServiceDeps) {
     /** Called with the id of every stream removed (deleted, swept, shut down), right after it left the registry. */
     onRemoved(listener: (id: string) => void): void {
       removedListeners.push(listener);
+    },
+
+    /** Called with every client session ended one by one (not those of a removed stream: see onRemoved). */
+    onClientEnded(listener: (client: ClientRecord) => void): void {
+      endedListeners.push(listener);
     },
 
     /** DELETE /hls/{id}/clients/{cid}: ends that client's sessions and open connections. */

@@ -9,6 +9,7 @@
 import type { ByteSink } from '../../core/byte-sink.ts';
 import type { RewriteMemo } from '../../core/m3u8/rewrite-context.ts';
 import { Generation } from './memo-generation.ts';
+import { ViewerLru, viewerOf } from './viewer-lru.ts';
 
 export const DEFAULT_MEMO_CONTEXTS = 1024;
 /**
@@ -129,13 +130,18 @@ export interface RewriteMemoStore {
   memoFor(streamId: string, clientId: string, baseUrl: string): RewriteMemo;
   /** Entries held now, for /stats and tests. */
   entries(): number;
+  /** Contexts held now, for tests. */
+  contexts(): number;
+  /** Drops one client's memos: its session ended, and a returning player starts a new one. */
+  forget(streamId: string, clientId: string): void;
+  /** Drops the memos of a removed stream. */
+  forgetStream(streamId: string): void;
 }
 
 export function createRewriteMemoStore(opts: { maxContexts?: number; maxEntries?: number } = {}): RewriteMemoStore {
   const maxContexts = opts.maxContexts ?? DEFAULT_MEMO_CONTEXTS;
   const maxEntries = opts.maxEntries ?? DEFAULT_MEMO_ENTRIES;
-  // Insertion order is recency order: a context is re-inserted on every use, so the first one is the least recent.
-  const contexts = new Map<string, PlaylistMemo>();
+  const contexts = new ViewerLru<PlaylistMemo>();
 
   function entries(): number {
     let n = 0;
@@ -147,26 +153,19 @@ export function createRewriteMemoStore(opts: { maxContexts?: number; maxEntries?
     memoFor(streamId, clientId, baseUrl) {
       // Lengths first, so that no two different triples share a key.
       const key = `${streamId.length}:${clientId.length}:${streamId}${clientId}${baseUrl}`;
-      let memo = contexts.get(key);
-      if (memo) contexts.delete(key);
-      else memo = new PlaylistMemo(Math.max(1, maxEntries));
-      contexts.set(key, memo);
+      let memo = contexts.use(key);
+      if (memo === undefined) contexts.add(viewerOf(streamId, clientId), key, (memo = new PlaylistMemo(Math.max(1, maxEntries))));
       // The bound is checked per request, not per entry: the playlist in use may hold up to maxEntries by itself.
-      while (contexts.size > maxContexts) dropOldest();
+      while (contexts.size > maxContexts) contexts.dropOldest();
       if (contexts.size > 1) {
         let total = entries();
-        while (total > maxEntries && contexts.size > 1) total -= dropOldest();
+        while (total > maxEntries && contexts.size > 1) total -= contexts.dropOldest()?.size ?? 0;
       }
       return memo.begin();
     },
     entries,
+    contexts: () => contexts.size,
+    forget: (streamId, clientId) => contexts.forget(viewerOf(streamId, clientId)),
+    forgetStream: (streamId) => contexts.forgetStream(streamId),
   };
-
-  function dropOldest(): number {
-    const first = contexts.keys().next();
-    if (first.done === true) return 0;
-    const size = contexts.get(first.value)?.size ?? 0;
-    contexts.delete(first.value);
-    return size;
-  }
 }

@@ -42,11 +42,23 @@ export function createHlsProxy(deps: HlsProxyDeps) {
       segmentWriter: NON_ASCII.test(dirs.s) ? undefined : new SegmentTokenWriter(tokens, dirs.s, streamId, clientId),
     };
   };
+  const memos = createRewriteMemoStore();
+  const segmentUris = createSegmentUriBook();
+  // What one player's reloads kept goes with its session (viewer-lru.ts).
+  deps.streams.onClientEnded((c) => {
+    if (c.kind !== 'hls') return;
+    memos.forget(c.streamId, c.clientId);
+    segmentUris.forget(c.streamId, c.clientId);
+  });
+  deps.streams.onRemoved((id) => {
+    memos.forgetStream(id);
+    segmentUris.forgetStream(id);
+  });
   const full: HlsDeps = {
     ...deps,
     urls,
-    memos: createRewriteMemoStore(),
-    segmentUris: createSegmentUriBook(),
+    memos,
+    segmentUris,
     variants: createVariantBook(),
     ...createHlsSharing(deps),
   };

@@ -5,6 +5,7 @@
 // segment route serves it from the stream's current URL by the same number (segment-failover.ts).
 import type { SequenceUris } from '../../core/m3u8/rewrite-context.ts';
 import type { VariantPlace } from './hls-variants.ts';
+import { ViewerLru, viewerOf } from './viewer-lru.ts';
 
 /** Viewer-variant pairs kept, least recently used first out: with SEQUENCE_WINDOW, at most ~25 MB. */
 export const DEFAULT_SEQUENCE_CONTEXTS = 1024;
@@ -55,29 +56,28 @@ export interface SegmentUriBook {
   forAnswer(streamId: string, clientId: string, dir: string, place: VariantPlace | undefined, ringLength: number): SequenceUris | undefined;
   /** Contexts held now, for tests. */
   size(): number;
+  /** Drops one client's URIs: its session ended. */
+  forget(streamId: string, clientId: string): void;
+  /** Drops the URIs of a removed stream's viewers. */
+  forgetStream(streamId: string): void;
 }
 
 export function createSegmentUriBook(maxContexts = DEFAULT_SEQUENCE_CONTEXTS): SegmentUriBook {
-  // Insertion order is recency order: a context is re-inserted on every use, so the first one is the least recent.
-  const contexts = new Map<string, VariantSequence>();
+  const contexts = new ViewerLru<VariantSequence>();
   return {
     forAnswer(streamId, clientId, dir, place, ringLength) {
       if (place === undefined || ringLength < 2) return undefined;
       // Lengths first, so that no two different keys run together.
       const key = `${streamId.length}:${clientId.length}:${place.ordinal}:${streamId}${clientId}${dir}`;
-      let seq = contexts.get(key);
+      let seq = contexts.use(key);
       if (seq === undefined) {
-        seq = new VariantSequence();
-        if (contexts.size >= maxContexts) {
-          const oldest = contexts.keys().next();
-          if (!oldest.done) contexts.delete(oldest.value);
-        }
-      } else {
-        contexts.delete(key);
+        if (contexts.size >= maxContexts) contexts.dropOldest();
+        contexts.add(viewerOf(streamId, clientId), key, (seq = new VariantSequence()));
       }
-      contexts.set(key, seq);
       return seq.view(place.ring);
     },
     size: () => contexts.size,
+    forget: (streamId, clientId) => contexts.forget(viewerOf(streamId, clientId)),
+    forgetStream: (streamId) => contexts.forgetStream(streamId),
   };
 }
