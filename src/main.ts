@@ -1,4 +1,5 @@
 // Entry point: runs a CLI command against a server, or loads the config and runs the server; the only process.exit.
+import './boot-memory.ts';
 import { existsSync, readFileSync } from 'node:fs';
 import { createApp, loadState } from './app.ts';
 import { isClientCommand, programHelp, runClientCommand } from './cli/index.ts';
