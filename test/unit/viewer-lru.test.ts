@@ -2,13 +2,13 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { createRewriteMemoStore } from '../../src/services/hls/hls-rewrite-memo.ts';
-import { ViewerLru, viewerOf } from '../../src/services/hls/viewer-lru.ts';
+import { ViewerLru } from '../../src/services/hls/viewer-lru.ts';
 
 test('the least recently used entry goes first; use() makes an entry the most recent', () => {
   const lru = new ViewerLru<string>();
-  lru.add(viewerOf('s', 'a'), 'k1', 'one');
-  lru.add(viewerOf('s', 'b'), 'k2', 'two');
-  lru.add(viewerOf('s', 'a'), 'k3', 'three');
+  lru.add('s', 'a', 'k1', 'one');
+  lru.add('s', 'b', 'k2', 'two');
+  lru.add('s', 'a', 'k3', 'three');
   assert.equal(lru.use('k1'), 'one');
   assert.equal(lru.use('missing'), undefined);
   assert.equal(lru.dropOldest(), 'two');
@@ -19,26 +19,25 @@ test('the least recently used entry goes first; use() makes an entry the most re
 
 test("forget drops every entry of one viewer and nobody else's, also after some of them were dropped as oldest", () => {
   const lru = new ViewerLru<number>();
-  const a = viewerOf('s', 'a');
-  lru.add(a, 'a1', 1);
-  lru.add(viewerOf('s', 'b'), 'b1', 2);
-  lru.add(a, 'a2', 3);
+  lru.add('s', 'a', 'a1', 1);
+  lru.add('s', 'b', 'b1', 2);
+  lru.add('s', 'a', 'a2', 3);
   assert.equal(lru.dropOldest(), 1);
-  lru.forget(a);
+  lru.forget('s', 'a');
   assert.deepEqual([...lru.values()], [2]);
-  lru.forget(a); // twice, or a viewer never seen: nothing happens
-  lru.forget(viewerOf('t', 'x'));
+  lru.forget('s', 'a'); // twice, or a viewer never seen: nothing happens
+  lru.forget('t', 'x');
   assert.equal(lru.size, 1);
   // Keys given back by dropOldest and forget can be added again.
-  lru.add(a, 'a1', 4);
+  lru.add('s', 'a', 'a1', 4);
   assert.deepEqual([...lru.values()], [2, 4]);
 });
 
 test('forgetStream drops the viewers of that stream only, whatever the ids run together as', () => {
   const lru = new ViewerLru<string>();
-  lru.add(viewerOf('ab', 'c'), 'x', 'ab/c');
-  lru.add(viewerOf('abc', ''), 'y', 'abc/');
-  lru.add(viewerOf('a', 'bc'), 'z', 'a/bc');
+  lru.add('ab', 'c', 'x', 'ab/c');
+  lru.add('abc', '', 'y', 'abc/');
+  lru.add('a', 'bc', 'z', 'a/bc');
   lru.forgetStream('ab');
   assert.deepEqual([...lru.values()], ['abc/', 'a/bc']);
   lru.forgetStream('a');

@@ -9,7 +9,7 @@
 import type { ByteSink } from '../../core/byte-sink.ts';
 import type { RewriteMemo } from '../../core/m3u8/rewrite-context.ts';
 import { Generation } from './memo-generation.ts';
-import { ViewerLru, viewerOf } from './viewer-lru.ts';
+import { ViewerLru } from './viewer-lru.ts';
 
 export const DEFAULT_MEMO_CONTEXTS = 1024;
 /**
@@ -154,7 +154,7 @@ export function createRewriteMemoStore(opts: { maxContexts?: number; maxEntries?
       // Lengths first, so that no two different triples share a key.
       const key = `${streamId.length}:${clientId.length}:${streamId}${clientId}${baseUrl}`;
       let memo = contexts.use(key);
-      if (memo === undefined) contexts.add(viewerOf(streamId, clientId), key, (memo = new PlaylistMemo(Math.max(1, maxEntries))));
+      if (memo === undefined) contexts.add(streamId, clientId, key, (memo = new PlaylistMemo(Math.max(1, maxEntries))));
       // The bound is checked per request, not per entry: the playlist in use may hold up to maxEntries by itself.
       while (contexts.size > maxContexts) contexts.dropOldest();
       if (contexts.size > 1) {
@@ -165,7 +165,7 @@ export function createRewriteMemoStore(opts: { maxContexts?: number; maxEntries?
     },
     entries,
     contexts: () => contexts.size,
-    forget: (streamId, clientId) => contexts.forget(viewerOf(streamId, clientId)),
+    forget: (streamId, clientId) => contexts.forget(streamId, clientId),
     forgetStream: (streamId) => contexts.forgetStream(streamId),
   };
 }

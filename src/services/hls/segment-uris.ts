@@ -5,7 +5,7 @@
 // segment route serves it from the stream's current URL by the same number (segment-failover.ts).
 import type { SequenceUris } from '../../core/m3u8/rewrite-context.ts';
 import type { VariantPlace } from './hls-variants.ts';
-import { ViewerLru, viewerOf } from './viewer-lru.ts';
+import { ViewerLru } from './viewer-lru.ts';
 
 /** Viewer-variant pairs kept, least recently used first out: with SEQUENCE_WINDOW, at most ~25 MB. */
 export const DEFAULT_SEQUENCE_CONTEXTS = 1024;
@@ -72,12 +72,12 @@ export function createSegmentUriBook(maxContexts = DEFAULT_SEQUENCE_CONTEXTS): S
       let seq = contexts.use(key);
       if (seq === undefined) {
         if (contexts.size >= maxContexts) contexts.dropOldest();
-        contexts.add(viewerOf(streamId, clientId), key, (seq = new VariantSequence()));
+        contexts.add(streamId, clientId, key, (seq = new VariantSequence()));
       }
       return seq.view(place.ring);
     },
     size: () => contexts.size,
-    forget: (streamId, clientId) => contexts.forget(viewerOf(streamId, clientId)),
+    forget: (streamId, clientId) => contexts.forget(streamId, clientId),
     forgetStream: (streamId) => contexts.forgetStream(streamId),
   };
 }
