@@ -124,10 +124,13 @@ export class FanoutQueue<S extends FanoutSink = FanoutSink> {
     this.#evictBefore(floor, limit);
   }
 
-  /** Adds a reader at the join point (a recent decodable start) and writes what it can take now. */
-  add(sink: S): FanoutReader<S> {
+  /**
+   * Adds a reader at the join point (a recent decodable start) and writes what it can take now. `atEnd`: after the
+   * newest byte instead, for a reader that was given the stream so far by other means.
+   */
+  add(sink: S, atEnd = false): FanoutReader<S> {
     const r = new FanoutReader(sink);
-    const at = this.#joinPoint();
+    const at = atEnd ? { seq: this.#next, off: 0 } : this.#joinPoint();
     r.seq = at.seq;
     r.off = at.off;
     r.pos = this.#offsetOf(at.seq, at.off);

@@ -3,7 +3,7 @@ import { relativeDirRef } from '../../core/relative-uri.ts';
 import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
 import type { TranscodeEngine } from '../../services/transcode/engine.ts';
 import type { TranscodeService } from '../../services/transcode/service.ts';
-import { identifyClient, playerParams } from '../client-identity.ts';
+import { type ClientIdentity, identifyClient, playerParams } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';
 import type { RouteDeps } from './deps.ts';
@@ -17,7 +17,6 @@ export function playbackStreamRoutes(
     const id = params['id'] ?? '';
     const stream = (deps.clusterLookup === undefined ? undefined : await deps.clusterLookup(id)) ?? deps.streams.get(id);
     const overrideUrl = overrideUrlOf(req, query, deps.auth);
-    const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
     // Where the same stream plays as HLS, made only when the answer needs it (most players never do).
     const hlsUrl = (): string => {
       // The player's own parameters come along (client id, username); nothing else, and never the api_token.
@@ -35,10 +34,28 @@ export function playbackStreamRoutes(
         res.end();
         return;
       }
+      const { clientId, info } = identifyClient(req, query, stream.id, deps.config.trustProxy);
       await transcode.engine.serve({ req, res, stream, spec, clientId, info, head: method === 'HEAD' });
       return;
     }
-    await proxy.serve({ req, res, stream, clientId, info, head: method === 'HEAD', overrideUrl, hlsUrl: overrideUrl === undefined ? hlsUrl : undefined });
+    // Who the player is matters only once there is an answer, and a cold channel's player is told after its first
+    // bytes left: worked out on first use, it is not in the way of the upstream request (issue 24.8).
+    let identity: ClientIdentity | undefined;
+    const who = (): ClientIdentity => (identity ??= identifyClient(req, query, stream.id, deps.config.trustProxy));
+    await proxy.serve({
+      req,
+      res,
+      stream,
+      get clientId() {
+        return who().clientId;
+      },
+      get info() {
+        return who().info;
+      },
+      head: method === 'HEAD',
+      overrideUrl,
+      hlsUrl: overrideUrl === undefined ? hlsUrl : undefined,
+    });
   };
   return [
     { method: 'GET', path: '/stream/:id', auth: false, handler },

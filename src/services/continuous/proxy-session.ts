@@ -23,7 +23,7 @@ export interface SessionDeps {
 }
 
 /** A player's session: its response and client, and the upstream side its feed reads (upstream-feed.ts). */
-export interface SessionInput extends Pick<FeedInput, 'ring' | 'fixedRing' | 'userAgent' | 'plan' | 'first' | 'openRing'> {
+export interface SessionInput extends Pick<FeedInput, 'ring' | 'fixedRing' | 'userAgent' | 'plan' | 'first' | 'sentAhead' | 'openRing'> {
   deps: SessionDeps;
   res: ServerResponse;
   stream: StreamRecord;
@@ -38,7 +38,8 @@ export async function runSession(s: SessionInput): Promise<void> {
   const { registry, streams, stats } = deps;
   let stopped = false;
   let endReason: DisconnectReason = 'closed';
-  let sent = false;
+  // Bytes sent ahead left at once (proxy-stream.ts): nothing is corked for this session to send.
+  let sent = (s.sentAhead ?? 0) > 0;
 
   const feed = createFeed({
     deps,
@@ -48,6 +49,7 @@ export async function runSession(s: SessionInput): Promise<void> {
     userAgent: s.userAgent,
     plan: s.plan,
     first: s.first,
+    sentAhead: s.sentAhead,
     openRing: s.openRing,
     clientId: client.clientId,
     // Hot path: count, then hand the chunk to the socket; false pauses the upstream until 'drain'.

@@ -13,6 +13,7 @@ import {
   pickPlayerHeaders,
 } from '../../core/upstream/headers.ts';
 import { isPlaylistBody } from '../../core/upstream/peek.ts';
+import { sendHeld } from '../../core/send-now.ts';
 import { isPlaylistPath, isVodPath } from '../../core/url.ts';
 import { type AppError, PlaylistAsMediaError, UpstreamStatusError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -85,7 +86,8 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     }
     if (p.peer) throw new ClusterUnavailableError(`Stream ${stream.id} is not relayed between nodes`);
     if (share && share.mayShare(stream, p.req.headers, p.head, p.overrideUrl !== undefined)) {
-      const hub = await share.find(stream.id);
+      const now = share.findNow(stream.id);
+      const hub = now === 'opening' ? await share.find(stream.id) : now;
       if (hub) {
         if (res.destroyed) return;
         const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
@@ -209,9 +211,13 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       return;
     }
 
+    res.writeHead(status, outHeaders);
+    // The bytes the sniff read leave first; the session, its events and a channel's shared upstream are made after
+    // them, while the player reads (issue 24.8).
+    const ahead = sendHeld(res, up);
     const userAgent = streams.userAgentOf(stream);
     const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
-    res.writeHead(status, outHeaders);
+    if (ahead !== undefined) registry.addBytes(client, stream, ahead.length);
     if (settleClaim && deps.share && plan.kind === 'live' && status === 200) {
       // The first viewer's answer becomes the stream's: the feed below belongs to the stream, not to this viewer.
       const hub = deps.share.start({
@@ -226,11 +232,12 @@ export function createStreamProxy(deps: StreamProxyDeps) {
           openRing: (ringNow, startAt, hdrs, signal, acceptNext) =>
             openFromRing({ stream, ring: ringNow, startIndex: startAt, headers: hdrs, signal, accept: acceptNext, rounds }),
         },
+        sentAhead: ahead,
         onClosed: owner === undefined ? undefined : () => owner.release(),
       });
       // SPEC §16: a lease that cannot be kept takes the provider connection down with it.
       owner?.bind(() => hub.close('error'));
-      const joined = deps.share.join(hub, res, client);
+      const joined = deps.share.join(hub, res, client, ahead !== undefined);
       settleClaim(); // viewers waiting for this answer join now
       await joined;
       return;
@@ -249,6 +256,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       userAgent,
       plan,
       first: opened,
+      sentAhead: ahead?.length,
       openRing: (ringNow, startAt, hdrs, signal, acceptNext) =>
         openFromRing({ stream, ring: ringNow, startIndex: startAt, headers: hdrs, signal, accept: acceptNext, rounds }),
     });

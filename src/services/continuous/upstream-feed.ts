@@ -38,6 +38,8 @@ export interface FeedInput {
   userAgent: string;
   plan: BodyPlan;
   first: OpenedUpstream;
+  /** Bytes of `first` the reader was given before the feed started (proxy-stream.ts sends a player's first bytes itself). */
+  sentAhead?: number;
   openRing(ring: readonly string[], startIndex: number, headers: Record<string, string>, signal: AbortSignal, accept: AcceptResponse): Promise<OpenedUpstream>;
   /** Hot path: takes one chunk; false when the reader must wait until resume() is called. */
   write(chunk: Buffer): boolean;
@@ -70,7 +72,7 @@ export function createFeed(s: FeedInput): Feed {
   const { streams, stats, logger } = deps;
   let up: IncomingMessage | null = null;
   let upIndex = s.first.index;
-  let delivered = 0;
+  let delivered = s.sentAhead ?? 0;
   let waiting = false;
   let stopped = false;
   let switchPending = false;
@@ -187,10 +189,11 @@ export function createFeed(s: FeedInput): Feed {
   async function run(): Promise<FeedEnd> {
     try {
       let current: OpenedUpstream = s.first;
+      // The bytes sent ahead came from the first response: they count for it, not against it, in the barren count.
+      let deliveredBefore = 0;
       for (;;) {
         up = current.res;
         upIndex = current.index;
-        const deliveredBefore = delivered;
         const o = await pump(up);
         if (o.kind === 'stop' || stopped) return 'stopped';
         if (o.kind === 'end' && (plan.kind === 'live' ? !plan.closeDelimited : vodDone())) {
@@ -215,6 +218,7 @@ export function createFeed(s: FeedInput): Feed {
         }
         const next = await reopen(reason);
         if (!next) return stopped ? 'stopped' : 'failed';
+        deliveredBefore = delivered;
         stats.recordReconnect();
         if (!s.fixedRing && next.index !== stream.currentIndex) {
           stats.recordFailover();

@@ -22,6 +22,8 @@ export interface FanoutJoin {
   viewers: Map<string, FanoutViewer>;
   res: ServerResponse;
   client: ClientRecord;
+  /** The player has every byte appended so far: it reads on from the newest one, not from the join point. */
+  caughtUp?: boolean;
   stream: StreamRecord;
   registry: Registry;
   streams: StreamService;
@@ -39,7 +41,8 @@ export function joinFanout(j: FanoutJoin): Promise<void> {
   const { queue, viewers, res, client, stream } = j;
   return new Promise<void>((resolve) => {
     let left = false;
-    let sent = false;
+    // A caught-up player's first bytes left already, uncorked (proxy-stream.ts).
+    let sent = j.caughtUp === true;
     const viewer: FanoutViewer = {
       client,
       res,
@@ -83,7 +86,7 @@ export function joinFanout(j: FanoutJoin): Promise<void> {
     viewers.set(client.key, viewer);
     res.on('drain', onDrain);
     res.once('close', onClose);
-    viewer.reader = queue.add(viewer);
+    viewer.reader = queue.add(viewer, j.caughtUp === true);
     if (queue.ready > 0) j.resume();
   });
 }

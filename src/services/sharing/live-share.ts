@@ -38,6 +38,17 @@ export function createLiveShare(deps: LiveShareDeps & { connections: ConnectionT
   }
 
   /**
+   * Without waiting: the stream's running shared upstream, 'opening' while another viewer's answer is awaited, or
+   * undefined when there is neither (the caller's turn to claim it). A cold channel's first viewer then sends its
+   * upstream request in the same tick as its own request arrived (issue 24.8).
+   */
+  function findNow(streamId: string): SharedUpstream | 'opening' | undefined {
+    const hub = running.get(streamId);
+    if (hub && !hub.closed) return hub;
+    return opening.has(streamId) ? 'opening' : undefined;
+  }
+
+  /**
    * The running shared upstream of a stream, after waiting for one being opened by another viewer; undefined when
    * there is none. `claim` is then the caller's turn to open it: call it and later settle() with the outcome.
    */
@@ -86,10 +97,11 @@ export function createLiveShare(deps: LiveShareDeps & { connections: ConnectionT
 
   return {
     mayShare,
+    findNow,
     find,
     claim,
     start,
-    join: (hub: SharedUpstream, res: ServerResponse, client: ClientRecord) => hub.join(res, client),
+    join: (hub: SharedUpstream, res: ServerResponse, client: ClientRecord, caughtUp = false) => hub.join(res, client, caughtUp),
     /** StreamStat upstream_connections: the shared upstream, plus players that hold their own (VOD, Range, opt-out). */
     upstreamCount(streamId: string): number {
       let n = running.has(streamId) ? 1 : 0;

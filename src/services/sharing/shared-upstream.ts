@@ -33,6 +33,11 @@ export interface SharedUpstreamInput {
   headers: Record<string, string>;
   /** The feed's upstream side: first response, ring, reopen (the same walk a player's own session uses). */
   feed: Pick<FeedInput, 'ring' | 'userAgent' | 'plan' | 'first' | 'openRing'>;
+  /**
+   * The first viewer's first bytes of `feed.first`, sent to it already (proxy-stream.ts): they open the stream for
+   * later joiners too, and that viewer joins after them.
+   */
+  sentAhead?: Buffer;
   /** Called once, when the shared upstream is gone (last viewer left, upstream failed, stream deleted). */
   onClosed(): void;
 }
@@ -53,10 +58,13 @@ export function createSharedUpstream(input: SharedUpstreamInput) {
     onJump: (_r, skipped) => counters.recordJump(skipped),
   });
 
+  // Appended before the feed reads on, so that the packet scanner sees the stream from its first byte.
+  if (input.sentAhead !== undefined) queue.append(input.sentAhead);
   const feed: Feed = createFeed({
     deps: { streams, logger, stats: deps.stats, readTimeoutMs: deps.readTimeoutMs, maxRetries: deps.maxRetries },
     stream,
     ...input.feed,
+    sentAhead: input.sentAhead?.length,
     fixedRing: false,
     clientId: null,
     // Hot path: one append hands the chunk to every viewer that can take it; the upstream pauses only when none can.
@@ -100,9 +108,13 @@ export function createSharedUpstream(input: SharedUpstreamInput) {
     close(end === 'complete' ? 'closed' : 'error');
   });
 
-  /** Attaches a player whose response already has its headers; resolves when the viewer has left. */
-  function join(res: ServerResponse, client: ClientRecord): Promise<void> {
+  /**
+   * Attaches a player whose response already has its headers; resolves when the viewer has left. `caughtUp`: the
+   * player was sent everything appended so far (the first viewer, given its first bytes ahead).
+   */
+  function join(res: ServerResponse, client: ClientRecord, caughtUp = false): Promise<void> {
     return joinFanout({
+      caughtUp,
       queue,
       viewers,
       res,
