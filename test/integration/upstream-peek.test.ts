@@ -5,7 +5,7 @@ import { get, type IncomingMessage } from 'node:http';
 import { test, type TestContext } from 'node:test';
 import { gzipSync } from 'node:zlib';
 import { EventEmitter } from 'node:events';
-import { isPlaylistBody, sniffResponse } from '../../src/core/upstream/peek.ts';
+import { isPlaylistBody, playlistBodyNow, sniffHeld, sniffResponse } from '../../src/core/upstream/peek.ts';
 import { startOrigin } from '../helpers/origin.ts';
 
 function open(t: TestContext, url: string): Promise<IncomingMessage> {
@@ -102,4 +102,36 @@ test('a player that leaves while the body is judged ends the wait at once, liste
   assert.equal(answer, false);
   assert.equal(player.listenerCount('close'), 0, 'no listener left behind');
   assert.equal(res.listenerCount('readable'), 0);
+});
+
+test('bytes held with the headers decide at once, with no promise, and the body still reads from its first byte', async (t) => {
+  const ts = Buffer.alloc(188 * 4, 0x11);
+  for (let i = 0; i < 4; i++) ts[i * 188] = 0x47;
+  const playlist = Buffer.from('#EXTM3U\n#EXT-X-TARGETDURATION:2\n#EXTINF:2,\nseg.ts\n');
+  const origin = await startOrigin(t, {
+    '/m.ts': { kind: 'file', body: ts },
+    '/p': { kind: 'file', body: playlist },
+    '/g': { kind: 'file', body: gzipSync(playlist), headers: { 'content-encoding': 'gzip' } },
+    '/short': { kind: 'handler', handle: (_req, res) => { res.writeHead(200); res.write(Buffer.from([0x47])); } },
+  });
+  const media = await open(t, origin.url('/m.ts'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(sniffHeld(media), 'media');
+  assert.equal(playlistBodyNow(media, false), false);
+  assert.deepEqual(await readAll(media), ts, 'every byte, from the first');
+
+  const pl = await open(t, origin.url('/p'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(playlistBodyNow(pl, false), true);
+  assert.deepEqual(await readAll(pl), playlist);
+
+  // Compressed, or too few bytes to tell: no verdict now, the caller waits for one.
+  const gz = await open(t, origin.url('/g'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(sniffHeld(gz), undefined);
+  assert.equal(await isPlaylistBody(gz, { timeoutMs: 2_000 }), true);
+  const short = await open(t, origin.url('/short'));
+  await new Promise((r) => setTimeout(r, 20));
+  assert.equal(sniffHeld(short), undefined);
+  assert.equal(playlistBodyNow(short, true), false, 'a HEAD is never a playlist body');
 });

@@ -160,3 +160,22 @@ test('the ring wraps and grows: readers far apart keep every byte in order while
   assert.equal(slowReader.jumps, 0);
   assert.equal(q.retainedBytes, 0, 'nothing held once every reader caught up');
 });
+
+test('a reader added at the end gets only what is appended after it, while a joiner still starts at the held PAT', () => {
+  // The first viewer of a channel was sent its first bytes ahead (proxy-stream.ts): it must not get them twice, and
+  // those bytes still open the stream for the next viewer.
+  const q = new FanoutQueue({ maxQueueBytes: 1 << 20 });
+  const pat = packet({ pid: 0, pusi: true });
+  const fill = packet({ pid: 0x100 });
+  const first = Buffer.concat([pat, fill]);
+  q.append(first);
+  const caughtUp = new Sink();
+  q.add(caughtUp, true);
+  assert.equal(caughtUp.chunks.length, 0, 'nothing written again');
+  const next = Buffer.concat([fill, fill]);
+  q.append(next);
+  assert.deepEqual(caughtUp.chunks, [next]);
+  const joiner = new Sink();
+  q.add(joiner);
+  assert.deepEqual(Buffer.concat(joiner.chunks), Buffer.concat([first, next]), 'the joiner starts at the PAT sent ahead');
+});

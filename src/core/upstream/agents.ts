@@ -82,7 +82,11 @@ export function createAgents(options: AgentOptions = {}): UpstreamAgents {
 function timeOutWhileFree(agent: http.Agent): void {
   const create = agent.createConnection.bind(agent);
   const reuse = agent.reuseSocket.bind(agent);
-  agent.createConnection = (options, callback) => create({ ...options, timeout: 0 }, callback);
+  // The options are the Agent's own copy, made for this socket: set in place rather than copied once more.
+  agent.createConnection = (options, callback) => {
+    options.timeout = 0;
+    return create(options, callback);
+  };
   agent.reuseSocket = (socket, req) => {
     (socket as Socket).setTimeout(0);
     reuse(socket, req);

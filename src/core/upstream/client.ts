@@ -97,7 +97,7 @@ function requestOnce(
       return;
     }
     const mod = url.protocol === 'https:' ? https : http;
-    const req = mod.request(url, { method, headers, agent: agents.agentFor(url) });
+    const req = mod.request(requestOptions(url, method, headers, agents.agentFor(url)));
     let settled = false;
     let stopListening: (() => void) | undefined;
     const settle = (): void => {
@@ -136,6 +136,25 @@ function requestOnce(
     });
     req.end();
   });
+}
+
+/**
+ * The request's options from its URL, as Node's own URL form would make them (brackets off an IPv6 host, user info as
+ * Basic auth), built directly: handing Node the URL costs a conversion of a dozen fields per request (issue 24.8).
+ */
+export function requestOptions(url: URL, method: string, headers: OutgoingHttpHeaders, agent: http.Agent): http.RequestOptions {
+  const host = url.hostname;
+  const options: http.RequestOptions = {
+    protocol: url.protocol,
+    hostname: host.startsWith('[') ? host.slice(1, -1) : host,
+    path: url.pathname + url.search,
+    method,
+    headers,
+    agent,
+  };
+  if (url.port !== '') options.port = Number(url.port);
+  if (url.username !== '' || url.password !== '') options.auth = `${decodeURIComponent(url.username)}:${decodeURIComponent(url.password)}`;
+  return options;
 }
 
 function ignoreAfterResponse(): void {

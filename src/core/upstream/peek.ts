@@ -160,6 +160,25 @@ export async function sniffResponse(up: IncomingMessage, opts: PeekOptions & { t
   return kind === 'undecided' ? 'unknown' : kind;
 }
 
+/**
+ * The sniff's verdict from the bytes the response holds already, with no wait and no promise (issue 24.8: the first
+ * packet usually comes with the headers); undefined when they do not decide, or the body is compressed, and the
+ * caller then waits (sniffResponse). The bytes are put back in the same tick, so the body still reads from its first.
+ */
+export function sniffHeld(up: IncomingMessage): BodyKind | undefined {
+  if (up.readableLength === 0 || up.headers['content-encoding'] !== undefined) return undefined;
+  // Paused and without an encoding, read() hands over the held chunk itself (a concatenation only if there are more).
+  const held = up.read() as Buffer | null;
+  if (held === null) return undefined;
+  up.unshift(held);
+  const head = held.length > SNIFF_MAX_BYTES ? held.subarray(0, SNIFF_MAX_BYTES) : held;
+  // The same stop and the same final verdict as sniffResponse's wait.
+  const whole = up.complete && up.readableLength === held.length;
+  if (!whole && head.length < SNIFF_MAX_BYTES && sniffBody(head) === 'undecided') return undefined;
+  const kind = sniffBody(head, true);
+  return kind === 'undecided' ? 'unknown' : kind;
+}
+
 export interface MediaCheckOptions extends PeekOptions {
   timeoutMs: number;
   /** A HEAD request: no body reaches the player, so there is nothing to judge. */
@@ -173,7 +192,17 @@ export interface MediaCheckOptions extends PeekOptions {
  * relayed raw, it would hand the player every provider URL in it. The body stays unread either way.
  */
 export async function isPlaylistBody(up: IncomingMessage, opts: MediaCheckOptions): Promise<boolean> {
-  if (opts.head === true || (up.statusCode !== 200 && up.statusCode !== 206)) return false;
+  return playlistBodyNow(up, opts.head === true) ?? (await waitForPlaylistVerdict(up, opts));
+}
+
+/** isPlaylistBody's answer when it needs no wait (a HEAD, another status, or bytes held that decide); else undefined. */
+export function playlistBodyNow(up: IncomingMessage, head: boolean): boolean | undefined {
+  if (head || (up.statusCode !== 200 && up.statusCode !== 206)) return false;
+  const kind = sniffHeld(up);
+  return kind === undefined ? undefined : kind === 'playlist';
+}
+
+async function waitForPlaylistVerdict(up: IncomingMessage, opts: MediaCheckOptions): Promise<boolean> {
   const player = opts.player;
   if (player === undefined) return (await sniffResponse(up, opts)) === 'playlist';
   if (player.destroyed) return false;
