@@ -54,28 +54,58 @@ export type UpstreamErrorKind =
 
 export function createUpstreamClient(agents: UpstreamAgents): UpstreamClient {
   return {
-    async request(url, options) {
-      const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
-      let method = options.method ?? 'GET';
-      let headers: Record<string, string> = { ...options.headers };
-      let current = new URL(url);
-      for (let hop = 0; ; hop++) {
-        const res = await requestOnce(agents, current, method, headers, options);
-        const status = res.statusCode ?? 0;
-        const location = res.headers.location;
-        if (!REDIRECT_STATUSES.has(status) || location === undefined) return { res, finalUrl: current.href };
-        discardResponse(res);
-        if (hop >= maxRedirects) throw new UpstreamError('Upstream redirected too many times');
-        const next = URL.canParse(location, current.href) ? new URL(location, current) : undefined;
-        if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
-          throw new UpstreamError('Upstream redirected to an unusable location');
-        }
-        if (status === 303 && method !== 'HEAD') method = 'GET';
-        if (next.origin !== current.origin) headers = withoutCredentials(headers);
-        current = next;
+    request(url, options) {
+      let first: URL;
+      try {
+        first = new URL(url);
+      } catch (err) {
+        // A URL that does not parse fails the promise, as any other failure of the request does.
+        return Promise.reject(err);
       }
+      const method = options.method ?? 'GET';
+      // Never changed here: a redirect to another origin drops the credentials from a copy.
+      const headers = (options.headers ?? {}) as Record<string, string>;
+      // The usual answer is no redirect: it reaches the caller in one step, with no loop in between (issue 24.8).
+      return requestOnce(agents, first, method, headers, options).then((res) =>
+        isRedirect(res) ? followRedirects(agents, first, res, method, headers, options) : { res, finalUrl: first.href },
+      );
     },
   };
+}
+
+function isRedirect(res: IncomingMessage): boolean {
+  return REDIRECT_STATUSES.has(res.statusCode ?? 0) && res.headers.location !== undefined;
+}
+
+/** From the first answer, a redirect: follows the chain up to maxRedirects hops. */
+async function followRedirects(
+  agents: UpstreamAgents,
+  start: URL,
+  firstAnswer: IncomingMessage,
+  firstMethod: string,
+  firstHeaders: Record<string, string>,
+  options: UpstreamRequestOptions,
+): Promise<UpstreamResponse> {
+  const maxRedirects = options.maxRedirects ?? DEFAULT_MAX_REDIRECTS;
+  let method = firstMethod;
+  let headers = firstHeaders;
+  let current = start;
+  let res = firstAnswer;
+  for (let hop = 0; ; hop++) {
+    if (!isRedirect(res)) return { res, finalUrl: current.href };
+    const status = res.statusCode ?? 0;
+    const location = res.headers.location ?? '';
+    discardResponse(res);
+    if (hop >= maxRedirects) throw new UpstreamError('Upstream redirected too many times');
+    const next = URL.canParse(location, current.href) ? new URL(location, current) : undefined;
+    if (!next || (next.protocol !== 'http:' && next.protocol !== 'https:')) {
+      throw new UpstreamError('Upstream redirected to an unusable location');
+    }
+    if (status === 303 && method !== 'HEAD') method = 'GET';
+    if (next.origin !== current.origin) headers = withoutCredentials(headers);
+    current = next;
+    res = await requestOnce(agents, current, method, headers, options);
+  }
 }
 
 function withoutCredentials(headers: Record<string, string>): Record<string, string> {

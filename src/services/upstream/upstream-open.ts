@@ -79,22 +79,29 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
   const resolver = deps.resolver ?? streams.resolver;
 
   /** One request that the caller accepts, or the error that moves the walk on. */
-  async function tryUrl(r: RingOpenRequest, url: string): Promise<UpstreamResponse> {
+  function tryUrl(r: RingOpenRequest, url: string): Promise<UpstreamResponse> {
     const { headers, signal, player } = r;
-    const opened = await upstream.request(url, { method: 'GET', headers, signal, player, connectTimeoutMs: deps.connectTimeoutMs });
-    opened.res.on('error', ignoreUpstreamError);
-    const verdict = r.accept(opened.res);
-    if (verdict !== true) {
-      discardResponse(opened.res);
-      throw verdict;
-    }
-    return opened;
+    // A step of its own, not an async function: the answer reaches the player's first byte with fewer hops (issue 24.8).
+    return upstream.request(url, { method: 'GET', headers, signal, player, connectTimeoutMs: deps.connectTimeoutMs }).then((opened) => {
+      opened.res.on('error', ignoreUpstreamError);
+      const verdict = r.accept(opened.res);
+      if (verdict !== true) {
+        discardResponse(opened.res);
+        throw verdict;
+      }
+      return opened;
+    });
+  }
+
+  /** One ring position: its URL, or with use_sticky_session the URL a redirect pinned for it. */
+  function trySticky(r: RingOpenRequest, entry: string): Promise<UpstreamResponse> {
+    return r.stream.useStickySession ? tryPinned(r, entry) : tryUrl(r, entry);
   }
 
   /** use_sticky_session: the URL a redirect handed out is asked directly; when it fails, the entry URL once more. */
-  async function trySticky(r: RingOpenRequest, entry: string): Promise<UpstreamResponse> {
+  async function tryPinned(r: RingOpenRequest, entry: string): Promise<UpstreamResponse> {
     const { stream } = r;
-    const pinned = stream.useStickySession ? stream.stickyUrls.get(entry) : undefined;
+    const pinned = stream.stickyUrls.get(entry);
     let opened: UpstreamResponse;
     if (pinned === undefined) opened = await tryUrl(r, entry);
     else {
