@@ -4,6 +4,7 @@ import type { TokenChecker } from './auth.ts';
 import { requireJsonBody } from './body.ts';
 import { createCorsPolicy, isPlaybackRoute, type CorsPolicy } from './cors.ts';
 import { createHostCheck } from './host-check.ts';
+import { LateHeadersResponse } from './late-headers.ts';
 import { afterAnswer, keepSocketForLinger, lingerUnreadBody } from './linger.ts';
 import { sendError } from './respond.ts';
 import type { Router } from './router.ts';
@@ -43,8 +44,8 @@ export const DEFAULT_TIMEOUTS: ServerTimeouts = { headersMs: 15_000, requestMs: 
 export function createHttpServer(deps: ServerDeps): Server {
   const t = { ...DEFAULT_TIMEOUTS, ...deps.timeouts };
   const guards: Guards = { cors: createCorsPolicy(deps.corsOrigins ?? []), checkHost: createHostCheck(deps.allowedHosts ?? []) };
-  const server = createServer(
-    { requestTimeout: t.requestMs, headersTimeout: t.headersMs, connectionsCheckingInterval: t.checkIntervalMs },
+  const server = createServer<typeof IncomingMessage, typeof LateHeadersResponse>(
+    { requestTimeout: t.requestMs, headersTimeout: t.headersMs, connectionsCheckingInterval: t.checkIntervalMs, ServerResponse: LateHeadersResponse },
     (req, res) => {
       void handle(deps, guards, req, res);
     },
@@ -78,7 +79,7 @@ interface Guards {
   checkHost: (req: IncomingMessage) => void;
 }
 
-async function handle(deps: ServerDeps, guards: Guards, req: IncomingMessage, res: ServerResponse): Promise<void> {
+async function handle(deps: ServerDeps, guards: Guards, req: IncomingMessage, res: LateHeadersResponse): Promise<void> {
   const started = performance.now();
   let routeName = 'unmatched';
   /** The client asked to close, but its unread body must be drained first (keepSocketForLinger). */
@@ -110,7 +111,9 @@ async function handle(deps: ServerDeps, guards: Guards, req: IncomingMessage, re
     if (match.kind === 'method-not-allowed') throw new MethodNotAllowedError(match.allowed);
     const route = match.route;
     routeName = route.path;
-    guards.cors.apply(req, res, isPlaybackRoute(route));
+    // A player's CORS headers are set while its upstream request is on its way, not in front of it (late-headers.ts).
+    if (isPlaybackRoute(route)) res.setLateHeaders(() => guards.cors.apply(req, res, true));
+    else guards.cors.apply(req, res, false);
     if (route.auth) {
       // With a token the token is the protection; without one, only Host names no rebinding page can own.
       if (!deps.auth.enabled) guards.checkHost(req);

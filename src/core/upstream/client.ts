@@ -57,7 +57,7 @@ export function createUpstreamClient(agents: UpstreamAgents): UpstreamClient {
     request(url, options) {
       let first: URL;
       try {
-        first = new URL(url);
+        first = parseUrl(url);
       } catch (err) {
         // A URL that does not parse fails the promise, as any other failure of the request does.
         return Promise.reject(err);
@@ -71,6 +71,22 @@ export function createUpstreamClient(agents: UpstreamAgents): UpstreamClient {
       );
     },
   };
+}
+
+/** Parsed request URLs by their text; never changed once parsed, so one object serves every request of a URL. */
+const parsedUrls = new Map<string, URL>();
+/** A channel's URL is asked again and again; HLS segment URLs only pass through, so the map is simply emptied when full. */
+const MAX_PARSED_URLS = 64;
+
+/** A player's stream URL is parsed once, not on every request in front of its first byte (issue 24.8). */
+function parseUrl(url: string): URL {
+  let parsed = parsedUrls.get(url);
+  if (parsed === undefined) {
+    parsed = new URL(url);
+    if (parsedUrls.size >= MAX_PARSED_URLS) parsedUrls.clear();
+    parsedUrls.set(url, parsed);
+  }
+  return parsed;
 }
 
 function isRedirect(res: IncomingMessage): boolean {

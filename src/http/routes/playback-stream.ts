@@ -3,6 +3,10 @@ import { relativeDirRef } from '../../core/relative-uri.ts';
 import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
 import type { TranscodeEngine } from '../../services/transcode/engine.ts';
 import type { TranscodeService } from '../../services/transcode/service.ts';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { TrustProxy } from '../../config.ts';
+import type { ClientInfo, StreamRecord } from '../../core/registry.ts';
+import type { PlaybackRequest } from '../../services/continuous/proxy-stream.ts';
 import { type ClientIdentity, identifyClient, playerParams } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';
@@ -38,27 +42,42 @@ export function playbackStreamRoutes(
       await transcode.engine.serve({ req, res, stream, spec, clientId, info, head: method === 'HEAD' });
       return;
     }
-    // Who the player is matters only once there is an answer, and a cold channel's player is told after its first
-    // bytes left: worked out on first use, it is not in the way of the upstream request (issue 24.8).
-    let identity: ClientIdentity | undefined;
-    const who = (): ClientIdentity => (identity ??= identifyClient(req, query, stream.id, deps.config.trustProxy));
-    await proxy.serve({
-      req,
-      res,
-      stream,
-      get clientId() {
-        return who().clientId;
-      },
-      get info() {
-        return who().info;
-      },
-      head: method === 'HEAD',
-      overrideUrl,
-      hlsUrl: overrideUrl === undefined ? hlsUrl : undefined,
-    });
+    await proxy.serve(new StreamPlayback(req, res, stream, method === 'HEAD', overrideUrl, overrideUrl === undefined ? hlsUrl : undefined, query, deps.config.trustProxy));
   };
   return [
     { method: 'GET', path: '/stream/:id', auth: false, handler },
     { method: 'HEAD', path: '/stream/:id', auth: false, handler },
   ];
+}
+
+/**
+ * A player's GET or HEAD of /stream/{id}. Who the player is matters only once there is an answer, and a cold
+ * channel's player is recorded after its first bytes left: worked out on first use, its identity is not in the way of
+ * the upstream request (issue 24.8).
+ */
+class StreamPlayback implements PlaybackRequest {
+  #identity: ClientIdentity | undefined;
+
+  constructor(
+    readonly req: IncomingMessage,
+    readonly res: ServerResponse,
+    readonly stream: StreamRecord,
+    readonly head: boolean,
+    readonly overrideUrl: string | undefined,
+    readonly hlsUrl: (() => string) | undefined,
+    private readonly query: URLSearchParams,
+    private readonly trustProxy: TrustProxy,
+  ) {}
+
+  get clientId(): string {
+    return this.#who().clientId;
+  }
+
+  get info(): ClientInfo {
+    return this.#who().info;
+  }
+
+  #who(): ClientIdentity {
+    return (this.#identity ??= identifyClient(this.req, this.query, this.stream.id, this.trustProxy));
+  }
 }
