@@ -42,7 +42,8 @@ export function playbackStreamRoutes(
       await transcode.engine.serve({ req, res, stream, spec, clientId, info, head: method === 'HEAD' });
       return;
     }
-    await proxy.serve(new StreamPlayback(req, res, stream, method === 'HEAD', overrideUrl, overrideUrl === undefined ? hlsUrl : undefined, query, deps.config.trustProxy));
+    // Returned, not awaited: the route's frame is not kept for the player's whole session (issue 24.7).
+    return proxy.serve(new StreamPlayback(req, res, stream, method === 'HEAD', overrideUrl, overrideUrl === undefined ? hlsUrl : undefined, query, deps.config.trustProxy));
   };
   return [
     { method: 'GET', path: '/stream/:id', auth: false, handler },

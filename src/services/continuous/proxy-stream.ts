@@ -81,8 +81,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     // SPEC §5.5: a running shared upstream serves this viewer without another upstream request.
     let settleClaim: (() => void) | undefined;
     if (share && deps.cluster && share.mayShare(stream, p.req.headers, p.head, p.overrideUrl !== undefined)) {
-      await serveInCluster(p, share, deps.cluster);
-      return;
+      return serveInCluster(p, share, deps.cluster);
     }
     if (p.peer) throw new ClusterUnavailableError(`Stream ${stream.id} is not relayed between nodes`);
     if (share && share.mayShare(stream, p.req.headers, p.head, p.overrideUrl !== undefined)) {
@@ -92,8 +91,8 @@ export function createStreamProxy(deps: StreamProxyDeps) {
         if (res.destroyed) return;
         const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
         res.writeHead(hub.status, hub.headers);
-        await share.join(hub, res, client);
-        return;
+        // Returned, not awaited: this function's frame is not kept for the whole session of every viewer (issue 24.7).
+        return share.join(hub, res, client);
       }
       // This viewer opens it; viewers arriving meanwhile wait for its answer instead of opening their own.
       settleClaim = share.claim(stream.id);
@@ -118,8 +117,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       if (hub) {
         const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
         res.writeHead(hub.status, hub.headers);
-        await share.join(hub, res, client);
-        return;
+        return share.join(hub, res, client);
       }
       const settleClaim = share.claim(stream.id);
       let turn;
