@@ -202,7 +202,8 @@ export function playlistBodyNow(up: IncomingMessage, head: boolean): boolean | u
   return kind === undefined ? undefined : kind === 'playlist';
 }
 
-async function waitForPlaylistVerdict(up: IncomingMessage, opts: MediaCheckOptions): Promise<boolean> {
+/** isPlaylistBody's answer once the bytes that decide it have come, when playlistBodyNow had none yet. */
+export async function waitForPlaylistVerdict(up: IncomingMessage, opts: MediaCheckOptions): Promise<boolean> {
   const player = opts.player;
   if (player === undefined) return (await sniffResponse(up, opts)) === 'playlist';
   if (player.destroyed) return false;

@@ -1,12 +1,11 @@
 // Player-facing continuous/VOD routes (SPEC §5.1): GET and HEAD /stream/{id}, no token, plus the token-only ?url= form.
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import { relativeDirRef } from '../../core/relative-uri.ts';
-import type { StreamProxy } from '../../services/continuous/proxy-stream.ts';
+import type { PlaybackRequest, StreamProxy } from '../../services/continuous/proxy-stream.ts';
 import type { TranscodeEngine } from '../../services/transcode/engine.ts';
 import type { TranscodeService } from '../../services/transcode/service.ts';
-import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { TrustProxy } from '../../config.ts';
 import type { ClientInfo, StreamRecord } from '../../core/registry.ts';
-import type { PlaybackRequest } from '../../services/continuous/proxy-stream.ts';
 import { type ClientIdentity, identifyClient, playerParams } from '../client-identity.ts';
 import { overrideUrlOf } from '../override-url.ts';
 import type { Handler, Route } from '../router.ts';

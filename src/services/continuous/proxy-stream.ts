@@ -12,7 +12,7 @@ import {
   parseContentRange,
   pickPlayerHeaders,
 } from '../../core/upstream/headers.ts';
-import { isPlaylistBody, playlistBodyNow } from '../../core/upstream/peek.ts';
+import { playlistBodyNow, waitForPlaylistVerdict } from '../../core/upstream/peek.ts';
 import { sendHeld } from '../../core/send-now.ts';
 import { isPlaylistPath, isVodPath } from '../../core/url.ts';
 import { type AppError, PlaylistAsMediaError, UpstreamStatusError } from '../../errors.ts';
@@ -181,7 +181,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const up = opened.res;
     // Judged from the bytes too, not only the type (issue 14.2): a playlist body is never relayed raw.
     // Decided from the bytes that came with the headers when they suffice, without a tick's wait.
-    const playlistBody = playlistBodyNow(up, p.head) ?? (await isPlaylistBody(up, { timeoutMs: config.readTimeoutMs, head: p.head, player: res }));
+    const playlistBody = playlistBodyNow(up, p.head) ?? (await waitForPlaylistVerdict(up, { timeoutMs: config.readTimeoutMs, player: res }));
     if (!stillWanted(res, up, registry, stream)) return;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
