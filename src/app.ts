@@ -6,6 +6,7 @@ import { createEventBus, type EventBus } from './core/events.ts';
 import { MemoryRegistry, type Registry } from './core/registry.ts';
 import { createTokenSealer } from './core/token.ts';
 import { createAgents } from './core/upstream/agents.ts';
+import { createDnsCache } from './core/upstream/dns-cache.ts';
 import { createUpstreamClient } from './core/upstream/client.ts';
 import { createTokenChecker } from './http/auth.ts';
 import { adminRoutes } from './http/routes/admin.ts';
@@ -143,7 +144,7 @@ export function createApp(baseConfig: Config, options: AppOptions): App {
   });
   const auth = createTokenChecker(config.apiToken);
   // Upstream pools and client: shared by every upstream request (continuous, VOD, HLS).
-  const agents = createAgents();
+  const agents = createAgents({ dns: config.dnsCacheTtlMs > 0 ? createDnsCache({ ttlMs: config.dnsCacheTtlMs }) : undefined });
   const upstreamClient = createUpstreamClient(agents);
   const upstreamStats = createUpstreamStats({ sockets: agents.snapshot, totalBytes: () => registry.totalBytesServed, now: registry.now });
   const share = createLiveShare({

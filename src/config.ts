@@ -52,6 +52,8 @@ export interface Config {
   readonly connectTimeoutMs: number;
   /** Upstream idle-read (stall) timeout. */
   readonly readTimeoutMs: number;
+  /** How long a provider host name's addresses are reused for new upstream sockets; 0: resolved for every one. */
+  readonly dnsCacheTtlMs: number;
   /** Rounds over all URLs without a byte before a player connection gives up. */
   readonly maxRetries: number;
   /** Whose X-Forwarded-* headers count (SPEC §2): every peer (true), none (false), or peers on private addresses. */
@@ -163,6 +165,7 @@ const OPTIONS = {
   userAgent: { env: ['DEFAULT_USER_AGENT'], def: 'Chrome 115', help: 'upstream User-Agent when a stream sets none' },
   connectTimeout: { env: ['DEFAULT_CONNECTION_TIMEOUT'], def: '10', help: 'upstream connect + response headers, seconds' },
   readTimeout: { env: ['DEFAULT_READ_TIMEOUT'], def: '30', help: 'upstream idle-read (stall) timeout, seconds' },
+  dnsCacheTtl: { env: ['DNS_CACHE_TTL'], def: '60', help: 'seconds a provider host name\'s addresses are reused for new connections (0: resolve every time)' },
   maxRetries: { env: ['DEFAULT_MAX_RETRIES'], def: '3', help: 'rounds over all URLs without a byte before giving up' },
   trustProxy: { env: ['TRUST_PROXY'], def: 'private', help: "whose X-Forwarded-For/-Proto/-Host count: private (peers on private addresses), true or false" },
   corsOrigins: { env: ['CORS_ORIGINS'], def: 'unset', help: 'comma-separated origins whose pages may call the management API' },
@@ -284,6 +287,7 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     defaultUserAgent: text('userAgent') ?? DEFAULT_USER_AGENT,
     connectTimeoutMs: seconds('connectTimeout', 10),
     readTimeoutMs: seconds('readTimeout', 30),
+    dnsCacheTtlMs: /^0+(\.0*)?$/.test(raw('dnsCacheTtl')?.value.trim() ?? '') ? 0 : seconds('dnsCacheTtl', 60),
     maxRetries: parseRetries(raw('maxRetries'), (r, why) => fail('maxRetries', r, why)),
     trustProxy: parseTrustProxy(raw('trustProxy'), (r, why) => fail('trustProxy', r, why)),
     corsOrigins: parseOrigins(raw('corsOrigins'), (r, why) => fail('corsOrigins', r, why)),

@@ -11,12 +11,15 @@ export interface FloorProcess {
   stop(): Promise<void>;
 }
 
-/** Starts the floor in front of the origin on `originPort`; resolves once it answers. */
-export async function startFloor(originPort: number): Promise<FloorProcess> {
+/**
+ * Starts the floor in front of the origin on `originPort`, reached at `originHost` (a name is looked up for every new
+ * socket, as Node does by default); resolves once it answers.
+ */
+export async function startFloor(originPort: number, originHost = '127.0.0.1'): Promise<FloorProcess> {
   const port = await freePort();
   // BENCH_FLOOR_NODE_ARGS: node flags for the floor alone (e.g. --cpu-prof, to compare with the proxy's profile).
   const nodeArgs = (process.env['BENCH_FLOOR_NODE_ARGS'] ?? '').split(/\s+/).filter((a) => a !== '');
-  const child = spawn(process.execPath, [...nodeArgs, '-e', LIVE_FLOOR_SOURCE, String(originPort), String(port)], { stdio: 'ignore' });
+  const child = spawn(process.execPath, [...nodeArgs, '-e', LIVE_FLOOR_SOURCE, String(originPort), String(port), originHost], { stdio: 'ignore' });
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const stop = async (): Promise<void> => {
     if (child.exitCode !== null || child.signalCode !== null) return;

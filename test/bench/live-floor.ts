@@ -14,10 +14,11 @@ const arg = (name: string, def: number): number => Number(process.argv.find((a) 
 /** The floor for a live body: no Content-Length, so the answer is chunked on both sides. */
 export const LIVE_FLOOR_SOURCE = `
 const http = require('node:http');
-const [upstream, port] = process.argv.slice(1).map(Number);
+const [upstream, port] = process.argv.slice(1, 3).map(Number);
+const upstreamHost = process.argv[3] || '127.0.0.1';
 const agent = new http.Agent({ keepAlive: true, maxSockets: 4096 });
 http.createServer((req, res) => {
-  const up = http.request({ host: '127.0.0.1', port: upstream, path: req.url, agent }, (r) => {
+  const up = http.request({ host: upstreamHost, port: upstream, path: req.url, agent }, (r) => {
     res.writeHead(r.statusCode, { 'content-type': r.headers['content-type'] });
     r.on('error', () => res.destroy());
     r.pipe(res);

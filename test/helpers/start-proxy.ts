@@ -23,6 +23,7 @@ export function testConfig(overrides: Partial<Config> = {}): Config {
     defaultUserAgent: DEFAULT_USER_AGENT,
     connectTimeoutMs: 2_000,
     readTimeoutMs: 2_000,
+    dnsCacheTtlMs: 60_000,
     maxRetries: 2,
     trustProxy: false,
     corsOrigins: [],

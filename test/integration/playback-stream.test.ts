@@ -309,3 +309,21 @@ test('issue 24.8: a player that leaves before the origin answered stops the open
   const info = (await api(proxy.base, 'GET', `/streams/${id}`)).body as { client_count?: number; clients?: unknown[] };
   assert.equal(info.clients?.length ?? info.client_count ?? 0, 0, 'no client record is left behind');
 });
+
+test('a provider by host name plays through the DNS cache, and with DNS_CACHE_TTL=0 as well, every play on a new socket', async (t) => {
+  const movie = randomBytes(200 * 1024 + 3);
+  // Connection: close makes every play open a new upstream socket, so each one goes through the lookup.
+  const origin = await startOrigin(t, { '/movie.mp4': { kind: 'file', body: movie, headers: { connection: 'close' } } });
+  const byName = origin.url('/movie.mp4').replace('127.0.0.1', 'localhost');
+  assert.match(byName, /^http:\/\/localhost:\d+\//);
+  for (const dnsCacheTtlMs of [60_000, 0]) {
+    const proxy = await startProxy(t, { dnsCacheTtlMs });
+    const s = await createStream(proxy.base, byName);
+    for (let i = 0; i < 3; i++) {
+      const player = await openPlayer(t, proxy.base + s.stream_endpoint);
+      assert.equal(player.res.statusCode, 200, `TTL ${dnsCacheTtlMs}, play ${i + 1}`);
+      assert.deepEqual(await player.done, { complete: true });
+      assert.equal(player.md5(), md5(movie));
+    }
+  }
+});

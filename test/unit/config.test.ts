@@ -186,6 +186,14 @@ test('timeouts: positive seconds, fractional allowed, converted to ms', () => {
   }
 });
 
+test('DNS_CACHE_TTL: seconds, 60 by default, 0 turns the cache off', () => {
+  assert.equal(run([], {}).dnsCacheTtlMs, 60_000);
+  assert.equal(run([], { DNS_CACHE_TTL: '5' }).dnsCacheTtlMs, 5_000);
+  assert.equal(run([], { DNS_CACHE_TTL: '0.5' }).dnsCacheTtlMs, 500);
+  for (const off of ['0', ' 0 ', '0.0', '00']) assert.equal(run([], { DNS_CACHE_TTL: off }).dnsCacheTtlMs, 0, off);
+  for (const bad of ['-1', 'soon', '1e3']) configError(() => run([], { DNS_CACHE_TTL: bad }), /^invalid DNS_CACHE_TTL/);
+});
+
 test('DEFAULT_MAX_RETRIES is an integer >= 1', () => {
   assert.equal(run([], { DEFAULT_MAX_RETRIES: '1' }).maxRetries, 1);
   for (const bad of ['0', '-1', '2.5', 'many']) configError(() => run([], { DEFAULT_MAX_RETRIES: bad }), /^invalid DEFAULT_MAX_RETRIES/);
@@ -295,7 +303,7 @@ test('--help lists every flag and environment variable with its default', () => 
       '--host', '--port', '--log-level', '--debug', '--log-format', '--root-path', '--public-url', '--help', '--version',
       'M3U_PROXY_HOST', 'M3U_PROXY_PORT', 'LOG_LEVEL', 'LOG_FORMAT', 'API_TOKEN', 'ROOT_PATH', 'PUBLIC_URL', 'CLIENT_TIMEOUT',
       'STREAM_TIMEOUT', 'CLEANUP_INTERVAL', 'DEFAULT_CONNECTION_TIMEOUT', 'DEFAULT_READ_TIMEOUT', 'DEFAULT_MAX_RETRIES',
-      'DEFAULT_USER_AGENT', 'TRUST_PROXY', 'URL_SECRET', 'WEBHOOK_SECRET', '8085', '0.0.0.0', '300',
+      'DEFAULT_USER_AGENT', 'TRUST_PROXY', 'URL_SECRET', 'WEBHOOK_SECRET', 'DNS_CACHE_TTL', '8085', '0.0.0.0', '300',
     ]) {
       assert.ok(cmd.text.includes(word), `--help mentions ${word}`);
     }

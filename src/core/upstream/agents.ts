@@ -2,6 +2,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import type { Socket } from 'node:net';
+import type { DnsCache } from './dns-cache.ts';
 
 export interface AgentOptions {
   /** Concurrent sockets per origin host; requests beyond it queue in the Agent. */
@@ -10,6 +11,8 @@ export interface AgentOptions {
   maxFreeSockets?: number;
   /** An idle pooled socket is closed after this long. */
   freeSocketTimeoutMs?: number;
+  /** Where provider host names are resolved (DNS_CACHE_TTL); absent: Node's lookup for every new socket. */
+  dns?: DnsCache;
 }
 
 /** Sockets of one origin host ("host:port", prefixed with https:// for TLS pools). */
@@ -30,7 +33,7 @@ export interface UpstreamAgents {
   destroy(): void;
 }
 
-export const DEFAULT_AGENT_OPTIONS: Required<AgentOptions> = {
+export const DEFAULT_AGENT_OPTIONS: Required<Omit<AgentOptions, 'dns'>> = {
   // Every continuous player holds one upstream socket for as long as it plays, and an IPTV provider is often one
   // host: the bound must sit above the players one proxy serves (a request past it waits, then times out as 504).
   maxSocketsPerHost: 4096,
@@ -43,9 +46,17 @@ export function createAgents(options: AgentOptions = {}): UpstreamAgents {
   // `timeout` is the idle timeout of a free socket (Node lowers it to a server's Keep-Alive hint). On its own it would
   // also arm every new socket's timer for its whole life, refreshed by each read and write of a relayed body (issue
   // 10.8): timeOutWhileFree() keeps it off while a request uses the socket.
-  const common = { keepAlive: true, maxSockets: o.maxSocketsPerHost, maxFreeSockets: o.maxFreeSockets, timeout: o.freeSocketTimeoutMs, scheduling: 'lifo' as const };
+  const common = {
+    keepAlive: true,
+    maxSockets: o.maxSocketsPerHost,
+    maxFreeSockets: o.maxFreeSockets,
+    timeout: o.freeSocketTimeoutMs,
+    scheduling: 'lifo' as const,
+    ...(o.dns === undefined ? {} : { lookup: o.dns.lookup }),
+  };
   const httpAgent = new http.Agent(common);
   timeOutWhileFree(httpAgent);
+  if (o.dns !== undefined) forgetWhenUnreachable(httpAgent, o.dns);
   // Made at the first https URL: a proxy of plain-HTTP providers never loads TLS (the bundle loads node:https lazily,
   // bin/lazy-builtins.ts), which keeps ~0.8 MiB out of its idle RSS (issue 24.7).
   let httpsAgent: https.Agent | undefined;
@@ -53,6 +64,7 @@ export function createAgents(options: AgentOptions = {}): UpstreamAgents {
     if (httpsAgent === undefined) {
       httpsAgent = new https.Agent(common);
       timeOutWhileFree(httpsAgent);
+      if (o.dns !== undefined) forgetWhenUnreachable(httpsAgent, o.dns);
     }
     return httpsAgent;
   };
@@ -90,6 +102,25 @@ function timeOutWhileFree(agent: http.Agent): void {
   agent.reuseSocket = (socket, req) => {
     (socket as Socket).setTimeout(0);
     reuse(socket, req);
+  };
+}
+
+/**
+ * A socket closed before it connected (refused, unreachable, timed out) drops its host's cached address, so the next
+ * connection asks the resolver again: a provider that moved is found without waiting out the TTL.
+ */
+function forgetWhenUnreachable(agent: http.Agent, cache: DnsCache): void {
+  const create = agent.createConnection.bind(agent);
+  agent.createConnection = (options, callback) => {
+    const socket = create(options, callback) as Socket | undefined;
+    const host = options.host;
+    if (socket === undefined || typeof host !== 'string') return socket;
+    let connected = false;
+    socket.once('connect', () => (connected = true));
+    socket.once('close', () => {
+      if (!connected) cache.forget(host);
+    });
+    return socket;
   };
 }
 
