@@ -4,6 +4,7 @@
 // three servers in another of their six orders. And two processes of one build already differ by a few percent with
 // their start order, so each run is made both ways round and B/A is the geometric mean of the two. Not run by CI.
 // Usage: A_ENTRY=<a build's dist/main.cjs> [B_ENTRY=<another>] node --import tsx test/bench/first-byte-ab.ts [--rounds=150] [--runs=2]
+// [--host=localhost]: the proxies and the floor reach the origin by that name (as providers are reached) instead of 127.0.0.1.
 // Without an entry a proxy runs this checkout's build (see live-ab.ts for making another build's dist/).
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstByteMs } from './first-byte.ts';
@@ -13,6 +14,7 @@ import { createStream, startChildren, startProxy, type Children } from './proxy.
 import { median } from './stats.ts';
 
 const arg = (name: string, def: number): number => Number(process.argv.find((a) => a.startsWith(`--${name}=`))?.split('=')[1] ?? def);
+const ORIGIN_HOST = process.argv.find((a) => a.startsWith('--host='))?.slice('--host='.length) ?? '127.0.0.1';
 const ORDERS = [[0, 1, 2], [0, 2, 1], [1, 0, 2], [1, 2, 0], [2, 0, 1], [2, 1, 0]] as const;
 const CASES = [
   { name: 'cold live channel', path: `/live/ab.ts?rate=${LIVE_RATE_BPS}&ms=600000` },
@@ -27,11 +29,11 @@ type Medians = Record<'floor' | 'first' | 'second', number>;
 async function run(children: Children, firstEntry: string | undefined, secondEntry: string | undefined, rounds: number): Promise<Medians[]> {
   const first = await startProxy({}, { entry: firstEntry });
   const second = await startProxy({}, { entry: secondEntry });
-  const floor = await startFloor(children.originPort);
+  const floor = await startFloor(children.originPort, ORIGIN_HOST);
   try {
     const out: Medians[] = [];
     for (const c of CASES) {
-      const origin = `http://127.0.0.1:${children.originPort}${c.path}`;
+      const origin = `http://${ORIGIN_HOST}:${children.originPort}${c.path}`;
       const s1 = await createStream(first.base, origin);
       const s2 = await createStream(second.base, origin);
       if ('error' in s1 || 'error' in s2) throw new Error(`POST /streams failed for ${c.name}`);
