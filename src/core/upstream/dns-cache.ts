@@ -4,7 +4,7 @@
 // least one loop iteration more before the connect. A cached answer comes on the next tick, where net.connect starts
 // an IP literal's connect: a name then costs what an address costs (issue 24.8). Not in the same call: measured, a
 // connect inside http.request() was slower, as it runs before the rest of the request is set up.
-import dns, { type LookupAddress, type LookupAllOptions, type LookupOneOptions } from 'node:dns';
+import { type LookupAddress, type LookupAllOptions, type LookupOneOptions, lookup as systemLookup } from 'node:dns';
 
 /** Node's `lookup` option of net.connect (and of an http Agent): one address, or all of them with `all: true`. */
 export type Lookup = (
@@ -40,7 +40,7 @@ interface Entry {
 
 type Waiter = (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void;
 
-const systemResolveAll: ResolveAll = (hostname, options, callback) => dns.lookup(hostname, { ...options, all: true }, callback);
+const systemResolveAll: ResolveAll = (hostname, options, callback) => systemLookup(hostname, { ...options, all: true }, callback);
 
 export function createDnsCache(options: DnsCacheOptions): DnsCache {
   const maxEntries = options.maxEntries ?? 256;
