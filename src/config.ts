@@ -1,7 +1,6 @@
 // Configuration: the Config type and its defaults, merged from .env, the environment and flags (SPEC §2); frozen once built.
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
 import {
   parseBool,
   parseCluster,
@@ -25,6 +24,7 @@ import {
   type TrustProxy,
   urlSecretKey,
 } from './config-values.ts';
+import { readFlags } from './server-flags.ts';
 import { parseDotenv } from './dotenv.ts';
 import { DEFAULT_TRANSCODE_CONFIG, hlsBaseDir, parseProcessLimit, type TranscodeConfig } from './config-transcode.ts';
 import { ConfigError } from './errors.ts';
@@ -225,9 +225,8 @@ const SWITCHES = [
 /** setTimeout clamps anything larger to 1 ms, so a longer "timeout" would fire at once. */
 const MAX_SECONDS = Math.floor(2_147_483_647 / 1000);
 
-
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined>, dotenvText?: string): StartCommand {
-  const flags = readFlags(argv);
+  const flags = readFlags(argv, (Object.values(OPTIONS) as OptionSpec[]).flatMap((o) => (o.flag === undefined ? [] : [o.flag])), SWITCHES);
   if (flags.has('help')) return { kind: 'help', text: helpText() };
   if (flags.has('version')) return { kind: 'version', text: `m3u-proxy ${VERSION}` };
   const dotenv = dotenvText === undefined ? {} : parseDotenv(dotenvText);
@@ -339,41 +338,6 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
     });
   }
   return { kind: 'run', config: Object.freeze(config) };
-}
-
-/** util.parseArgs over the table; its errors (unknown flag, missing value) become one-line ConfigErrors. */
-function readFlags(argv: string[]): Map<string, string> {
-  const options: Record<string, { type: 'string' | 'boolean'; short?: string }> = {};
-  for (const spec of Object.values(OPTIONS) as OptionSpec[]) if (spec.flag !== undefined) options[spec.flag] = { type: 'string' };
-  for (const s of SWITCHES) options[s.flag] = 'short' in s ? { type: 'boolean', short: s.short } : { type: 'boolean' };
-  let parsed;
-  try {
-    parsed = parseArgs({ args: argv, options, strict: true, allowPositionals: true });
-  } catch (err) {
-    throw new ConfigError(describeArgError(err));
-  }
-  const [extra] = parsed.positionals;
-  if (extra !== undefined) throw new ConfigError(`unknown command '${extra}' (see m3u-proxy --help and m3u-proxy help)`);
-  const out = new Map<string, string>();
-  for (const [name, value] of Object.entries(parsed.values)) {
-    if (typeof value === 'string') out.set(name, value);
-    else if (value === true) out.set(name, '');
-  }
-  return out;
-}
-
-function describeArgError(err: unknown): string {
-  if (!(err instanceof TypeError)) throw err;
-  const code = (err as NodeJS.ErrnoException).code;
-  // Node's own messages span several lines and suggest '--' forms; keep the first line, which names the flag.
-  const first = err.message.split('\n')[0] ?? err.message;
-  if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
-    const flag = /'([^']+)'/.exec(first)?.[1] ?? first;
-    return `unknown option '${flag}' (see --help)`;
-  }
-  const ambiguous = /^Option '(--[^']+)' argument is ambiguous/.exec(first);
-  if (ambiguous !== null) return `option '${ambiguous[1]}' needs a value (write ${ambiguous[1]}=VALUE for one starting with '-')`;
-  return `${first.replace(/\.$/, '')} (see --help)`;
 }
 
 /** --help: generated from the option table so that no setting can be missing from it. */
