@@ -61,7 +61,7 @@ interface RowSpec {
   limitMs?: number;
   /**
    * The origin by this host name instead of 127.0.0.1, for the proxy, the floor and the direct column (providers are
-   * names; Node looks a name up for every new socket, nginx once at its start).
+   * names; Node looks a name up for every new socket). nginx stays on 127.0.0.1: it resolves a configured name once, at start.
    */
   host?: string;
 }
@@ -136,7 +136,7 @@ export async function benchFirstByte(run: FirstByteRun): Promise<string> {
       log(`first byte, ${spec.name}: ${COLUMNS.map((c) => `${c} ${fmt(m(c))} ms (${ms[c].length})`).join(', ')}`);
     }
     lines.push(`${run.rounds} probes per case and column; the proxy's probes each with their own client_id.`);
-    lines.push('By host name: the proxy, the floor and the direct client reach the origin as localhost; nginx resolved it once at its start.');
+    lines.push('By host name: the proxy, the floor and the direct client reach the origin as localhost; nginx at 127.0.0.1 as in every row (it resolves a configured name once, at start).');
     return lines.join('\n');
   } finally {
     for (const h of held) h.stop();
