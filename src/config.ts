@@ -222,11 +222,14 @@ const SWITCHES = [
   { flag: 'version', short: 'v', help: 'print the version and exit' },
 ] as const;
 
+/** The settings that have a command-line flag, which takes a value. */
+const VALUE_FLAGS = (Object.values(OPTIONS) as OptionSpec[]).flatMap((o) => (o.flag === undefined ? [] : [o.flag]));
+
 /** setTimeout clamps anything larger to 1 ms, so a longer "timeout" would fire at once. */
 const MAX_SECONDS = Math.floor(2_147_483_647 / 1000);
 
 export function parseServerArgs(argv: string[], env: Record<string, string | undefined>, dotenvText?: string): StartCommand {
-  const flags = readFlags(argv, (Object.values(OPTIONS) as OptionSpec[]).flatMap((o) => (o.flag === undefined ? [] : [o.flag])), SWITCHES);
+  const flags = readFlags(argv, VALUE_FLAGS, SWITCHES);
   if (flags.has('help')) return { kind: 'help', text: helpText() };
   if (flags.has('version')) return { kind: 'version', text: `m3u-proxy ${VERSION}` };
   const dotenv = dotenvText === undefined ? {} : parseDotenv(dotenvText);

@@ -65,7 +65,8 @@ export function createDnsCache(options: DnsCacheOptions): DnsCache {
         if (answers.size >= maxEntries) answers.delete(answers.keys().next().value as string);
         answers.set(key, { hostname, addresses, expiresAt: now() + options.ttlMs });
       }
-      for (const w of waiters) w(err, addresses);
+      // Copies, as for a cached answer: no connection holds the list the cache keeps.
+      for (const w of waiters) w(err, addresses.slice());
     });
   }
 
