@@ -5,7 +5,7 @@
 // - cold file: a 16 KiB file (Content-Length: the proxy's own-session path);
 // - live join: the same channel while one viewer plays it: the proxy answers from its join buffer (SPEC §5.5; target
 //   ≤ 1.5 ms); the floor and nginx have no such buffer and open the origin again.
-// Bounded: `rounds` probes per row and target, each with a 10 s timeout.
+// Bounded: 30 warm-up probes and `rounds` measured ones per row and target, each with a 10 s timeout.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -24,6 +24,8 @@ export interface FirstByteRun {
 
 type Column = 'direct' | 'floor' | 'proxy' | 'nginx';
 const COLUMNS: readonly Column[] = ['direct', 'floor', 'proxy', 'nginx'];
+/** Unmeasured probes per row and column before the measured rounds. */
+const WARMUP_PROBES = 30;
 
 /** Milliseconds from the request to the first body byte, on a connection of its own; undefined on a failure. */
 export function firstByteMs(url: string): Promise<number | undefined> {
@@ -105,10 +107,16 @@ export async function benchFirstByte(run: FirstByteRun): Promise<string> {
         }
         await sleep(1500);
       }
-      // Warm-up: JIT and the first connections, not measured.
+      // Warm-up: JIT and the first connections, not measured. Paced like the rounds: unpaced, a cold row's warm-up
+      // probes joined the channel the previous one had left open, and the proxy's first measured cold opens still ran
+      // its opening code unoptimised (whichever row came first measured 0.08-0.13x the floor worse).
       for (const c of COLUMNS) {
         const u = urls[c];
-        if (u !== undefined) for (let i = 0; i < 3; i++) await firstByteMs(u);
+        if (u === undefined) continue;
+        for (let i = 0; i < WARMUP_PROBES; i++) {
+          await firstByteMs(u);
+          if (!spec.held) await sleep(5);
+        }
       }
       const ms: Record<Column, number[]> = { direct: [], floor: [], proxy: [], nginx: [] };
       for (let r = 0; r < run.rounds; r++) {
