@@ -108,8 +108,7 @@ export async function benchFirstByte(run: FirstByteRun): Promise<string> {
         await sleep(1500);
       }
       // Warm-up: JIT and the first connections, not measured. Paced like the rounds: unpaced, a cold row's warm-up
-      // probes joined the channel the previous one had left open, and the proxy's first measured cold opens still ran
-      // its opening code unoptimised (whichever row came first measured 0.08-0.13x the floor worse).
+      // probes joined the channel the one before had left open, so the proxy's cold opening code was not warmed.
       for (const c of COLUMNS) {
         const u = urls[c];
         if (u === undefined) continue;
