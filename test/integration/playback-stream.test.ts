@@ -327,3 +327,15 @@ test('a provider by host name plays through the DNS cache, and with DNS_CACHE_TT
     }
   }
 });
+
+test('a provider whose name does not resolve: 502 JSON each time, with the DNS cache on, and the proxy plays on', async (t) => {
+  // `.invalid` never resolves (RFC 6761); Node's lookup then calls back with an error and no address list.
+  const proxy = await startProxy(t, { dnsCacheTtlMs: 60_000, maxRetries: 0 });
+  const s = await createStream(proxy.base, 'http://no-such-provider.invalid/live.ts');
+  for (let i = 0; i < 2; i++) {
+    const r = await api(proxy.base, 'GET', s.stream_endpoint);
+    assert.equal(r.status, 502, `play ${i + 1}`);
+    assert.equal((r.body as { code?: unknown }).code, 'UPSTREAM_FAILED');
+  }
+  assert.equal((await api(proxy.base, 'GET', '/health')).status, 200);
+});

@@ -14,7 +14,12 @@ export type Lookup = (
 ) => void;
 
 /** The system resolver's lookup of every address of a name, as dns.lookup(host, { all: true }) calls back. */
-export type ResolveAll = (hostname: string, options: { family: number; hints: number }, callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+export type ResolveAll = (
+  hostname: string,
+  options: { family: number; hints: number },
+  // Node passes no list with an error.
+  callback: (err: NodeJS.ErrnoException | null, addresses: LookupAddress[] | undefined) => void,
+) => void;
 
 export interface DnsCacheOptions {
   /** How long an answer is reused. getaddrinfo tells no record TTL, so this is the bound on a stale address. */
@@ -58,10 +63,11 @@ export function createDnsCache(options: DnsCacheOptions): DnsCache {
     }
     const waiters = [waiter];
     pending.set(key, waiters);
-    resolveAll(hostname, { family, hints }, (err, addresses) => {
+    resolveAll(hostname, { family, hints }, (err, found) => {
       pending.delete(key);
+      const addresses = err === null && found !== undefined ? found : [];
       // A failure is not kept: the next connection asks again, as it would without the cache.
-      if (err === null && addresses.length > 0 && options.ttlMs > 0) {
+      if (addresses.length > 0 && options.ttlMs > 0) {
         if (answers.size >= maxEntries) answers.delete(answers.keys().next().value as string);
         answers.set(key, { hostname, addresses, expiresAt: now() + options.ttlMs });
       }
