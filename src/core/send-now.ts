@@ -22,6 +22,11 @@ export function sendHeld(res: ServerResponse, body: Readable): Buffer | undefine
   // Paused and without an encoding, read() hands over the held chunk itself (a concatenation only if there are more).
   const chunk = body.read() as Buffer | null;
   if (chunk === null) return undefined;
+  return sendFirst(res, chunk);
+}
+
+/** Writes a player's first bytes, already read from its body, to `res` (head written) and sends them at once. */
+export function sendFirst(res: ServerResponse, chunk: Buffer): Buffer {
   res.write(chunk);
   sendNow(res);
   return chunk;

@@ -3,11 +3,19 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ForbiddenError } from '../errors.ts';
 
+/**
+ * An actual playback answer's CORS headers: the two a browser reads outside a preflight (Fetch standard), as the
+ * reference's CORS middleware sends. Every segment and first byte carries them, so nothing more (issue 24.8).
+ */
 const PLAYBACK_HEADERS: Readonly<Record<string, string>> = {
   'access-control-allow-origin': '*',
+  'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges, X-Stream-ID, X-Client-ID',
+};
+/** A playback preflight's: what hls.js may send (Range for byte-range segments, validators) and with which methods. */
+const PLAYBACK_PREFLIGHT_HEADERS: Readonly<Record<string, string>> = {
+  ...PLAYBACK_HEADERS,
   'access-control-allow-methods': 'GET, HEAD, OPTIONS',
   'access-control-allow-headers': 'Range, If-Range, If-None-Match, If-Modified-Since',
-  'access-control-expose-headers': 'Content-Length, Content-Range, Accept-Ranges, X-Stream-ID, X-Client-ID',
 };
 
 const MANAGEMENT_METHODS = 'GET, HEAD, POST, PUT, DELETE, OPTIONS';
@@ -50,7 +58,7 @@ export function createCorsPolicy(allowedOrigins: readonly string[]): CorsPolicy 
     },
     preflight(req, res, playback) {
       if (playback) {
-        for (const [k, v] of Object.entries(PLAYBACK_HEADERS)) res.setHeader(k, v);
+        for (const [k, v] of Object.entries(PLAYBACK_PREFLIGHT_HEADERS)) res.setHeader(k, v);
       } else {
         const origin = listedOrigin(req);
         if (origin === undefined) throw new ForbiddenError('Cross-origin calls to the management API are refused; list the origin in CORS_ORIGINS', 'FORBIDDEN_ORIGIN');

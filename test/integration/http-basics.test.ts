@@ -75,6 +75,10 @@ test('§5.2 OPTIONS preflight on a playback route answers with CORS headers for 
   const missing = await api(base, 'GET', '/hls/abc/playlist.m3u8');
   assert.equal(missing.status, 404);
   assert.equal(missing.headers.get('access-control-allow-origin'), '*', 'hls.js can read a playback error');
+  assert.match(missing.headers.get('access-control-expose-headers') ?? '', /Content-Range/);
+  // Outside a preflight a browser reads only those two: the preflight's own headers are not repeated on every answer.
+  assert.equal(missing.headers.get('access-control-allow-methods'), null);
+  assert.equal(missing.headers.get('access-control-allow-headers'), null);
   const err = await api(base, 'GET', '/streams');
   assert.equal(err.status, 401);
   assert.equal(err.headers.get('access-control-allow-origin'), null, 'the management API sends no CORS headers');

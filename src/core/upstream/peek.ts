@@ -166,14 +166,25 @@ export async function sniffResponse(up: IncomingMessage, opts: PeekOptions & { t
  * caller then waits (sniffResponse). The bytes are put back in the same tick, so the body still reads from its first.
  */
 export function sniffHeld(up: IncomingMessage): BodyKind | undefined {
+  const held = readHeld(up);
+  if (held === undefined) return undefined;
+  const kind = heldKind(up, held);
+  up.unshift(held);
+  return kind;
+}
+
+/** What the response holds, read out; undefined when nothing is held or the body is compressed (no verdict from it). */
+function readHeld(up: IncomingMessage): Buffer | undefined {
   if (up.readableLength === 0 || up.headers['content-encoding'] !== undefined) return undefined;
   // Paused and without an encoding, read() hands over the held chunk itself (a concatenation only if there are more).
-  const held = up.read() as Buffer | null;
-  if (held === null) return undefined;
-  up.unshift(held);
+  return (up.read() as Buffer | null) ?? undefined;
+}
+
+/** The verdict on `held`, just read out of `up`; undefined while more bytes could still change it. */
+function heldKind(up: IncomingMessage, held: Buffer): BodyKind | undefined {
   const head = held.length > SNIFF_MAX_BYTES ? held.subarray(0, SNIFF_MAX_BYTES) : held;
   // The same stop and the same final verdict as sniffResponse's wait.
-  const whole = up.complete && up.readableLength === held.length;
+  const whole = up.complete && up.readableLength === 0;
   if (!whole && head.length < SNIFF_MAX_BYTES && sniffBody(head) === 'undecided') return undefined;
   const kind = sniffBody(head, true);
   return kind === 'undecided' ? 'unknown' : kind;
@@ -200,6 +211,22 @@ export function playlistBodyNow(up: IncomingMessage, head: boolean): boolean | u
   if (head || (up.statusCode !== 200 && up.statusCode !== 206)) return false;
   const kind = sniffHeld(up);
   return kind === undefined ? undefined : kind === 'playlist';
+}
+
+/**
+ * playlistBodyNow for a caller that relays the body itself: the bytes that decided come back read out, not put back,
+ * for its first write (one read of the first chunk, instead of a read, a put-back and a read again; issue 24.8). The
+ * caller owns them: it writes them, or destroys the response, and whoever reads the body on attaches in the same tick
+ * (a complete body read out ends on the next). Undefined when there is no verdict yet; nothing was taken then.
+ */
+export function takePlaylistVerdict(up: IncomingMessage, head: boolean): { playlist: boolean; held?: Buffer } | undefined {
+  if (head || (up.statusCode !== 200 && up.statusCode !== 206)) return { playlist: false };
+  const held = readHeld(up);
+  if (held === undefined) return undefined;
+  const kind = heldKind(up, held);
+  if (kind !== undefined) return { playlist: kind === 'playlist', held };
+  up.unshift(held);
+  return undefined;
 }
 
 /** isPlaylistBody's answer once the bytes that decide it have come, when playlistBodyNow had none yet. */

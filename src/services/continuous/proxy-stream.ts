@@ -12,8 +12,8 @@ import {
   parseContentRange,
   pickPlayerHeaders,
 } from '../../core/upstream/headers.ts';
-import { playlistBodyNow, waitForPlaylistVerdict } from '../../core/upstream/peek.ts';
-import { sendHeld } from '../../core/send-now.ts';
+import { takePlaylistVerdict, waitForPlaylistVerdict } from '../../core/upstream/peek.ts';
+import { sendFirst, sendHeld } from '../../core/send-now.ts';
 import { isPlaylistPath, isVodPath } from '../../core/url.ts';
 import { type AppError, PlaylistAsMediaError, UpstreamStatusError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
@@ -181,7 +181,9 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const up = opened.res;
     // Judged from the bytes too, not only the type (issue 14.2): a playlist body is never relayed raw.
     // Decided from the bytes that came with the headers when they suffice, without a tick's wait.
-    const playlistBody = playlistBodyNow(up, p.head) ?? (await waitForPlaylistVerdict(up, { timeoutMs: config.readTimeoutMs, player: res }));
+    // When the held bytes decide, they come back read out: they are this answer's first write below, or go with `up`.
+    const now = takePlaylistVerdict(up, p.head);
+    const playlistBody = now?.playlist ?? (await waitForPlaylistVerdict(up, { timeoutMs: config.readTimeoutMs, player: res }));
     if (!stillWanted(res, up, registry, stream)) return;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
@@ -213,7 +215,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     res.writeHead(status, outHeaders);
     // The bytes the sniff read leave first; the session, its events and a channel's shared upstream are made after
     // them, while the player reads (issue 24.8).
-    const ahead = sendHeld(res, up);
+    const ahead = now?.held !== undefined ? sendFirst(res, now.held) : sendHeld(res, up);
     const userAgent = streams.userAgentOf(stream);
     const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
     if (ahead !== undefined) registry.addBytes(client, stream, ahead.length);
