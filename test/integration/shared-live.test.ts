@@ -2,6 +2,7 @@
 // viewer, survives the opener leaving, closes with the last viewer, follows failover for everybody, and can be
 // turned off per stream or for all streams.
 import assert from 'node:assert/strict';
+import { request } from 'node:http';
 import { test } from 'node:test';
 import type { ProxyEvent } from '../../src/core/events.ts';
 import { startOrigin, waitFor } from '../helpers/origin.ts';
@@ -73,6 +74,27 @@ test('§5.5 concurrent first viewers wait for the one upstream being opened', as
   const players = await Promise.all([0, 1, 2, 3].map(() => openPlayer(t, proxy.base + s.stream_endpoint)));
   await Promise.all(players.map((p) => p.waitBytes(5_000)));
   assert.equal(origin.hits('/live.ts').length, 1);
+});
+
+test('§5.5 the opener leaving before its upstream answers: the viewers waiting on it share one new upstream', async (t) => {
+  const origin = await startOrigin(t, { '/live.ts': { kind: 'live', fill: PRIMARY, delayMs: 400 } });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, { url: origin.url('/live.ts') });
+  const url = proxy.base + s.stream_endpoint;
+  const opener = request(`${url}?client_id=opener`, { agent: false });
+  opener.on('error', () => undefined); // destroyed below, on purpose
+  opener.end();
+  t.after(() => opener.destroy());
+  await waitFor(() => origin.hits('/live.ts').length === 1, 5_000, 'the opener reached the origin');
+  const waiting = [openPlayer(t, `${url}?client_id=b`), openPlayer(t, `${url}?client_id=c`)];
+  await new Promise((resolve) => setTimeout(resolve, 100));
+  opener.destroy();
+  const [b, c] = await Promise.all(waiting);
+  await Promise.all([b.waitBytes(20_000), c.waitBytes(20_000)]);
+  // Woken together by the abandoned open, they used to claim one after the other and open one upstream each.
+  assert.equal(origin.hits('/live.ts').length, 2, 'the abandoned open and one shared upstream');
+  assert.equal(origin.openSockets, 1);
+  assert.equal(proxy.app.share.viewers(s.stream_id), 2);
 });
 
 test('§5.5 VOD, a real Range and share_upstream=false keep one upstream per player', async (t) => {

@@ -86,16 +86,17 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     if (p.peer) throw new ClusterUnavailableError(`Stream ${stream.id} is not relayed between nodes`);
     if (share && share.mayShare(stream, p.req.headers, p.head, p.overrideUrl !== undefined)) {
       const now = share.findNow(stream.id);
-      const hub = now === 'opening' ? await share.find(stream.id) : now;
-      if (hub) {
+      // Nothing running nor opening: this viewer opens it, claimed in the same step as that check, and viewers
+      // arriving meanwhile wait for its answer instead of opening their own.
+      const turn = now === undefined ? { claim: share.claim(stream.id) } : now === 'opening' ? await share.findOrClaim(stream.id) : { hub: now };
+      if ('hub' in turn) {
         if (res.destroyed) return;
         const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
-        res.writeHead(hub.status, hub.headers);
+        res.writeHead(turn.hub.status, turn.hub.headers);
         // Returned, not awaited: this function's frame is not kept for the whole session of every viewer (issue 24.7).
-        return share.join(hub, res, client);
+        return share.join(turn.hub, res, client);
       }
-      // This viewer opens it; viewers arriving meanwhile wait for its answer instead of opening their own.
-      settleClaim = share.claim(stream.id);
+      settleClaim = turn.claim;
     }
     try {
       await openAndServe(p, settleClaim);
@@ -112,14 +113,17 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const { res, stream } = p;
     const deadline = performance.now() + cluster.ownership.waitMs;
     for (let attempt = 0; ; attempt++) {
-      const hub = await share.find(stream.id);
-      if (res.destroyed) return;
-      if (hub) {
-        const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
-        res.writeHead(hub.status, hub.headers);
-        return share.join(hub, res, client);
+      const found = await share.findOrClaim(stream.id);
+      if (res.destroyed) {
+        if ('claim' in found) found.claim();
+        return;
       }
-      const settleClaim = share.claim(stream.id);
+      if ('hub' in found) {
+        const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
+        res.writeHead(found.hub.status, found.hub.headers);
+        return share.join(found.hub, res, client);
+      }
+      const settleClaim = found.claim;
       let turn;
       try {
         turn = await cluster.ownership.take(stream.id);

@@ -49,19 +49,19 @@ export function createLiveShare(deps: LiveShareDeps & { connections: ConnectionT
   }
 
   /**
-   * The running shared upstream of a stream, after waiting for one being opened by another viewer; undefined when
-   * there is none. `claim` is then the caller's turn to open it: call it and later settle() with the outcome.
+   * After waiting for any viewer's open to settle: the stream's running shared upstream to join, or this caller's turn
+   * to open it, claimed in the same step as the check that found neither (settle it once the answer is known). Checked
+   * and claimed apart, every viewer woken by one failed or abandoned open saw "nothing running", claimed, and opened
+   * its own provider connection.
    */
-  async function find(streamId: string): Promise<SharedUpstream | undefined> {
-    for (let i = 0; i < 2; i++) {
+  async function findOrClaim(streamId: string): Promise<{ hub: SharedUpstream } | { claim: () => void }> {
+    for (;;) {
       const hub = running.get(streamId);
-      if (hub && !hub.closed) return hub;
+      if (hub && !hub.closed) return { hub };
       const pending = opening.get(streamId);
-      if (!pending) return undefined;
+      if (!pending) return { claim: claim(streamId) };
       await pending;
     }
-    const hub = running.get(streamId);
-    return hub && !hub.closed ? hub : undefined;
   }
 
   /** Marks the stream as being opened; the returned function must be called once the answer is known (idempotent). */
@@ -98,7 +98,7 @@ export function createLiveShare(deps: LiveShareDeps & { connections: ConnectionT
   return {
     mayShare,
     findNow,
-    find,
+    findOrClaim,
     claim,
     start,
     join: (hub: SharedUpstream, res: ServerResponse, client: ClientRecord, caughtUp = false) => hub.join(res, client, caughtUp),
