@@ -86,10 +86,11 @@ test('§5.5 the opener leaving before its upstream answers: the viewers waiting 
   opener.end();
   t.after(() => opener.destroy());
   await waitFor(() => origin.hits('/live.ts').length === 1, 5_000, 'the opener reached the origin');
-  const waiting = [openPlayer(t, `${url}?client_id=b`), openPlayer(t, `${url}?client_id=c`)];
+  const waitingB = openPlayer(t, `${url}?client_id=b`);
+  const waitingC = openPlayer(t, `${url}?client_id=c`);
   await new Promise((resolve) => setTimeout(resolve, 100));
   opener.destroy();
-  const [b, c] = await Promise.all(waiting);
+  const [b, c] = await Promise.all([waitingB, waitingC]);
   await Promise.all([b.waitBytes(20_000), c.waitBytes(20_000)]);
   // Woken together by the abandoned open, they used to claim one after the other and open one upstream each.
   assert.equal(origin.hits('/live.ts').length, 2, 'the abandoned open and one shared upstream');
