@@ -163,6 +163,29 @@ test('§5.5 manual failover moves the shared upstream: every viewer stays, one e
   for (const v of viewers) assert.equal(v.res.destroyed, false, 'no viewer was disconnected');
 });
 
+test('§5.3 a manual failover while the first viewer opens holds: that viewer and the next play the backup', async (t) => {
+  const origin = await startOrigin(t, {
+    '/live.ts': { kind: 'live', fill: PRIMARY, delayMs: 400 },
+    '/backup.ts': { kind: 'live', fill: BACKUP },
+  });
+  const proxy = await startProxy(t);
+  const failovers = collect(proxy.app.bus, 'failover_triggered');
+  const s = await createStream(proxy.base, { url: origin.url('/live.ts'), failover_urls: [origin.url('/backup.ts')] });
+  const url = proxy.base + s.stream_endpoint;
+  const first = openPlayer(t, url);
+  await waitFor(() => origin.hits('/live.ts').length === 1, 5_000, 'the first viewer reached the primary');
+  assert.equal((await api(proxy.base, 'POST', `/streams/${s.stream_id}/failover`)).status, 200);
+  const viewer = await first;
+  await waitFor(() => viewer.lastByte === BACKUP, 3_000, 'backup bytes at the first viewer');
+  const next = await openPlayer(t, url);
+  await next.waitBytes(5_000);
+  assert.equal(next.lastByte, BACKUP);
+  // The open that answered from the primary after the switch used to record a failover back to it.
+  assert.equal((await streamStat(proxy.base, s.stream_id)).stream['current_url'], origin.url('/backup.ts'));
+  assert.deepEqual(failovers.map((e) => e.data['reason']), ['manual']);
+  assert.equal(origin.openSockets, 1, 'one provider connection for both viewers');
+});
+
 test('§5.5 an upstream that breaks mid-stream reconnects once for all viewers, with one failover event', async (t) => {
   const origin = await startOrigin(t, {
     '/live.ts': { kind: 'live', fill: PRIMARY, fault: { kind: 'reset', afterBytes: 200_000, times: 1 } },

@@ -158,20 +158,27 @@ export function createStreamProxy(deps: StreamProxyDeps) {
   /** `settleClaim`: this request may start the stream's shared upstream; called once the answer is known. */
   async function openAndServe(p: PlaybackRequest, settleClaim: (() => void) | undefined, owner?: OwnerTurn): Promise<void> {
     const { res, stream } = p;
-    const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
-    const startIndex = p.overrideUrl !== undefined ? 0 : Math.min(stream.currentIndex, ring.length - 1);
     const { player, headers } = requestHeaders(p);
     const accept: AcceptResponse = (r) => (isUsableMediaStatus(r.statusCode ?? 0, player) ? true : new UpstreamStatusError(r.statusCode ?? 0));
 
     let opened: OpenedUpstream;
-    try {
-      // Until the session owns the response, a vanished player stops the opening walk.
-      opened = await openFromRing({ stream, ring, startIndex, headers, player: res, accept, rounds });
-    } catch (err) {
-      if (res.destroyed) return;
-      const e = err as AppError;
-      if (registry.getStream(stream.id) === stream) streams.recordFailure(stream, e.message, p.clientId);
-      throw e; // answered and logged once, by the error boundary
+    for (let reopened = false; ; reopened = true) {
+      const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
+      const startIndex = p.overrideUrl !== undefined ? 0 : Math.min(stream.currentIndex, ring.length - 1);
+      try {
+        // Until the session owns the response, a vanished player stops the opening walk.
+        opened = await openFromRing({ stream, ring, startIndex, headers, player: res, accept, rounds });
+      } catch (err) {
+        if (res.destroyed) return;
+        const e = err as AppError;
+        if (registry.getStream(stream.id) === stream) streams.recordFailure(stream, e.message, p.clientId);
+        throw e; // answered and logged once, by the error boundary
+      }
+      // The stream failed over while this open was on its way (a manual failover moves only the players already
+      // playing): this player follows it once, or it would hold the stream's viewers on the URL just left (SPEC §5.3).
+      const current = Math.min(stream.currentIndex, ring.length - 1);
+      if (reopened || p.overrideUrl !== undefined || current === startIndex || current === opened.index) break;
+      opened.res.destroy();
     }
     await serveOpened(p, opened, settleClaim, owner);
   }
@@ -190,9 +197,11 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     const playlistBody = now?.playlist ?? (await waitForPlaylistVerdict(up, { timeoutMs: config.readTimeoutMs, player: res }));
     if (!stillWanted(res, up, registry, stream)) return;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
-    if (p.overrideUrl === undefined && opened.index !== stream.currentIndex) {
+    // Measured from where this walk started: the stream's current URL may have moved meanwhile (a manual failover),
+    // and a failover recorded from there would undo that move.
+    if (p.overrideUrl === undefined && opened.index !== opened.from) {
       stats.recordFailover();
-      streams.recordFailover(stream, stream.currentIndex, opened.index, 'upstream_error', p.clientId);
+      streams.recordFailover(stream, opened.from, opened.index, 'upstream_error', p.clientId);
     }
 
     const status = up.statusCode ?? 502;

@@ -64,7 +64,8 @@ export function createPlaylistOpener(deps: HlsDeps) {
       if (!signal.aborted && !fixed && registry.getStream(stream.id) === stream) streams.recordFailure(stream, (err as AppError).message, p.clientId);
       throw err;
     }
-    if (!fixed && opened.index !== stream.currentIndex) recordFailover(p, stream.currentIndex, opened.index);
+    // From where the walk started, as for /stream: a manual failover meanwhile is not undone by it.
+    if (!fixed && opened.index !== opened.from) recordFailover(p, opened.from, opened.index);
     return fixed ? opened : { ...opened, place: { ring: opened.index, ordinal: RING_MEDIA } };
   }
 

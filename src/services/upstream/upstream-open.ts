@@ -20,6 +20,8 @@ export interface OpenedUpstream {
   res: IncomingMessage;
   finalUrl: string;
   index: number;
+  /** The ring position the walk started from: `index` differs when the walk failed over. */
+  from: number;
 }
 
 /** Judges a response: true to use it, or the error that moves the walk on to the next URL. */
@@ -165,7 +167,7 @@ export function createRingOpener(deps: RingOpenerDeps): RingOpener {
           }
         : undefined,
     });
-    return { res: value.res, finalUrl: value.finalUrl, index };
+    return { res: value.res, finalUrl: value.finalUrl, index, from: r.startIndex };
   };
 }
 
