@@ -25,6 +25,7 @@ import type { StreamService } from '../streams.ts';
 import { answerHeadersOnly, createRingOpener, stillWanted } from '../upstream/upstream-open.ts';
 import type { UpstreamStats } from '../upstream/upstream-stats.ts';
 import type { LiveShare } from '../sharing/live-share.ts';
+import type { SharedUpstream } from '../sharing/shared-upstream.ts';
 import type { ChannelOwnership, OwnerTurn } from '../cluster/ownership.ts';
 import type { RelayClient } from '../cluster/relay-client.ts';
 import { ClusterUnavailableError } from '../../errors.ts';
@@ -91,10 +92,8 @@ export function createStreamProxy(deps: StreamProxyDeps) {
       const turn = now === undefined ? { claim: share.claim(stream.id) } : now === 'opening' ? await share.findOrClaim(stream.id) : { hub: now };
       if ('hub' in turn) {
         if (res.destroyed) return;
-        const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
-        res.writeHead(turn.hub.status, turn.hub.headers);
         // Returned, not awaited: this function's frame is not kept for the whole session of every viewer (issue 24.7).
-        return share.join(turn.hub, res, client);
+        return joinHub(p, share, turn.hub);
       }
       settleClaim = turn.claim;
     }
@@ -103,6 +102,41 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     } finally {
       settleClaim?.();
     }
+  }
+
+  /** A viewer joining a running shared upstream: its session, the hub's answer head, then its bytes. */
+  function joinHub(p: PlaybackRequest, share: LiveShare, hub: SharedUpstream): Promise<void> {
+    const client = streams.openSession(p.stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
+    p.res.writeHead(hub.status, hub.headers);
+    return share.join(hub, p.res, client);
+  }
+
+  /**
+   * The HLS route's playlist URL answered media (a continuous stream behind an .m3u8 link): served as /stream serves
+   * it, so that its viewers share one upstream (SPEC §5.5). The claim is made before this returns its promise: the
+   * playlist's waiting viewers, let go after that, find it and join. Not shared across nodes (SPEC §16 leases are
+   * taken on /stream only): there, as before, each such viewer has its own upstream.
+   */
+  async function serveMedia(p: PlaybackRequest, opened: OpenedUpstream): Promise<void> {
+    const share = deps.share;
+    if (!share || deps.cluster || !share.mayShare(p.stream, p.req.headers, p.head, p.overrideUrl !== undefined)) return serveOpened(p, opened);
+    const now = share.findNow(p.stream.id);
+    const turn = now === undefined ? { claim: share.claim(p.stream.id) } : now === 'opening' ? await share.findOrClaim(p.stream.id) : { hub: now };
+    if ('hub' in turn) {
+      opened.res.destroy();
+      if (p.res.destroyed) return;
+      return joinHub(p, share, turn.hub);
+    }
+    try {
+      await serveOpened(p, opened, turn.claim);
+    } finally {
+      turn.claim();
+    }
+  }
+
+  /** Whether a viewer of this stream, known to be continuous, now joins a shared upstream running or being opened. */
+  function sharesNow(stream: StreamRecord): boolean {
+    return deps.share !== undefined && stream.observedType === 'Live Continuous' && deps.share.findNow(stream.id) !== undefined;
   }
 
   /**
@@ -118,11 +152,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
         if ('claim' in found) found.claim();
         return;
       }
-      if ('hub' in found) {
-        const client = streams.openSession(stream, p.clientId, p.info, p.peer ? 'relay' : 'viewer');
-        res.writeHead(found.hub.status, found.hub.headers);
-        return share.join(found.hub, res, client);
-      }
+      if ('hub' in found) return joinHub(p, share, found.hub);
       const settleClaim = found.claim;
       let turn;
       try {
@@ -276,7 +306,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     });
   }
 
-  return { serve, serveOpened };
+  return { serve, serveOpened, serveMedia, sharesNow };
 }
 
 /** An HLS playlist by its type or its final URL's path (.m3u8/.m3u): never passed through raw. */

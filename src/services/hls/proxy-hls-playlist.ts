@@ -127,15 +127,23 @@ export function createPlaylistProxy(deps: HlsDeps) {
    * Viewers of one stream asking for the same playlist at once share one upstream fetch, and a media playlist is
    * reused for half its target duration (issue 10 item 7); every viewer's copy is rewritten with its own tokens.
    */
-  async function serve(p: PlaylistRequest): Promise<void> {
+  /** `rejoined`: this request follows a flight whose leader's player left; it rejoins once, then fetches its own. */
+  async function serve(p: PlaylistRequest, rejoined = false): Promise<void> {
     // The stream's ring position is part of the key: after a failover nothing fetched before it is reused.
+    // A continuous stream behind the playlist URL, already playing: its viewers join that one upstream (SPEC §5.5).
+    if (p.url === undefined && deps.streamProxy.sharesNow(p.stream)) return deps.streamProxy.serve({ ...p, head: false, overrideUrl: undefined });
     const key = flightKey(p.stream.id, p.url ?? '', `${p.stream.currentIndex}:${p.directives}`);
     const cached = share.playlistCache.get(key);
     if (cached && cached.clientId !== p.clientId) return serveAnswer(p, cached);
     const turn = share.playlists.begin(key);
     if (!turn.leader) {
       const answer = await turn.result;
-      if (answer) return serveAnswer(p, answer);
+      if (answer !== undefined && answer !== 'rejoin') return serveAnswer(p, answer);
+      if (p.res.destroyed) return;
+      // The leader found a continuous stream behind the playlist URL: its viewers share that one upstream.
+      if (p.url === undefined && deps.streamProxy.sharesNow(p.stream)) return deps.streamProxy.serve({ ...p, head: false, overrideUrl: undefined });
+      // Its player left before it had an answer: one of the followers leads now, instead of each fetching its own.
+      if (answer === 'rejoin' && !rejoined) return serve(p, true);
       await fetchAndServe(p);
       return;
     }
@@ -151,7 +159,9 @@ export function createPlaylistProxy(deps: HlsDeps) {
       turn.end();
     };
     try {
-      settle(await fetchAndServe(p, settle));
+      const answer = await fetchAndServe(p, settle);
+      if (answer === undefined && p.res.destroyed) turn.abandon();
+      else settle(answer);
     } finally {
       turn.end();
     }
@@ -263,8 +273,10 @@ export function createPlaylistProxy(deps: HlsDeps) {
         idle.stop();
         clearTimeout(deadline);
         res.off('close', onPlayerClose);
+        // Claimed (or joined) before the followers are let go, so that they join this channel's one upstream.
+        const served = deps.streamProxy.serveMedia({ ...p, head: false, overrideUrl: p.url }, opened);
         settle?.(undefined);
-        await deps.streamProxy.serveOpened({ ...p, head: false, overrideUrl: p.url }, opened);
+        await served;
         return undefined;
       }
       const decoders: Transform[] = encodings.reverse().map((e) => createDecoder(e, peeked.head));

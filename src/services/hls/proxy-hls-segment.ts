@@ -69,7 +69,8 @@ export function createSegmentProxy(deps: HlsDeps) {
     }
   }
 
-  async function serve(p: SegmentRequest): Promise<void> {
+  /** `rejoined`: this request follows a flight whose leader's player left; it rejoins once, then fetches its own. */
+  async function serve(p: SegmentRequest, rejoined = false): Promise<void> {
     const player = pickPlayerHeaders(p.req.headers);
     // Only plain GETs are shared; a Range is answered from a cached whole segment, else fetched as asked.
     if (p.head || isConditional(player)) return serveOwn(p, player);
@@ -80,13 +81,22 @@ export function createSegmentProxy(deps: HlsDeps) {
     const turn = share.segments.begin(key);
     if (!turn.leader) {
       const fanout = await turn.result;
+      if (fanout === 'rejoin') {
+        if (p.res.destroyed) return;
+        // One of the followers leads now, instead of each fetching the segment for itself.
+        return rejoined ? serveOwn(p, player) : serve(p, true);
+      }
       return fanout?.joinable() ? serveShared(p, fanout) : serveOwn(p, player);
     }
     let opened: OpenedUpstream | undefined;
     try {
       opened = await open(p, player);
     } finally {
-      if (!opened) turn.end();
+      // A leader whose player left hands the flight on; one that failed leaves its followers to fetch their own.
+      if (!opened) {
+        if (p.res.destroyed) turn.abandon();
+        else turn.end();
+      }
     }
     if (!opened) return;
     const up = opened.res;
