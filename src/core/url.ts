@@ -68,11 +68,20 @@ export function contentTypeForUrl(url: string): string | undefined {
   return TYPES_BY_EXTENSION[path.slice(dot + 1)];
 }
 
-/** Removes userinfo and query so a URL can be logged without provider credentials. */
-export function redactUrl(value: string): string {
+/**
+ * A URL as it may be logged: scheme, host and (with `keepLast`) its path's last segment. Provider credentials sit in
+ * the userinfo, the query, and in the path too: Xtream Codes URLs, the most common IPTV form, are
+ * `/live/{user}/{password}/{id}.ts`; a webhook receiver's secret is often its path. `…` stands for the rest.
+ */
+export function redactUrl(value: string, keepLast = true): string {
   if (!URL.canParse(value)) return '<invalid url>';
   const url = new URL(value);
-  return `${url.protocol}//${url.host}${url.pathname}`;
+  const origin = `${url.protocol}//${url.host}`;
+  const path = url.pathname;
+  if (path === '/') return `${origin}/`;
+  if (!keepLast) return `${origin}/…`;
+  const slash = path.lastIndexOf('/');
+  return `${origin}${slash > 0 ? '/…' : ''}${path.slice(slash)}`;
 }
 
 /**

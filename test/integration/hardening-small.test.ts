@@ -1,10 +1,11 @@
 // Issue 14 item 7, against the real server: secrets in percent-encoded query names stay out of the logs, a trickling
 // playlist origin gets a total deadline, a /stream origin that answers but sends nothing is not reconnected forever,
-// and a 422 does not echo a huge field name.
+// a 422 does not echo a huge field name, and a body mislabelled with an encoding is relayed, not refused.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { test } from 'node:test';
 import { startOrigin, waitFor } from '../helpers/origin.ts';
+import { openPlayer } from '../helpers/player.ts';
 import { api, startProxy } from '../helpers/start-proxy.ts';
 import { createLogger } from '../../src/log.ts';
 
@@ -109,4 +110,27 @@ test('issue 14: a 422 echoes at most a short prefix of a huge field name', async
   const client = await api(proxy.base, 'GET', `/clients/${'C'.repeat(8000)}`);
   assert.equal(client.status, 404);
   assert.ok((client.body as { detail: string }).detail.length < 700);
+});
+
+test('a body labelled with an encoding it does not have (br on raw TS) is relayed as it came, not a 500', async (t) => {
+  const packet = Buffer.concat([Buffer.from([0x47, 0x40, 0x00, 0x10]), Buffer.alloc(184, 0xa5)]);
+  const origin = await startOrigin(t, {
+    '/br.ts': {
+      kind: 'handler',
+      handle(_req, res) {
+        // Headers first, the body after: the sniff reads it through its decoder, which cannot decode it.
+        res.writeHead(200, { 'content-type': 'video/mp2t', 'content-encoding': 'br' });
+        res.flushHeaders();
+        const timer = setInterval(() => res.write(packet), 50);
+        res.once('close', () => clearInterval(timer));
+      },
+    },
+  });
+  const proxy = await startProxy(t);
+  const created = await api(proxy.base, 'POST', '/streams', { url: origin.url('/br.ts') });
+  const player = await openPlayer(t, proxy.base + (created.body as { stream_endpoint: string }).stream_endpoint);
+  assert.equal(player.res.statusCode, 200);
+  assert.equal(player.res.headers['content-encoding'], 'br', 'passed through unchanged, label and all');
+  await player.waitBytes(188 * 4);
+  assert.equal(player.body().subarray(0, 188).equals(packet), true);
 });

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { test, type TestContext } from 'node:test';
 import { assertJsonError, createHlsStream, get, playlistUris, proxyUrl } from '../helpers/hls.ts';
-import { startOrigin, type Behaviour, type Origin } from '../helpers/origin.ts';
+import { startOrigin, waitFor, type Behaviour, type Origin } from '../helpers/origin.ts';
 import { startResolver } from '../helpers/resolver.ts';
 import { api, startProxy, type RunningProxy } from '../helpers/start-proxy.ts';
 
@@ -93,6 +93,28 @@ test('§3.2 §5.3 a manual failover moves HLS players at their next variant relo
   // Back to the primary, the ring wraps: the same URL follows again.
   assert.equal((await api(proxy.base, 'POST', `/streams/${id}/failover`)).status, 200);
   assert.equal(await play(proxy, low), 'primary low');
+});
+
+test('§5.3 a manual failover to a master that answers and then stalls: the variant reload is answered in bounded time', { timeout: 20_000 }, async (t) => {
+  const origin = await twoOrigins(t);
+  let stalled = 0;
+  origin.set('/b/master.m3u8', {
+    kind: 'handler',
+    handle(req, res) {
+      // Headers, then nothing: the proxy's read of this master must give up by itself.
+      stalled++;
+      req.socket.once('close', () => stalled--);
+      res.writeHead(200, { 'content-type': MPEGURL });
+      res.flushHeaders();
+    },
+  });
+  const proxy = await startProxy(t, { readTimeoutMs: 1_000 });
+  const { id, low } = await tuneIn(proxy, origin);
+  assert.equal((await api(proxy.base, 'POST', `/streams/${id}/failover`)).status, 200);
+  // Before, this reload waited for the stalled master for good, holding its socket.
+  const v = await get(low);
+  assert.ok(v.status === 200 || v.status === 502 || v.status === 504, `answered: ${v.status}`);
+  await waitFor(() => stalled === 0, 3_000, 'the stalled master socket closed');
 });
 
 test('§5.2 §9 when the variant fails everywhere the player gets a 502 JSON, and the stream stays where it was', async (t) => {

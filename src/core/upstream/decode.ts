@@ -97,9 +97,10 @@ export function decodeHead(head: Buffer, encodings: readonly string[]): Buffer |
           return undefined;
       }
     } catch (err) {
-      // Corrupt input or more output than the cap: zlib's own errors (Z_*/ERR_BUFFER_TOO_LARGE); anything else is a bug.
-      const code = (err as NodeJS.ErrnoException).code ?? '';
-      if (code.startsWith('Z_') || code.startsWith('ERR_BUFFER') || code.startsWith('ERR_BROTLI') || code === 'ERR_OUT_OF_RANGE') return undefined;
+      // Only the decompressor runs here: whatever it throws means corrupt input or more output than the cap. Its
+      // codes are not one family (zlib's Z_*, ERR_BUFFER_TOO_LARGE, brotli's ERR__ERROR_FORMAT_*), and a body
+      // labelled with an encoding it does not have (a misconfigured CDN) must not fail its request (issue 24).
+      if (err instanceof Error) return undefined;
       throw err;
     }
   }

@@ -75,7 +75,15 @@ export function peekBody(stream: Readable, enough: (head: Buffer) => boolean, ma
       while ((chunk = stream.read() as Buffer | null) !== null) {
         chunks.push(chunk);
         size += chunk.length;
-        if (size >= maxBytes || enough(headNow())) {
+        let done: boolean;
+        try {
+          done = size >= maxBytes || enough(headNow());
+        } catch (err) {
+          // In a 'readable' handler: a failing judge fails this peek, not the process.
+          onError(err instanceof Error ? err : new Error(String(err)));
+          return;
+        }
+        if (done) {
           settle(isComplete(stream) && stream.readableLength === 0);
           return;
         }

@@ -15,7 +15,7 @@ import {
 import { takePlaylistVerdict, waitForPlaylistVerdict } from '../../core/upstream/peek.ts';
 import { sendFirst, sendHeld } from '../../core/send-now.ts';
 import { isPlaylistPath, isVodPath } from '../../core/url.ts';
-import { type AppError, PlaylistAsMediaError, UpstreamStatusError } from '../../errors.ts';
+import { AppError, PlaylistAsMediaError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
 import type { Logger } from '../../log.ts';
 import type { ConnectionTracker } from '../upstream/connections.ts';
 import { roundsFor } from '../upstream/failover.ts';
@@ -224,7 +224,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     // Decided from the bytes that came with the headers when they suffice, without a tick's wait.
     // When the held bytes decide, they come back read out: they are this answer's first write below, or go with `up`.
     const now = takePlaylistVerdict(up, p.head);
-    const playlistBody = now?.playlist ?? (await waitForPlaylistVerdict(up, { timeoutMs: config.readTimeoutMs, player: res }));
+    const playlistBody = now?.playlist ?? (await waitForPlaylistVerdict(up, { timeoutMs: config.readTimeoutMs, player: res }).catch((err: unknown) => failedBody(up, err)));
     if (!stillWanted(res, up, registry, stream)) return;
     const ring = p.overrideUrl !== undefined ? [p.overrideUrl] : urlRing(stream);
     // Measured from where this walk started: the stream's current URL may have moved meanwhile (a manual failover),
@@ -307,6 +307,12 @@ export function createStreamProxy(deps: StreamProxyDeps) {
   }
 
   return { serve, serveOpened, serveMedia, sharesNow };
+}
+
+/** A body that failed while it was judged: its upstream goes, and the player gets a 502 JSON error (SPEC §9). */
+function failedBody(up: IncomingMessage, err: unknown): never {
+  up.destroy();
+  throw err instanceof AppError ? err : new UpstreamError('Upstream body could not be read', { cause: err });
 }
 
 /** An HLS playlist by its type or its final URL's path (.m3u8/.m3u): never passed through raw. */

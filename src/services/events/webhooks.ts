@@ -178,7 +178,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       random: deps.random ?? Math.random,
       onFailure(t, event, reason, attempts) {
         // The URL may carry a token in its query: log it redacted.
-        logger.warn('webhook delivery failed', { webhook: redactUrl(t.url), event: event.event_type, event_id: event.event_id, attempts, reason });
+        logger.warn('webhook delivery failed', { webhook: redactUrl(t.url, false), event: event.event_type, event_id: event.event_id, attempts, reason });
       },
       onError(err) {
         logger.error('webhook worker failed', { error: err instanceof Error ? (err.stack ?? err.message) : String(err) });
@@ -213,7 +213,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
         return { created: false };
       }
       queues.set(target.url, newQueue(target));
-      logger.info('webhook added', { webhook: redactUrl(target.url), events: target.events.join(',') });
+      logger.info('webhook added', { webhook: redactUrl(target.url, false), events: target.events.join(',') });
       return { created: true };
     },
 
@@ -225,7 +225,7 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
       q.close();
       dropPool(url);
       addCounters(retired, q.counters);
-      logger.info('webhook removed', { webhook: redactUrl(url) });
+      logger.info('webhook removed', { webhook: redactUrl(url, false) });
       return true;
     },
 

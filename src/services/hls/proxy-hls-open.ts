@@ -9,7 +9,7 @@ import { type StreamRecord, urlRing } from '../../core/registry.ts';
 import { createDecoder, DEFLATE_SNIFF_BYTES, parseContentEncoding, PLAYLIST_ACCEPT_ENCODING } from '../../core/upstream/decode.ts';
 import { buildUpstreamHeaders, first } from '../../core/upstream/headers.ts';
 import { peekBody } from '../../core/upstream/peek.ts';
-import { AppError, UpstreamError, UpstreamStatusError } from '../../errors.ts';
+import { AppError, UpstreamError, UpstreamStatusError, UpstreamTimeoutError } from '../../errors.ts';
 import { ringOrder } from '../upstream/failover.ts';
 import type { HlsDeps } from './hls-context.ts';
 import type { AcceptResponse, OpenedUpstream } from '../upstream/upstream-open.ts';
@@ -74,7 +74,6 @@ export function createPlaylistOpener(deps: HlsDeps) {
     const bounded = AbortSignal.any([signal, AbortSignal.timeout(config.readTimeoutMs)]);
     const opened = await openOne(stream, url, bounded);
     const encodings = parseContentEncoding(first(opened.res.headers['content-encoding']));
-    const peeked = await peekBody(opened.res, (h) => h.length >= DEFLATE_SNIFF_BYTES);
     const chunks: Buffer[] = [];
     let size = 0;
     const collect = new Writable({
@@ -85,7 +84,15 @@ export function createPlaylistOpener(deps: HlsDeps) {
         callback();
       },
     });
-    await pipeline([peeked.body, ...encodings.reverse().map((e) => createDecoder(e, peeked.head)), collect], { signal: bounded });
+    try {
+      // Bounded from the headers on too: a master that answers and then stalls held the player and its socket for good.
+      const peeked = await peekBody(opened.res, (h) => h.length >= DEFLATE_SNIFF_BYTES, undefined, { signal: bounded });
+      await pipeline([peeked.body, ...encodings.reverse().map((e) => createDecoder(e, peeked.head)), collect], { signal: bounded });
+    } catch (err) {
+      opened.res.destroy();
+      if (bounded.aborted && !signal.aborted) throw new UpstreamTimeoutError('Upstream playlist did not arrive in time', { cause: err });
+      throw err;
+    }
     return { body: Buffer.concat(chunks, size), finalUrl: opened.finalUrl };
   }
 
