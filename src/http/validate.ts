@@ -30,13 +30,17 @@ function parseMetadata(value: unknown): Record<string, string> {
   return out;
 }
 
-/** A `headers` object of a request body: valid header names, string values without line breaks. */
+/**
+ * A `headers` object of a request body: valid header names, string values without line breaks. A null value is a
+ * header left unset, as the editor sends a playlist's unset headers (to /streams and /transcode alike): left out.
+ */
 export function parseHeaders(value: unknown): Record<string, string> {
   if (value === undefined || value === null) return {};
   if (!isPlainObject(value)) throw new ValidationError('headers must be an object of strings');
   const out: Record<string, string> = {};
   for (const [k, v] of Object.entries(value)) {
     if (!HEADER_NAME.test(k)) throw new ValidationError(`headers: invalid header name ${JSON.stringify(echoInput(k))}`);
+    if (v === null) continue;
     if (typeof v !== 'string') throw new ValidationError(`headers.${echoInput(k)} must be a string`);
     // CR/LF would let a caller smuggle extra headers or requests into what the proxy sends (upstream, webhooks).
     if (/[\r\n\0]/.test(v)) throw new ValidationError(`headers.${echoInput(k)} contains a line break`);

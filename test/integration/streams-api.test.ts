@@ -71,6 +71,14 @@ test('§3.1 creating the same URL again keeps the id and updates the fields', as
   assert.equal((list.body as Json)['total'], 1);
 });
 
+test('§3.1 a header with a null value (an unset playlist header, as the editor sends it) is left out, not refused', async (t) => {
+  const proxy = await startProxy(t);
+  const url = 'http://example.com/with-headers.ts';
+  const r = await api(proxy.base, 'POST', '/streams', { url, headers: { Referer: null, 'X-Forwarded-Proto': 'https' } });
+  assert.equal(r.status, 200, JSON.stringify(r.body));
+  assert.deepEqual(proxy.app.registry.getStream(md5(url))?.headers, { 'X-Forwarded-Proto': 'https' });
+});
+
 test('§3.1 concurrent creates of one URL make exactly one stream and one stream_started', async (t) => {
   const { base, app } = await startProxy(t);
   const events: ProxyEvent[] = [];

@@ -46,17 +46,10 @@ function parseVariables(value: unknown): Record<string, string> {
   return out;
 }
 
-/** The editor sends playlist headers with null values for unset ones: those are left out, not refused. */
-export function withoutNullHeaders(body: Record<string, unknown>): Record<string, unknown> {
-  const h = body['headers'];
-  if (!isObject(h)) return body;
-  return { ...body, headers: Object.fromEntries(Object.entries(h).filter(([, v]) => v !== null)) };
-}
-
 /** `parseStream` is the /streams validator (url, failover_urls, user_agent, headers, metadata, flags). */
 export function parseTranscodeRequest(body: unknown, parseStream: (body: unknown) => StreamInput): TranscodeRequest {
   if (!isObject(body)) throw new ValidationError('Body must be a JSON object with a url');
-  const stream = parseStream(withoutNullHeaders(body));
+  const stream = parseStream(body);
   const resolver = body['resolver'];
   if (resolver !== undefined && resolver !== null) {
     if (resolver !== 'streamlink' && resolver !== 'ytdlp') throw new ValidationError("resolver must be 'streamlink' or 'ytdlp'");
