@@ -90,6 +90,24 @@ test('templates may not read or write local files', () => {
   assert.throws(() => checkTemplateArgs(renderTemplate('-i {input_url} -f mpegts /dev/dri/../../etc/x', VARS)), is400(/absolute or parent/));
 });
 
+test('a path inside a filter or muxer argument is refused too; URLs, render nodes and plain values are not paths', () => {
+  const inside = [
+    '-i {input_url} -map 0 -c copy -f tee [f=mpegts]/tmp/out.ts -f mpegts pipe:1',
+    '-i {input_url} -vf drawtext=textfile=/etc/hostname -f mpegts pipe:1',
+    "-i {input_url} -vf subtitles='/etc/x.srt' -f mpegts pipe:1",
+    '-i {input_url} -vf lut3d=file=/etc/x.cube -f mpegts pipe:1',
+    '-i {input_url} -vf sendcmd=f=../cmds.txt -f mpegts pipe:1',
+    '-init_hw_device vaapi=va:/etc/x -i {input_url} -f mpegts pipe:1',
+  ];
+  for (const t of inside) assert.throws(() => checkTemplateArgs(renderTemplate(t, VARS)), is400(/absolute or parent/), t);
+  for (const t of [
+    '-init_hw_device vaapi=va:/dev/dri/renderD128 -hwaccel vaapi -i {input_url} -vf scale_vaapi=w=1280:h=-2 -f mpegts pipe:1',
+    '-i {input_url} -vf scale=1280:-2,fps=30 -metadata title=News/Sport -f mpegts pipe:1',
+    '-i {input_url} -f flv rtmp://live.example/app/key',
+    '-i {input_url} -c copy -hls_segment_filename seg_%03d.ts -f hls index.m3u8',
+  ]) checkTemplateArgs(renderTemplate(t, VARS));
+});
+
 test('D1 stream id: two templates of one URL differ; the same one is stable; the URL never reaches the hash input', () => {
   const a = renderTemplate(EDITOR_DEFAULT_PROFILES.hls, VARS);
   const b = renderTemplate(EDITOR_DEFAULT_PROFILES.hlsFmp4, VARS);
@@ -142,4 +160,22 @@ test('T6/T7 resolver argv; refused options', () => {
   assert.deepEqual(yt, ['-o', '-', '-f', 'bestvideo+bestaudio/best', '--no-playlist', '--user-agent', 'UA', '--cookies', '/tmp/c.txt', '--', 'https://yt/x']);
   assert.throws(() => splitResolverArgs('ytdlp', 'best --exec "rm -rf /"'), is400(/--exec/));
   assert.throws(() => splitResolverArgs('streamlink', 'best --config=/etc/x'), is400(/--config/));
+});
+
+test('D5 refused resolver options cannot pass attached to a short option or abbreviated', () => {
+  for (const [r, a] of [
+    ['streamlink', 'best -o/tmp/x.ts'],
+    ['streamlink', 'best --rec=/tmp/y.ts'],
+    ['streamlink', 'best --record-a'],
+    ['ytdlp', '-a/etc/passwd'],
+    ['ytdlp', '-qo/tmp/x'],
+    ['ytdlp', '--exec-bef "touch x"'],
+    ['ytdlp', '--cookies-from-browser firefox'],
+    ['ytdlp', '--netrc'],
+  ] as const) {
+    assert.throws(() => splitResolverArgs(r, a), is400(/resolver_args may not use/), `${r} ${a}`);
+  }
+  // Real options that merely start like a refused one, and short options with their value apart, still pass.
+  assert.deepEqual(splitResolverArgs('streamlink', 'best --http-cookie a=b --hls-live-edge 3'), ['best', '--http-cookie', 'a=b', '--hls-live-edge', '3']);
+  assert.deepEqual(splitResolverArgs('ytdlp', 'best --print title -f 22 -4'), ['best', '--print', 'title', '-f', '22', '-4']);
 });

@@ -16,8 +16,6 @@ const MAX_HLS_LIST = 100;
 /** Options that read or write a file named in the template, or that we set ourselves. */
 const REFUSED_OPTIONS = new Set(['-attach', '-dump_attachment', '-vstats_file', '-passlogfile', '-sdp_file', '-progress', '-protocol_whitelist']);
 
-const RENDER_NODE = /^\/dev\/dri\/(renderD|card)\d{1,3}$/;
-
 const isPipe = (a: string): boolean => a === 'pipe:1' || a === 'pipe:' || a === '-';
 
 /** 400 for what would reach the file system: `file:` URLs, absolute or `..` paths, extra non-http inputs, *_script options. */
@@ -30,11 +28,25 @@ export function checkTemplateArgs(r: Rendered): void {
     }
     if (REFUSED_OPTIONS.has(a) || (a.startsWith('-') && a.endsWith('_script'))) throw new BadRequestError(`Templates may not use ${a}`);
     if (/(^|[=:,;])a?movie=/.test(a)) throw new BadRequestError('Templates may not use the movie filters (they read files)');
-    // A render node (VA-API templates name it after -i: -vaapi_device /dev/dri/renderD128) is a device, not a file.
-    if (i > r.inputIndex && !RENDER_NODE.test(a) && (a.startsWith('/') || a.includes('../') || a.includes('..\\'))) {
-      throw new BadRequestError('Templates may not name absolute or parent paths');
-    }
+    if (namesLocalPath(a)) throw new BadRequestError('Templates may not name absolute or parent paths');
   });
+}
+
+/** Where an absolute path may start inside one argument: its start, or after a filter's or muxer's separators. */
+const PATH_START = /(^|[=:,;|[\]'"\s])\//;
+/** A render node (VA-API templates name it: -vaapi_device /dev/dri/renderD128, vaapi=va:/dev/dri/renderD128) is a device. */
+const RENDER_NODES = /\/dev\/dri\/(renderD|card)\d{1,3}(?![\w/])/g;
+/** `scheme://`: a URL (http inputs, rtmp outputs), not a path; file: URLs are refused on their own. */
+const SCHEMES = /[a-z][a-z0-9+.-]*:\/\//gi;
+
+/**
+ * An absolute or parent path anywhere in an argument: not only an output named `/x`, but a path inside a filter's or a
+ * muxer's own argument (drawtext=textfile=/etc/..., subtitles=/..., -f tee [f=mpegts]/...), which FFmpeg reads or
+ * writes as well. Relative paths stay in the process's own directory.
+ */
+function namesLocalPath(arg: string): boolean {
+  const rest = arg.replace(SCHEMES, '').replace(RENDER_NODES, '');
+  return PATH_START.test(rest) || /(^|[^.])\.\.([/\\]|$)/.test(rest);
 }
 
 export interface ArgvInput {
