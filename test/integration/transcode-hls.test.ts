@@ -140,3 +140,21 @@ test('manual failover of an HLS transcode: the process restarts on the next URL 
   assert.equal(ffmpeg.starts().length, 2);
   assert.ok(ffmpeg.starts()[1]!.includes('http://backup.example/5.ts'));
 });
+
+test('an HLS transcode deleted and created again at once: the old process leaving does not remove the new one\'s files', async (t) => {
+  // FFmpeg takes a moment to finish after SIGTERM; the old directory's removal came after that, under the same name.
+  const ffmpeg = fakeProgram(t, FAKE_HLS.replace('sleep 30', "trap 'sleep 0.3; exit 0' TERM; i=0; while [ $i -lt 600 ]; do sleep 0.05; i=$((i+1)); done"));
+  const { base } = await proxyWith(t, { ffmpegPath: ffmpeg.path });
+  const body = { url: SOURCE, profile: EDITOR_DEFAULT_PROFILES.hls };
+  const id = String(((await api(base, 'POST', '/transcode', body)).body as Json)['stream_id']);
+  assert.equal((await rawGet(`${base}/hls/${id}/playlist.m3u8`)).status, 200);
+  assert.equal((await api(base, 'DELETE', `/streams/${id}`)).status, 200);
+  assert.equal((await api(base, 'POST', '/transcode', body)).status, 200);
+  assert.equal((await rawGet(`${base}/hls/${id}/playlist.m3u8`)).status, 200);
+  // Past the old process's exit: the new one's playlist and segment are still there.
+  await new Promise((resolve) => setTimeout(resolve, 800));
+  assert.equal((await rawGet(`${base}/hls/${id}/playlist.m3u8`)).status, 200);
+  assert.equal((await rawGet(`${base}/hls/${id}/t/index0.ts`)).status, 200);
+  assert.equal((await api(base, 'DELETE', `/streams/${id}`)).status, 200);
+  await waitFor(() => ffmpeg.pids().every((pid) => !alive(pid)), 5_000, 'no process left');
+});

@@ -172,13 +172,14 @@ export function createTranscodeEngine(deps: EngineDeps) {
     await runFileSession(deps, stream, res, client, started);
   }
 
+  const hlsTeardowns = new Map<string, Promise<void>>();
   /** The stream's HLS hub, created (not started) if needed. */
   function hlsHubOf(stream: StreamRecord, spec: TranscodeSpec): HlsHub {
     const found = hlsHubs.get(stream.id);
     if (found && !found.closed) return found;
     const hub: HlsHub = createHlsHub(
       stream,
-      { streams: deps.streams, logger, baseDir: config.hlsDir, idleMs: config.hlsWaitMs + config.graceMs, now: () => deps.registry.now() },
+      { streams: deps.streams, logger, baseDir: config.hlsDir, idleMs: config.hlsWaitMs + config.graceMs, now: () => deps.registry.now(), teardowns: hlsTeardowns },
       (dir) => launcher(stream, spec, dir),
       () => {
         if (hlsHubs.get(stream.id) === hub) hlsHubs.delete(stream.id);

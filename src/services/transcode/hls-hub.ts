@@ -17,6 +17,11 @@ export interface HlsHubDeps {
   baseDir: string;
   idleMs: number;
   now(): number;
+  /**
+   * Teardowns still running, by stream id (shared by the engine's hubs): the directory is per stream id, so a new hub
+   * of a re-created stream waits for the old one's removal, which would otherwise delete the new process's files.
+   */
+  teardowns: Map<string, Promise<void>>;
 }
 
 /** `launchIn(dir)`: starts the process writing into `dir`, resolving once its playlist exists. */
@@ -40,6 +45,7 @@ export function createHlsHub(stream: StreamRecord, deps: HlsHubDeps, launchIn: L
     lastRequest = deps.now();
     if (current?.child.running) return dir;
     starting ??= (async () => {
+      await deps.teardowns.get(stream.id);
       await freshHlsDir(deps.baseDir, stream.id);
       const { started } = await walkUrls(stream, stream.currentIndex, launchIn(dir), false, deps.streams);
       if (closed) {
@@ -61,10 +67,14 @@ export function createHlsHub(stream: StreamRecord, deps: HlsHubDeps, launchIn: L
     clearInterval(idle);
     const child = current?.child;
     current = null;
-    void (async () => {
+    const teardown = (async () => {
       await child?.stop();
       await removeHlsDir(deps.baseDir, stream.id);
     })().catch((err: unknown) => deps.logger.warn('HLS transcode directory not removed', { stream: stream.id, error: String(err) }));
+    deps.teardowns.set(stream.id, teardown);
+    void teardown.then(() => {
+      if (deps.teardowns.get(stream.id) === teardown) deps.teardowns.delete(stream.id);
+    });
     onClosed();
   }
 

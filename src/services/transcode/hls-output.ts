@@ -6,7 +6,7 @@ import type { ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { ClientInfo, Registry, StreamRecord } from '../../core/registry.ts';
-import { isClientGone, NotFoundError, TranscodeFormatMismatchError } from '../../errors.ts';
+import { isClientGone, NotFoundError, TranscodeFailedError, TranscodeFormatMismatchError } from '../../errors.ts';
 import type { StreamService } from '../streams.ts';
 import { hlsFileType, rewriteHlsOutput, SAFE_FILE } from './hls-dir.ts';
 import type { HlsHub } from './hls-hub.ts';
@@ -45,7 +45,14 @@ export function createHlsOutput(deps: {
     }
     const client = deps.streams.touchHlsClient(stream, p.clientId, p.info);
     const query = p.keepQuery !== undefined && p.keepQuery.size > 0 ? `?${p.keepQuery}` : '';
-    const body = Buffer.from(rewriteHlsOutput(await readFile(hub.playlistPath, 'utf8'), query));
+    const text = await readFile(hub.playlistPath, 'utf8').catch((err: unknown) => {
+      if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+      // Its process runs but its playlist is gone (its directory removed under it): a JSON 502, and the next
+      // request starts the process again.
+      hub.restart();
+      throw new TranscodeFailedError('The transcoder\'s playlist is missing');
+    });
+    const body = Buffer.from(rewriteHlsOutput(text, query));
     deps.registry.addBytes(client, stream, body.length);
     res.writeHead(200, { 'content-type': 'application/vnd.apple.mpegurl', 'cache-control': 'no-cache', 'content-length': String(body.length) });
     res.end(body);
