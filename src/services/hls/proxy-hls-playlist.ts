@@ -126,12 +126,12 @@ export function createPlaylistProxy(deps: HlsDeps) {
   /**
    * Viewers of one stream asking for the same playlist at once share one upstream fetch, and a media playlist is
    * reused for half its target duration (issue 10 item 7); every viewer's copy is rewritten with its own tokens.
+   * `rejoined`: this request followed a flight whose leader's player left; it rejoins once, then fetches its own.
    */
-  /** `rejoined`: this request follows a flight whose leader's player left; it rejoins once, then fetches its own. */
   async function serve(p: PlaylistRequest, rejoined = false): Promise<void> {
-    // The stream's ring position is part of the key: after a failover nothing fetched before it is reused.
     // A continuous stream behind the playlist URL, already playing: its viewers join that one upstream (SPEC §5.5).
     if (p.url === undefined && deps.streamProxy.sharesNow(p.stream)) return deps.streamProxy.serve({ ...p, head: false, overrideUrl: undefined });
+    // The stream's ring position is part of the key: after a failover nothing fetched before it is reused.
     const key = flightKey(p.stream.id, p.url ?? '', `${p.stream.currentIndex}:${p.directives}`);
     const cached = share.playlistCache.get(key);
     if (cached && cached.clientId !== p.clientId) return serveAnswer(p, cached);
