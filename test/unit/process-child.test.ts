@@ -61,6 +61,16 @@ test('a child that ignores SIGTERM is killed after the grace', async () => {
   assert.equal(exit.signal, 'SIGKILL');
 });
 
+test('a child blocked writing to a stdout nobody reads still ends on SIGTERM, as FFmpeg does, not at the SIGKILL', async () => {
+  // Like FFmpeg: SIGTERM sets a flag, checked between writes; a write blocked on a full pipe holds it off.
+  const script = "let stop = false; process.on('SIGTERM', () => (stop = true)); const b = Buffer.alloc(65536); const w = () => { if (stop) process.exit(0); require('fs').writeSync(1, b); setImmediate(w); }; w();";
+  const child = spawnChild({ command: NODE, args: ['-e', script], stdout: 'pipe' });
+  child.stdout?.pause();
+  await new Promise((resolve) => setTimeout(resolve, 300)); // the pipe fills
+  const exit = await child.stop(10_000);
+  assert.deepEqual(exit, { code: 0, signal: null }, 'it exited by itself, not by the SIGKILL after the grace');
+});
+
 test('ChildSet tracks running children and stopAll ends them all', async () => {
   const set = new ChildSet();
   const a = set.add(spawnChild({ command: NODE, args: ['-e', 'setInterval(() => {}, 1000)'], stdout: 'ignore' }));

@@ -93,6 +93,9 @@ export class Child {
     if (this.#exit !== undefined) return Promise.resolve(this.#exit);
     if (this.#stopping === undefined) {
       this.#signalGroup('SIGTERM');
+      // FFmpeg blocked on a full stdout pipe (its reader paused, its viewers gone) restarts the write after its
+      // SIGTERM handler and never gets to exit before SIGKILL: what it still writes is read and dropped.
+      this.stdout?.resume();
       const timer = setTimeout(() => this.#signalGroup('SIGKILL'), graceMs);
       timer.unref();
       this.#stopping = this.exited.finally(() => clearTimeout(timer));
