@@ -38,3 +38,11 @@ test('rfc8216bis §4.4.5.2 a delta update: the first segment listed is numbered 
   assert.equal(delta.mediaSequence, 112);
   assert.deepEqual(delta.segments, ['http://o/a.ts']);
 });
+
+test('lone-CR line endings, as the rewriter reads them: segments and the target duration are found', () => {
+  const text = '#EXTM3U\r#EXT-X-TARGETDURATION:6\r#EXT-X-MEDIA-SEQUENCE:3\r#EXTINF:6,\ra.ts\r#EXTINF:6,\rb.ts\r';
+  const index = indexMediaPlaylist(text, 'http://o.example/live/index.m3u8');
+  assert.deepEqual(index.segments, ['http://o.example/live/a.ts', 'http://o.example/live/b.ts']);
+  assert.equal(index.mediaSequence, 3);
+  assert.equal(readTargetDurationS(Buffer.from(text)), 6);
+});

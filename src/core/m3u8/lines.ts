@@ -1,9 +1,14 @@
-// Splitting playlist bytes into lines (RFC 8216 §4.1): LF or CRLF endings, chunk carry, leading BOM, flush, line cap.
+// Splitting playlist bytes into lines (RFC 8216 §4.1): LF or CRLF endings (and a lone CR, which players take as one
+// too), chunk carry, leading BOM, flush, line cap.
 import { Transform, type TransformCallback } from 'node:stream';
 import { UpstreamError } from '../../errors.ts';
 
-/** The ending a line had in the input; '' only for a last line the origin did not terminate. */
-export type LineEnding = '\r\n' | '\n' | '';
+/**
+ * The ending a line had in the input; '' only for a last line the origin did not terminate. A lone CR is outside
+ * RFC 8216, but hls.js ends a line there too: read as one line, a CR-only playlist would reach the player with none
+ * of its URIs rewritten.
+ */
+export type LineEnding = '\r\n' | '\n' | '\r' | '';
 
 export interface Line {
   /** The line's bytes without its ending (and without the BOM on the first line). Never decoded, so never altered. */
@@ -63,11 +68,22 @@ export function createLineDecoder(sink: LineSink, maxLineBytes = MAX_LINE_BYTES)
       const text = carry.length === 0 ? chunk.toString('latin1') : carry + chunk.toString('latin1');
       let start = 0;
       let lf = text.indexOf('\n');
-      while (lf !== -1) {
+      let cr = text.indexOf('\r');
+      for (;;) {
+        if (cr !== -1 && (lf === -1 || cr < lf - 1)) {
+          // A CR not right before the next LF ends a line, unless it is the last byte so far: its LF may come next.
+          if (cr === text.length - 1) break;
+          emit(text, start, cr, '\r');
+          start = cr + 1;
+          cr = text.indexOf('\r', start);
+          continue;
+        }
+        if (lf === -1) break;
         if (lf > start && text.charCodeAt(lf - 1) === 0x0d) emit(text, start, lf - 1, '\r\n');
         else emit(text, start, lf, '\n');
         start = lf + 1;
         lf = text.indexOf('\n', start);
+        if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
       }
       carry = start === 0 ? text : text.slice(start);
       // +1 for a CR that may turn out to be half of a CRLF; +3 for a BOM the first line may still shed.
@@ -77,7 +93,9 @@ export function createLineDecoder(sink: LineSink, maxLineBytes = MAX_LINE_BYTES)
       if (carry.length === 0) return;
       const line = carry;
       carry = '';
-      emit(line, 0, line.length, '');
+      // A CR as the input's very last byte was held back for an LF that never came: it ended that line.
+      if (line.charCodeAt(line.length - 1) === 0x0d) emit(line, 0, line.length - 1, '\r');
+      else emit(line, 0, line.length, '');
     },
   };
 }

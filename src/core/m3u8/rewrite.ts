@@ -2,7 +2,7 @@
 import { Transform, type TransformCallback } from 'node:stream';
 import { createLineDecoder, MAX_LINE_BYTES, type LineEnding } from './lines.ts';
 import { PlaylistTooLargeError } from '../../errors.ts';
-import { type AttributeSpan, findAttribute, readMethod } from './attributes.ts';
+import { type AttributeSpan, readMethod, scanAttributes } from './attributes.ts';
 import { applyDefine, substituteVariables } from './variables.ts';
 import { createOutput } from './output.ts';
 import { baseDir, createResolver, isDataUri, isSimpleOnRoot, isSimpleRef, resolveAndProxify, type Resolver } from './resolve.ts';
@@ -140,8 +140,26 @@ function isBlank(code: number): boolean {
 }
 
 /** The spans of several URI attributes of one line, rightmost first. */
-function findSpans(line: string, from: number, attrs: readonly UriAttribute[]): { span: AttributeSpan | undefined; kind: UriKind }[] {
-  return attrs.map(([name, kind]) => ({ span: findAttribute(line, from, name), kind })).sort((a, b) => (b.span?.start ?? 0) - (a.span?.start ?? 0));
+/**
+ * Every value of the tag's URI attributes, right to left. Every one, and unquoted ones too: neither a repeated URI
+ * attribute nor an unquoted value is valid RFC 8216 (§4.2), but hls.js reads both (the last of a repeated one), and a
+ * value left as the provider wrote it would send the player to the provider, its credentials with it.
+ */
+function findSpans(line: string, from: number, attrs: readonly UriAttribute[]): { span: AttributeSpan; kind: UriKind }[] {
+  const out: { span: AttributeSpan; kind: UriKind }[] = [];
+  scanAttributes(line, from, (span) => {
+    const wanted = attrs.find(([name]) => name.length === span.name.length && name === span.name.toUpperCase());
+    if (wanted !== undefined) out.push({ span: span.quoted ? span : trimmed(line, span), kind: wanted[1] });
+  });
+  return out.reverse();
+}
+
+/** An unquoted value without the blanks around it. */
+function trimmed(line: string, span: AttributeSpan): AttributeSpan {
+  let { start, end } = span;
+  while (start < end && isBlank(line.charCodeAt(start))) start++;
+  while (end > start && isBlank(line.charCodeAt(end - 1))) end--;
+  return { ...span, start, end };
 }
 
 // The single implementation behind both entry points. `binary` says the line is bytes-as-latin1 (streaming path).
@@ -185,10 +203,8 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
     if ((tag === '#EXT-X-KEY' || tag === '#EXT-X-SESSION-KEY') && readMethod(line, colon + 1) === 'NONE') return line;
     let out = line;
     // Right to left, so that a replacement never moves the span of an attribute still to be replaced.
-    const spans = attrs.length === 1 ? [{ span: findAttribute(line, colon + 1, attrs[0]?.[0] ?? ''), kind: attrs[0]?.[1] ?? 's' }] : findSpans(line, colon + 1, attrs);
-    for (const { span, kind } of spans) {
-      // An unquoted URI is not valid RFC 8216 (§4.2: URIs are quoted-strings): left alone.
-      if (span === undefined || !span.quoted) continue;
+    for (const { span, kind } of findSpans(line, colon + 1, attrs)) {
+      if (span.end === span.start) continue;
       const replacement = proxifyRef(line.slice(span.start, span.end), kind, r, binary, state.vars);
       if (replacement !== undefined) out = out.slice(0, span.start) + (binary ? toBinary(replacement) : replacement) + out.slice(span.end);
     }

@@ -28,7 +28,8 @@ export function indexMediaPlaylist(text: string, baseUrl: string): MediaPlaylist
   let variantNext = false;
   // rfc8216bis §4.4.5.2: a delta update leaves out its first SKIPPED-SEGMENTS segments; the first one listed comes after.
   let skipped = 0;
-  for (const raw of text.split('\n')) {
+  // The rewriter's line endings: LF, CRLF and a lone CR (lines.ts).
+  for (const raw of text.split(/\r\n|\r|\n/)) {
     const line = raw.trim();
     if (line === '') continue;
     if (line.charCodeAt(0) === 0x23) {
@@ -66,8 +67,9 @@ export function readTargetDurationS(body: Buffer): number | undefined {
   const head = body.subarray(0, 4096).toString('latin1');
   const at = head.indexOf(TARGET_DURATION);
   if (at === -1) return undefined;
-  const end = head.indexOf('\n', at);
-  return toInt(head.slice(at + TARGET_DURATION.length, end === -1 ? undefined : end));
+  const rest = head.slice(at + TARGET_DURATION.length);
+  const end = rest.search(/[\r\n]/);
+  return toInt(end === -1 ? rest : rest.slice(0, end));
 }
 
 function toInt(value: string): number | undefined {
