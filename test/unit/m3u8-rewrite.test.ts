@@ -329,9 +329,10 @@ test('rfc8216bis §4.4.2.3 variables apply to URI attributes too (EXT-X-KEY, EXT
   assert.ok(out.includes('URI="P[https://origin.example/live/chan/audio.m3u8?tok=abc]"'), out);
 });
 
-test('rfc8216bis §4.4.2.3 QUERYPARAM takes the value from the playlist URL query (decoded)', () => {
+test('rfc8216bis §4.4.2.3 QUERYPARAM takes the value from the playlist URL query (decoded); the player gets it defined empty', () => {
   const c: RewriteContext = { ...ctx, queryUrl: 'https://origin.example/live/chan/index.m3u8?token=x%2Fy&z=1' };
-  assert.equal(rw('#EXT-X-DEFINE:QUERYPARAM="token"\n#EXTINF:4,\na.ts?t={$token}\n', c), '#EXT-X-DEFINE:QUERYPARAM="token"\n#EXTINF:4,\nS[https://origin.example/live/chan/a.ts?t=x/y]\n');
+  // The player's URL has no `token` (hls.js fails a QUERYPARAM it cannot find), and the provider's value stays here.
+  assert.equal(rw('#EXT-X-DEFINE:QUERYPARAM="token"\n#EXTINF:4,\na.ts?t={$token}\n', c), '#EXT-X-DEFINE:NAME="token",VALUE=""\n#EXTINF:4,\nS[https://origin.example/live/chan/a.ts?t=x/y]\n');
   // Without queryUrl the base URL's query is read (auth=a%2Fb in BASE).
   assert.ok(rw('#EXT-X-DEFINE:QUERYPARAM="auth"\n#EXTINF:4,\na.ts?{$auth}\n').includes('S[https://origin.example/live/chan/a.ts?a/b]'));
 });

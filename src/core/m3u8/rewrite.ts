@@ -3,7 +3,7 @@ import { Transform, type TransformCallback } from 'node:stream';
 import { createLineDecoder, MAX_LINE_BYTES, type LineEnding } from './lines.ts';
 import { PlaylistTooLargeError } from '../../errors.ts';
 import { type AttributeSpan, readMethod, scanAttributes } from './attributes.ts';
-import { applyDefine, substituteVariables } from './variables.ts';
+import { applyDefine, defineForPlayer, substituteVariables } from './variables.ts';
 import { createOutput } from './output.ts';
 import { baseDir, createResolver, isDataUri, isSimpleOnRoot, isSimpleRef, resolveAndProxify, type Resolver } from './resolve.ts';
 import type { RewriteContext, UriKind } from './rewrite-context.ts';
@@ -184,7 +184,7 @@ function rewrite(line: string, state: RewriteState, r: Resolver, binary: boolean
     }
     if (tag === DEFINE) {
       applyDefine(line, colon + 1, state.vars, r.ctx, binary);
-      return line;
+      return defineForPlayer(line, colon + 1) ?? line;
     }
     if (tag === MEDIA_SEQUENCE) {
       const msn = Number.parseInt(line.slice(colon + 1).trim(), 10);

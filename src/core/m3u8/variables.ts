@@ -39,6 +39,17 @@ function quoted(line: string, from: number, name: string): string | undefined {
   return span?.quoted === true ? line.slice(span.start, span.end) : undefined;
 }
 
+/**
+ * The EXT-X-DEFINE line a player gets, when it is not the provider's own. A QUERYPARAM definition names a parameter of
+ * the provider's playlist URL; the player's URL (the proxy's) has no such parameter, and hls.js fails the playlist on
+ * it. Every reference was substituted here already, and the provider's value must not reach the player: the player
+ * gets the variable defined, empty. Undefined for any other line (passed on unchanged).
+ */
+export function defineForPlayer(line: string, from: number): string | undefined {
+  const param = quoted(line, from, 'QUERYPARAM');
+  return param === undefined ? undefined : `${line.slice(0, from)}NAME="${param}",VALUE=""`;
+}
+
 /** The value of query parameter `name` of `url` (percent-decoded, as URLSearchParams does), or undefined. */
 function queryParam(url: string, name: string): string | undefined {
   if (!URL.canParse(url)) return undefined;
