@@ -139,7 +139,6 @@ function isBlank(code: number): boolean {
   return code === SPACE || code === TAB || code === CR;
 }
 
-/** The spans of several URI attributes of one line, rightmost first. */
 /**
  * Every value of the tag's URI attributes, right to left. Every one, and unquoted ones too: neither a repeated URI
  * attribute nor an unquoted value is valid RFC 8216 (§4.2), but hls.js reads both (the last of a repeated one), and a
