@@ -55,7 +55,10 @@ export function createHttpServer(deps: ServerDeps): Server {
   server.timeout = 0;
   server.on('clientError', (err, socket) => {
     if (!isClientGone(err)) deps.logger.debug('client error', { error: err.message });
-    if (socket.writable) socket.end(clientErrorResponse(err));
+    // Bytes after a request whose answer is still being sent (a live stream): an answer written now would land in
+    // the middle of that body. Node's own handler checks the same.
+    const answering = (socket as { _httpMessage?: { headersSent?: boolean } | null })._httpMessage?.headersSent === true;
+    if (socket.writable && !answering) socket.end(clientErrorResponse(err));
     else socket.destroy();
   });
   return server;

@@ -3,6 +3,7 @@
 // a 422 does not echo a huge field name, and a body mislabelled with an encoding is relayed, not refused.
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
+import { connect } from 'node:net';
 import { test } from 'node:test';
 import { startOrigin, waitFor } from '../helpers/origin.ts';
 import { openPlayer } from '../helpers/player.ts';
@@ -133,4 +134,20 @@ test('a body labelled with an encoding it does not have (br on raw TS) is relaye
   assert.equal(player.res.headers['content-encoding'], 'br', 'passed through unchanged, label and all');
   await player.waitBytes(188 * 4);
   assert.equal(player.body().subarray(0, 188).equals(packet), true);
+});
+
+test('garbage sent after a request whose live answer is streaming ends the connection; no 400 lands inside the body', async (t) => {
+  const origin = await startOrigin(t, { '/live.ts': { kind: 'live', fill: 0x47 } });
+  const proxy = await startProxy(t);
+  const created = await api(proxy.base, 'POST', '/streams', { url: origin.url('/live.ts') });
+  const socket = connect(proxy.port, '127.0.0.1');
+  t.after(() => socket.destroy());
+  let received = '';
+  socket.on('data', (d: Buffer) => (received += d.toString('latin1')));
+  socket.write(`GET ${(created.body as { stream_endpoint: string }).stream_endpoint} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n`);
+  await waitFor(() => received.length > 5_000, 5_000, 'the stream is flowing');
+  socket.write('\x01\x02 not http\r\n\r\n');
+  await new Promise<void>((resolve) => socket.once('close', () => resolve()));
+  assert.equal(received.startsWith('HTTP/1.1 200'), true);
+  assert.equal(received.includes('HTTP/1.1 400'), false, 'a second status line inside the body');
 });
