@@ -172,12 +172,18 @@ export function createStreamService(deps: StreamServiceDeps) {
   }
 
   /** Makes `newIndex` current, counts the switch and emits failover_triggered. */
-  function switchTo(stream: StreamRecord, fromIndex: number, newIndex: number, reason: string, clientId: string | null): void {
+  /**
+   * The stream moves from `fromIndex` to `newIndex`; false (nothing counted, no event) when it is no longer at
+   * `fromIndex`: players that opened together each find the same working URL, and only the first is the switch
+   * (SPEC §8: one failover_triggered per switch).
+   */
+  function switchTo(stream: StreamRecord, fromIndex: number, newIndex: number, reason: string, clientId: string | null): boolean {
+    if (stream.currentIndex !== fromIndex) return false;
     const ring = urlRing(stream);
     stream.failoverCount += 1;
     stream.failoverAttempts += 1;
     stream.lastFailoverAt = registry.now();
-    if (stream.currentIndex === fromIndex && fromIndex !== newIndex) {
+    if (fromIndex !== newIndex) {
       stream.currentIndex = newIndex;
       state.changed();
     }
@@ -190,6 +196,7 @@ export function createStreamService(deps: StreamServiceDeps) {
       reason,
       client_id: clientId,
     });
+    return true;
   }
 
   return {
@@ -288,7 +295,8 @@ export function createStreamService(deps: StreamServiceDeps) {
         // The static ring only: URLs a resolver handed out are not walked by hand.
         index = (Math.min(stream.currentIndex, ringLength - 1) + 1) % ringLength;
       }
-      switchTo(stream, from, index, 'manual', null);
+      // From where the stream is now: the resolver's answer may have taken a moment, and another switch come first.
+      switchTo(stream, stream.currentIndex, index, 'manual', null);
       stream.currentIndex = index;
       state.changed();
       deps.directory?.moved(id, index);
@@ -298,9 +306,10 @@ export function createStreamService(deps: StreamServiceDeps) {
     },
 
     /** A connection found a working URL other than the stream's current one: it becomes current for new connections. */
-    recordFailover(stream: StreamRecord, fromIndex: number, toIndex: number, reason: string, clientId: string | null): void {
-      switchTo(stream, fromIndex, toIndex, reason, clientId);
-      logger.info('failover', { stream: stream.id, from: fromIndex, to: toIndex, reason });
+    recordFailover(stream: StreamRecord, fromIndex: number, toIndex: number, reason: string, clientId: string | null): boolean {
+      const switched = switchTo(stream, fromIndex, toIndex, reason, clientId);
+      if (switched) logger.info('failover', { stream: stream.id, from: fromIndex, to: toIndex, reason });
+      return switched;
     },
 
     recordError(stream: StreamRecord): void {

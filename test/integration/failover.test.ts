@@ -84,6 +84,25 @@ test('§5.3 failover at start: primary refused or 404, the next URL plays', asyn
   assert.equal(proxy.app.registry.getStream(s.stream_id)?.currentIndex, 2);
 });
 
+test('§5.3 §8 players opening together over a dead primary: one switch, one failover_triggered, counted once', async (t) => {
+  const origin = await startOrigin(t, {
+    '/a.mp4': { kind: 'status', status: 503, delayMs: 200 },
+    '/b.mp4': { kind: 'file', body: Buffer.alloc(20_000, BACKUP), contentType: 'video/mp4' },
+  });
+  const proxy = await startProxy(t);
+  const s = await createStream(proxy.base, origin.url('/a.mp4'), [origin.url('/b.mp4')]);
+  const failovers = collect(proxy, 'failover_triggered');
+  // Each walk starts at the primary before any of them has found the backup.
+  const players = await Promise.all([1, 2, 3].map((n) => openPlayer(t, `${proxy.base}${s.stream_endpoint}?client_id=v${n}`)));
+  for (const p of players) await p.done;
+  assert.ok(players.every((p) => p.lastByte === BACKUP));
+  assert.equal(origin.hits('/a.mp4').length, 3, 'all three walks started at the primary');
+  assert.equal(failovers.length, 1, 'each player used to report the switch again');
+  const stat = (await api(proxy.base, 'GET', `/streams/${s.stream_id}`)).body as { stream: { failover_count: number; current_url: string } };
+  assert.equal(stat.stream.failover_count, 1);
+  assert.equal(stat.stream.current_url, origin.url('/b.mp4'));
+});
+
 test('§5.1 mid-stream reset on a live stream: the player connection survives and gets the backup bytes', async (t) => {
   const origin = await startOrigin(t, {
     '/primary.ts': { kind: 'live', fill: PRIMARY, fault: { kind: 'reset', afterBytes: 64 * 1024 } },

@@ -230,8 +230,7 @@ export function createStreamProxy(deps: StreamProxyDeps) {
     // Measured from where this walk started: the stream's current URL may have moved meanwhile (a manual failover),
     // and a failover recorded from there would undo that move.
     if (p.overrideUrl === undefined && opened.index !== opened.from) {
-      stats.recordFailover();
-      streams.recordFailover(stream, opened.from, opened.index, 'upstream_error', p.clientId);
+      if (streams.recordFailover(stream, opened.from, opened.index, 'upstream_error', p.clientId)) stats.recordFailover();
     }
 
     const status = up.statusCode ?? 502;

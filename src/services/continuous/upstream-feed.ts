@@ -221,8 +221,7 @@ export function createFeed(s: FeedInput): Feed {
         deliveredBefore = delivered;
         stats.recordReconnect();
         if (!s.fixedRing && next.index !== stream.currentIndex) {
-          stats.recordFailover();
-          streams.recordFailover(stream, stream.currentIndex, next.index, reason, s.clientId);
+          if (streams.recordFailover(stream, stream.currentIndex, next.index, reason, s.clientId)) stats.recordFailover();
         }
         s.onReconnect?.();
         current = next;

@@ -47,8 +47,7 @@ export function createPlaylistOpener(deps: HlsDeps) {
     openFromRing({ stream, ring: [url], startIndex: 0, headers: headersFor(stream), signal, accept: acceptPlaylist, rounds: 1 });
 
   function recordFailover(p: PlaylistOpenRequest, from: number, to: number): void {
-    stats.recordFailover();
-    streams.recordFailover(p.stream, from, to, 'upstream_error', p.clientId);
+    if (streams.recordFailover(p.stream, from, to, 'upstream_error', p.clientId)) stats.recordFailover();
   }
 
   async function openMaster(p: PlaylistOpenRequest, signal: AbortSignal): Promise<OpenedPlaylist> {

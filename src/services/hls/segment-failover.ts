@@ -123,8 +123,7 @@ export function createSegmentFailover(deps: Pick<HlsDeps, 'openFromRing' | 'stre
         const moved = await openCounterpart(r, o, index);
         if (!moved) continue;
         if (stream.currentIndex !== index) {
-          stats.recordFailover();
-          streams.recordFailover(stream, stream.currentIndex, index, 'upstream_error', r.clientId);
+          if (streams.recordFailover(stream, stream.currentIndex, index, 'upstream_error', r.clientId)) stats.recordFailover();
         }
         return moved;
       }
@@ -163,8 +162,7 @@ export function createSegmentFailover(deps: Pick<HlsDeps, 'openFromRing' | 'stre
       const moved = await openCounterpart(resume, origin, index);
       if (!moved) continue;
       if (stream.currentIndex !== index) {
-        stats.recordFailover();
-        streams.recordFailover(stream, stream.currentIndex, index, 'upstream_error', r.clientId);
+        if (streams.recordFailover(stream, stream.currentIndex, index, 'upstream_error', r.clientId)) stats.recordFailover();
       }
       return moved.res;
     }
