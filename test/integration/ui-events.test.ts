@@ -161,7 +161,7 @@ test('a running broadcast in the snapshot (pid, growing segment and bytes, maske
   const running = await feed.next<DashboardSnapshot>((s) => (broadcast(s, 'net-1')?.current_segment_number ?? 0) >= 2);
   const item = broadcast(running, 'net-1')!;
   assert.deepEqual({ ...item, current_segment_number: 0, bytes_written: 0, started_at: '' }, {
-    id: 'net-1', status: 'running', pid, started_at: '', stream_url: 'http://127.0.0.1:9/Videos/I1/stream.ts?static=***&api_key=***',
+    id: 'net-1', status: 'running', pid, started_at: '', stream_url: 'http://127.0.0.1:9/…/stream.ts?static=***&api_key=***',
     bytes_written: 0, current_segment_number: 0, error_message: null, stop: { method: 'POST', path: 'broadcast/net-1/stop' },
   });
   assert.ok(item.bytes_written >= 1880, `bytes written: ${item.bytes_written}`);

@@ -71,8 +71,10 @@ test('keyed lock: one key in order, other keys in parallel, a failure does not b
 });
 
 test('answers: query values masked, user info and fragment dropped; times like Python isoformat', () => {
-  assert.equal(maskQuery('http://u:p@jf:8096/Videos/1/stream.ts?static=true&api_key=K&api_key=L'), 'http://jf:8096/Videos/1/stream.ts?static=***&api_key=***');
+  assert.equal(maskQuery('http://u:p@jf:8096/Videos/1/stream.ts?static=true&api_key=K&api_key=L'), 'http://jf:8096/…/stream.ts?static=***&api_key=***');
   assert.equal(maskQuery('http://jf/v.ts'), 'http://jf/v.ts');
+  // Xtream Codes: the user and password are path segments.
+  assert.equal(maskQuery('http://provider.example:8080/movie/alice/S3CR3TPASS/12345.mkv'), 'http://provider.example:8080/…/12345.mkv');
   assert.equal(isoUtc(new Date('2026-04-28T12:00:00.123Z')), '2026-04-28T12:00:00.123000+00:00');
 });
 

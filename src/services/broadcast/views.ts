@@ -1,5 +1,6 @@
 // What the broadcast routes answer about a network, in the reference's field names (research §6.2). Stream URLs
 // carry media-server keys (`api_key`, `X-Plex-Token`), so every query value is masked (B9).
+import { redactUrl } from '../../core/url.ts';
 
 export type BroadcastStatus = 'running' | 'stopping' | 'stopped' | 'failed';
 
@@ -17,13 +18,16 @@ export interface BroadcastFacts {
   metadata: Record<string, unknown> | null;
 }
 
-/** `…/stream.ts?static=true&api_key=K` → `…/stream.ts?static=***&api_key=***`; user info and fragment dropped. */
+/**
+ * `http://jf/Videos/1/stream.ts?static=true&api_key=K` → `http://jf/…/stream.ts?static=***&api_key=***`: user info,
+ * fragment and every path segment but the last dropped (Xtream Codes URLs carry the user and password in the path,
+ * as core/url.ts redactUrl says), query values masked.
+ */
 export function maskQuery(value: string): string {
   if (!URL.canParse(value)) return '<invalid url>';
-  const url = new URL(value);
-  const names = [...new Set(url.searchParams.keys())];
+  const names = [...new Set(new URL(value).searchParams.keys())];
   const query = names.map((name) => `${encodeURIComponent(name)}=***`).join('&');
-  return `${url.protocol}//${url.host}${url.pathname}${query === '' ? '' : `?${query}`}`;
+  return `${redactUrl(value)}${query === '' ? '' : `?${query}`}`;
 }
 
 /** Python's `datetime.isoformat()` of an aware UTC time, as the editor parses it: `…T12:00:00.123000+00:00`. */
