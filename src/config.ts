@@ -222,8 +222,8 @@ const SWITCHES = [
   { flag: 'version', short: 'v', help: 'print the version and exit' },
 ] as const;
 
-/** The settings that have a command-line flag, which takes a value. */
-const VALUE_FLAGS = (Object.values(OPTIONS) as OptionSpec[]).flatMap((o) => (o.flag === undefined ? [] : [o.flag]));
+/** The settings that have a command-line flag, which takes a value (the CLI skips their values too). */
+export const VALUE_FLAGS: readonly string[] = (Object.values(OPTIONS) as OptionSpec[]).flatMap((o) => (o.flag === undefined ? [] : [o.flag]));
 
 /** setTimeout clamps anything larger to 1 ms, so a longer "timeout" would fire at once. */
 const MAX_SECONDS = Math.floor(2_147_483_647 / 1000);

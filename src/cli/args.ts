@@ -1,5 +1,6 @@
 // The CLI's command table and argument parsing (SPEC §10): argv → a command with its global flags, or a usage error; help is generated from the table.
 import { parseArgs } from 'node:util';
+import { VALUE_FLAGS } from '../config.ts';
 
 /** A usage mistake: printed on stderr with a pointer to --help, exit code 2. */
 export class UsageError extends Error {
@@ -107,12 +108,15 @@ function isCommandName(word: string): word is CommandName {
   return Object.hasOwn(COMMANDS, word);
 }
 
-/** The first positional word, skipping global flags and their values. */
+/** Flags whose value is the next word: the CLI's global ones, and the server's (`--log-level info` starts a server). */
+const TAKES_VALUE: ReadonlySet<string> = new Set(['--url', '--token', ...VALUE_FLAGS.map((f) => `--${f}`)]);
+
+/** The first positional word, skipping global flags and the server's flags, with their values. */
 function findCommandWord(argv: readonly string[]): { word: string; index: number } | undefined {
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i] ?? '';
     if (a === '--') return undefined;
-    if (a === '--url' || a === '--token') i++;
+    if (TAKES_VALUE.has(a)) i++;
     else if (!a.startsWith('-') || a === '-') return { word: a, index: i };
   }
   return undefined;

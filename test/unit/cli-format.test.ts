@@ -77,6 +77,10 @@ test('isClientCommand: a command word as the first positional, global flags may 
   assert.equal(isClientCommand(['--help']), false, 'the server help');
   assert.equal(isClientCommand(['serve']), false);
   assert.equal(isClientCommand(['--', 'list']), false);
+  // A server flag whose value happens to be a command's name still starts the server.
+  assert.equal(isClientCommand(['--log-level', 'info', '--port', '0']), false, '--log-level info');
+  assert.equal(isClientCommand(['--state-file', 'list']), false, '--state-file list');
+  assert.equal(isClientCommand(['--log-level', 'info', 'list']), true, 'a command after them');
 });
 
 test('parseCli: global flags before or after the command; env and defaults', () => {
