@@ -71,7 +71,8 @@ export const DASHBOARD_SCRIPT = String.raw`
     '<button type="button" class="danger" data-action="delete">Delete</button></div>' +
     '<ul class="clients" data-role="client-list"></ul>';
 
-  var cards = {};
+  // Keyed by ids that come from players (client_id): no prototype, so __proto__ or constructor is just a key.
+  var cards = Object.create(null);
   var total = new Series();
 
   function card(id){
@@ -83,13 +84,13 @@ export const DASHBOARD_SCRIPT = String.raw`
     var path = 'streams/' + encodeURIComponent(id);
     el.querySelector('[data-action="failover"]').onclick = function(){ act('Fail over stream ' + id, 'POST', path + '/failover'); };
     el.querySelector('[data-action="delete"]').onclick = function(){ act('Delete stream ' + id, 'DELETE', path); };
-    c = cards[id] = {el: el, series: new Series(), clients: {}};
+    c = cards[id] = {el: el, series: new Series(), clients: Object.create(null)};
     $('streams').appendChild(el);
     return c;
   }
 
   function renderClients(c, s){
-    var list = role(c.el, 'client-list'), seen = {};
+    var list = role(c.el, 'client-list'), seen = Object.create(null);
     s.clients.forEach(function(cl){
       seen[cl.client_id] = true;
       var li = c.clients[cl.client_id];
@@ -131,7 +132,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     '<dt>Started</dt><dd data-role="started"></dd><dt>Written</dt><dd data-role="written"></dd>' +
     '<dt>Source</dt><dd class="url" data-role="url"></dd><dt data-role="error-label">Error</dt><dd data-role="error"></dd></dl>' +
     '<div class="actions"><button type="button" class="danger" data-action="stop">Stop</button></div>';
-  var groups = {};
+  var groups = Object.create(null);
 
   function group(g){
     var sec = groups[g.kind];
@@ -142,7 +143,7 @@ export const DASHBOARD_SCRIPT = String.raw`
       '<p class="muted" data-role="none">none</p><div class="grid" data-role="list"></div>';
     setText(role(el, 'title'), g.title);
     $('processes').appendChild(el);
-    return groups[g.kind] = {el: el, cards: {}};
+    return groups[g.kind] = {el: el, cards: Object.create(null)};
   }
 
   function processCard(sec, g, p){
@@ -180,7 +181,7 @@ export const DASHBOARD_SCRIPT = String.raw`
 
   function renderGroups(snap){
     snap.processes.forEach(function(g){
-      var sec = group(g), seen = {};
+      var sec = group(g), seen = Object.create(null);
       g.items.forEach(function(p){ seen[p.id] = true; renderProcess(snap, sec, g, p); });
       for (var id in sec.cards) if (!seen[id]) { sec.cards[id].el.remove(); delete sec.cards[id]; }
       setText(role(sec.el, 'count'), g.total === 0 ? '' : g.total + (g.truncated ? ' (' + g.items.length + ' listed)' : ''));
@@ -189,7 +190,7 @@ export const DASHBOARD_SCRIPT = String.raw`
   }
 
   function render(snap){
-    var seen = {};
+    var seen = Object.create(null);
     snap.streams.forEach(function(s){ seen[s.stream_id] = true; renderStream(snap, s); });
     for (var id in cards) if (!seen[id]) { cards[id].el.remove(); delete cards[id]; }
     total.add(snap.t, snap.total_bytes_served);
