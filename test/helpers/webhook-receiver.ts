@@ -15,7 +15,8 @@ export interface Delivery {
 }
 
 /** 'ok' answers 200; 'fail' answers 500 to the first `times` requests, then 200; 'hang' never answers. */
-export type ReceiverMode = { kind: 'ok' } | { kind: 'fail'; times: number; status?: number } | { kind: 'hang' };
+/** `open-body`: answers 200 and a first byte of its body, and never ends it. */
+export type ReceiverMode = { kind: 'ok' } | { kind: 'fail'; times: number; status?: number } | { kind: 'hang' } | { kind: 'open-body' };
 
 export interface Receiver {
   readonly url: string;
@@ -50,8 +51,9 @@ export async function startReceiver(t: TestContext, mode: ReceiverMode = { kind:
     req.once('end', () => {
       const raw = Buffer.concat(chunks).toString('utf8');
       const delivery: Delivery = { headers: req.headers, raw, event: JSON.parse(raw) as ProxyEvent, status: 200 };
-      if (current.kind === 'hang') {
-        delivery.status = 'held';
+      if (current.kind === 'hang' || current.kind === 'open-body') {
+        if (current.kind === 'open-body') res.writeHead(200, { 'content-type': 'text/plain' }).write('o');
+        else delivery.status = 'held';
         held.add(res);
         res.once('close', () => held.delete(res));
       } else if (current.kind === 'fail' && failuresLeft > 0) {

@@ -197,6 +197,18 @@ test('§6 each attempt is bounded by the webhook timeout: a silent receiver cost
   assert.deepEqual(h.app.webhooks.metrics(), { delivered: 0, failed: 1, dropped: 0, queued: 0 });
 });
 
+test('§6 success is the 2xx status: a receiver that answers 200 and keeps its body open gets the event once', async (t) => {
+  const rx = await startReceiver(t, { kind: 'open-body' });
+  const h = await start(t);
+  await addWebhook(h.base, { url: rx.url, timeout: 0.2, retry_attempts: 2 });
+  await createStream(h.base, { url: 'http://127.0.0.1:9/a.ts' });
+  await waitFor(() => h.app.webhooks.stats().delivered === 1, 5_000, 'delivered');
+  // Waiting for the end of its body, each attempt timed out and the event went out again (3 times, then "failed").
+  await new Promise((resolve) => setTimeout(resolve, 700));
+  assert.equal(rx.ofType('stream_started').length, 1);
+  assert.deepEqual(h.app.webhooks.metrics(), { delivered: 1, failed: 0, dropped: 0, queued: 0 });
+});
+
 test('§6 a never-answering webhook does not delay a healthy one, requests, or shutdown', async (t) => {
   const stuck = await startReceiver(t, { kind: 'hang' });
   const healthy = await startReceiver(t);

@@ -1,7 +1,7 @@
 // Webhook delivery (SPEC §6): subscribes to the event bus and POSTs each event, signed, to every webhook that wants it.
 // The bus listener only queues; the HTTP work happens in each webhook's own lane (webhook-queue.ts).
 import { createHmac, randomUUID } from 'node:crypto';
-import { Agent as HttpAgent, request as httpRequest, type OutgoingHttpHeaders } from 'node:http';
+import { Agent as HttpAgent, request as httpRequest, type IncomingMessage, type OutgoingHttpHeaders } from 'node:http';
 import { Agent as HttpsAgent, request as httpsRequest } from 'node:https';
 import type { EventBus, EventType, ProxyEvent } from '../../core/events.ts';
 import { redactUrl } from '../../core/url.ts';
@@ -72,6 +72,10 @@ export interface WebhookService {
 }
 
 /** Headers that decide how the request is framed or routed: ours alone, or a custom one could corrupt the POST. */
+/** A receiver's answer body is read this long and this far at most (it decides nothing), then its socket is cut. */
+const ANSWER_DRAIN_MS = 10_000;
+const ANSWER_DRAIN_BYTES = 64 * 1024;
+
 const FRAMING_HEADERS = new Set(['host', 'content-length', 'transfer-encoding', 'connection', 'keep-alive', 'upgrade', 'te', 'trailer', 'expect']);
 
 /** `sha256=<hex>`: HMAC-SHA256 of the exact body bytes under the shared secret (X-M3U-Proxy-Signature). */
@@ -156,17 +160,27 @@ export function createWebhookService(deps: WebhookServiceDeps): WebhookService {
     const pool = poolFor(target, https);
     return new Promise((resolve, reject) => {
       const req = request(url, { method: 'POST', headers, agent: pool, signal }, (res) => {
-        // The answer's body means nothing to us; read it to the end so the socket can go back to the pool.
-        res.resume();
-        res.once('end', () => resolve(res.statusCode ?? 0));
-        res.once('error', reject);
-        res.once('close', () => {
-          if (!res.complete) reject(new Error('webhook response cut short'));
-        });
+        // Success is the status (SPEC §6): a receiver that answers 2xx and keeps its body open has its event, and
+        // waiting for the end would time out and deliver it again.
+        resolve(res.statusCode ?? 0);
+        drainAnswer(res);
       });
-      req.once('error', reject);
+      // Also after the answer: a failure of its body is only the socket's (rejecting then is a no-op).
+      req.on('error', reject);
       req.end(body);
     });
+  }
+
+  /** Reads an answer's body so its socket can go back to the pool; a long or endless one is cut instead. */
+  function drainAnswer(res: IncomingMessage): void {
+    let bytes = 0;
+    const cut = setTimeout(() => res.destroy(), ANSWER_DRAIN_MS).unref();
+    res.on('data', (chunk: Buffer) => {
+      bytes += chunk.length;
+      if (bytes > ANSWER_DRAIN_BYTES) res.destroy();
+    });
+    res.once('close', () => clearTimeout(cut));
+    res.on('error', () => undefined); // the delivery was settled by the status; a cut body only closes the socket
   }
 
   function newQueue(target: WebhookTarget): WebhookQueue {
