@@ -17,11 +17,23 @@ const SHUTDOWN_DEADLINE_MS = 9_500;
 
 function readDotenv(): string | undefined {
   const path = '.env';
-  return existsSync(path) ? readFileSync(path, 'utf8') : undefined;
+  if (!existsSync(path)) return undefined;
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    // One line and exit 2, as for any other setting that cannot be used (a .env of another user, a directory).
+    throw new ConfigError(`cannot read .env (${(err as NodeJS.ErrnoException).code ?? String(err)})`);
+  }
 }
 
 async function main(argv: string[]): Promise<number | undefined> {
   if (isClientCommand(argv)) {
+    // Output into a pipe whose reader left (`m3u-proxy monitor | head -1`): the command is done, not failed.
+    process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+      if (err.code === 'EPIPE') process.exit(0);
+      process.stderr.write(`m3u-proxy: ${err.message}\n`);
+      process.exit(1);
+    });
     return runClientCommand(argv, process.env, { stdout: process.stdout, stderr: process.stderr });
   }
   let start;

@@ -106,12 +106,16 @@ export function renderMonitorFrame(body: unknown, rates: Rates, meta: { url: str
   return lines.join('\n');
 }
 
+/** A timer longer than this (~24.8 days) fires after 1 ms: Node clamps it. */
+const MAX_INTERVAL_S = Math.floor(2_147_483_647 / 1000);
+
 function parsePositive(v: unknown, flag: string, integer: boolean): number | undefined {
   if (typeof v !== 'string') return undefined;
   const n = Number(v);
   if (v.trim() === '' || !Number.isFinite(n) || n <= 0 || (integer && !Number.isInteger(n))) {
     throw new UsageError(`monitor: --${flag} '${v}' must be a positive ${integer ? 'integer' : 'number'}`);
   }
+  if (!integer && n > MAX_INTERVAL_S) throw new UsageError(`monitor: --${flag} '${v}' is over ${MAX_INTERVAL_S} seconds`);
   return n;
 }
 

@@ -215,6 +215,21 @@ test('monitor: plain frames when piped, live bit rates from byte deltas, --json 
   assert.equal(interrupted.code, 0, interrupted.stderr);
 });
 
+test('monitor into a pipe whose reader left (| head -1): exit 0, nothing on stderr', async (t) => {
+  const { base } = await startProxy(t);
+  const [command = process.execPath, ...prefix] = CLI;
+  const child = trackChild(t, spawn(command, [...prefix, 'monitor', '--interval', '0.05', '--url', base], { cwd: ROOT, env: cleanEnv(), stdio: ['ignore', 'pipe', 'pipe'] }));
+  const limit = setTimeout(() => child.kill('SIGKILL'), CHILD_LIMIT_MS);
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (c: string) => (stderr += c));
+  // The reader takes the first frame and goes, as `head -1` does: the monitor's next write meets a closed pipe.
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise<number | null>((resolve) => child.once('exit', (c) => resolve(c)));
+  clearTimeout(limit);
+  assert.equal(code, 0, stderr);
+  assert.equal(stderr, '', 'an unhandled EPIPE printed its stack before');
+});
+
 test('auth: no token 401, wrong token 403 (stderr, exit 1); --token and API_TOKEN work', async (t) => {
   const { base } = await startProxy(t, { apiToken: 'right-token' });
 
