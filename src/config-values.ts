@@ -1,6 +1,7 @@
 // One parser per kind of setting value (ports, seconds, sizes, lists, booleans): each reads a raw value and either
 // returns it typed or calls `fail`, which throws the one-line ConfigError naming the setting and where it came from.
 import { createHash, randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
 import { isAbsolute, resolve } from 'node:path';
 import type { LogFormat, LogLevel } from './log.ts';
 
@@ -15,11 +16,16 @@ export type TrustProxy = boolean | 'private';
 
 export type Fail = (r: Raw, why: string) => never;
 
+/** A host name: dot-separated labels of letters, digits and hyphens. */
+const HOST_NAME = /^(?=.{1,253}$)[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*\.?$/;
+
 export function parseHost(r: Raw | undefined, fail: Fail): string {
   if (r === undefined) return '0.0.0.0';
   const v = r.value.trim();
-  if (v === '' || /\s/.test(v)) return fail(r, 'must be a host name or IP address');
-  return v;
+  // Checked here, so that `0.0.0.0:8085` or `http://localhost` is one line and exit 2, not a failed listen later.
+  const bare = v.startsWith('[') && v.endsWith(']') ? v.slice(1, -1) : v;
+  if (isIP(bare) === 0 && !HOST_NAME.test(v)) return fail(r, 'must be a host name or IP address (no port, no scheme)');
+  return bare;
 }
 
 export function parseStateFile(r: Raw | undefined, def: string): string | undefined {

@@ -356,3 +356,11 @@ test('issue 14.3: HLS_MAX_PLAYLIST_LINES / HLS_MAX_PLAYLIST_BYTES default to 200
     for (const bad of ['0', '-1', '1.5', 'lots']) configError(() => run([], { [name]: bad }), new RegExp(`^invalid ${name} '${bad.replace('.', '\\.')}': must be a positive integer$`));
   }
 });
+
+test('HOST: an IP address (IPv6 with or without brackets) or a host name; a port or a scheme is a start-up error', () => {
+  assert.equal(run([], { HOST: '0.0.0.0' }).host, '0.0.0.0');
+  assert.equal(run([], { HOST: '[::]' }).host, '::');
+  assert.equal(run([], { HOST: '::1' }).host, '::1');
+  assert.equal(run([], { HOST: 'm3u-proxy.lan' }).host, 'm3u-proxy.lan');
+  for (const bad of ['0.0.0.0:8085', 'http://localhost', 'localhost/x', 'a b']) configError(() => run([], { HOST: bad }), /HOST/);
+});
