@@ -124,6 +124,13 @@ export function parseBool(r: Raw | undefined, fail: Fail): boolean {
   return fail(r, 'must be true or false (also 1/0, yes/no, on/off)');
 }
 
+/** HW_ACCEL_TYPE: the two kinds /info can report, lower case; undefined when unset. */
+export function parseHwAccelType(r: Raw | undefined, fail: Fail): string | undefined {
+  if (r === undefined) return undefined;
+  const v = r.value.trim().toLowerCase();
+  return v === 'vaapi' || v === 'nvidia' ? v : fail(r, 'must be vaapi or nvidia');
+}
+
 export function parseTrustProxy(r: Raw | undefined, fail: Fail): TrustProxy {
   if (r === undefined) return 'private';
   const v = r.value.trim().toLowerCase();

@@ -23,6 +23,7 @@ import {
   type Raw,
   type TrustProxy,
   urlSecretKey,
+  parseHwAccelType,
 } from './config-values.ts';
 import { readFlags } from './server-flags.ts';
 import { parseDotenv } from './dotenv.ts';
@@ -331,7 +332,12 @@ export function parseServerArgs(argv: string[], env: Record<string, string | und
       hlsDir: hlsBaseDir(text('hlsTempDir')),
       hlsWaitMs: seconds('hlsWaitTime', 10),
       cookiesDir: text('cookiesDir'),
-      hwAccel: { available: text('hwAccelAvailable'), type: text('hwAccelType'), device: text('hwAccelDevice') },
+      hwAccel: {
+        // Read as every other switch (yes/on too) and checked here: a typo was a silent fall-back to detection.
+        available: raw('hwAccelAvailable') === undefined ? undefined : String(parseBool(raw('hwAccelAvailable'), (r, why) => fail('hwAccelAvailable', r, why))),
+        type: parseHwAccelType(raw('hwAccelType'), (r, why) => fail('hwAccelType', r, why)),
+        device: text('hwAccelDevice'),
+      },
     },
   };
   const clusterRedis = raw('clusterRedisUrl');

@@ -364,3 +364,12 @@ test('HOST: an IP address (IPv6 with or without brackets) or a host name; a port
   assert.equal(run([], { HOST: 'm3u-proxy.lan' }).host, 'm3u-proxy.lan');
   for (const bad of ['0.0.0.0:8085', 'http://localhost', 'localhost/x', 'a b']) configError(() => run([], { HOST: bad }), /HOST/);
 });
+
+test('HW_ACCEL_AVAILABLE reads as every other switch; HW_ACCEL_TYPE is vaapi or nvidia; anything else is a start-up error', () => {
+  assert.equal(run([], { HW_ACCEL_AVAILABLE: 'yes' }).transcode?.hwAccel?.available, 'true');
+  assert.equal(run([], { HW_ACCEL_AVAILABLE: 'off' }).transcode?.hwAccel?.available, 'false');
+  assert.equal(run([], {}).transcode?.hwAccel?.available, undefined, 'unset: detected');
+  assert.equal(run([], { HW_ACCEL_TYPE: 'NVIDIA' }).transcode?.hwAccel?.type, 'nvidia');
+  configError(() => run([], { HW_ACCEL_AVAILABLE: 'bogus' }), /HW_ACCEL_AVAILABLE/);
+  configError(() => run([], { HW_ACCEL_TYPE: 'qsv' }), /HW_ACCEL_TYPE/);
+});
