@@ -30,14 +30,31 @@ test('§16 deploy/cluster/nginx.conf: a channel\'s viewers land on its owner; af
   conf = `daemon off;\npid ${join(prefix, 'nginx.pid')};\nerror_log ${join(prefix, 'error.log')} warn;\n${conf.replace('worker_processes auto;', 'worker_processes 2;')}`;
   assert.ok(!/node\d:8085|listen 8085/.test(conf), 'every node and the listen port replaced');
   writeFileSync(join(prefix, 'nginx.conf'), conf);
-  const child = trackChild(t, spawn(nginx, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { stdio: 'ignore' }));
+  // Its own process group: nginx's workers outlive a SIGKILLed master (they were found running hours later).
+  const child = trackChild(t, spawn(nginx, ['-p', prefix, '-c', join(prefix, 'nginx.conf'), '-e', join(prefix, 'error.log')], { stdio: 'ignore', detached: true }));
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   t.after(async () => {
-    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
-    await exited;
+    if (child.exitCode === null && child.signalCode === null) {
+      // SIGTERM: the master stops its workers; the group's SIGKILL only if it does not.
+      child.kill('SIGTERM');
+      const killer = setTimeout(() => killGroup(child.pid), 3000);
+      await exited;
+      clearTimeout(killer);
+    }
+    killGroup(child.pid);
   });
   await waitFor(() => existsSync(join(prefix, 'nginx.pid')) || child.exitCode !== null, 5_000, 'nginx to start');
   assert.equal(child.exitCode, null, `nginx runs the sample configuration: ${existsSync(join(prefix, 'error.log')) ? readFileSync(join(prefix, 'error.log'), 'utf8') : ''}`);
   await frontScenario(t, 'nginx', `http://127.0.0.1:${lbPort}`, origin, nodes);
 
 });
+
+/** SIGKILL to a process group; a group already gone is what was wanted. */
+function killGroup(pid: number | undefined): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, 'SIGKILL');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}
