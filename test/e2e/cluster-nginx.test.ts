@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { test } from 'node:test';
 import { tempPaths } from '../bench/nginx.ts';
 import { frontScenario, startFrontCluster } from '../helpers/cluster-front.ts';
-import { tempDir, trackChild } from '../helpers/children.ts';
+import { killGroup, tempDir, trackChild } from '../helpers/children.ts';
 import { requireNginx } from '../helpers/nginx.ts';
 import { waitFor } from '../helpers/origin.ts';
 import { freePort, requireRedis } from '../helpers/redis-server.ts';
@@ -48,13 +48,3 @@ test('§16 deploy/cluster/nginx.conf: a channel\'s viewers land on its owner; af
   await frontScenario(t, 'nginx', `http://127.0.0.1:${lbPort}`, origin, nodes);
 
 });
-
-/** SIGKILL to a process group; a group already gone is what was wanted. */
-function killGroup(pid: number | undefined): void {
-  if (pid === undefined) return;
-  try {
-    process.kill(-pid, 'SIGKILL');
-  } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
-}

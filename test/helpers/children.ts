@@ -77,3 +77,13 @@ export async function tempDir(t: TestContext, prefix = 'm3u-test-'): Promise<str
   });
   return dir;
 }
+
+/** A signal to a process group (a child spawned with `detached: true`); a group already gone is what was wanted. */
+export function killGroup(pid: number | undefined, signal: NodeJS.Signals = 'SIGKILL'): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
+  }
+}

@@ -7,6 +7,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test, type TestContext } from 'node:test';
+import { killGroup } from '../helpers/children.ts';
 import { docFiles, REPO_ROOT, shellBlocks, type ShellBlock } from '../helpers/doc-blocks.ts';
 import { startOrigin } from '../helpers/origin.ts';
 import { cleanEnv, spawnProxy } from '../helpers/spawn-proxy.ts';
@@ -70,15 +71,6 @@ function runBash(t: TestContext, script: string, env: NodeJS.ProcessEnv): Runnin
   child.stdout?.setEncoding('utf8').on('data', (s: string) => (out += s));
   child.stderr?.setEncoding('utf8').on('data', (s: string) => (out += s));
   return { child, output: () => out, exited };
-}
-
-function killGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch (err) {
-    // ESRCH: the group is already gone, which is what we wanted.
-    if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
-  }
 }
 
 function where(block: ShellBlock): string {

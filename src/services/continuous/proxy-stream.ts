@@ -120,8 +120,8 @@ export function createStreamProxy(deps: StreamProxyDeps) {
   async function serveMedia(p: PlaybackRequest, opened: OpenedUpstream): Promise<void> {
     const share = deps.share;
     if (!share || deps.cluster || !share.mayShare(p.stream, p.req.headers, p.head, p.overrideUrl !== undefined)) return serveOpened(p, opened);
-    const now = share.findNow(p.stream.id);
-    const turn = now === undefined ? { claim: share.claim(p.stream.id) } : now === 'opening' ? await share.findOrClaim(p.stream.id) : { hub: now };
+    // findOrClaim claims within this call, before its first wait: no sooner is needed here.
+    const turn = await share.findOrClaim(p.stream.id);
     if ('hub' in turn) {
       opened.res.destroy();
       if (p.res.destroyed) return;
